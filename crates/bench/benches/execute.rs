@@ -1,0 +1,82 @@
+//! Tern against wasmi on the same guests, in the same process.
+//!
+//! - `execute/<workload>/<runtime>`: one call of a workload's export on an
+//!   instance prepared beforehand (see `tern_bench::WORKLOADS`).
+//! - `translate/large/<runtime>`: `Module::new` (load, validate, translate)
+//!   of the large guest.
+//!
+//! `crates/bench/report.sh` runs this and prints the ratios.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{
+    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, measurement::WallTime,
+};
+use tern_bench::{LARGE, Prepared, Runtime, Tern, WORKLOADS, Wasmi, Workload, prepare_checked};
+
+/// Short runs so the whole suite takes a few minutes on two cores; every
+/// iteration takes milliseconds, so flat sampling fits.
+fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+}
+
+/// A runtime that cannot run a workload correctly (Tern is young) is skipped
+/// with a message rather than failing the suite; the report shows a gap.
+fn execute_on<R: Runtime>(group: &mut BenchmarkGroup<'_, WallTime>, workload: &Workload) {
+    let mut prepared = match prepare_checked::<R>(workload) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            eprintln!("skipping execute/{}/{}: {error:#}", workload.name, R::NAME);
+            return;
+        }
+    };
+    group.bench_function(BenchmarkId::new(workload.name, R::NAME), |b| {
+        b.iter(|| black_box(prepared.call().expect("the checked call succeeded before")));
+    });
+}
+
+fn execute(c: &mut Criterion) {
+    let mut group = c.benchmark_group("execute");
+    configure(&mut group);
+    for workload in WORKLOADS {
+        execute_on::<Tern>(&mut group, workload);
+        execute_on::<Wasmi>(&mut group, workload);
+    }
+    group.finish();
+}
+
+/// Each iteration gets a fresh engine, so that code the engine keeps (wasmi's
+/// code map) does not pile up; creating and dropping it is not timed.
+fn translate_on<R: Runtime>(group: &mut BenchmarkGroup<'_, WallTime>) {
+    if let Err(error) = R::compile(&R::engine(), &LARGE) {
+        eprintln!("skipping translate/large/{}: {error:#}", R::NAME);
+        return;
+    }
+    group.bench_function(BenchmarkId::new("large", R::NAME), |b| {
+        b.iter_batched(
+            R::engine,
+            |engine| {
+                let module =
+                    R::compile(&engine, black_box(&LARGE)).expect("the module compiled before");
+                (engine, module)
+            },
+            BatchSize::PerIteration,
+        );
+    });
+}
+
+fn translate(c: &mut Criterion) {
+    let mut group = c.benchmark_group("translate");
+    configure(&mut group);
+    translate_on::<Tern>(&mut group);
+    translate_on::<Wasmi>(&mut group);
+    group.finish();
+}
+
+criterion::criterion_group!(benches, execute, translate);
+criterion::criterion_main!(benches);

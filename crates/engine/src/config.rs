@@ -1,0 +1,80 @@
+//! Engine configuration.
+
+/// Configuration for an [`Engine`](crate::Engine).
+///
+/// Every setter states its default. A `Config` is cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
+    pub(crate) memory_reservation: u64,
+    pub(crate) memory_guard_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            max_wasm_stack: 256 << 20,
+            consume_fuel: false,
+            epoch_interruption: false,
+            memory_reservation: 4 << 30,
+            memory_guard_size: 2 << 30,
+        }
+    }
+}
+
+impl Config {
+    /// A configuration with every default.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bytes of Wasm call stack (frames, locals and operands) a call may
+    /// use before it traps with [`TrapCode::StackOverflow`](crate::TrapCode).
+    ///
+    /// The stack lives on the heap, not on the host thread's stack, so deep
+    /// recursion never crashes the process. Default: 256 MiB, enough for
+    /// well over a million frames of a small function.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Whether execution consumes fuel: each store then starts with none and
+    /// traps with [`TrapCode::OutOfFuel`](crate::TrapCode) when its fuel,
+    /// set by [`Store::set_fuel`](crate::Store::set_fuel), runs out.
+    /// Default: off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Whether Wasm code checks the engine's epoch at function entry and
+    /// loop back-edges, trapping with [`TrapCode::Interrupt`](crate::TrapCode)
+    /// once the store's deadline has passed (see
+    /// [`Engine::increment_epoch`](crate::Engine::increment_epoch) and
+    /// [`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline)).
+    /// Default: off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
+        self
+    }
+
+    /// Bytes of virtual address space reserved for each linear memory.
+    ///
+    /// Memories grow inside this reservation and never move; a memory cannot
+    /// grow past it (`memory.grow` returns -1). Default: 4 GiB, the whole
+    /// 32-bit index space.
+    pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
+        self.memory_reservation = bytes;
+        self
+    }
+
+    /// Bytes of inaccessible guard region mapped after each memory's
+    /// reservation. Default: 2 GiB.
+    pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
+        self.memory_guard_size = bytes;
+        self
+    }
+}

@@ -1,0 +1,89 @@
+//! The engine: configuration and state shared by every module and store.
+
+use crate::config::Config;
+use crate::types::FuncType;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A process-wide identifier of a function signature, equal for equal types.
+#[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub(crate) struct TypeId(pub(crate) u32);
+
+/// Shared compilation and runtime settings.
+///
+/// An `Engine` is cheap to clone (a reference count) and is `Send + Sync`:
+/// create one per process and share it.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    inner: Arc<EngineInner>,
+}
+
+#[derive(Debug)]
+struct EngineInner {
+    config: Config,
+    epoch: AtomicU64,
+    types: Mutex<TypeRegistry>,
+}
+
+#[derive(Debug, Default)]
+struct TypeRegistry {
+    ids: HashMap<FuncType, TypeId>,
+    types: Vec<FuncType>,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::new(&Config::default())
+    }
+}
+
+impl Engine {
+    /// An engine with the given configuration.
+    pub fn new(config: &Config) -> Self {
+        Self {
+            inner: Arc::new(EngineInner {
+                config: config.clone(),
+                epoch: AtomicU64::new(0),
+                types: Mutex::new(TypeRegistry::default()),
+            }),
+        }
+    }
+
+    /// The configuration this engine was built with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Advances the epoch counter by one. Safe to call from any thread, for
+    /// example a timer thread that interrupts guests past their deadline.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current epoch.
+    pub fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn epoch_counter(&self) -> &AtomicU64 {
+        &self.inner.epoch
+    }
+
+    /// Whether two handles name the same engine.
+    pub fn same(a: &Engine, b: &Engine) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
+    pub(crate) fn intern(&self, ty: &FuncType) -> TypeId {
+        let mut reg = self.inner.types.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = reg.ids.get(ty) {
+            return *id;
+        }
+        let id = TypeId(reg.types.len() as u32);
+        reg.types.push(ty.clone());
+        reg.ids.insert(ty.clone(), id);
+        id
+    }
+}

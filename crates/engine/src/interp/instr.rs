@@ -1,0 +1,166 @@
+//! The [`Instr`] enum, derived from the op table in `ops.rs`.
+//!
+//! Operands name slots of the current frame: locals first, then operand
+//! stack positions. Branch offsets are relative to the branch itself.
+
+use super::ops::for_each_op;
+
+/// Index of a slot in the current frame.
+pub(crate) type Slot = u32;
+
+macro_rules! define_instr {
+    (()
+        unary { $( ($un:ident, $ui:ident, $uo:ident, $uf:expr) ),* $(,)? }
+        unary_trap { $( ($tn:ident, $ti:ident, $to:ident, $tf:expr) ),* $(,)? }
+        binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
+        binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
+        binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
+        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
+        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+        compare { $( ($cn:ident, $cbr:ident, $cnot:ident, $ct:ident, $cf:expr) ),* $(,)? }
+    ) => {
+        /// One interpreter instruction.
+        #[derive(Debug, Copy, Clone, PartialEq)]
+        pub(crate) enum Instr {
+            /// Traps with `unreachable`.
+            Unreachable,
+            /// Charges `amount` fuel for the code region that follows.
+            ConsumeFuel { amount: u32 },
+            /// Traps when the store's epoch deadline has passed.
+            CheckEpoch,
+            /// Jumps by `offset` instructions.
+            Br { offset: i32 },
+            /// Jumps when `cond` is not zero.
+            BrIfNez { cond: Slot, offset: i32 },
+            /// Jumps when `cond` is zero.
+            BrIfEqz { cond: Slot, offset: i32 },
+            /// Jumps to entry `min(index, len)` of the `len + 1` `Br`s that follow.
+            BrTable { index: Slot, len: u32 },
+            /// Returns; the results are already in slots `0..n`.
+            Return,
+            /// Copies `src` to slot 0 and returns.
+            Return1 { src: Slot },
+            /// `dst = src`.
+            Copy { dst: Slot, src: Slot },
+            /// `dst = value` (zero-extended).
+            Const32 { dst: Slot, value: u32 },
+            /// `dst = hi << 32 | lo`.
+            Const64 { dst: Slot, lo: u32, hi: u32 },
+            /// Calls defined function `func`; its frame starts at `base`.
+            CallDefined { func: u32, base: Slot },
+            /// Calls imported function `func`; arguments and results at `base`.
+            CallImport { func: u32, base: Slot },
+            /// Calls through a table; a `Data { a: table }` follows.
+            CallIndirect { type_index: u32, index: Slot, base: Slot },
+            /// `dst = cond != 0 ? dst : other`.
+            Select { dst: Slot, cond: Slot, other: Slot },
+            /// `dst = globals[index]`.
+            GlobalGet { dst: Slot, index: u32 },
+            /// `globals[index] = src`.
+            GlobalSet { src: Slot, index: u32 },
+            /// `dst = memory.size`.
+            MemorySize { dst: Slot },
+            /// `dst = memory.grow(delta)`.
+            MemoryGrow { dst: Slot, delta: Slot },
+            /// `memory.fill(dst, val, len)`.
+            MemoryFill { dst: Slot, val: Slot, len: Slot },
+            /// `memory.copy(dst, src, len)`.
+            MemoryCopy { dst: Slot, src: Slot, len: Slot },
+            /// `memory.init(dst, src, len)`; a `Data { a: segment }` follows.
+            MemoryInit { dst: Slot, src: Slot, len: Slot },
+            /// `data.drop segment`.
+            DataDrop { segment: u32 },
+            /// `dst = table[index]`.
+            TableGet { dst: Slot, index: Slot, table: u32 },
+            /// `table[index] = value`.
+            TableSet { index: Slot, value: Slot, table: u32 },
+            /// `dst = table.size`.
+            TableSize { dst: Slot, table: u32 },
+            /// `dst = table.grow(init, delta)`; a `Data { a: table }` follows.
+            TableGrow { dst: Slot, init: Slot, delta: Slot },
+            /// `table.fill(dst, val, len)`; a `Data { a: table }` follows.
+            TableFill { dst: Slot, val: Slot, len: Slot },
+            /// `table.copy(dst, src, len)`; a `Data { a: dst_table, b: src_table }` follows.
+            TableCopy { dst: Slot, src: Slot, len: Slot },
+            /// `table.init(dst, src, len)`; a `Data { a: table, b: segment }` follows.
+            TableInit { dst: Slot, src: Slot, len: Slot },
+            /// `elem.drop segment`.
+            ElemDrop { segment: u32 },
+            /// `dst = ref.func func`.
+            RefFunc { dst: Slot, func: u32 },
+            /// Extra operands of the instruction before; never executed.
+            Data { a: u32, b: u32 },
+            $( $un { dst: Slot, src: Slot }, )*
+            $( $tn { dst: Slot, src: Slot }, )*
+            $( $bn { dst: Slot, lhs: Slot, rhs: Slot }, $bimm { dst: Slot, lhs: Slot, imm: u32 }, )*
+            $( $dn { dst: Slot, lhs: Slot, rhs: Slot }, $dimm { dst: Slot, lhs: Slot, imm: u32 }, )*
+            $( $fname { dst: Slot, lhs: Slot, rhs: Slot }, )*
+            $( $ln { dst: Slot, addr: Slot, offset: u32 }, )*
+            $( $sn { addr: Slot, value: Slot, offset: u32 }, )*
+            $( $cbr { lhs: Slot, rhs: Slot, offset: i32 }, $cnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
+        }
+
+        impl Instr {
+            /// The slot this instruction writes its single result to, when it
+            /// writes nothing else and reads all operands before writing, so
+            /// the result can be redirected to another slot.
+            pub(crate) fn dst_mut(&mut self) -> Option<&mut Slot> {
+                match self {
+                    Self::Copy { dst, .. }
+                    | Self::Const32 { dst, .. }
+                    | Self::Const64 { dst, .. }
+                    | Self::GlobalGet { dst, .. }
+                    | Self::MemorySize { dst }
+                    | Self::TableSize { dst, .. }
+                    | Self::TableGet { dst, .. }
+                    | Self::RefFunc { dst, .. } => Some(dst),
+                    $( Self::$un { dst, .. } )|*
+                    | $( Self::$tn { dst, .. } )|*
+                    | $( Self::$bn { dst, .. } | Self::$bimm { dst, .. } )|*
+                    | $( Self::$dn { dst, .. } | Self::$dimm { dst, .. } )|*
+                    | $( Self::$fname { dst, .. } )|*
+                    | $( Self::$ln { dst, .. } )|* => Some(dst),
+                    _ => None,
+                }
+            }
+
+            /// The fused compare-and-branch form of a comparison writing to
+            /// `dst`: branches by `offset` when the comparison is `when`.
+            pub(crate) fn fuse_branch(&self, when: bool, offset: i32) -> Option<Instr> {
+                match *self {
+                    $(
+                        Self::$cn { lhs, rhs, .. } => Some(if when {
+                            Self::$cbr { lhs, rhs, offset }
+                        } else {
+                            Self::$cnot { lhs, rhs, offset }
+                        }),
+                    )*
+                    _ => None,
+                }
+            }
+
+            /// Sets the offset of a branch instruction.
+            pub(crate) fn set_offset(&mut self, new: i32) {
+                match self {
+                    Self::Br { offset }
+                    | Self::BrIfNez { offset, .. }
+                    | Self::BrIfEqz { offset, .. } => *offset = new,
+                    $( Self::$cbr { offset, .. } | Self::$cnot { offset, .. } => *offset = new, )*
+                    other => unreachable!("not a branch: {other:?}"),
+                }
+            }
+        }
+    };
+}
+
+for_each_op!(define_instr;);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_are_sixteen_bytes() {
+        assert_eq!(std::mem::size_of::<Instr>(), 16);
+    }
+}

@@ -1,0 +1,224 @@
+//! The interpreter's instruction set, declared once.
+//!
+//! This is the one macro-driven opcode table of the engine. `for_each_op!`
+//! hands every list below to a consumer macro: `instr.rs` derives the
+//! [`Instr`](super::Instr) enum from it, the translator derives the mapping
+//! from Wasm operators, and the executor derives the dispatch arms. Adding a
+//! numeric operator is one line here.
+//!
+//! Lists:
+//! - `unary`: `(Name, InputType, OutputType, fn)`; a Wasm operator of the
+//!   same name maps to `Name { dst, src }`.
+//! - `unary_trap`: as `unary`, with `fn` returning `Result<_, TrapCode>`.
+//! - `binary`: `(Name, ImmName, Type, OutputType, fn)`; `Name { dst, lhs, rhs }`
+//!   and `ImmName { dst, lhs, imm }` with a 32-bit immediate right operand
+//!   (sign-extended for 64-bit types).
+//! - `binary_trap`: as `binary`, with `fn` returning `Result<_, TrapCode>`.
+//! - `binary_float`: as `binary`, without immediate form.
+//! - `load`: `(Name, Bytes, fn([u8; Bytes]) -> value)`; `Name { dst, addr, offset }`.
+//! - `store`: `(Name, Type, Bytes, fn(value) -> [u8; Bytes])`; `Name { addr, value, offset }`.
+//! - `compare`: `(BrName, NotBrName, Type, fn)`: fused compare-and-branch
+//!   forms of the comparisons, `BrName { lhs, rhs, offset }` branching when the
+//!   comparison holds, `NotBrName` when it does not.
+
+macro_rules! for_each_op {
+    ($m:ident ; $($extra:tt)*) => {
+        $m! {
+            ($($extra)*)
+            unary {
+                (I32Eqz, i32, i32, |x: i32| (x == 0) as i32),
+                (I64Eqz, i64, i32, |x: i64| (x == 0) as i32),
+                (I32Clz, i32, i32, num::i32_clz),
+                (I32Ctz, i32, i32, num::i32_ctz),
+                (I32Popcnt, i32, i32, num::i32_popcnt),
+                (I64Clz, i64, i64, num::i64_clz),
+                (I64Ctz, i64, i64, num::i64_ctz),
+                (I64Popcnt, i64, i64, num::i64_popcnt),
+                (I32Extend8S, i32, i32, num::i32_extend8_s),
+                (I32Extend16S, i32, i32, num::i32_extend16_s),
+                (I64Extend8S, i64, i64, num::i64_extend8_s),
+                (I64Extend16S, i64, i64, num::i64_extend16_s),
+                (I64Extend32S, i64, i64, num::i64_extend32_s),
+                (F32Abs, f32, f32, num::f32_abs),
+                (F32Neg, f32, f32, num::f32_neg),
+                (F32Ceil, f32, f32, num::f32_ceil),
+                (F32Floor, f32, f32, num::f32_floor),
+                (F32Trunc, f32, f32, num::f32_trunc),
+                (F32Nearest, f32, f32, num::f32_nearest),
+                (F32Sqrt, f32, f32, num::f32_sqrt),
+                (F64Abs, f64, f64, num::f64_abs),
+                (F64Neg, f64, f64, num::f64_neg),
+                (F64Ceil, f64, f64, num::f64_ceil),
+                (F64Floor, f64, f64, num::f64_floor),
+                (F64Trunc, f64, f64, num::f64_trunc),
+                (F64Nearest, f64, f64, num::f64_nearest),
+                (F64Sqrt, f64, f64, num::f64_sqrt),
+                (I32WrapI64, i64, i32, num::i32_wrap_i64),
+                (I64ExtendI32S, i32, i64, num::i64_extend_i32_s),
+                (I64ExtendI32U, i32, i64, num::i64_extend_i32_u),
+                (F32ConvertI32S, i32, f32, num::f32_convert_i32_s),
+                (F32ConvertI32U, i32, f32, num::f32_convert_i32_u),
+                (F32ConvertI64S, i64, f32, num::f32_convert_i64_s),
+                (F32ConvertI64U, i64, f32, num::f32_convert_i64_u),
+                (F64ConvertI32S, i32, f64, num::f64_convert_i32_s),
+                (F64ConvertI32U, i32, f64, num::f64_convert_i32_u),
+                (F64ConvertI64S, i64, f64, num::f64_convert_i64_s),
+                (F64ConvertI64U, i64, f64, num::f64_convert_i64_u),
+                (F32DemoteF64, f64, f32, num::f32_demote_f64),
+                (F64PromoteF32, f32, f64, num::f64_promote_f32),
+                // Saturating conversions: Rust's `as` saturates and maps NaN to 0.
+                (I32TruncSatF32S, f32, i32, num::i32_trunc_sat_f32_s),
+                (I32TruncSatF32U, f32, i32, num::i32_trunc_sat_f32_u),
+                (I32TruncSatF64S, f64, i32, num::i32_trunc_sat_f64_s),
+                (I32TruncSatF64U, f64, i32, num::i32_trunc_sat_f64_u),
+                (I64TruncSatF32S, f32, i64, num::i64_trunc_sat_f32_s),
+                (I64TruncSatF32U, f32, i64, num::i64_trunc_sat_f32_u),
+                (I64TruncSatF64S, f64, i64, num::i64_trunc_sat_f64_s),
+                (I64TruncSatF64U, f64, i64, num::i64_trunc_sat_f64_u),
+            }
+            unary_trap {
+                (I32TruncF32S, f32, i32, num::i32_trunc_f32_s),
+                (I32TruncF32U, f32, i32, num::i32_trunc_f32_u),
+                (I32TruncF64S, f64, i32, num::i32_trunc_f64_s),
+                (I32TruncF64U, f64, i32, num::i32_trunc_f64_u),
+                (I64TruncF32S, f32, i64, num::i64_trunc_f32_s),
+                (I64TruncF32U, f32, i64, num::i64_trunc_f32_u),
+                (I64TruncF64S, f64, i64, num::i64_trunc_f64_s),
+                (I64TruncF64U, f64, i64, num::i64_trunc_f64_u),
+            }
+            binary {
+                (I32Add, I32AddImm, i32, i32, |a: i32, b: i32| a.wrapping_add(b)),
+                (I32Sub, I32SubImm, i32, i32, |a: i32, b: i32| a.wrapping_sub(b)),
+                (I32Mul, I32MulImm, i32, i32, |a: i32, b: i32| a.wrapping_mul(b)),
+                (I32And, I32AndImm, i32, i32, |a: i32, b: i32| a & b),
+                (I32Or, I32OrImm, i32, i32, |a: i32, b: i32| a | b),
+                (I32Xor, I32XorImm, i32, i32, |a: i32, b: i32| a ^ b),
+                (I32Shl, I32ShlImm, i32, i32, num::i32_shl),
+                (I32ShrS, I32ShrSImm, i32, i32, num::i32_shr_s),
+                (I32ShrU, I32ShrUImm, i32, i32, num::i32_shr_u),
+                (I32Rotl, I32RotlImm, i32, i32, num::i32_rotl),
+                (I32Rotr, I32RotrImm, i32, i32, num::i32_rotr),
+                (I32Eq, I32EqImm, i32, i32, |a: i32, b: i32| (a == b) as i32),
+                (I32Ne, I32NeImm, i32, i32, |a: i32, b: i32| (a != b) as i32),
+                (I32LtS, I32LtSImm, i32, i32, |a: i32, b: i32| (a < b) as i32),
+                (I32LtU, I32LtUImm, i32, i32, |a: i32, b: i32| ((a as u32) < (b as u32)) as i32),
+                (I32GtS, I32GtSImm, i32, i32, |a: i32, b: i32| (a > b) as i32),
+                (I32GtU, I32GtUImm, i32, i32, |a: i32, b: i32| ((a as u32) > (b as u32)) as i32),
+                (I32LeS, I32LeSImm, i32, i32, |a: i32, b: i32| (a <= b) as i32),
+                (I32LeU, I32LeUImm, i32, i32, |a: i32, b: i32| ((a as u32) <= (b as u32)) as i32),
+                (I32GeS, I32GeSImm, i32, i32, |a: i32, b: i32| (a >= b) as i32),
+                (I32GeU, I32GeUImm, i32, i32, |a: i32, b: i32| ((a as u32) >= (b as u32)) as i32),
+                (I64Add, I64AddImm, i64, i64, |a: i64, b: i64| a.wrapping_add(b)),
+                (I64Sub, I64SubImm, i64, i64, |a: i64, b: i64| a.wrapping_sub(b)),
+                (I64Mul, I64MulImm, i64, i64, |a: i64, b: i64| a.wrapping_mul(b)),
+                (I64And, I64AndImm, i64, i64, |a: i64, b: i64| a & b),
+                (I64Or, I64OrImm, i64, i64, |a: i64, b: i64| a | b),
+                (I64Xor, I64XorImm, i64, i64, |a: i64, b: i64| a ^ b),
+                (I64Shl, I64ShlImm, i64, i64, num::i64_shl),
+                (I64ShrS, I64ShrSImm, i64, i64, num::i64_shr_s),
+                (I64ShrU, I64ShrUImm, i64, i64, num::i64_shr_u),
+                (I64Rotl, I64RotlImm, i64, i64, num::i64_rotl),
+                (I64Rotr, I64RotrImm, i64, i64, num::i64_rotr),
+                (I64Eq, I64EqImm, i64, i32, |a: i64, b: i64| (a == b) as i32),
+                (I64Ne, I64NeImm, i64, i32, |a: i64, b: i64| (a != b) as i32),
+                (I64LtS, I64LtSImm, i64, i32, |a: i64, b: i64| (a < b) as i32),
+                (I64LtU, I64LtUImm, i64, i32, |a: i64, b: i64| ((a as u64) < (b as u64)) as i32),
+                (I64GtS, I64GtSImm, i64, i32, |a: i64, b: i64| (a > b) as i32),
+                (I64GtU, I64GtUImm, i64, i32, |a: i64, b: i64| ((a as u64) > (b as u64)) as i32),
+                (I64LeS, I64LeSImm, i64, i32, |a: i64, b: i64| (a <= b) as i32),
+                (I64LeU, I64LeUImm, i64, i32, |a: i64, b: i64| ((a as u64) <= (b as u64)) as i32),
+                (I64GeS, I64GeSImm, i64, i32, |a: i64, b: i64| (a >= b) as i32),
+                (I64GeU, I64GeUImm, i64, i32, |a: i64, b: i64| ((a as u64) >= (b as u64)) as i32),
+            }
+            binary_trap {
+                (I32DivS, I32DivSImm, i32, i32, num::i32_div_s),
+                (I32DivU, I32DivUImm, i32, i32, num::i32_div_u),
+                (I32RemS, I32RemSImm, i32, i32, num::i32_rem_s),
+                (I32RemU, I32RemUImm, i32, i32, num::i32_rem_u),
+                (I64DivS, I64DivSImm, i64, i64, num::i64_div_s),
+                (I64DivU, I64DivUImm, i64, i64, num::i64_div_u),
+                (I64RemS, I64RemSImm, i64, i64, num::i64_rem_s),
+                (I64RemU, I64RemUImm, i64, i64, num::i64_rem_u),
+            }
+            binary_float {
+                (F32Add, f32, f32, |a: f32, b: f32| a + b),
+                (F32Sub, f32, f32, |a: f32, b: f32| a - b),
+                (F32Mul, f32, f32, |a: f32, b: f32| a * b),
+                (F32Div, f32, f32, |a: f32, b: f32| a / b),
+                (F32Min, f32, f32, num::f32_min),
+                (F32Max, f32, f32, num::f32_max),
+                (F32Copysign, f32, f32, num::f32_copysign),
+                (F32Eq, f32, i32, |a: f32, b: f32| (a == b) as i32),
+                (F32Ne, f32, i32, |a: f32, b: f32| (a != b) as i32),
+                (F32Lt, f32, i32, |a: f32, b: f32| (a < b) as i32),
+                (F32Gt, f32, i32, |a: f32, b: f32| (a > b) as i32),
+                (F32Le, f32, i32, |a: f32, b: f32| (a <= b) as i32),
+                (F32Ge, f32, i32, |a: f32, b: f32| (a >= b) as i32),
+                (F64Add, f64, f64, |a: f64, b: f64| a + b),
+                (F64Sub, f64, f64, |a: f64, b: f64| a - b),
+                (F64Mul, f64, f64, |a: f64, b: f64| a * b),
+                (F64Div, f64, f64, |a: f64, b: f64| a / b),
+                (F64Min, f64, f64, num::f64_min),
+                (F64Max, f64, f64, num::f64_max),
+                (F64Copysign, f64, f64, num::f64_copysign),
+                (F64Eq, f64, i32, |a: f64, b: f64| (a == b) as i32),
+                (F64Ne, f64, i32, |a: f64, b: f64| (a != b) as i32),
+                (F64Lt, f64, i32, |a: f64, b: f64| (a < b) as i32),
+                (F64Gt, f64, i32, |a: f64, b: f64| (a > b) as i32),
+                (F64Le, f64, i32, |a: f64, b: f64| (a <= b) as i32),
+                (F64Ge, f64, i32, |a: f64, b: f64| (a >= b) as i32),
+            }
+            load {
+                (I32Load, 4, |b: [u8; 4]| i32::from_le_bytes(b) as u32 as u64),
+                (I64Load, 8, |b: [u8; 8]| u64::from_le_bytes(b)),
+                (F32Load, 4, |b: [u8; 4]| u32::from_le_bytes(b) as u64),
+                (F64Load, 8, |b: [u8; 8]| u64::from_le_bytes(b)),
+                (I32Load8S, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
+                (I32Load8U, 1, |b: [u8; 1]| b[0] as u64),
+                (I32Load16S, 2, |b: [u8; 2]| i16::from_le_bytes(b) as i32 as u32 as u64),
+                (I32Load16U, 2, |b: [u8; 2]| u16::from_le_bytes(b) as u64),
+                (I64Load8S, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
+                (I64Load8U, 1, |b: [u8; 1]| b[0] as u64),
+                (I64Load16S, 2, |b: [u8; 2]| i16::from_le_bytes(b) as i64 as u64),
+                (I64Load16U, 2, |b: [u8; 2]| u16::from_le_bytes(b) as u64),
+                (I64Load32S, 4, |b: [u8; 4]| i32::from_le_bytes(b) as i64 as u64),
+                (I64Load32U, 4, |b: [u8; 4]| u32::from_le_bytes(b) as u64),
+            }
+            store {
+                (I32Store, 4, |v: u64| (v as u32).to_le_bytes()),
+                (I64Store, 8, |v: u64| v.to_le_bytes()),
+                (F32Store, 4, |v: u64| (v as u32).to_le_bytes()),
+                (F64Store, 8, |v: u64| v.to_le_bytes()),
+                (I32Store8, 1, |v: u64| [v as u8]),
+                (I32Store16, 2, |v: u64| (v as u16).to_le_bytes()),
+                (I64Store8, 1, |v: u64| [v as u8]),
+                (I64Store16, 2, |v: u64| (v as u16).to_le_bytes()),
+                (I64Store32, 4, |v: u64| (v as u32).to_le_bytes()),
+            }
+            compare {
+                (I32Eq, BrIfI32Eq, BrIfNotI32Eq, i32, |a: i32, b: i32| a == b),
+                (I32Ne, BrIfI32Ne, BrIfNotI32Ne, i32, |a: i32, b: i32| a != b),
+                (I32LtS, BrIfI32LtS, BrIfNotI32LtS, i32, |a: i32, b: i32| a < b),
+                (I32LtU, BrIfI32LtU, BrIfNotI32LtU, i32, |a: i32, b: i32| (a as u32) < (b as u32)),
+                (I32GtS, BrIfI32GtS, BrIfNotI32GtS, i32, |a: i32, b: i32| a > b),
+                (I32GtU, BrIfI32GtU, BrIfNotI32GtU, i32, |a: i32, b: i32| (a as u32) > (b as u32)),
+                (I32LeS, BrIfI32LeS, BrIfNotI32LeS, i32, |a: i32, b: i32| a <= b),
+                (I32LeU, BrIfI32LeU, BrIfNotI32LeU, i32, |a: i32, b: i32| (a as u32) <= (b as u32)),
+                (I32GeS, BrIfI32GeS, BrIfNotI32GeS, i32, |a: i32, b: i32| a >= b),
+                (I32GeU, BrIfI32GeU, BrIfNotI32GeU, i32, |a: i32, b: i32| (a as u32) >= (b as u32)),
+                (I64Eq, BrIfI64Eq, BrIfNotI64Eq, i64, |a: i64, b: i64| a == b),
+                (I64Ne, BrIfI64Ne, BrIfNotI64Ne, i64, |a: i64, b: i64| a != b),
+                (I64LtS, BrIfI64LtS, BrIfNotI64LtS, i64, |a: i64, b: i64| a < b),
+                (I64LtU, BrIfI64LtU, BrIfNotI64LtU, i64, |a: i64, b: i64| (a as u64) < (b as u64)),
+                (I64GtS, BrIfI64GtS, BrIfNotI64GtS, i64, |a: i64, b: i64| a > b),
+                (I64GtU, BrIfI64GtU, BrIfNotI64GtU, i64, |a: i64, b: i64| (a as u64) > (b as u64)),
+                (I64LeS, BrIfI64LeS, BrIfNotI64LeS, i64, |a: i64, b: i64| a <= b),
+                (I64LeU, BrIfI64LeU, BrIfNotI64LeU, i64, |a: i64, b: i64| (a as u64) <= (b as u64)),
+                (I64GeS, BrIfI64GeS, BrIfNotI64GeS, i64, |a: i64, b: i64| a >= b),
+                (I64GeU, BrIfI64GeU, BrIfNotI64GeU, i64, |a: i64, b: i64| (a as u64) >= (b as u64)),
+            }
+        }
+    };
+}
+
+pub(crate) use for_each_op;

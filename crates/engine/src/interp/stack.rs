@@ -1,0 +1,109 @@
+//! The Wasm call stack: frames and their slots, on the heap.
+
+use super::CompiledFunc;
+use super::instr::Instr;
+use crate::trap::TrapCode;
+
+/// One activation of a Wasm function.
+#[derive(Debug, Copy, Clone)]
+pub(crate) struct Frame {
+    /// Where to continue: the caller's next instruction while a callee runs.
+    pub ip: *const Instr,
+    pub func: *const CompiledFunc,
+    /// Index of the frame's first slot in the stack.
+    pub base: usize,
+    pub instance: u32,
+}
+
+/// Frames and slots of every Wasm activation of a store.
+#[derive(Debug)]
+pub(crate) struct Stack {
+    slots: Vec<u64>,
+    pub frames: Vec<Frame>,
+    max_slots: usize,
+    max_frames: usize,
+}
+
+// SAFETY: the raw pointers in frames point into code owned by modules that
+// the same store keeps alive; they are never shared between threads apart
+// from the store moving as a whole.
+unsafe impl Send for Stack {}
+// SAFETY: as above; shared references never dereference the pointers.
+unsafe impl Sync for Stack {}
+
+impl Stack {
+    /// A stack that may use up to `max_bytes` for slots and frames.
+    pub fn new(max_bytes: usize) -> Self {
+        let per_frame = std::mem::size_of::<Frame>();
+        Self {
+            slots: Vec::new(),
+            frames: Vec::new(),
+            max_slots: max_bytes / 2 / 8,
+            max_frames: (max_bytes / 2 / per_frame).max(1),
+        }
+    }
+
+    /// Pointer to slot `base`.
+    #[inline(always)]
+    pub fn slot_ptr(&mut self, base: usize) -> *mut u64 {
+        self.slots.as_mut_ptr().wrapping_add(base)
+    }
+
+    /// The first slot above the running frame.
+    pub fn top(&self) -> usize {
+        match self.frames.last() {
+            // SAFETY: frame functions point into modules the store keeps alive.
+            Some(f) => f.base + unsafe { (*f.func).num_slots } as usize,
+            None => 0,
+        }
+    }
+
+    /// Reserves the slots of a frame of `func` at `base` and zeroes its
+    /// non-parameter locals.
+    #[inline(always)]
+    pub fn enter(&mut self, func: &CompiledFunc, base: usize) -> Result<(), TrapCode> {
+        let end = base + func.num_slots as usize;
+        if end > self.slots.len() {
+            self.grow(end)?;
+        }
+        if self.frames.len() >= self.max_frames {
+            return Err(TrapCode::StackOverflow);
+        }
+        let locals = base + func.num_params as usize..base + func.num_locals as usize;
+        self.slots[locals].fill(0);
+        Ok(())
+    }
+
+    #[cold]
+    fn grow(&mut self, end: usize) -> Result<(), TrapCode> {
+        if end > self.max_slots {
+            return Err(TrapCode::StackOverflow);
+        }
+        let new_len = end.max(self.slots.len() * 2).clamp(1024, self.max_slots.max(end));
+        self.slots.resize(new_len, 0);
+        Ok(())
+    }
+
+    /// Slots `base..base + n`, for arguments and results.
+    pub fn slots_mut(&mut self, base: usize, n: usize) -> &mut [u64] {
+        &mut self.slots[base..base + n]
+    }
+
+    /// `(instance, function index)` of the frames from `entry_depth` up,
+    /// innermost first.
+    pub fn trace(&self, entry_depth: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.frames[entry_depth.min(self.frames.len())..]
+            .iter()
+            .rev()
+            // SAFETY: frame functions point into modules the store keeps alive.
+            .map(|f| (f.instance, unsafe { (*f.func).func_index }))
+    }
+
+    /// Makes sure slots `base..base + n` exist (for host call arguments).
+    pub fn ensure(&mut self, end: usize) -> Result<(), TrapCode> {
+        if end > self.slots.len() {
+            self.grow(end)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,62 @@
+//! Tern's WebAssembly engine: load, validate, instantiate and run
+//! WebAssembly 2.0 modules.
+//!
+//! The embedding API follows wasmtime's shape: an [`Engine`] holds shared
+//! configuration, a [`Module`] is code validated and translated once, a
+//! [`Store`] owns instances and host state, and a [`Linker`] resolves
+//! imports by name.
+//!
+//! ```
+//! use tern_engine::{Engine, Linker, Module, Store};
+//!
+//! # fn main() -> Result<(), tern_engine::Error> {
+//! let engine = Engine::default();
+//! let module = Module::new(
+//!     &engine,
+//!     r#"(module (func (export "add") (param i32 i32) (result i32)
+//!           (i32.add (local.get 0) (local.get 1))))"#,
+//! )?;
+//! let mut store = Store::new(&engine, ());
+//! let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
+//! let add = instance.get_typed_func::<(i32, i32), i32>(&mut store, "add")?;
+//! assert_eq!(add.call(&mut store, (2, 3))?, 5);
+//! # Ok(()) }
+//! ```
+//!
+//! Guest code is untrusted: traps, runaway recursion, endless loops (with
+//! fuel or epoch interruption enabled) and memory growth past the limits end
+//! in an [`Error`], never in a crash of the host.
+
+mod config;
+mod engine;
+mod error;
+mod externals;
+mod func;
+mod instance;
+mod interp;
+mod linker;
+mod module;
+mod runtime;
+mod store;
+mod trap;
+mod types;
+mod val;
+
+pub use config::Config;
+pub use engine::Engine;
+pub use error::{Error, ErrorKind, Result};
+pub use externals::{Extern, Global, Memory, Table};
+pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+pub use instance::Instance;
+pub use linker::{InstancePre, Linker};
+pub use module::Module;
+pub use store::{
+    AsContext, AsContextMut, ExternRef, ResourceLimiter, Store, StoreContext, StoreContextMut,
+    StoreLimits, StoreLimitsBuilder,
+};
+pub use trap::{FrameInfo, TrapCode, WasmBacktrace};
+pub use types::{
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
+    TableType, ValType,
+};
+pub use val::Val;

@@ -1,0 +1,223 @@
+//! Modules: validated and translated WebAssembly code, ready to instantiate.
+
+mod const_expr;
+pub(crate) mod parse;
+
+pub(crate) use const_expr::ConstExpr;
+
+use crate::engine::{Engine, TypeId};
+use crate::error::{Error, ErrorKind, Result};
+use crate::interp::CompiledFunc;
+use crate::types::{
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, RefType, TableType,
+};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A validated, translated WebAssembly module.
+///
+/// Creating a `Module` decodes, validates and translates every function once;
+/// instantiating it afterwards does no such work again. A `Module` is cheap
+/// to clone (a reference count) and is `Send + Sync`, so one module can serve
+/// many stores on many threads.
+///
+/// # Example
+///
+/// ```
+/// # fn main() -> Result<(), tern_engine::Error> {
+/// let engine = tern_engine::Engine::default();
+/// let module = tern_engine::Module::new(&engine, r#"(module (func (export "f")))"#)?;
+/// assert_eq!(module.exports().count(), 1);
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+/// What kind of entity an import or export names.
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub(crate) enum EntityKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+#[derive(Debug)]
+pub(crate) struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: EntityKind,
+    /// Index in the module's index space of that kind.
+    pub index: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Export {
+    pub name: String,
+    pub kind: EntityKind,
+    pub index: u32,
+}
+
+#[derive(Debug)]
+pub(crate) enum ElementMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declared,
+}
+
+#[derive(Debug)]
+pub(crate) struct ElementSegment {
+    pub mode: ElementMode,
+    pub ty: RefType,
+    pub items: Box<[ConstExpr]>,
+}
+
+#[derive(Debug)]
+pub(crate) enum DataMode {
+    Passive,
+    Active { memory: u32, offset: ConstExpr },
+}
+
+#[derive(Debug)]
+pub(crate) struct DataSegment {
+    pub mode: DataMode,
+    pub bytes: Arc<[u8]>,
+}
+
+/// Everything a module is, after validation and translation.
+#[derive(Debug)]
+pub(crate) struct ModuleInner {
+    pub engine: Engine,
+    pub name: Option<String>,
+    pub types: Vec<FuncType>,
+    pub type_ids: Vec<TypeId>,
+    pub imports: Vec<Import>,
+    /// Type index of every function, imported ones first.
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    pub globals: Vec<GlobalType>,
+    pub num_imported_globals: u32,
+    /// Initialisers of the defined globals.
+    pub global_inits: Vec<ConstExpr>,
+    pub exports: Vec<Export>,
+    pub export_index: HashMap<String, usize>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElementSegment>,
+    pub datas: Vec<DataSegment>,
+    pub func_names: HashMap<u32, String>,
+    /// Translated code of the defined functions.
+    pub code: Vec<CompiledFunc>,
+}
+
+impl ModuleInner {
+    pub(crate) fn func_type(&self, func_index: u32) -> &FuncType {
+        &self.types[self.funcs[func_index as usize] as usize]
+    }
+
+    pub(crate) fn entity_type(&self, kind: EntityKind, index: u32) -> ExternType {
+        let i = index as usize;
+        match kind {
+            EntityKind::Func => ExternType::Func(self.func_type(index).clone()),
+            EntityKind::Table => ExternType::Table(self.tables[i]),
+            EntityKind::Memory => ExternType::Memory(self.memories[i]),
+            EntityKind::Global => ExternType::Global(self.globals[i]),
+        }
+    }
+
+}
+
+impl Module {
+    /// Compiles a module from binary (`.wasm`) or text (`.wat`) bytes.
+    ///
+    /// # Errors
+    ///
+    /// Text that does not parse ([`ErrorKind::Parse`]), a binary that does
+    /// not decode ([`ErrorKind::Malformed`]) or validate
+    /// ([`ErrorKind::Invalid`]), and modules using features the engine does
+    /// not run ([`ErrorKind::Unsupported`]). The message names the problem
+    /// and its byte offset.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| Error::new_kind(ErrorKind::Parse, format!("failed to parse text: {e}")))?;
+        Self::from_binary(engine, &binary)
+    }
+
+    /// Compiles a module from binary bytes only.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`], except that text is refused as malformed.
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let inner = parse::parse(engine, binary)?;
+        Ok(Module {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// Compiles a module from a `.wasm` or `.wat` file.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`], and [`ErrorKind::Io`] when the file cannot be read;
+    /// the message names the file.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::new_kind(
+                ErrorKind::Io,
+                format!("failed to read {}: {e}", path.display()),
+            )
+        })?;
+        Self::new(engine, bytes).map_err(|e| e.with_context(path.display()))
+    }
+
+    /// Checks that `binary` is a valid module, without translating it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::from_binary`].
+    pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        parse::validate_only(engine, binary)
+    }
+
+    /// The engine the module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's name from its name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.name.as_deref()
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        self.inner.imports.iter().map(|i| ImportType {
+            module: &i.module,
+            name: &i.name,
+            ty: self.inner.entity_type(i.kind, i.index),
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        self.inner.exports.iter().map(|e| ExportType {
+            name: &e.name,
+            ty: self.inner.entity_type(e.kind, e.index),
+        })
+    }
+
+    /// The type of the export `name`, if there is one.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        let e = &self.inner.exports[*self.inner.export_index.get(name)?];
+        Some(self.inner.entity_type(e.kind, e.index))
+    }
+}

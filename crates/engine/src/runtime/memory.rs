@@ -1,0 +1,150 @@
+//! Linear memories.
+
+use super::mmap::Mmap;
+use super::vmcontext::VMMemoryDefinition;
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::ResourceLimiter;
+use crate::types::MemoryType;
+
+/// Bytes in a WebAssembly page.
+pub(crate) const PAGE_SIZE: u64 = 65536;
+/// Pages in the 32-bit index space.
+const MAX_PAGES: u64 = 65536;
+
+/// A linear memory: a reservation that grows in place, so its base never
+/// moves, followed by a guard region.
+#[derive(Debug)]
+pub(crate) struct MemoryEntity {
+    mmap: Mmap,
+    definition: VMMemoryDefinition,
+    ty: MemoryType,
+    /// Pages the memory may grow to: its type's maximum, capped by the
+    /// reservation.
+    max_pages: u64,
+}
+
+impl MemoryEntity {
+    pub fn new(
+        ty: MemoryType,
+        config: &Config,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Self> {
+        let reservation = config.memory_reservation.min(MAX_PAGES * PAGE_SIZE);
+        let max_pages = ty
+            .maximum()
+            .unwrap_or(MAX_PAGES)
+            .min(MAX_PAGES)
+            .min(reservation / PAGE_SIZE);
+        let initial = ty.minimum();
+        let initial_bytes = initial * PAGE_SIZE;
+        if let Some(limiter) = limiter {
+            let max = ty.maximum().map(|m| (m * PAGE_SIZE) as usize);
+            if !limiter.memory_growing(0, initial_bytes as usize, max)? {
+                return Err(Error::new_kind(
+                    ErrorKind::Limit,
+                    format!("memory minimum size of {initial} pages exceeds memory limits"),
+                ));
+            }
+        }
+        if initial > max_pages {
+            return Err(Error::new_kind(
+                ErrorKind::Limit,
+                format!(
+                    "memory minimum size of {initial} pages exceeds the reservation of {} pages",
+                    reservation / PAGE_SIZE
+                ),
+            ));
+        }
+        let reserve = (reservation + config.memory_guard_size) as usize;
+        let mut mmap = Mmap::reserve(reserve).map_err(|e| {
+            Error::new_kind(ErrorKind::Limit, format!("failed to reserve memory: {e}"))
+        })?;
+        mmap.make_accessible(initial_bytes as usize).map_err(|e| {
+            Error::new_kind(ErrorKind::Limit, format!("failed to commit memory: {e}"))
+        })?;
+        Ok(Self {
+            definition: VMMemoryDefinition {
+                base: mmap.as_ptr(),
+                current_length: initial_bytes as usize,
+            },
+            mmap,
+            ty,
+            max_pages,
+        })
+    }
+
+    pub fn ty(&self) -> MemoryType {
+        MemoryType::from_pages(self.pages(), self.ty.maximum())
+    }
+
+    pub fn base(&self) -> *mut u8 {
+        self.definition.base
+    }
+
+    pub fn byte_len(&self) -> usize {
+        self.definition.current_length
+    }
+
+    pub fn pages(&self) -> u64 {
+        self.byte_len() as u64 / PAGE_SIZE
+    }
+
+    /// Grows by `delta` pages; the old size in pages, or `None` when the
+    /// memory cannot grow that far.
+    ///
+    /// # Errors
+    ///
+    /// When the limiter fails the store instead of refusing the growth.
+    pub fn grow(
+        &mut self,
+        delta: u64,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Option<u64>> {
+        let old = self.pages();
+        let Some(new) = old.checked_add(delta).filter(|n| *n <= self.max_pages) else {
+            if let Some(limiter) = limiter {
+                limiter.memory_grow_failed(&Error::new_kind(
+                    ErrorKind::Limit,
+                    "memory maximum reached",
+                ));
+            }
+            return Ok(None);
+        };
+        if delta == 0 {
+            return Ok(Some(old));
+        }
+        if let Some(limiter) = limiter {
+            let max = self.ty.maximum().map(|m| (m * PAGE_SIZE) as usize);
+            if !limiter.memory_growing(self.byte_len(), (new * PAGE_SIZE) as usize, max)? {
+                return Ok(None);
+            }
+        }
+        let new_bytes = (new * PAGE_SIZE) as usize;
+        if self.mmap.make_accessible(new_bytes).is_err() {
+            return Ok(None);
+        }
+        self.definition.current_length = new_bytes;
+        Ok(Some(old))
+    }
+
+    /// The accessible bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: the first `current_length` bytes of the mapping are
+        // accessible (made so by `grow`/`new`), and `&self` guarantees no
+        // mutable access for the returned lifetime.
+        unsafe { std::slice::from_raw_parts(self.definition.base, self.byte_len()) }
+    }
+
+    /// The accessible bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `data`, with `&mut self` guaranteeing exclusivity.
+        unsafe { std::slice::from_raw_parts_mut(self.definition.base, self.byte_len()) }
+    }
+
+    /// Bytes reserved for the memory, guard region included.
+    #[allow(dead_code)]
+    pub fn reserved(&self) -> usize {
+        self.mmap.len()
+    }
+}

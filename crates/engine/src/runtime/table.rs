@@ -1,0 +1,95 @@
+//! Tables of references.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::store::ResourceLimiter;
+use crate::types::TableType;
+
+/// A table: references as untyped slot bits (0 is null; a function
+/// reference is its store index plus one).
+#[derive(Debug)]
+pub(crate) struct TableEntity {
+    ty: TableType,
+    elements: Vec<u64>,
+}
+
+impl TableEntity {
+    pub fn new(
+        ty: TableType,
+        init: u64,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Self> {
+        let min = ty.minimum();
+        if let Some(limiter) = limiter {
+            let max = ty.maximum().map(|m| m as usize);
+            if !limiter.table_growing(0, min as usize, max)? {
+                return Err(Error::new_kind(
+                    ErrorKind::Limit,
+                    format!("table minimum size of {min} elements exceeds table limits"),
+                ));
+            }
+        }
+        if min > u64::from(u32::MAX) {
+            return Err(Error::new_kind(ErrorKind::Limit, "table too large"));
+        }
+        Ok(Self {
+            ty,
+            elements: vec![init; min as usize],
+        })
+    }
+
+    pub fn ty(&self) -> TableType {
+        TableType::from_parts(self.ty.element(), self.elements.len() as u64, self.ty.maximum())
+    }
+
+    pub fn size(&self) -> u32 {
+        self.elements.len() as u32
+    }
+
+    pub fn get(&self, i: u32) -> Option<u64> {
+        self.elements.get(i as usize).copied()
+    }
+
+    pub fn set(&mut self, i: u32, value: u64) -> bool {
+        match self.elements.get_mut(i as usize) {
+            Some(slot) => {
+                *slot = value;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn elements(&self) -> &[u64] {
+        &self.elements
+    }
+
+    pub fn elements_mut(&mut self) -> &mut [u64] {
+        &mut self.elements
+    }
+
+    /// Grows by `delta` entries set to `init`; the old size, or `None` when
+    /// the table cannot grow that far.
+    pub fn grow(
+        &mut self,
+        delta: u32,
+        init: u64,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Option<u32>> {
+        let old = self.size();
+        let max = self.ty.maximum().unwrap_or(u64::from(u32::MAX));
+        let Some(new) = old.checked_add(delta).filter(|n| u64::from(*n) <= max) else {
+            return Ok(None);
+        };
+        if let Some(limiter) = limiter {
+            let m = self.ty.maximum().map(|m| m as usize);
+            if !limiter.table_growing(old as usize, new as usize, m)? {
+                return Ok(None);
+            }
+        }
+        if self.elements.try_reserve(delta as usize).is_err() {
+            return Ok(None);
+        }
+        self.elements.resize(new as usize, init);
+        Ok(Some(old))
+    }
+}

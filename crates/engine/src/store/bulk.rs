@@ -1,0 +1,172 @@
+//! Bulk memory and table operations, and backtraces: runtime services the
+//! interpreter calls on the store.
+
+use super::StoreInner;
+use crate::trap::{FrameInfo, TrapCode, WasmBacktrace};
+
+/// `start..start + len` when it lies within `size`.
+fn range(start: u32, len: u32, size: usize) -> Result<std::ops::Range<usize>, ()> {
+    let end = u64::from(start) + u64::from(len);
+    if end > size as u64 {
+        return Err(());
+    }
+    Ok(start as usize..end as usize)
+}
+
+impl StoreInner {
+    fn memory_index(&self, instance: u32) -> usize {
+        self.instances[instance as usize].memories[0] as usize
+    }
+
+    fn table_index(&self, instance: u32, table: u32) -> usize {
+        self.instances[instance as usize].tables[table as usize] as usize
+    }
+
+    pub(crate) fn memory_fill(
+        &mut self,
+        instance: u32,
+        dst: u32,
+        val: u8,
+        len: u32,
+    ) -> Result<(), TrapCode> {
+        let m = self.memory_index(instance);
+        let data = self.memories[m].data_mut();
+        let r = range(dst, len, data.len()).map_err(|()| TrapCode::MemoryOutOfBounds)?;
+        data[r].fill(val);
+        Ok(())
+    }
+
+    pub(crate) fn memory_copy(
+        &mut self,
+        instance: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapCode> {
+        let m = self.memory_index(instance);
+        let data = self.memories[m].data_mut();
+        let s = range(src, len, data.len()).map_err(|()| TrapCode::MemoryOutOfBounds)?;
+        range(dst, len, data.len()).map_err(|()| TrapCode::MemoryOutOfBounds)?;
+        data.copy_within(s, dst as usize);
+        Ok(())
+    }
+
+    pub(crate) fn memory_init(
+        &mut self,
+        instance: u32,
+        segment: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapCode> {
+        let m = self.memory_index(instance);
+        let bytes = self.instances[instance as usize].datas[segment as usize]
+            .clone()
+            .unwrap_or_else(|| std::sync::Arc::from(&[][..]));
+        let s = range(src, len, bytes.len()).map_err(|()| TrapCode::MemoryOutOfBounds)?;
+        let data = self.memories[m].data_mut();
+        let d = range(dst, len, data.len()).map_err(|()| TrapCode::MemoryOutOfBounds)?;
+        data[d].copy_from_slice(&bytes[s]);
+        Ok(())
+    }
+
+    pub(crate) fn table_get(&self, instance: u32, table: u32, i: u32) -> Result<u64, TrapCode> {
+        let t = self.table_index(instance, table);
+        self.tables[t].get(i).ok_or(TrapCode::TableOutOfBounds)
+    }
+
+    pub(crate) fn table_set(
+        &mut self,
+        instance: u32,
+        table: u32,
+        i: u32,
+        value: u64,
+    ) -> Result<(), TrapCode> {
+        let t = self.table_index(instance, table);
+        if self.tables[t].set(i, value) {
+            Ok(())
+        } else {
+            Err(TrapCode::TableOutOfBounds)
+        }
+    }
+
+    pub(crate) fn table_fill(
+        &mut self,
+        instance: u32,
+        table: u32,
+        dst: u32,
+        val: u64,
+        len: u32,
+    ) -> Result<(), TrapCode> {
+        let t = self.table_index(instance, table);
+        let elems = self.tables[t].elements_mut();
+        let r = range(dst, len, elems.len()).map_err(|()| TrapCode::TableOutOfBounds)?;
+        elems[r].fill(val);
+        Ok(())
+    }
+
+    pub(crate) fn table_copy(
+        &mut self,
+        instance: u32,
+        dst_table: u32,
+        src_table: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapCode> {
+        let dt = self.table_index(instance, dst_table);
+        let st = self.table_index(instance, src_table);
+        let oob = |()| TrapCode::TableOutOfBounds;
+        if dt == st {
+            let elems = self.tables[dt].elements_mut();
+            let s = range(src, len, elems.len()).map_err(oob)?;
+            range(dst, len, elems.len()).map_err(oob)?;
+            elems.copy_within(s, dst as usize);
+        } else {
+            let s = range(src, len, self.tables[st].elements().len()).map_err(oob)?;
+            let values = self.tables[st].elements()[s].to_vec();
+            let elems = self.tables[dt].elements_mut();
+            let d = range(dst, len, elems.len()).map_err(oob)?;
+            elems[d].copy_from_slice(&values);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn table_init(
+        &mut self,
+        instance: u32,
+        table: u32,
+        segment: u32,
+        dst: u32,
+        src: u32,
+        len: u32,
+    ) -> Result<(), TrapCode> {
+        let t = self.table_index(instance, table);
+        let oob = |()| TrapCode::TableOutOfBounds;
+        let inst = &self.instances[instance as usize];
+        let items: &[u64] = inst.elems[segment as usize].as_deref().unwrap_or(&[]);
+        let s = range(src, len, items.len()).map_err(oob)?;
+        let values = items[s].to_vec();
+        let elems = self.tables[t].elements_mut();
+        let d = range(dst, len, elems.len()).map_err(oob)?;
+        elems[d].copy_from_slice(&values);
+        Ok(())
+    }
+
+    /// The Wasm frames from `entry_depth` up, innermost first.
+    pub(crate) fn backtrace(&self, entry_depth: usize) -> WasmBacktrace {
+        let frames = self
+            .stack
+            .trace(entry_depth)
+            .map(|(instance, func_index)| {
+                let module = &self.instances[instance as usize].module.inner;
+                FrameInfo {
+                    module_name: module.name.clone(),
+                    func_index,
+                    func_name: module.func_names.get(&func_index).cloned(),
+                }
+            })
+            .collect();
+        WasmBacktrace::new(frames)
+    }
+}

@@ -1,0 +1,79 @@
+//! Ways to name a store: the store itself, a reference, or a caller.
+
+use super::Store;
+
+/// A shared view of a store.
+#[derive(Debug)]
+pub struct StoreContext<'a, T>(pub(crate) &'a Store<T>);
+
+/// An exclusive view of a store.
+#[derive(Debug)]
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut Store<T>);
+
+/// Anything that can name a store for reading: `&Store<T>`, a `Caller`, ...
+pub trait AsContext {
+    /// The host state type of the store.
+    type Data;
+
+    /// The store, shared.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that can name a store for writing: `&mut Store<T>`, a `Caller`, ...
+pub trait AsContextMut: AsContext {
+    /// The store, exclusively.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self)
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self)
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContext + ?Sized> AsContext for &mut C {
+    type Data = C::Data;
+    fn as_context(&self) -> StoreContext<'_, C::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
+        (**self).as_context_mut()
+    }
+}

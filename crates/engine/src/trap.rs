@@ -1,0 +1,111 @@
+//! Traps: the ways a WebAssembly computation can stop abnormally.
+
+use std::fmt;
+
+/// Why a WebAssembly computation trapped.
+///
+/// Traps are values, never strings: an embedder matches on the code to tell
+/// a guest bug (`UnreachableCodeReached`) from a limit the host imposed
+/// (`OutOfFuel`, `Interrupt`, `StackOverflow`).
+#[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// The `unreachable` instruction was executed.
+    UnreachableCodeReached,
+    /// A load or store touched bytes outside its linear memory.
+    MemoryOutOfBounds,
+    /// A table access used an index outside the table.
+    TableOutOfBounds,
+    /// `call_indirect` found a null entry in the table.
+    IndirectCallToNull,
+    /// `call_indirect` found a function of another type than expected.
+    BadSignature,
+    /// Integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// Integer overflow (`i32.div_s` of `i32::MIN` by `-1`).
+    IntegerOverflow,
+    /// A float-to-integer conversion of NaN or of a value out of range.
+    BadConversionToInteger,
+    /// The call stack grew past the configured limit.
+    StackOverflow,
+    /// The store ran out of fuel.
+    OutOfFuel,
+    /// The store's epoch deadline passed.
+    Interrupt,
+    /// A host-imposed limit refused a resource the guest needed.
+    ResourceLimitExceeded,
+}
+
+impl TrapCode {
+    /// The message the WebAssembly specification uses for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::UnreachableCodeReached => "unreachable",
+            Self::MemoryOutOfBounds => "out of bounds memory access",
+            Self::TableOutOfBounds => "undefined element",
+            Self::IndirectCallToNull => "uninitialized element",
+            Self::BadSignature => "indirect call type mismatch",
+            Self::IntegerDivisionByZero => "integer divide by zero",
+            Self::IntegerOverflow => "integer overflow",
+            Self::BadConversionToInteger => "invalid conversion to integer",
+            Self::StackOverflow => "call stack exhausted",
+            Self::OutOfFuel => "all fuel consumed",
+            Self::Interrupt => "interrupted: epoch deadline reached",
+            Self::ResourceLimitExceeded => "resource limit exceeded",
+        }
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// One frame of a Wasm backtrace, innermost first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// Name of the module, from its name section, if any.
+    pub module_name: Option<String>,
+    /// Index of the function in its module's function index space.
+    pub func_index: u32,
+    /// Name of the function, from the name section, if any.
+    pub func_name: Option<String>,
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let module = self.module_name.as_deref().unwrap_or("<module>");
+        match &self.func_name {
+            Some(name) => write!(f, "{module}!{name}"),
+            None => write!(f, "{module}!<wasm function {}>", self.func_index),
+        }
+    }
+}
+
+/// The Wasm frames that were live when a trap happened, innermost first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WasmBacktrace {
+    frames: Vec<FrameInfo>,
+}
+
+impl WasmBacktrace {
+    pub(crate) fn new(frames: Vec<FrameInfo>) -> Self {
+        Self { frames }
+    }
+
+    /// The frames, innermost first.
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
+    }
+}
+
+impl fmt::Display for WasmBacktrace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "wasm backtrace:")?;
+        for (i, frame) in self.frames.iter().enumerate() {
+            writeln!(f, "  {i:>3}: {frame}")?;
+        }
+        Ok(())
+    }
+}
