@@ -19,6 +19,19 @@
 
 use crate::trap::TrapCode;
 
+/// `x`, with a signalling NaN made quiet: Rust's rounding functions may
+/// return a signalling NaN input unchanged, which Wasm does not allow.
+#[inline]
+fn quiet_f32(x: f32) -> f32 {
+    if x.is_nan() { x + x } else { x }
+}
+
+/// As [`quiet_f32`].
+#[inline]
+fn quiet_f64(x: f64) -> f64 {
+    if x.is_nan() { x + x } else { x }
+}
+
 /// Defines `#[inline] pub(crate)` functions whose body is one expression,
 /// so that the tables below read one instruction per line.
 macro_rules! one_liners {
@@ -202,16 +215,16 @@ one_liners! {
     f64_copysign(a: f64, b: f64) -> f64 =
         f64::from_bits((a.to_bits() & !F64_SIGN) | (b.to_bits() & F64_SIGN));
 
-    f32_nearest(x: f32) -> f32 = x.round_ties_even();
-    f32_trunc(x: f32) -> f32 = x.trunc();
-    f32_floor(x: f32) -> f32 = x.floor();
-    f32_ceil(x: f32) -> f32 = x.ceil();
-    f32_sqrt(x: f32) -> f32 = x.sqrt();
-    f64_nearest(x: f64) -> f64 = x.round_ties_even();
-    f64_trunc(x: f64) -> f64 = x.trunc();
-    f64_floor(x: f64) -> f64 = x.floor();
-    f64_ceil(x: f64) -> f64 = x.ceil();
-    f64_sqrt(x: f64) -> f64 = x.sqrt();
+    f32_nearest(x: f32) -> f32 = quiet_f32(x.round_ties_even());
+    f32_trunc(x: f32) -> f32 = quiet_f32(x.trunc());
+    f32_floor(x: f32) -> f32 = quiet_f32(x.floor());
+    f32_ceil(x: f32) -> f32 = quiet_f32(x.ceil());
+    f32_sqrt(x: f32) -> f32 = quiet_f32(x.sqrt());
+    f64_nearest(x: f64) -> f64 = quiet_f64(x.round_ties_even());
+    f64_trunc(x: f64) -> f64 = quiet_f64(x.trunc());
+    f64_floor(x: f64) -> f64 = quiet_f64(x.floor());
+    f64_ceil(x: f64) -> f64 = quiet_f64(x.ceil());
+    f64_sqrt(x: f64) -> f64 = quiet_f64(x.sqrt());
 }
 
 // ---------------------------------------------------------------------------

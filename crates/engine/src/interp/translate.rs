@@ -243,6 +243,29 @@ macro_rules! translate_numeric {
     };
 }
 
+macro_rules! memarg_of {
+    (()
+        unary { $( ($un:ident, $ui:ident, $uo:ident, $uf:expr) ),* $(,)? }
+        unary_trap { $( ($tn:ident, $ti:ident, $to:ident, $tf:expr) ),* $(,)? }
+        binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
+        binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
+        binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
+        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
+        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+        compare { $( ($cn:ident, $cbr:ident, $cnot:ident, $ct:ident, $cf:expr) ),* $(,)? }
+    ) => {
+        /// The memory argument of a load or store.
+        pub(crate) fn memarg_of(op: &Operator<'_>) -> Option<wasmparser::MemArg> {
+            match op {
+                $( Operator::$ln { memarg } )|* | $( Operator::$sn { memarg } )|* => Some(*memarg),
+                _ => None,
+            }
+        }
+    };
+}
+
+for_each_op!(memarg_of;);
+
 impl Translator<'_, '_> {
     fn slot(&self, height: u32) -> Slot {
         self.num_locals + height
@@ -476,6 +499,9 @@ impl Translator<'_, '_> {
 
     /// Whether a branch to `depth` needs no copies.
     fn branch_is_plain(&self, depth: u32) -> bool {
+        if self.is_function_label(depth) {
+            return false;
+        }
         let c = &self.control[self.control.len() - 1 - depth as usize];
         let n = c.branch_arity();
         let from = self.height() - n;
@@ -500,8 +526,17 @@ impl Translator<'_, '_> {
         }
     }
 
+    /// Whether `depth` names the function body's own label, a branch to
+    /// which returns.
+    fn is_function_label(&self, depth: u32) -> bool {
+        depth as usize + 1 == self.control.len()
+    }
+
     /// An unconditional branch to `depth`, with its copies.
     fn br(&mut self, depth: u32) {
+        if self.is_function_label(depth) {
+            return self.emit_return();
+        }
         let c = &self.control[self.control.len() - 1 - depth as usize];
         let (n, height) = (c.branch_arity(), c.height);
         self.copy_values(n, height);
@@ -573,11 +608,20 @@ impl Translator<'_, '_> {
                 self.emit(Instr::Return1 { src });
             }
             _ => {
-                // Materialise first so no result is read after being
-                // overwritten, then copy down in ascending order.
+                // Put every result in its own slot first, so no result is
+                // read after being overwritten, then copy down in ascending
+                // order. This may run on one branch only, so the stack's
+                // state is left as it is.
                 let from = self.height() - n;
                 for h in from..self.height() {
-                    self.materialize(h);
+                    let dst = self.slot(h);
+                    match self.stack[h as usize] {
+                        Operand::Slot => {}
+                        Operand::Local(l) => {
+                            self.emit(Instr::Copy { dst, src: l });
+                        }
+                        Operand::Const(bits) => self.emit_const(dst, bits),
+                    }
                 }
                 for i in 0..n {
                     let src = self.slot(from + i);

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::translate::{FuncEnv, translate_function};
+use crate::interp::translate::{FuncEnv, memarg_of, translate_function};
 use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 use std::collections::HashMap;
 use wasmparser::{
@@ -59,7 +59,7 @@ const MALFORMED_MESSAGES: &[&str] = &[
 /// is one of the structural ones.
 fn classify(bytes: &[u8], e: BinaryReaderError) -> Error {
     if let Err(decode) = decode_only(bytes) {
-        return malformed(decode);
+        return decode;
     }
     let msg = e.message();
     if MALFORMED_MESSAGES.iter().any(|m| msg.contains(m))
@@ -73,7 +73,18 @@ fn classify(bytes: &[u8], e: BinaryReaderError) -> Error {
 
 /// Decodes every item of every section without validating, to tell
 /// malformed bytes from invalid modules.
-fn decode_only(bytes: &[u8]) -> std::result::Result<(), BinaryReaderError> {
+fn decode_only(bytes: &[u8]) -> Result<()> {
+    decode_items(bytes).map_err(malformed)?.map_err(|(what, offset)| {
+        Error::new_kind(
+            ErrorKind::Malformed,
+            format!("malformed module: {what} (at offset {offset:#x})"),
+        )
+    })
+}
+
+type DecodeResult = std::result::Result<(), (&'static str, u64)>;
+
+fn decode_items(bytes: &[u8]) -> std::result::Result<DecodeResult, BinaryReaderError> {
     fn all<'a, T: wasmparser::FromReader<'a>>(
         r: wasmparser::SectionLimited<'a, T>,
     ) -> std::result::Result<(), BinaryReaderError> {
@@ -89,7 +100,9 @@ fn decode_only(bytes: &[u8]) -> std::result::Result<(), BinaryReaderError> {
         }
         r.finish()
     }
-    for payload in Parser::new(0).parse_all(bytes) {
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    for payload in parser.parse_all(bytes) {
         match payload? {
             Payload::TypeSection(r) => all(r)?,
             Payload::ImportSection(r) => {
@@ -135,14 +148,20 @@ fn decode_only(bytes: &[u8]) -> std::result::Result<(), BinaryReaderError> {
                 }
                 let mut ops = body.get_operators_reader()?;
                 while !ops.eof() {
-                    ops.read()?;
+                    let offset = ops.original_position();
+                    let op = ops.read()?;
+                    // An alignment exponent past 2**31 cannot be a valid
+                    // memarg flag of WebAssembly 2.0.
+                    if memarg_of(&op).is_some_and(|m| m.align >= 32) {
+                        return Ok(Err(("malformed memop flags", offset)));
+                    }
                 }
                 ops.finish()?;
             }
             _ => {}
         }
     }
-    Ok(())
+    Ok(Ok(()))
 }
 
 /// Validates without translating.
@@ -227,7 +246,9 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
     let mut allocs = FuncValidatorAllocations::default();
     let mut translator_state = Default::default();
     let v = |e: BinaryReaderError| classify(bytes, e);
-    for payload in Parser::new(0).parse_all(bytes) {
+    let mut parser = Parser::new(0);
+    parser.set_features(features());
+    for payload in parser.parse_all(bytes) {
         let payload = payload.map_err(v)?;
         let valid = validator.payload(&payload).map_err(v)?;
         match payload {
