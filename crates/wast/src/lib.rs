@@ -14,7 +14,7 @@
 //!     (assert_return (invoke "two") (i32.const 2))
 //!     (assert_invalid (module (func (result i32))) "type mismatch")
 //! "#, &tern_engine::Config::default()).unwrap();
-//! assert_eq!((report.passed, report.failures.len()), (2, 0));
+//! assert_eq!((report.passed, report.failures.len()), (3, 0));
 //! ```
 
 #![forbid(unsafe_code)]
