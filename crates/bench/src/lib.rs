@@ -391,14 +391,9 @@ mod tests {
     }
 
     // wasmi 2.0's dispatch needs LLVM's sibling-call optimisation, which
-    // debug assertions defeat: it then overflows the native stack
-    // (wasmi-labs/wasmi#2039). `[profile.dev.package.wasmi]
-    // debug-assertions = false` in the workspace would lift this.
+    // debug assertions defeat (wasmi-labs/wasmi#2039); the workspace turns
+    // them off for wasmi in dev builds.
     #[test]
-    #[cfg_attr(
-        debug_assertions,
-        ignore = "wasmi overflows its stack with debug assertions; use --release"
-    )]
     fn wasmi_computes_expected_results() -> Result<()> {
         check_all::<Wasmi>()
     }

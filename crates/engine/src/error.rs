@@ -135,10 +135,10 @@ impl fmt::Debug for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.inner.message)?;
-        if let Some(bt) = &self.inner.backtrace {
-            if f.alternate() {
-                write!(f, "\n{bt}")?;
-            }
+        if let Some(bt) = &self.inner.backtrace
+            && f.alternate()
+        {
+            write!(f, "\n{bt}")?;
         }
         Ok(())
     }

@@ -24,7 +24,11 @@ impl Instance {
     /// [`ErrorKind::Limit`] when limits refuse a memory, table or instance,
     /// and [`ErrorKind::Trap`] when a segment does not fit or the start
     /// function traps.
-    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
         instantiate(store.as_context_mut().0, module, imports)
     }
 
@@ -51,7 +55,12 @@ impl Instance {
             .inner
             .exports
             .iter()
-            .map(|e| (e.name.clone(), entity_extern(self.store, inst, e.kind, e.index)))
+            .map(|e| {
+                (
+                    e.name.clone(),
+                    entity_extern(self.store, inst, e.kind, e.index),
+                )
+            })
             .collect()
     }
 
@@ -71,7 +80,10 @@ impl Instance {
         name: &str,
     ) -> Result<TypedFunc<Params, Results>> {
         let f = self.get_func(&mut store, name).ok_or_else(|| {
-            Error::new_kind(ErrorKind::Usage, format!("failed to find function export `{name}`"))
+            Error::new_kind(
+                ErrorKind::Usage,
+                format!("failed to find function export `{name}`"),
+            )
         })?;
         f.typed(&store)
             .map_err(|e| e.with_context(format!("function export `{name}`")))
@@ -96,10 +108,22 @@ impl Instance {
 fn entity_extern(store: StoreId, inst: &InstanceEntity, kind: EntityKind, index: u32) -> Extern {
     let i = index as usize;
     match kind {
-        EntityKind::Func => Extern::Func(Func { store, index: inst.funcs[i] }),
-        EntityKind::Table => Extern::Table(Table { store, index: inst.tables[i] }),
-        EntityKind::Memory => Extern::Memory(Memory { store, index: inst.memories[i] }),
-        EntityKind::Global => Extern::Global(Global { store, index: inst.globals[i] }),
+        EntityKind::Func => Extern::Func(Func {
+            store,
+            index: inst.funcs[i],
+        }),
+        EntityKind::Table => Extern::Table(Table {
+            store,
+            index: inst.tables[i],
+        }),
+        EntityKind::Memory => Extern::Memory(Memory {
+            store,
+            index: inst.memories[i],
+        }),
+        EntityKind::Global => Extern::Global(Global {
+            store,
+            index: inst.globals[i],
+        }),
     }
 }
 
@@ -137,7 +161,11 @@ fn check_import<T>(store: &Store<T>, expected: &ExternType, import: &Extern) -> 
     }
 }
 
-pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<Instance> {
+pub(crate) fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
     let m = &module.inner;
     if !crate::Engine::same(store.engine(), &m.engine) {
         return Err(Error::new_kind(
@@ -148,7 +176,11 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     if imports.len() != m.imports.len() {
         return Err(Error::new_kind(
             ErrorKind::Link,
-            format!("expected {} imports, found {}", m.imports.len(), imports.len()),
+            format!(
+                "expected {} imports, found {}",
+                m.imports.len(),
+                imports.len()
+            ),
         ));
     }
     let mut funcs = Vec::with_capacity(m.funcs.len());
@@ -159,14 +191,20 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         if value.store_id() != store.id() {
             return Err(Error::new_kind(
                 ErrorKind::Usage,
-                format!("import `{}::{}` belongs to another store", import.module, import.name),
+                format!(
+                    "import `{}::{}` belongs to another store",
+                    import.module, import.name
+                ),
             ));
         }
         let expected = m.entity_type(import.kind, import.index);
         check_import(store, &expected, value).map_err(|why| {
             Error::new_kind(
                 ErrorKind::Link,
-                format!("incompatible import type for `{}::{}`: {why}", import.module, import.name),
+                format!(
+                    "incompatible import type for `{}::{}`: {why}",
+                    import.module, import.name
+                ),
             )
         })?;
         match value {
@@ -184,7 +222,12 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
 
     let instance = store.inner.instances.len() as u32;
     let id = store.id();
-    for (i, &type_index) in m.funcs.iter().enumerate().skip(m.num_imported_funcs as usize) {
+    for (i, &type_index) in m
+        .funcs
+        .iter()
+        .enumerate()
+        .skip(m.num_imported_funcs as usize)
+    {
         store.inner.funcs.push(FuncEntity::Wasm {
             instance,
             index: (i - m.num_imported_funcs as usize) as u32,
@@ -211,7 +254,10 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
             ConstExpr::GlobalGet(g) => store.inner.globals[globals[g as usize] as usize].value,
         }
     };
-    for (ty, init) in m.globals[m.num_imported_globals as usize..].iter().zip(&m.global_inits) {
+    for (ty, init) in m.globals[m.num_imported_globals as usize..]
+        .iter()
+        .zip(&m.global_inits)
+    {
         let value = eval(store, &funcs, &globals, init);
         store.inner.globals.push(GlobalEntity { ty: *ty, value });
         globals.push(store.inner.globals.len() as u32 - 1);
@@ -219,7 +265,14 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
     let elems = m
         .elements
         .iter()
-        .map(|seg| Some(seg.items.iter().map(|e| eval(store, &funcs, &globals, e)).collect()))
+        .map(|seg| {
+            Some(
+                seg.items
+                    .iter()
+                    .map(|e| eval(store, &funcs, &globals, e))
+                    .collect(),
+            )
+        })
         .collect();
     let datas = m.datas.iter().map(|d| Some(d.bytes.clone())).collect();
     store.inner.instances.push(InstanceEntity {
@@ -231,7 +284,10 @@ pub(crate) fn instantiate<T>(store: &mut Store<T>, module: &Module, imports: &[E
         datas,
         elems,
     });
-    let handle = Instance { store: id, index: instance };
+    let handle = Instance {
+        store: id,
+        index: instance,
+    };
     initialize(store, instance)?;
     if let Some(start) = m.start {
         let f = store.inner.instances[instance as usize].funcs[start as usize];
@@ -248,7 +304,9 @@ fn initialize<T>(store: &mut Store<T>, instance: u32) -> Result<()> {
         let inst = &store.inner.instances[instance as usize];
         match *e {
             ConstExpr::Value(v) => v as u32,
-            ConstExpr::GlobalGet(g) => store.inner.globals[inst.globals[g as usize] as usize].value as u32,
+            ConstExpr::GlobalGet(g) => {
+                store.inner.globals[inst.globals[g as usize] as usize].value as u32
+            }
             _ => 0,
         }
     };

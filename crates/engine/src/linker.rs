@@ -4,7 +4,7 @@
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
-use crate::func::{Caller, Func, HostFuncFn, IntoFunc, untyped_host_func};
+use crate::func::{Caller, HostFuncFn, IntoFunc, untyped_host_func};
 use crate::instance::{Instance, instantiate};
 use crate::module::Module;
 use crate::store::{AsContextMut, Store};
@@ -146,7 +146,12 @@ impl<T: 'static> Linker<T> {
     /// # Errors
     ///
     /// When the name is taken and shadowing is off.
-    pub fn define(&mut self, module: &str, name: &str, item: impl Into<Extern>) -> Result<&mut Self> {
+    pub fn define(
+        &mut self,
+        module: &str,
+        name: &str,
+        item: impl Into<Extern>,
+    ) -> Result<&mut Self> {
         self.insert(module, name, Definition::Extern(item.into()))
     }
 
@@ -168,7 +173,12 @@ impl<T: 'static> Linker<T> {
     }
 
     /// The definition of `module::name` as an entity of `store`.
-    pub fn get(&self, mut store: impl AsContextMut<Data = T>, module: &str, name: &str) -> Option<Extern> {
+    pub fn get(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        module: &str,
+        name: &str,
+    ) -> Option<Extern> {
         let def = self.defs.get(&(module.to_string(), name.to_string()))?;
         Some(materialize(store.as_context_mut().0, def))
     }
@@ -209,7 +219,11 @@ impl<T: 'static> Linker<T> {
     /// # Errors
     ///
     /// As [`Linker::instantiate_pre`] and [`Instance::new`].
-    pub fn instantiate(&self, store: impl AsContextMut<Data = T>, module: &Module) -> Result<Instance> {
+    pub fn instantiate(
+        &self,
+        store: impl AsContextMut<Data = T>,
+        module: &Module,
+    ) -> Result<Instance> {
         self.instantiate_pre(module)?.instantiate(store)
     }
 }
@@ -262,4 +276,3 @@ impl<T> InstancePre<T> {
         instantiate(store, &self.module, &imports)
     }
 }
-

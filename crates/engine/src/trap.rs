@@ -22,9 +22,10 @@ pub enum TrapCode {
     BadSignature,
     /// Integer division or remainder by zero.
     IntegerDivisionByZero,
-    /// Integer overflow (`i32.div_s` of `i32::MIN` by `-1`).
+    /// Integer overflow: `i32.div_s` of `i32::MIN` by `-1`, or a trapping
+    /// float-to-integer conversion of a value out of the integer's range.
     IntegerOverflow,
-    /// A float-to-integer conversion of NaN or of a value out of range.
+    /// A trapping float-to-integer conversion of NaN.
     BadConversionToInteger,
     /// The call stack grew past the configured limit.
     StackOverflow,

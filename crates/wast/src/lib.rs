@@ -180,7 +180,9 @@ impl Runner {
                 .get(id.name())
                 .copied()
                 .ok_or_else(|| anyhow!("no module named ${}", id.name())),
-            None => self.current.ok_or_else(|| anyhow!("no module instantiated yet")),
+            None => self
+                .current
+                .ok_or_else(|| anyhow!("no module instantiated yet")),
         }
     }
 
@@ -208,7 +210,10 @@ impl Runner {
             .map(|()| results))
     }
 
-    fn execute(&mut self, exec: &mut WastExecute<'_>) -> Result<Result<Vec<Val>, tern_engine::Error>> {
+    fn execute(
+        &mut self,
+        exec: &mut WastExecute<'_>,
+    ) -> Result<Result<Vec<Val>, tern_engine::Error>> {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(invoke),
             WastExecute::Wat(wat) => {
@@ -300,7 +305,10 @@ impl Runner {
                     vals.iter().map(values::show).collect::<Vec<_>>().join(", ")
                 ),
                 Err(e) if e.kind() == ErrorKind::Trap => {}
-                Err(e) => bail!("expected trap `{message}`, got {} error: {e}", stage(e.kind())),
+                Err(e) => bail!(
+                    "expected trap `{message}`, got {} error: {e}",
+                    stage(e.kind())
+                ),
             },
             WastDirective::AssertExhaustion { call, message, .. } => match self.invoke(&call)? {
                 Ok(_) => bail!("expected exhaustion `{message}`, got a return"),
@@ -353,4 +361,3 @@ impl Runner {
         Ok(())
     }
 }
-

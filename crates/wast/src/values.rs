@@ -15,7 +15,10 @@ pub struct ExternRefs {
 
 impl ExternRefs {
     fn get(&mut self, store: &mut Store<()>, n: u32) -> ExternRef {
-        *self.refs.entry(n).or_insert_with(|| ExternRef::new(store, n))
+        *self
+            .refs
+            .entry(n)
+            .or_insert_with(|| ExternRef::new(store, n))
     }
 }
 

@@ -28,7 +28,10 @@ fn run(name: &str) {
         ),
         (true, true) => panic!("{name}.wast passes now: remove it from EXPECTED_FAILURES"),
     }
-    assert!(report.passed > 0 || expected_to_fail, "{name}.wast ran no directive");
+    assert!(
+        report.passed > 0 || expected_to_fail,
+        "{name}.wast ran no directive"
+    );
 }
 
 macro_rules! spec_tests {

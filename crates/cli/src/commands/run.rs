@@ -23,15 +23,19 @@ pub struct RunCommand {
     module: PathBuf,
 
     /// Arguments for the invoked export.
-    #[arg(value_name = "ARGS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     args: Vec<String>,
 }
 
 fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
     let bad = || format!("argument `{text}` is not a valid {ty}");
     Ok(match ty {
-        ValType::I32 => Val::I32(parse_int::<i32, u32>(text).with_context(bad)?),
-        ValType::I64 => Val::I64(parse_int::<i64, u64>(text).with_context(bad)?),
+        ValType::I32 => Val::I32(parse_int::<i32>(text).with_context(bad)?),
+        ValType::I64 => Val::I64(parse_int::<i64>(text).with_context(bad)?),
         ValType::F32 => Val::from(text.parse::<f32>().with_context(bad)?),
         ValType::F64 => Val::from(text.parse::<f64>().with_context(bad)?),
         ValType::FuncRef | ValType::ExternRef => {
@@ -42,12 +46,7 @@ fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
 
 /// Parses a signed integer, also accepting unsigned values of the same
 /// width (as two's complement) and a `0x` prefix.
-fn parse_int<S, U>(text: &str) -> Result<S>
-where
-    S: std::str::FromStr + TryFrom<i128>,
-    U: Into<u128> + std::str::FromStr,
-    S::Error: std::error::Error + Send + Sync + 'static,
-{
+fn parse_int<S: TryFrom<i128>>(text: &str) -> Result<S> {
     let (neg, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -100,7 +99,9 @@ impl RunCommand {
                 .into_iter()
                 .find(|n| instance.get_func(&mut store, n).is_some())
                 .map(str::to_string)
-                .context("the module exports neither `_start` nor `main`; name one with --invoke")?,
+                .context(
+                    "the module exports neither `_start` nor `main`; name one with --invoke",
+                )?,
         };
         let func = instance
             .get_func(&mut store, &name)
@@ -122,7 +123,11 @@ impl RunCommand {
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
         if let Err(e) = func.call(&mut store, &args, &mut results) {
             eprintln!("error: failed to invoke `{name}`: {e:#}");
-            return Ok(ExitCode::from(if e.trap_code().is_some() { 134 } else { 1 }));
+            return Ok(ExitCode::from(if e.trap_code().is_some() {
+                134
+            } else {
+                1
+            }));
         }
         for r in &results {
             println!("{}", show(r));

@@ -72,7 +72,11 @@ fn check(store: StoreId, ty: GlobalType, value: Val) -> Result<u64> {
     if value.ty() != ty.content() {
         return Err(Error::new_kind(
             ErrorKind::Usage,
-            format!("a {} value cannot go in a global of {}", value.ty(), ty.content()),
+            format!(
+                "a {} value cannot go in a global of {}",
+                value.ty(),
+                ty.content()
+            ),
         ));
     }
     value

@@ -17,7 +17,11 @@ fn ref_bits(store: StoreId, ty: TableType, init: Val) -> Result<u64> {
     if init.ty() != ValType::from(ty.element()) {
         return Err(Error::new_kind(
             ErrorKind::Usage,
-            format!("a {} value cannot go in a table of {}", init.ty(), ValType::from(ty.element())),
+            format!(
+                "a {} value cannot go in a table of {}",
+                init.ty(),
+                ValType::from(ty.element())
+            ),
         ));
     }
     init.to_bits(store)
@@ -83,7 +87,10 @@ impl Table {
         if ok {
             Ok(())
         } else {
-            Err(Error::new_kind(ErrorKind::Usage, format!("table index {index} is out of bounds")))
+            Err(Error::new_kind(
+                ErrorKind::Usage,
+                format!("table index {index} is out of bounds"),
+            ))
         }
     }
 

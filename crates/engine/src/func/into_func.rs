@@ -1,7 +1,7 @@
 //! Host closures with typed parameters, turned into host functions.
 
-use super::{Caller, HostFuncFn};
 use super::typed::{WasmResults, WasmTy};
+use super::{Caller, HostFuncFn};
 use crate::error::Result;
 use crate::types::{FuncType, ValType};
 use std::sync::Arc;

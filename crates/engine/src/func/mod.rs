@@ -166,9 +166,7 @@ impl<T> Store<T> {
                 instance, index, ..
             } => {
                 let module = &self.inner.instances[*instance as usize].module.inner;
-                module
-                    .func_type(module.num_imported_funcs + index)
-                    .clone()
+                module.func_type(module.num_imported_funcs + index).clone()
             }
         }
     }
@@ -210,14 +208,22 @@ pub(crate) fn call_raw<T>(store: &mut Store<T>, index: u32, slots: &mut [u64]) -
     result
 }
 
-fn call_wasm<T>(store: &mut Store<T>, instance: u32, defined: u32, slots: &mut [u64]) -> Result<()> {
+fn call_wasm<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    defined: u32,
+    slots: &mut [u64],
+) -> Result<()> {
     let inner = &mut store.inner;
     let module = inner.instances[instance as usize].module.clone();
     let func = &module.inner.code[defined as usize];
     let base = inner.stack.top();
     inner.stack.enter(func, base).map_err(Error::trap)?;
     let n_params = func.num_params as usize;
-    inner.stack.slots_mut(base, n_params).copy_from_slice(&slots[..n_params]);
+    inner
+        .stack
+        .slots_mut(base, n_params)
+        .copy_from_slice(&slots[..n_params]);
     let entry_depth = inner.stack.frames.len();
     inner.stack.frames.push(crate::interp::stack::Frame {
         ip: func.code.as_ptr(),
@@ -249,7 +255,12 @@ fn call_wasm<T>(store: &mut Store<T>, instance: u32, defined: u32, slots: &mut [
 
 /// Runs host function `func` for Wasm code whose arguments are in the
 /// stack slots from `base`.
-fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, base: usize, instance: u32) -> Result<()> {
+fn call_host_from_wasm<T>(
+    store: &mut Store<T>,
+    func: u32,
+    base: usize,
+    instance: u32,
+) -> Result<()> {
     let FuncEntity::Host { host, ref ty, .. } = store.inner.funcs[func as usize] else {
         unreachable!("the interpreter hands back host functions only");
     };
@@ -267,6 +278,10 @@ fn call_host_from_wasm<T>(store: &mut Store<T>, func: u32, base: usize, instance
     args[..np].copy_from_slice(store.inner.stack.slots_mut(base, np));
     let f = store.host[host as usize].clone();
     f(Caller::new(store, Some(instance)), args)?;
-    store.inner.stack.slots_mut(base, nr).copy_from_slice(&args[..nr]);
+    store
+        .inner
+        .stack
+        .slots_mut(base, nr)
+        .copy_from_slice(&args[..nr]);
     Ok(())
 }

@@ -6,11 +6,11 @@
 //! [`Outcome::Host`] to the generic driver, which runs the closure and
 //! resumes this loop where it left off.
 
+use super::CompiledFunc;
 use super::instr::{Instr, Slot};
 use super::num;
 use super::ops::for_each_op;
 use super::stack::Frame;
-use super::CompiledFunc;
 use crate::error::Error;
 use crate::store::{FuncEntity, ResourceLimiter, StoreInner};
 use crate::trap::TrapCode;
@@ -23,7 +23,11 @@ pub(crate) enum Outcome {
     Done,
     /// The code called host function `func` (a store index) with arguments
     /// in the slots from `base`, where its results go too.
-    Host { func: u32, base: usize, instance: u32 },
+    Host {
+        func: u32,
+        base: usize,
+        instance: u32,
+    },
 }
 
 /// The current frame's slots.
@@ -657,7 +661,9 @@ impl StoreInner {
         base: Slot,
     ) -> Result<Option<Outcome>, TrapCode> {
         match self.funcs[f as usize] {
-            FuncEntity::Wasm { instance, index, .. } => {
+            FuncEntity::Wasm {
+                instance, index, ..
+            } => {
                 let callee = self.instances[instance as usize].module.inner.code.as_ptr();
                 // SAFETY: `index` is a defined function of that instance's
                 // module, checked when the entity was created.
@@ -707,9 +713,10 @@ impl StoreInner {
     }
 }
 
-
 /// Lends the limiter for one call.
-fn reborrow<'a>(limiter: &'a mut Option<&mut dyn ResourceLimiter>) -> Option<&'a mut dyn ResourceLimiter> {
+fn reborrow<'a>(
+    limiter: &'a mut Option<&mut dyn ResourceLimiter>,
+) -> Option<&'a mut dyn ResourceLimiter> {
     match limiter {
         Some(l) => Some(&mut **l),
         None => None,

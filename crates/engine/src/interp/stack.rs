@@ -79,7 +79,9 @@ impl Stack {
         if end > self.max_slots {
             return Err(TrapCode::StackOverflow);
         }
-        let new_len = end.max(self.slots.len() * 2).clamp(1024, self.max_slots.max(end));
+        let new_len = end
+            .max(self.slots.len() * 2)
+            .clamp(1024, self.max_slots.max(end));
         self.slots.resize(new_len, 0);
         Ok(())
     }

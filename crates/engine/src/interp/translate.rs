@@ -10,9 +10,9 @@
 //! Validation runs in the same pass: each operator goes to wasmparser's
 //! function validator before it is translated.
 
+use super::CompiledFunc;
 use super::instr::{Instr, Slot};
 use super::ops::for_each_op;
-use super::CompiledFunc;
 use crate::error::{Error, ErrorKind};
 use crate::module::ModuleInner;
 use wasmparser::{
@@ -385,10 +385,10 @@ impl Translator<'_, '_> {
 
     /// Charges one unit of fuel for the operator about to be translated.
     fn charge(&mut self) {
-        if let Some(pc) = self.fuel_instr {
-            if let Instr::ConsumeFuel { amount } = &mut self.code[pc] {
-                *amount = amount.saturating_add(1);
-            }
+        if let Some(pc) = self.fuel_instr
+            && let Instr::ConsumeFuel { amount } = &mut self.code[pc]
+        {
+            *amount = amount.saturating_add(1);
         }
     }
 
@@ -596,7 +596,12 @@ impl Translator<'_, '_> {
 
     /// Emits the return sequence for the values on top of the stack.
     fn emit_return(&mut self) {
-        let n = self.env.module.func_type(self.env.func_index).results().len() as u32;
+        let n = self
+            .env
+            .module
+            .func_type(self.env.func_index)
+            .results()
+            .len() as u32;
         match n {
             0 => {
                 self.emit(Instr::Return);
@@ -995,7 +1000,10 @@ impl Translator<'_, '_> {
                 {
                     "fixed-width SIMD".to_string()
                 } else {
-                    format!("operator {}", name.split([' ', '{']).next().unwrap_or(&name))
+                    format!(
+                        "operator {}",
+                        name.split([' ', '{']).next().unwrap_or(&name)
+                    )
                 };
                 return Err(unsupported(what, offset));
             }
@@ -1043,24 +1051,22 @@ impl Translator<'_, '_> {
             }
             return;
         }
-        if value == Operand::Slot && self.local_refs[l as usize] == 0 {
-            if let Some(pc) = self.last_def {
-                if pc + 1 == self.code.len() {
-                    let top_slot = self.slot(h);
-                    if let Some(dst) = self.code[pc].dst_mut() {
-                        if *dst == top_slot {
-                            // Redirect the producer straight into the local.
-                            *dst = l;
-                            self.last_def = None;
-                            self.pop();
-                            if tee {
-                                self.push(Operand::Local(l));
-                            }
-                            return;
-                        }
-                    }
-                }
+        let top_slot = self.slot(h);
+        if value == Operand::Slot
+            && self.local_refs[l as usize] == 0
+            && let Some(pc) = self.last_def
+            && pc + 1 == self.code.len()
+            && let Some(dst) = self.code[pc].dst_mut()
+            && *dst == top_slot
+        {
+            // Redirect the producer straight into the local.
+            *dst = l;
+            self.last_def = None;
+            self.pop();
+            if tee {
+                self.push(Operand::Local(l));
             }
+            return;
         }
         self.before_local_write(l);
         let value = *self.stack.last().expect("validated");

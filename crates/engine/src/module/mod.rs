@@ -9,7 +9,7 @@ use crate::engine::{Engine, TypeId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::CompiledFunc;
 use crate::types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, RefType, TableType,
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -71,14 +71,16 @@ pub(crate) enum ElementMode {
 #[derive(Debug)]
 pub(crate) struct ElementSegment {
     pub mode: ElementMode,
-    pub ty: RefType,
     pub items: Box<[ConstExpr]>,
 }
 
 #[derive(Debug)]
 pub(crate) enum DataMode {
     Passive,
-    Active { memory: u32, offset: ConstExpr },
+    /// WebAssembly 2.0 has one memory, so the index is always 0.
+    Active {
+        offset: ConstExpr,
+    },
 }
 
 #[derive(Debug)]
@@ -130,7 +132,6 @@ impl ModuleInner {
             EntityKind::Global => ExternType::Global(self.globals[i]),
         }
     }
-
 }
 
 impl Module {

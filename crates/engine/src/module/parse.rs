@@ -26,7 +26,10 @@ fn at(e: &BinaryReaderError) -> String {
 
 /// An error of the decoder: the bytes are not a module.
 pub(crate) fn malformed(e: BinaryReaderError) -> Error {
-    Error::new_kind(ErrorKind::Malformed, format!("malformed module: {}", at(&e)))
+    Error::new_kind(
+        ErrorKind::Malformed,
+        format!("malformed module: {}", at(&e)),
+    )
 }
 
 fn unsupported(what: &str, offset: u64) -> Error {
@@ -74,12 +77,14 @@ fn classify(bytes: &[u8], e: BinaryReaderError) -> Error {
 /// Decodes every item of every section without validating, to tell
 /// malformed bytes from invalid modules.
 fn decode_only(bytes: &[u8]) -> Result<()> {
-    decode_items(bytes).map_err(malformed)?.map_err(|(what, offset)| {
-        Error::new_kind(
-            ErrorKind::Malformed,
-            format!("malformed module: {what} (at offset {offset:#x})"),
-        )
-    })
+    decode_items(bytes)
+        .map_err(malformed)?
+        .map_err(|(what, offset)| {
+            Error::new_kind(
+                ErrorKind::Malformed,
+                format!("malformed module: {what} (at offset {offset:#x})"),
+            )
+        })
 }
 
 type DecodeResult = std::result::Result<(), (&'static str, u64)>;
@@ -214,7 +219,10 @@ fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType> {
     } else {
         Mutability::Const
     };
-    Ok(GlobalType::new(val_type(g.content_type, offset)?, mutability))
+    Ok(GlobalType::new(
+        val_type(g.content_type, offset)?,
+        mutability,
+    ))
 }
 
 /// Decodes, validates and translates `bytes` into a module.
@@ -280,7 +288,7 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports_with_offsets() {
                     let (offset, import) = import.map_err(malformed)?;
-                                        let (kind, index) = match import.ty {
+                    let (kind, index) = match import.ty {
                         wasmparser::TypeRef::Func(t) => {
                             m.funcs.push(t);
                             m.num_imported_funcs += 1;
@@ -370,23 +378,20 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
                             offset: ConstExpr::decode(&offset_expr)?,
                         },
                     };
-                    let (ty, items) = match e.items {
-                        wasmparser::ElementItems::Functions(f) => (
-                            RefType::Func,
-                            f.into_iter()
-                                .map(|i| i.map(ConstExpr::RefFunc).map_err(malformed))
-                                .collect::<Result<Vec<_>>>()?,
-                        ),
-                        wasmparser::ElementItems::Expressions(rt, es) => (
-                            ref_type(rt, offset)?,
+                    let items = match e.items {
+                        wasmparser::ElementItems::Functions(f) => f
+                            .into_iter()
+                            .map(|i| i.map(ConstExpr::RefFunc).map_err(malformed))
+                            .collect::<Result<Vec<_>>>()?,
+                        wasmparser::ElementItems::Expressions(rt, es) => {
+                            ref_type(rt, offset)?;
                             es.into_iter()
                                 .map(|x| ConstExpr::decode(&x.map_err(malformed)?))
-                                .collect::<Result<Vec<_>>>()?,
-                        ),
+                                .collect::<Result<Vec<_>>>()?
+                        }
                     };
                     m.elements.push(ElementSegment {
                         mode,
-                        ty,
                         items: items.into(),
                     });
                 }
@@ -396,11 +401,7 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
                     let d = d.map_err(malformed)?;
                     let mode = match d.kind {
                         wasmparser::DataKind::Passive => DataMode::Passive,
-                        wasmparser::DataKind::Active {
-                            memory_index,
-                            offset_expr,
-                        } => DataMode::Active {
-                            memory: memory_index,
+                        wasmparser::DataKind::Active { offset_expr, .. } => DataMode::Active {
                             offset: ConstExpr::decode(&offset_expr)?,
                         },
                     };
@@ -410,13 +411,16 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
                     });
                 }
             }
-            Payload::CodeSectionEntry(body) => {
+            Payload::CodeSectionEntry(_) => {
                 let ValidPayload::Func(to_validate, body) = valid else {
                     unreachable!("the validator hands out every function body");
                 };
                 let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
                 let func_index = m.num_imported_funcs + m.code.len() as u32;
-                let env = FuncEnv { module: &m, func_index };
+                let env = FuncEnv {
+                    module: &m,
+                    func_index,
+                };
                 let compiled =
                     translate_function(&env, &body, &mut func_validator, &mut translator_state)
                         .map_err(|e| match e {

@@ -57,7 +57,10 @@ impl Mmap {
     /// Makes the first `new_accessible` bytes readable and writable. Pages
     /// that become accessible read as zero. Rounds up to whole pages.
     pub fn make_accessible(&mut self, new_accessible: usize) -> std::io::Result<()> {
-        assert!(new_accessible <= self.len, "accessible region inside the mapping");
+        assert!(
+            new_accessible <= self.len,
+            "accessible region inside the mapping"
+        );
         if new_accessible <= self.accessible {
             return Ok(());
         }
@@ -75,11 +78,6 @@ impl Mmap {
         }
         self.accessible = end;
         Ok(())
-    }
-
-    /// The accessible bytes.
-    pub fn accessible(&self) -> usize {
-        self.accessible
     }
 }
 

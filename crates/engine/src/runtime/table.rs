@@ -31,14 +31,25 @@ impl TableEntity {
         if min > u64::from(u32::MAX) {
             return Err(Error::new_kind(ErrorKind::Limit, "table too large"));
         }
-        Ok(Self {
-            ty,
-            elements: vec![init; min as usize],
-        })
+        // The minimum comes from the module: refuse a size the host cannot
+        // allocate instead of aborting the process.
+        let mut elements = Vec::new();
+        if elements.try_reserve_exact(min as usize).is_err() {
+            return Err(Error::new_kind(
+                ErrorKind::Limit,
+                format!("failed to allocate a table of {min} elements"),
+            ));
+        }
+        elements.resize(min as usize, init);
+        Ok(Self { ty, elements })
     }
 
     pub fn ty(&self) -> TableType {
-        TableType::from_parts(self.ty.element(), self.elements.len() as u64, self.ty.maximum())
+        TableType::from_parts(
+            self.ty.element(),
+            self.elements.len() as u64,
+            self.ty.maximum(),
+        )
     }
 
     pub fn size(&self) -> u32 {

@@ -24,8 +24,12 @@ pub trait ResourceLimiter: Send {
     /// # Errors
     ///
     /// An error aborts the guest instead of refusing the growth.
-    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>)
-    -> Result<bool>;
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> Result<bool>;
 
     /// Called when a memory fails to grow.
     fn memory_grow_failed(&mut self, _error: &crate::Error) {}
@@ -73,11 +77,21 @@ impl Default for StoreLimits {
 }
 
 impl ResourceLimiter for StoreLimits {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
         Ok(self.memory_size.is_none_or(|limit| desired <= limit))
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
         Ok(self.table_elements.is_none_or(|limit| desired <= limit))
     }
 

@@ -276,7 +276,10 @@ impl ExternRef {
     /// When the reference belongs to another store.
     pub fn data<'a, C: AsContext + 'a>(&self, store: &'a C) -> &'a (dyn Any + Send + Sync) {
         let store = store.as_context().0;
-        assert_eq!(store.inner.id, self.store, "externref used with the wrong store");
+        assert_eq!(
+            store.inner.id, self.store,
+            "externref used with the wrong store"
+        );
         &*store.inner.externs[self.index as usize]
     }
 }

@@ -1,0 +1,100 @@
+//! Module loading errors: each failure has its `ErrorKind` and a message
+//! that says what went wrong and where.
+
+use tern_engine::{Engine, ErrorKind, Module};
+
+fn module_err(bytes: impl AsRef<[u8]>) -> tern_engine::Error {
+    Module::new(&Engine::default(), bytes).expect_err("the module must be refused")
+}
+
+#[test]
+fn text_that_does_not_parse() {
+    let err = module_err("(module (func (result i32) (i32.const)))");
+    assert_eq!(err.kind(), ErrorKind::Parse, "{err}");
+    assert!(!err.message().is_empty());
+
+    let err = module_err("(module");
+    assert_eq!(err.kind(), ErrorKind::Parse, "{err}");
+}
+
+#[test]
+fn garbage_bytes_are_malformed_with_an_offset() {
+    let err = module_err(b"\0asm\x01\0\0\0\x01\xff\xff\xff\xff\x0f");
+    assert_eq!(err.kind(), ErrorKind::Malformed, "{err}");
+    assert!(err.message().contains("offset"), "{err}");
+
+    let err = Module::from_binary(&Engine::default(), b"\0asm\x02\0\0\0")
+        .expect_err("an unknown version");
+    assert_eq!(err.kind(), ErrorKind::Malformed, "{err}");
+    assert!(err.message().contains("offset"), "{err}");
+
+    let err = Module::from_binary(&Engine::default(), &[0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5])
+        .expect_err("no magic number");
+    assert_eq!(err.kind(), ErrorKind::Malformed, "{err}");
+    assert!(err.message().contains("offset"), "{err}");
+}
+
+#[test]
+fn text_given_to_from_binary_is_malformed() {
+    let err = Module::from_binary(&Engine::default(), b"(module)").expect_err("text, not binary");
+    assert_eq!(err.kind(), ErrorKind::Malformed, "{err}");
+}
+
+#[test]
+fn type_errors_are_invalid_with_an_offset() {
+    let err = module_err("(module (func (result i32) (i64.const 1)))");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    assert!(err.message().contains("type mismatch"), "{err}");
+    assert!(err.message().contains("offset 0x"), "{err}");
+
+    let err = module_err("(module (func (local.get 0)))");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+    assert!(err.message().contains("offset"), "{err}");
+
+    // Validation without translation agrees.
+    let wasm = wat::parse_str("(module (func (result i32) (i64.const 1)))").expect("parses");
+    let err = Module::validate(&Engine::default(), &wasm).expect_err("invalid");
+    assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+}
+
+#[test]
+fn simd_is_unsupported_and_says_so() {
+    let err = module_err("(module (func (result v128) (v128.const i64x2 0 0)))");
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.message().contains("SIMD"), "{err}");
+
+    // A v128 local or global is refused just the same.
+    let err = module_err("(module (func (local v128)))");
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.message().contains("SIMD"), "{err}");
+    let err = module_err("(module (global v128 (v128.const i32x4 1 2 3 4)))");
+    assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+    assert!(err.message().contains("SIMD"), "{err}");
+}
+
+#[test]
+fn from_file_names_the_file() {
+    let path = std::env::temp_dir().join(format!("tern-missing-{}.wasm", std::process::id()));
+    let err = Module::from_file(&Engine::default(), &path).expect_err("no such file");
+    assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+    assert!(err.message().contains(&path.display().to_string()), "{err}");
+}
+
+#[test]
+fn valid_modules_load_and_report_their_shape() -> tern_engine::Result<()> {
+    let module = Module::new(
+        &Engine::default(),
+        r#"(module $shape
+            (import "env" "f" (func (param i32)))
+            (memory (export "mem") 1 2)
+            (func (export "g") (result i64) (i64.const 0)))"#,
+    )?;
+    assert_eq!(module.name(), Some("shape"));
+    let imports: Vec<_> = module.imports().map(|i| format!("{}::{}", i.module, i.name)).collect();
+    assert_eq!(imports, ["env::f"]);
+    let exports: Vec<_> = module.exports().map(|e| e.name.to_string()).collect();
+    assert_eq!(exports, ["mem", "g"]);
+    assert!(matches!(module.get_export("mem"), Some(tern_engine::ExternType::Memory(_))));
+    assert!(module.get_export("nope").is_none());
+    Ok(())
+}
