@@ -92,7 +92,9 @@ fn missing_import_is_a_link_error_naming_it() -> Result<()> {
     assert_eq!(err.kind(), ErrorKind::Link);
     assert!(err.message().contains("env::missing_fn"), "{err}");
 
-    let err = linker.instantiate_pre(&module).expect_err("the same, up front");
+    let err = linker
+        .instantiate_pre(&module)
+        .expect_err("the same, up front");
     assert_eq!(err.kind(), ErrorKind::Link);
     assert!(err.message().contains("env::missing_fn"), "{err}");
     Ok(())
@@ -117,7 +119,9 @@ fn import_of_the_wrong_type_is_a_link_error() -> Result<()> {
     let mut linker = Linker::new(&engine);
     let small = Memory::new(&mut store, MemoryType::new(1, None))?;
     linker.define("env", "mem", small)?;
-    let err = linker.instantiate(&mut store, &module).expect_err("1 page < 2 pages");
+    let err = linker
+        .instantiate(&mut store, &module)
+        .expect_err("1 page < 2 pages");
     assert_eq!(err.kind(), ErrorKind::Link, "{err}");
     Ok(())
 }
@@ -167,15 +171,27 @@ fn instances_link_to_each_other_by_name() -> Result<()> {
     let mut linker = Linker::new(&engine);
     let lib = linker.instantiate(&mut store, &provider)?;
     linker.instance(&mut store, "lib", lib)?;
-    let scale = Global::new(&mut store, GlobalType::new(ValType::I32, Mutability::Var), Val::I32(3))?;
+    let scale = Global::new(
+        &mut store,
+        GlobalType::new(ValType::I32, Mutability::Var),
+        Val::I32(3),
+    )?;
     linker.define("env", "scale", scale)?;
     let user = linker.instantiate(&mut store, &user)?;
     let f = user.get_typed_func::<i32, i32>(&mut store, "poke_and_peek")?;
     assert_eq!(f.call(&mut store, 7)?, 21);
     scale.set(&mut store, Val::I32(10))?;
-    assert_eq!(f.call(&mut store, 9)?, 90, "the global is shared, not copied");
+    assert_eq!(
+        f.call(&mut store, 9)?,
+        90,
+        "the global is shared, not copied"
+    );
     let memory = lib.get_memory(&mut store, "memory").expect("memory");
-    assert_eq!(memory.data(&store)[100], 9, "the memory is shared, not copied");
+    assert_eq!(
+        memory.data(&store)[100],
+        9,
+        "the memory is shared, not copied"
+    );
     Ok(())
 }
 
@@ -183,10 +199,14 @@ fn instances_link_to_each_other_by_name() -> Result<()> {
 fn a_linker_serves_stores_with_separate_host_state() -> Result<()> {
     let engine = Engine::default();
     let mut linker = Linker::<i32>::new(&engine);
-    linker.func_wrap("host", "step", |mut caller: tern_engine::Caller<'_, i32>| {
-        *caller.data_mut() += 1;
-        *caller.data()
-    })?;
+    linker.func_wrap(
+        "host",
+        "step",
+        |mut caller: tern_engine::Caller<'_, i32>| {
+            *caller.data_mut() += 1;
+            *caller.data()
+        },
+    )?;
     let module = Module::new(&engine, COUNTER)?;
     let mut one = Store::new(&engine, 0);
     let mut two = Store::new(&engine, 100);

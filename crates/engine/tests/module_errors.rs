@@ -62,6 +62,8 @@ fn simd_is_unsupported_and_says_so() {
     let err = module_err("(module (func (result v128) (v128.const i64x2 0 0)))");
     assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
     assert!(err.message().contains("SIMD"), "{err}");
+    // The offset is that of the function type in the type section.
+    assert!(err.message().contains("offset 0xb"), "{err}");
 
     // A v128 local or global is refused just the same.
     let err = module_err("(module (func (local v128)))");
@@ -90,11 +92,17 @@ fn valid_modules_load_and_report_their_shape() -> tern_engine::Result<()> {
             (func (export "g") (result i64) (i64.const 0)))"#,
     )?;
     assert_eq!(module.name(), Some("shape"));
-    let imports: Vec<_> = module.imports().map(|i| format!("{}::{}", i.module, i.name)).collect();
+    let imports: Vec<_> = module
+        .imports()
+        .map(|i| format!("{}::{}", i.module, i.name))
+        .collect();
     assert_eq!(imports, ["env::f"]);
     let exports: Vec<_> = module.exports().map(|e| e.name.to_string()).collect();
     assert_eq!(exports, ["mem", "g"]);
-    assert!(matches!(module.get_export("mem"), Some(tern_engine::ExternType::Memory(_))));
+    assert!(matches!(
+        module.get_export("mem"),
+        Some(tern_engine::ExternType::Memory(_))
+    ));
     assert!(module.get_export("nope").is_none());
     Ok(())
 }

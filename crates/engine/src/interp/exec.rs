@@ -146,7 +146,7 @@ impl MemCache {
 }
 
 macro_rules! dispatch {
-    (($self:ident, $instr:ident, $regs:ident, $mem:ident, $exit:lifetime; { $($control:tt)* })
+    (($ip:ident, $instr:ident, $regs:ident, $mem:ident, $exit:lifetime; { $($control:tt)* })
         unary { $( ($un:ident, $ui:ident, $uo:ident, $uf:expr) ),* $(,)? }
         unary_trap { $( ($tn:ident, $ti:ident, $to:ident, $tf:expr) ),* $(,)? }
         binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
@@ -254,7 +254,7 @@ macro_rules! dispatch {
                         ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
                     };
                     if taken {
-                        $self.jump(offset);
+                        $ip = $ip.wrapping_offset(offset as isize);
                         continue;
                     }
                 }
@@ -264,7 +264,7 @@ macro_rules! dispatch {
                         ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
                     };
                     if !taken {
-                        $self.jump(offset);
+                        $ip = $ip.wrapping_offset(offset as isize);
                         continue;
                     }
                 }
@@ -273,20 +273,12 @@ macro_rules! dispatch {
     };
 }
 
-/// The registers of the loop: position, frame and cached memory.
+/// The running frame, apart from the instruction pointer (which the loop
+/// keeps in a local of its own so it can live in a register).
 struct Cursor {
-    ip: *const Instr,
     base: usize,
-    func: *const CompiledFunc,
     instance: u32,
     code: *const CompiledFunc,
-}
-
-impl Cursor {
-    #[inline(always)]
-    fn jump(&mut self, offset: i32) {
-        self.ip = self.ip.wrapping_offset(offset as isize);
-    }
 }
 
 impl StoreInner {
@@ -324,10 +316,9 @@ impl StoreInner {
         let engine = self.engine.clone();
         let epoch = engine.epoch_counter();
         let top = *self.stack.frames.last().expect("a frame to run");
+        let mut ip = top.ip;
         let mut c = Cursor {
-            ip: top.ip,
             base: top.base,
-            func: top.func,
             instance: top.instance,
             code: self.code_base(top.instance),
         };
@@ -338,8 +329,8 @@ impl StoreInner {
             // translator ends every path with a return or branch that stays
             // inside it, and the module owning the code outlives the store's
             // instances.
-            let instr = unsafe { *c.ip };
-            for_each_op! { dispatch; c, instr, regs, mem, 'exec; {
+            let instr = unsafe { *ip };
+            for_each_op! { dispatch; ip, instr, regs, mem, 'exec; {
                 Instr::Unreachable => break 'exec TrapCode::UnreachableCodeReached,
                 Instr::ConsumeFuel { amount } => {
                     let amount = u64::from(amount);
@@ -354,45 +345,57 @@ impl StoreInner {
                     }
                 }
                 Instr::Br { offset } => {
-                    c.jump(offset);
+                    ip = ip.wrapping_offset(offset as isize);
                     continue;
                 }
                 Instr::BrIfNez { cond, offset } => {
                     // SAFETY: the translator only emits slots inside the frame.
                     if unsafe { regs.get(cond) } as u32 != 0 {
-                        c.jump(offset);
+                        ip = ip.wrapping_offset(offset as isize);
                         continue;
                     }
                 }
                 Instr::BrIfEqz { cond, offset } => {
                     // SAFETY: the translator only emits slots inside the frame.
                     if unsafe { regs.get(cond) } as u32 == 0 {
-                        c.jump(offset);
+                        ip = ip.wrapping_offset(offset as isize);
                         continue;
                     }
                 }
                 Instr::BrTable { index, len } => {
                     // SAFETY: the translator only emits slots inside the frame.
                     let i = (unsafe { regs.get(index) } as u32).min(len);
-                    c.ip = c.ip.wrapping_add(1 + i as usize);
+                    ip = ip.wrapping_add(1 + i as usize);
                     continue;
                 }
                 Instr::Return1 { src } => {
                     // SAFETY: the translator only emits slots inside the frame.
                     unsafe { regs.set(0, regs.get(src)) };
-                    if !self.pop_frame(&mut c, entry_depth) {
-                        return Ok(Outcome::Done);
+                    let instance = c.instance;
+                    match self.pop_frame(&mut c, entry_depth) {
+                        Some(next) => ip = next,
+                        None => return Ok(Outcome::Done),
                     }
                     regs = Regs(self.stack.slot_ptr(c.base));
-                    mem = self.mem_cache(c.instance);
+                    // `mem` follows grows made by callees of the same
+                    // instance; only another instance needs a reload.
+                    if c.instance != instance {
+                        mem = self.mem_cache(c.instance);
+                    }
                     continue;
                 }
                 Instr::Return => {
-                    if !self.pop_frame(&mut c, entry_depth) {
-                        return Ok(Outcome::Done);
+                    let instance = c.instance;
+                    match self.pop_frame(&mut c, entry_depth) {
+                        Some(next) => ip = next,
+                        None => return Ok(Outcome::Done),
                     }
                     regs = Regs(self.stack.slot_ptr(c.base));
-                    mem = self.mem_cache(c.instance);
+                    // `mem` follows grows made by callees of the same
+                    // instance; only another instance needs a reload.
+                    if c.instance != instance {
+                        mem = self.mem_cache(c.instance);
+                    }
                     continue;
                 }
                 Instr::Copy { dst, src } => {
@@ -412,25 +415,29 @@ impl StoreInner {
                     // module's functions, and `code` is that module's code.
                     let callee = unsafe { c.code.add(func as usize) };
                     let instance = c.instance;
-                    if let Err(code) = self.push_frame(&mut c, callee, base, instance) {
-                        break 'exec code;
+                    match self.push_frame(&mut c, ip, callee, base, instance) {
+                        Ok(next) => ip = next,
+                        Err(code) => break 'exec code,
                     }
                     regs = Regs(self.stack.slot_ptr(c.base));
                     continue;
                 }
                 Instr::CallImport { func, base } => {
                     let f = self.instances[c.instance as usize].funcs[func as usize];
-                    match self.call_store_func(&mut c, f, base) {
-                        Ok(None) => {}
-                        Ok(Some(outcome)) => return Ok(outcome),
+                    let instance = c.instance;
+                    match self.call_store_func(&mut c, ip, f, base) {
+                        Ok(Ok(next)) => ip = next,
+                        Ok(Err(outcome)) => return Ok(outcome),
                         Err(code) => break 'exec code,
                     }
                     regs = Regs(self.stack.slot_ptr(c.base));
-                    mem = self.mem_cache(c.instance);
+                    if c.instance != instance {
+                        mem = self.mem_cache(c.instance);
+                    }
                     continue;
                 }
                 Instr::CallIndirect { type_index, index, base } => {
-                    let table = self.data_word(&c).0;
+                    let table = data_word(ip).0;
                     // SAFETY: the translator only emits slots inside the frame.
                     let i = unsafe { regs.get(index) } as u32;
                     let f = match self.indirect_target(c.instance, table, type_index, i) {
@@ -438,14 +445,17 @@ impl StoreInner {
                         Err(code) => break 'exec code,
                     };
                     // Step onto the data word, so the return lands after it.
-                    c.ip = c.ip.wrapping_add(1);
-                    match self.call_store_func(&mut c, f, base) {
-                        Ok(None) => {}
-                        Ok(Some(outcome)) => return Ok(outcome),
+                    ip = ip.wrapping_add(1);
+                    let instance = c.instance;
+                    match self.call_store_func(&mut c, ip, f, base) {
+                        Ok(Ok(next)) => ip = next,
+                        Ok(Err(outcome)) => return Ok(outcome),
                         Err(code) => break 'exec code,
                     }
                     regs = Regs(self.stack.slot_ptr(c.base));
-                    mem = self.mem_cache(c.instance);
+                    if c.instance != instance {
+                        mem = self.mem_cache(c.instance);
+                    }
                     continue;
                 }
                 Instr::Select { dst, cond, other } => {
@@ -500,13 +510,13 @@ impl StoreInner {
                     }
                 }
                 Instr::MemoryInit { dst, src, len } => {
-                    let segment = self.data_word(&c).0;
+                    let segment = data_word(ip).0;
                     // SAFETY: the translator only emits slots inside the frame.
                     let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                     if let Err(code) = self.memory_init(c.instance, segment, d as u32, s as u32, n as u32) {
                         break 'exec code;
                     }
-                    c.ip = c.ip.wrapping_add(1);
+                    ip = ip.wrapping_add(1);
                 }
                 Instr::DataDrop { segment } => {
                     self.instances[c.instance as usize].datas[segment as usize] = None;
@@ -534,7 +544,7 @@ impl StoreInner {
                     unsafe { regs.set(dst, u64::from(size)) };
                 }
                 Instr::TableGrow { dst, init, delta } => {
-                    let table = self.data_word(&c).0;
+                    let table = data_word(ip).0;
                     // SAFETY: the translator only emits slots inside the frame.
                     let (init, delta) = unsafe { (regs.get(init), regs.get(delta) as u32) };
                     let t = self.instances[c.instance as usize].tables[table as usize];
@@ -545,34 +555,34 @@ impl StoreInner {
                     };
                     // SAFETY: as above.
                     unsafe { regs.set(dst, u64::from(result)) };
-                    c.ip = c.ip.wrapping_add(1);
+                    ip = ip.wrapping_add(1);
                 }
                 Instr::TableFill { dst, val, len } => {
-                    let table = self.data_word(&c).0;
+                    let table = data_word(ip).0;
                     // SAFETY: the translator only emits slots inside the frame.
                     let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
                     if let Err(code) = self.table_fill(c.instance, table, d as u32, v, n as u32) {
                         break 'exec code;
                     }
-                    c.ip = c.ip.wrapping_add(1);
+                    ip = ip.wrapping_add(1);
                 }
                 Instr::TableCopy { dst, src, len } => {
-                    let (dst_table, src_table) = self.data_word(&c);
+                    let (dst_table, src_table) = data_word(ip);
                     // SAFETY: the translator only emits slots inside the frame.
                     let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                     if let Err(code) = self.table_copy(c.instance, dst_table, src_table, d as u32, s as u32, n as u32) {
                         break 'exec code;
                     }
-                    c.ip = c.ip.wrapping_add(1);
+                    ip = ip.wrapping_add(1);
                 }
                 Instr::TableInit { dst, src, len } => {
-                    let (table, segment) = self.data_word(&c);
+                    let (table, segment) = data_word(ip);
                     // SAFETY: the translator only emits slots inside the frame.
                     let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                     if let Err(code) = self.table_init(c.instance, table, segment, d as u32, s as u32, n as u32) {
                         break 'exec code;
                     }
-                    c.ip = c.ip.wrapping_add(1);
+                    ip = ip.wrapping_add(1);
                 }
                 Instr::ElemDrop { segment } => {
                     self.instances[c.instance as usize].elems[segment as usize] = None;
@@ -584,20 +594,9 @@ impl StoreInner {
                 }
                 Instr::Data { .. } => unreachable!("data words are skipped"),
             } }
-            c.ip = c.ip.wrapping_add(1);
+            ip = ip.wrapping_add(1);
         };
         Err(self.unwind(code, entry_depth))
-    }
-
-    /// The operands in the `Data` word after the current instruction.
-    #[inline(always)]
-    fn data_word(&self, c: &Cursor) -> (u32, u32) {
-        // SAFETY: the translator emits a `Data` word after every instruction
-        // that reads one, inside the same function's code.
-        match unsafe { *c.ip.add(1) } {
-            Instr::Data { a, b } => (a, b),
-            other => unreachable!("expected a data word, found {other:?}"),
-        }
     }
 
     /// Enters `callee` of `instance` with its frame at `base` of the current
@@ -606,13 +605,14 @@ impl StoreInner {
     fn push_frame(
         &mut self,
         c: &mut Cursor,
+        ip: *const Instr,
         callee: *const CompiledFunc,
         base: Slot,
         instance: u32,
-    ) -> Result<(), TrapCode> {
+    ) -> Result<*const Instr, TrapCode> {
         let new_base = c.base + base as usize;
         if let Some(top) = self.stack.frames.last_mut() {
-            top.ip = c.ip.wrapping_add(1);
+            top.ip = ip.wrapping_add(1);
         }
         // SAFETY: `callee` points into the code of a module kept alive by
         // the store's instances.
@@ -624,32 +624,29 @@ impl StoreInner {
             base: new_base,
             instance,
         });
-        c.ip = f.code.as_ptr();
         c.base = new_base;
-        c.func = callee;
         if instance != c.instance {
             c.instance = instance;
             c.code = self.code_base(instance);
         }
-        Ok(())
+        Ok(f.code.as_ptr())
     }
 
-    /// Leaves the current frame; `false` when it was the entry frame.
+    /// Leaves the current frame, returning where the caller continues;
+    /// `None` when it was the entry frame.
     #[inline(always)]
-    fn pop_frame(&mut self, c: &mut Cursor, entry_depth: usize) -> bool {
+    fn pop_frame(&mut self, c: &mut Cursor, entry_depth: usize) -> Option<*const Instr> {
         self.stack.frames.pop();
         if self.stack.frames.len() <= entry_depth {
-            return false;
+            return None;
         }
         let top = *self.stack.frames.last().expect("a caller frame");
-        c.ip = top.ip;
         c.base = top.base;
-        c.func = top.func;
         if top.instance != c.instance {
             c.instance = top.instance;
             c.code = self.code_base(top.instance);
         }
-        true
+        Some(top.ip)
     }
 
     /// Calls store function `f` from the current frame: Wasm callees are
@@ -657,9 +654,10 @@ impl StoreInner {
     fn call_store_func(
         &mut self,
         c: &mut Cursor,
+        ip: *const Instr,
         f: u32,
         base: Slot,
-    ) -> Result<Option<Outcome>, TrapCode> {
+    ) -> Result<Result<*const Instr, Outcome>, TrapCode> {
         match self.funcs[f as usize] {
             FuncEntity::Wasm {
                 instance, index, ..
@@ -668,14 +666,13 @@ impl StoreInner {
                 // SAFETY: `index` is a defined function of that instance's
                 // module, checked when the entity was created.
                 let callee = unsafe { callee.add(index as usize) };
-                self.push_frame(c, callee, base, instance)?;
-                Ok(None)
+                Ok(Ok(self.push_frame(c, ip, callee, base, instance)?))
             }
             FuncEntity::Host { .. } => {
                 if let Some(top) = self.stack.frames.last_mut() {
-                    top.ip = c.ip.wrapping_add(1);
+                    top.ip = ip.wrapping_add(1);
                 }
-                Ok(Some(Outcome::Host {
+                Ok(Err(Outcome::Host {
                     func: f,
                     base: c.base + base as usize,
                     instance: c.instance,
@@ -720,5 +717,16 @@ fn reborrow<'a>(
     match limiter {
         Some(l) => Some(&mut **l),
         None => None,
+    }
+}
+
+/// The operands in the `Data` word after the instruction at `ip`.
+#[inline(always)]
+fn data_word(ip: *const Instr) -> (u32, u32) {
+    // SAFETY: the translator emits a `Data` word after every instruction
+    // that reads one, inside the same function's code.
+    match unsafe { *ip.add(1) } {
+        Instr::Data { a, b } => (a, b),
+        other => unreachable!("expected a data word, found {other:?}"),
     }
 }

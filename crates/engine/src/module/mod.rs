@@ -216,6 +216,22 @@ impl Module {
         })
     }
 
+    /// The interpreter code of defined function `func_index`, one
+    /// instruction per line: for looking at what the translator produced.
+    #[doc(hidden)]
+    pub fn disassemble(&self, func_index: u32) -> Option<String> {
+        let defined = func_index.checked_sub(self.inner.num_imported_funcs)?;
+        let f = self.inner.code.get(defined as usize)?;
+        let mut out = format!(
+            "func {func_index}: params {} locals {} slots {}\n",
+            f.num_params, f.num_locals, f.num_slots
+        );
+        for (pc, instr) in f.code.iter().enumerate() {
+            out.push_str(&format!("{pc:5}: {instr:?}\n"));
+        }
+        Some(out)
+    }
+
     /// The type of the export `name`, if there is one.
     pub fn get_export(&self, name: &str) -> Option<ExternType> {
         let e = &self.inner.exports[*self.inner.export_index.get(name)?];

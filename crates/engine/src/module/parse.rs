@@ -263,8 +263,7 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             Payload::TypeSection(reader) => {
                 for group in reader {
                     let group = group.map_err(malformed)?;
-                    for (_, sub) in group.into_types_and_offsets() {
-                        let offset = 0;
+                    for (offset, sub) in group.into_types_and_offsets() {
                         let f = match &sub.composite_type.inner {
                             wasmparser::CompositeInnerType::Func(f) => f,
                             _ => return Err(unsupported("a non-function type", offset)),
