@@ -10,6 +10,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
+    pub(crate) max_table_elements: u64,
 }
 
 impl Default for Config {
@@ -20,6 +21,7 @@ impl Default for Config {
             epoch_interruption: false,
             memory_reservation: 4 << 30,
             memory_guard_size: 2 << 30,
+            max_table_elements: 10_000_000,
         }
     }
 }
@@ -68,6 +70,15 @@ impl Config {
     /// 32-bit index space.
     pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
         self.memory_reservation = bytes;
+        self
+    }
+
+    /// Elements any table may hold, whatever its type allows: a module
+    /// declaring or growing a larger table is refused (`table.grow` returns
+    /// -1), so untrusted code cannot make the host allocate without bound
+    /// even without a store limiter. Default: 10,000,000.
+    pub fn max_table_elements(&mut self, elements: u64) -> &mut Self {
+        self.max_table_elements = elements;
         self
     }
 

@@ -237,7 +237,8 @@ pub(crate) fn instantiate<T>(
     }
     for ty in &m.tables[m.num_imported_tables as usize..] {
         let (inner, limiter) = store.inner_and_limiter();
-        inner.tables.push(TableEntity::new(*ty, 0, limiter)?);
+        let table = TableEntity::new(*ty, 0, inner.engine.config(), limiter)?;
+        inner.tables.push(table);
         tables.push(inner.tables.len() as u32 - 1);
     }
     for ty in &m.memories[m.num_imported_memories as usize..] {

@@ -270,3 +270,25 @@ fn unlimited_store_grows_freely() -> Result<()> {
     assert_eq!(load.call(&mut store, (101 * PAGE - 1) as i32)?, 0);
     Ok(())
 }
+
+#[test]
+fn huge_tables_are_refused_without_a_limiter() -> anyhow::Result<()> {
+    let engine = tern_engine::Engine::default();
+    // Four billion entries would need 32 GiB of host memory.
+    let module = tern_engine::Module::new(&engine, "(module (table 0xffffffff funcref))")?;
+    let mut store = tern_engine::Store::new(&engine, ());
+    let err = tern_engine::Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .expect_err("a 4-billion-entry table must be refused");
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Limit);
+    let module = tern_engine::Module::new(
+        &engine,
+        r#"(module (table 0 funcref)
+             (func (export "grow") (result i32)
+               (table.grow (ref.null func) (i32.const 0x7fffffff))))"#,
+    )?;
+    let instance = tern_engine::Linker::new(&engine).instantiate(&mut store, &module)?;
+    let grow = instance.get_typed_func::<(), i32>(&mut store, "grow")?;
+    assert_eq!(grow.call(&mut store, ())?, -1);
+    Ok(())
+}

@@ -39,7 +39,8 @@ impl Table {
         store.check_entity_limit("table", 1)?;
         let bits = ref_bits(store.id(), ty, init)?;
         let (inner, limiter) = store.inner_and_limiter();
-        inner.tables.push(TableEntity::new(ty, bits, limiter)?);
+        let table = TableEntity::new(ty, bits, inner.engine.config(), limiter)?;
+        inner.tables.push(table);
         Ok(Table {
             store: inner.id,
             index: inner.tables.len() as u32 - 1,

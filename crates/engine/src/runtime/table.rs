@@ -1,5 +1,6 @@
 //! Tables of references.
 
+use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::ResourceLimiter;
 use crate::types::TableType;
@@ -10,15 +11,25 @@ use crate::types::TableType;
 pub(crate) struct TableEntity {
     ty: TableType,
     elements: Vec<u64>,
+    /// The engine's cap on elements, whatever the type allows.
+    cap: u64,
 }
 
 impl TableEntity {
     pub fn new(
         ty: TableType,
         init: u64,
+        config: &Config,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Self> {
         let min = ty.minimum();
+        let cap = config.max_table_elements;
+        if min > cap {
+            return Err(Error::new_kind(
+                ErrorKind::Limit,
+                format!("table minimum size of {min} elements exceeds the engine's limit of {cap}"),
+            ));
+        }
         if let Some(limiter) = limiter {
             let max = ty.maximum().map(|m| m as usize);
             if !limiter.table_growing(0, min as usize, max)? {
@@ -41,7 +52,7 @@ impl TableEntity {
             ));
         }
         elements.resize(min as usize, init);
-        Ok(Self { ty, elements })
+        Ok(Self { ty, elements, cap })
     }
 
     pub fn ty(&self) -> TableType {
@@ -88,7 +99,10 @@ impl TableEntity {
     ) -> Result<Option<u32>> {
         let old = self.size();
         let max = self.ty.maximum().unwrap_or(u64::from(u32::MAX));
-        let Some(new) = old.checked_add(delta).filter(|n| u64::from(*n) <= max) else {
+        let Some(new) = old
+            .checked_add(delta)
+            .filter(|n| u64::from(*n) <= max.min(self.cap))
+        else {
             return Ok(None);
         };
         if let Some(limiter) = limiter {
