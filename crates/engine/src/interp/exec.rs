@@ -154,7 +154,7 @@ macro_rules! dispatch {
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
         load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
         store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
-        compare { $( ($cn:ident, $cbr:ident, $cnot:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
     ) => {
         match $instr {
             $($control)*
@@ -264,6 +264,22 @@ macro_rules! dispatch {
                         ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
                     };
                     if !taken {
+                        $ip = $ip.wrapping_offset(offset as isize);
+                        continue;
+                    }
+                }
+                Instr::$cbri { lhs, imm, offset } => {
+                    // SAFETY: the translator only emits slots inside the frame.
+                    let a = unsafe { <$ct as Bits>::from_bits($regs.get(lhs)) };
+                    if ($cf)(a, <$ct as FromImm>::from_imm(imm)) {
+                        $ip = $ip.wrapping_offset(offset as isize);
+                        continue;
+                    }
+                }
+                Instr::$cnoti { lhs, imm, offset } => {
+                    // SAFETY: the translator only emits slots inside the frame.
+                    let a = unsafe { <$ct as Bits>::from_bits($regs.get(lhs)) };
+                    if !($cf)(a, <$ct as FromImm>::from_imm(imm)) {
                         $ip = $ip.wrapping_offset(offset as isize);
                         continue;
                     }

@@ -17,7 +17,7 @@ macro_rules! define_instr {
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
         load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
         store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
-        compare { $( ($cn:ident, $cbr:ident, $cnot:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
     ) => {
         /// One interpreter instruction.
         #[derive(Debug, Copy, Clone, PartialEq)]
@@ -98,6 +98,7 @@ macro_rules! define_instr {
             $( $ln { dst: Slot, addr: Slot, offset: u32 }, )*
             $( $sn { addr: Slot, value: Slot, offset: u32 }, )*
             $( $cbr { lhs: Slot, rhs: Slot, offset: i32 }, $cnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
+            $( $cbri { lhs: Slot, imm: u32, offset: i32 }, $cnoti { lhs: Slot, imm: u32, offset: i32 }, )*
         }
 
         impl Instr {
@@ -134,6 +135,11 @@ macro_rules! define_instr {
                         } else {
                             Self::$cnot { lhs, rhs, offset }
                         }),
+                        Self::$cimm { lhs, imm, .. } => Some(if when {
+                            Self::$cbri { lhs, imm, offset }
+                        } else {
+                            Self::$cnoti { lhs, imm, offset }
+                        }),
                     )*
                     _ => None,
                 }
@@ -145,7 +151,12 @@ macro_rules! define_instr {
                     Self::Br { offset }
                     | Self::BrIfNez { offset, .. }
                     | Self::BrIfEqz { offset, .. } => *offset = new,
-                    $( Self::$cbr { offset, .. } | Self::$cnot { offset, .. } => *offset = new, )*
+                    $(
+                        Self::$cbr { offset, .. }
+                        | Self::$cnot { offset, .. }
+                        | Self::$cbri { offset, .. }
+                        | Self::$cnoti { offset, .. } => *offset = new,
+                    )*
                     other => unreachable!("not a branch: {other:?}"),
                 }
             }

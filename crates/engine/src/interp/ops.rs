@@ -17,9 +17,11 @@
 //! - `binary_float`: as `binary`, without immediate form.
 //! - `load`: `(Name, Bytes, fn([u8; Bytes]) -> value)`; `Name { dst, addr, offset }`.
 //! - `store`: `(Name, Type, Bytes, fn(value) -> [u8; Bytes])`; `Name { addr, value, offset }`.
-//! - `compare`: `(BrName, NotBrName, Type, fn)`: fused compare-and-branch
-//!   forms of the comparisons, `BrName { lhs, rhs, offset }` branching when the
-//!   comparison holds, `NotBrName` when it does not.
+//! - `compare`: `(Name, ImmName, BrName, NotBrName, BrImmName, NotBrImmName,
+//!   Type, fn)`: fused compare-and-branch forms of the comparisons `Name` and
+//!   `ImmName` of the `binary` list: `BrName { lhs, rhs, offset }` branches
+//!   when the comparison holds, `NotBrName` when it does not, and the `Imm`
+//!   forms compare with a 32-bit immediate.
 
 macro_rules! for_each_op {
     ($m:ident ; $($extra:tt)*) => {
@@ -196,26 +198,26 @@ macro_rules! for_each_op {
                 (I64Store32, 4, |v: u64| (v as u32).to_le_bytes()),
             }
             compare {
-                (I32Eq, BrIfI32Eq, BrIfNotI32Eq, i32, |a: i32, b: i32| a == b),
-                (I32Ne, BrIfI32Ne, BrIfNotI32Ne, i32, |a: i32, b: i32| a != b),
-                (I32LtS, BrIfI32LtS, BrIfNotI32LtS, i32, |a: i32, b: i32| a < b),
-                (I32LtU, BrIfI32LtU, BrIfNotI32LtU, i32, |a: i32, b: i32| (a as u32) < (b as u32)),
-                (I32GtS, BrIfI32GtS, BrIfNotI32GtS, i32, |a: i32, b: i32| a > b),
-                (I32GtU, BrIfI32GtU, BrIfNotI32GtU, i32, |a: i32, b: i32| (a as u32) > (b as u32)),
-                (I32LeS, BrIfI32LeS, BrIfNotI32LeS, i32, |a: i32, b: i32| a <= b),
-                (I32LeU, BrIfI32LeU, BrIfNotI32LeU, i32, |a: i32, b: i32| (a as u32) <= (b as u32)),
-                (I32GeS, BrIfI32GeS, BrIfNotI32GeS, i32, |a: i32, b: i32| a >= b),
-                (I32GeU, BrIfI32GeU, BrIfNotI32GeU, i32, |a: i32, b: i32| (a as u32) >= (b as u32)),
-                (I64Eq, BrIfI64Eq, BrIfNotI64Eq, i64, |a: i64, b: i64| a == b),
-                (I64Ne, BrIfI64Ne, BrIfNotI64Ne, i64, |a: i64, b: i64| a != b),
-                (I64LtS, BrIfI64LtS, BrIfNotI64LtS, i64, |a: i64, b: i64| a < b),
-                (I64LtU, BrIfI64LtU, BrIfNotI64LtU, i64, |a: i64, b: i64| (a as u64) < (b as u64)),
-                (I64GtS, BrIfI64GtS, BrIfNotI64GtS, i64, |a: i64, b: i64| a > b),
-                (I64GtU, BrIfI64GtU, BrIfNotI64GtU, i64, |a: i64, b: i64| (a as u64) > (b as u64)),
-                (I64LeS, BrIfI64LeS, BrIfNotI64LeS, i64, |a: i64, b: i64| a <= b),
-                (I64LeU, BrIfI64LeU, BrIfNotI64LeU, i64, |a: i64, b: i64| (a as u64) <= (b as u64)),
-                (I64GeS, BrIfI64GeS, BrIfNotI64GeS, i64, |a: i64, b: i64| a >= b),
-                (I64GeU, BrIfI64GeU, BrIfNotI64GeU, i64, |a: i64, b: i64| (a as u64) >= (b as u64)),
+                (I32Eq, I32EqImm, BrIfI32Eq, BrIfNotI32Eq, BrIfI32EqImm, BrIfNotI32EqImm, i32, |a: i32, b: i32| a == b),
+                (I32Ne, I32NeImm, BrIfI32Ne, BrIfNotI32Ne, BrIfI32NeImm, BrIfNotI32NeImm, i32, |a: i32, b: i32| a != b),
+                (I32LtS, I32LtSImm, BrIfI32LtS, BrIfNotI32LtS, BrIfI32LtSImm, BrIfNotI32LtSImm, i32, |a: i32, b: i32| a < b),
+                (I32LtU, I32LtUImm, BrIfI32LtU, BrIfNotI32LtU, BrIfI32LtUImm, BrIfNotI32LtUImm, i32, |a: i32, b: i32| (a as u32) < (b as u32)),
+                (I32GtS, I32GtSImm, BrIfI32GtS, BrIfNotI32GtS, BrIfI32GtSImm, BrIfNotI32GtSImm, i32, |a: i32, b: i32| a > b),
+                (I32GtU, I32GtUImm, BrIfI32GtU, BrIfNotI32GtU, BrIfI32GtUImm, BrIfNotI32GtUImm, i32, |a: i32, b: i32| (a as u32) > (b as u32)),
+                (I32LeS, I32LeSImm, BrIfI32LeS, BrIfNotI32LeS, BrIfI32LeSImm, BrIfNotI32LeSImm, i32, |a: i32, b: i32| a <= b),
+                (I32LeU, I32LeUImm, BrIfI32LeU, BrIfNotI32LeU, BrIfI32LeUImm, BrIfNotI32LeUImm, i32, |a: i32, b: i32| (a as u32) <= (b as u32)),
+                (I32GeS, I32GeSImm, BrIfI32GeS, BrIfNotI32GeS, BrIfI32GeSImm, BrIfNotI32GeSImm, i32, |a: i32, b: i32| a >= b),
+                (I32GeU, I32GeUImm, BrIfI32GeU, BrIfNotI32GeU, BrIfI32GeUImm, BrIfNotI32GeUImm, i32, |a: i32, b: i32| (a as u32) >= (b as u32)),
+                (I64Eq, I64EqImm, BrIfI64Eq, BrIfNotI64Eq, BrIfI64EqImm, BrIfNotI64EqImm, i64, |a: i64, b: i64| a == b),
+                (I64Ne, I64NeImm, BrIfI64Ne, BrIfNotI64Ne, BrIfI64NeImm, BrIfNotI64NeImm, i64, |a: i64, b: i64| a != b),
+                (I64LtS, I64LtSImm, BrIfI64LtS, BrIfNotI64LtS, BrIfI64LtSImm, BrIfNotI64LtSImm, i64, |a: i64, b: i64| a < b),
+                (I64LtU, I64LtUImm, BrIfI64LtU, BrIfNotI64LtU, BrIfI64LtUImm, BrIfNotI64LtUImm, i64, |a: i64, b: i64| (a as u64) < (b as u64)),
+                (I64GtS, I64GtSImm, BrIfI64GtS, BrIfNotI64GtS, BrIfI64GtSImm, BrIfNotI64GtSImm, i64, |a: i64, b: i64| a > b),
+                (I64GtU, I64GtUImm, BrIfI64GtU, BrIfNotI64GtU, BrIfI64GtUImm, BrIfNotI64GtUImm, i64, |a: i64, b: i64| (a as u64) > (b as u64)),
+                (I64LeS, I64LeSImm, BrIfI64LeS, BrIfNotI64LeS, BrIfI64LeSImm, BrIfNotI64LeSImm, i64, |a: i64, b: i64| a <= b),
+                (I64LeU, I64LeUImm, BrIfI64LeU, BrIfNotI64LeU, BrIfI64LeUImm, BrIfNotI64LeUImm, i64, |a: i64, b: i64| (a as u64) <= (b as u64)),
+                (I64GeS, I64GeSImm, BrIfI64GeS, BrIfNotI64GeS, BrIfI64GeSImm, BrIfNotI64GeSImm, i64, |a: i64, b: i64| a >= b),
+                (I64GeU, I64GeUImm, BrIfI64GeU, BrIfNotI64GeU, BrIfI64GeUImm, BrIfNotI64GeUImm, i64, |a: i64, b: i64| (a as u64) >= (b as u64)),
             }
         }
     };

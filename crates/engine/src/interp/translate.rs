@@ -202,7 +202,7 @@ macro_rules! translate_numeric {
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
         load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
         store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
-        compare { $( ($cn:ident, $cbr:ident, $cnot:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
     ) => {
         match $op {
             $( Operator::$un => { $this.unary(|dst, src| Instr::$un { dst, src }); true } )*
@@ -211,6 +211,7 @@ macro_rules! translate_numeric {
                 $this.binary(
                     |dst, lhs, rhs| Instr::$bn { dst, lhs, rhs },
                     Some(|dst, lhs, imm| Instr::$bimm { dst, lhs, imm }),
+                    std::mem::size_of::<$bi>() == 8,
                 );
                 true
             } )*
@@ -218,6 +219,7 @@ macro_rules! translate_numeric {
                 $this.binary(
                     |dst, lhs, rhs| Instr::$dn { dst, lhs, rhs },
                     Some(|dst, lhs, imm| Instr::$dimm { dst, lhs, imm }),
+                    std::mem::size_of::<$di>() == 8,
                 );
                 true
             } )*
@@ -225,6 +227,7 @@ macro_rules! translate_numeric {
                 $this.binary(
                     |dst, lhs, rhs| Instr::$fname { dst, lhs, rhs },
                     None::<fn(Slot, Slot, u32) -> Instr>,
+                    false,
                 );
                 true
             } )*
@@ -252,7 +255,7 @@ macro_rules! memarg_of {
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
         load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
         store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
-        compare { $( ($cn:ident, $cbr:ident, $cnot:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
     ) => {
         /// The memory argument of a load or store.
         pub(crate) fn memarg_of(op: &Operator<'_>) -> Option<wasmparser::MemArg> {
@@ -400,20 +403,25 @@ impl Translator<'_, '_> {
         self.emit_def(make(dst, src));
     }
 
+    /// A binary operator; `make_imm` builds its form with an immediate
+    /// right operand, 32 bits wide and sign-extended when `wide`.
     fn binary(
         &mut self,
         make: impl FnOnce(Slot, Slot, Slot) -> Instr,
         make_imm: Option<impl FnOnce(Slot, Slot, u32) -> Instr>,
+        wide: bool,
     ) {
         let rhs = self.pop();
         let lhs = self.pop();
         let h = self.height();
         let dst = self.slot(h);
         if let (Operand::Const(bits), Some(make_imm)) = (rhs, make_imm) {
-            // Immediates are 32 bits, sign-extended for 64-bit operators.
             let imm = bits as u32;
-            let fits = bits <= u64::from(u32::MAX) && (bits as u32 as i32) >= 0
-                || bits as i64 == i64::from(imm as i32);
+            let fits = if wide {
+                bits as i64 == i64::from(imm as i32)
+            } else {
+                true
+            };
             if fits {
                 let lhs = self.operand_slot(lhs, h);
                 return self.emit_def(make_imm(dst, lhs, imm));
