@@ -27,6 +27,8 @@
 //! fuel or epoch interruption enabled) and memory growth past the limits end
 //! in an [`Error`], never in a crash of the host.
 
+#![warn(missing_docs)]
+
 mod config;
 mod engine;
 mod error;

@@ -340,6 +340,24 @@ impl StoreInner {
         };
         let mut regs = Regs(self.stack.slot_ptr(c.base));
         let mut mem = self.mem_cache(c.instance);
+        // Calls store function `$f` (an import or a table entry) with its
+        // frame at `$base`, then continues in the callee or hands a host
+        // call back to the driver.
+        macro_rules! call_store_func {
+            ($exit:lifetime, $f:expr, $base:expr) => {{
+                let instance = c.instance;
+                match self.call_store_func(&mut c, ip, $f, $base) {
+                    Ok(Ok(next)) => ip = next,
+                    Ok(Err(outcome)) => return Ok(outcome),
+                    Err(code) => break $exit code,
+                }
+                regs = Regs(self.stack.slot_ptr(c.base));
+                if c.instance != instance {
+                    mem = self.mem_cache(c.instance);
+                }
+                continue;
+            }};
+        }
         let code: TrapCode = 'exec: loop {
             // SAFETY: `ip` points into the code of the running function: the
             // translator ends every path with a return or branch that stays
@@ -440,17 +458,7 @@ impl StoreInner {
                 }
                 Instr::CallImport { func, base } => {
                     let f = self.instances[c.instance as usize].funcs[func as usize];
-                    let instance = c.instance;
-                    match self.call_store_func(&mut c, ip, f, base) {
-                        Ok(Ok(next)) => ip = next,
-                        Ok(Err(outcome)) => return Ok(outcome),
-                        Err(code) => break 'exec code,
-                    }
-                    regs = Regs(self.stack.slot_ptr(c.base));
-                    if c.instance != instance {
-                        mem = self.mem_cache(c.instance);
-                    }
-                    continue;
+                    call_store_func!('exec, f, base);
                 }
                 Instr::CallIndirect { type_index, index, base } => {
                     let table = data_word(ip).0;
@@ -462,17 +470,7 @@ impl StoreInner {
                     };
                     // Step onto the data word, so the return lands after it.
                     ip = ip.wrapping_add(1);
-                    let instance = c.instance;
-                    match self.call_store_func(&mut c, ip, f, base) {
-                        Ok(Ok(next)) => ip = next,
-                        Ok(Err(outcome)) => return Ok(outcome),
-                        Err(code) => break 'exec code,
-                    }
-                    regs = Regs(self.stack.slot_ptr(c.base));
-                    if c.instance != instance {
-                        mem = self.mem_cache(c.instance);
-                    }
-                    continue;
+                    call_store_func!('exec, f, base);
                 }
                 Instr::Select { dst, cond, other } => {
                     // SAFETY: the translator only emits slots inside the frame.
