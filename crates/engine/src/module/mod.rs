@@ -157,7 +157,14 @@ impl Module {
     ///
     /// As [`Module::new`], except that text is refused as malformed.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let start = std::time::Instant::now();
         let inner = parse::parse(engine, binary)?;
+        tracing::debug!(
+            bytes = binary.len(),
+            functions = inner.code.len(),
+            elapsed_us = start.elapsed().as_micros() as u64,
+            "compiled module"
+        );
         Ok(Module {
             inner: Arc::new(inner),
         })
