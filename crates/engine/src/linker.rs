@@ -110,7 +110,7 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Defines `module::name` as a host closure with typed parameters
-    /// (see [`Func::wrap`]).
+    /// (see [`Func::wrap`](crate::Func::wrap)).
     ///
     /// # Errors
     ///
