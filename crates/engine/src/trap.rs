@@ -78,7 +78,8 @@ impl fmt::Display for FrameInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let module = self.module_name.as_deref().unwrap_or("<module>");
         match &self.func_name {
-            Some(name) => write!(f, "{module}!{name}"),
+            // Rust symbols read better demangled, without their hash.
+            Some(name) => write!(f, "{module}!{:#}", rustc_demangle::demangle(name)),
             None => write!(f, "{module}!<wasm function {}>", self.func_index),
         }
     }

@@ -21,5 +21,9 @@ fn regression_scripts_pass() {
         assert!(report.passed > 0, "{} ran no directive", script.display());
         failures.extend(report.failures.iter().map(ToString::to_string));
     }
-    assert!(failures.is_empty(), "failed directives:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "failed directives:\n{}",
+        failures.join("\n")
+    );
 }

@@ -1,18 +1,41 @@
-//! `tern run`: instantiate a module and invoke an export.
+//! `tern run`: instantiate a module and run it, as a WASI command or by
+//! invoking an export.
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tern_engine::{Engine, Linker, Module, Store, Val, ValType};
+use tern_wasi::{DirPerms, I32Exit, WasiCtx, WasiCtxBuilder};
 
-/// Run a WebAssembly module: invoke an export with arguments parsed by its
-/// signature and print its results, one per line.
+/// Run a WebAssembly module.
+///
+/// A module that imports `wasi_snapshot_preview1` runs as a WASI command:
+/// `_start` is called with ARGS as its arguments (after the module path as
+/// `argv[0]`), stdio is inherited, and its `proc_exit` code becomes the exit
+/// code. Otherwise (or with --invoke) an export is invoked with ARGS parsed
+/// by its signature and its results are printed, one per line. A trap prints
+/// its message and Wasm backtrace and exits with 134.
 #[derive(Parser, Debug)]
 pub struct RunCommand {
     /// The export to invoke; default: `_start`, else `main`.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
+
+    /// Grant the guest the host directory HOST, seen as GUEST (default: HOST
+    /// itself), for reading and writing. Repeatable.
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Like --dir, read-only: the guest cannot create, write, rename or
+    /// remove anything beneath it. Repeatable.
+    #[arg(long = "dir-ro", value_name = "HOST[::GUEST]")]
+    dirs_ro: Vec<String>,
+
+    /// Set NAME to VALUE in the guest's environment, or with only NAME pass
+    /// the host's value on. Repeatable.
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
 
     /// Fuel the guest may burn before it traps (0: unlimited).
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -77,7 +100,71 @@ fn show(val: &Val) -> String {
     }
 }
 
+/// Splits `HOST[::GUEST]`.
+fn parse_dir(spec: &str) -> Result<(PathBuf, String)> {
+    let (host, guest) = match spec.split_once("::") {
+        Some((host, guest)) => (host, guest),
+        None => (spec, spec),
+    };
+    if host.is_empty() || guest.is_empty() {
+        bail!("`{spec}` is not a directory mapping: expected HOST or HOST::GUEST");
+    }
+    Ok((PathBuf::from(host), guest.to_string()))
+}
+
+/// Resolves `NAME=VALUE` or `NAME` (from the host environment, when set).
+fn parse_env(spec: &str) -> Result<Option<(String, String)>> {
+    let (name, value) = match spec.split_once('=') {
+        Some((name, value)) => (name, Some(value.to_string())),
+        None => (spec, None),
+    };
+    if name.is_empty() {
+        bail!("`{spec}` is not an environment variable: expected NAME=VALUE or NAME");
+    }
+    let value = match value {
+        Some(v) => v,
+        None => match std::env::var(name) {
+            Ok(v) => v,
+            Err(_) => return Ok(None),
+        },
+    };
+    Ok(Some((name.to_string(), value)))
+}
+
 impl RunCommand {
+    /// The WASI context the flags describe.
+    fn wasi_ctx(&self, argv: bool) -> Result<WasiCtx> {
+        let dirs = self
+            .dirs
+            .iter()
+            .map(|d| parse_dir(d).map(|d| (d, DirPerms::ReadWrite)))
+            .chain(
+                self.dirs_ro
+                    .iter()
+                    .map(|d| parse_dir(d).map(|d| (d, DirPerms::ReadOnly))),
+            )
+            .collect::<Result<Vec<_>>>()?;
+        let envs = self
+            .envs
+            .iter()
+            .map(|e| parse_env(e))
+            .collect::<Result<Vec<_>>>()?;
+        let mut builder = WasiCtxBuilder::new();
+        builder.inherit_stdio().arg(self.module.to_string_lossy());
+        if argv {
+            builder.args(&self.args);
+        }
+        for (name, value) in envs.into_iter().flatten() {
+            builder.env(name, value);
+        }
+        for ((host, guest), perms) in dirs {
+            builder
+                .preopened_dir(&host, guest, perms)
+                .with_context(|| format!("failed to grant --dir {}", host.display()))?;
+        }
+        Ok(builder.build())
+    }
+
     /// Loads, instantiates and invokes.
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = tern_engine::Config::new();
@@ -85,14 +172,41 @@ impl RunCommand {
         let engine = Engine::new(&config);
         let module = Module::from_file(&engine, &self.module)
             .with_context(|| format!("failed to load {}", self.module.display()))?;
-        let mut store = Store::new(&engine, ());
+        let is_wasi = module.imports().any(|i| i.module == tern_wasi::MODULE);
+        // A WASI command's ARGS are its argv; with --invoke they are the
+        // export's parameters.
+        let command = is_wasi && self.invoke.is_none();
+        let wasi = if is_wasi {
+            self.wasi_ctx(command)?
+        } else {
+            WasiCtxBuilder::new().build()
+        };
+        let mut store = Store::new(&engine, wasi);
         if self.fuel > 0 {
             store.set_fuel(self.fuel)?;
         }
-        let linker = Linker::new(&engine);
+        let mut linker = Linker::new(&engine);
+        if is_wasi {
+            tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+        }
         let instance = linker
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate {}", self.module.display()))?;
+        if command {
+            let start = instance
+                .get_typed_func::<(), ()>(&mut store, "_start")
+                .context("the module imports WASI but exports no `_start` function; name an export with --invoke")?;
+            return Ok(match start.call(&mut store, ()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => self.failure("_start", &e),
+            });
+        }
+        if is_wasi
+            && let Ok(init) = instance.get_typed_func::<(), ()>(&mut store, "_initialize")
+            && let Err(e) = init.call(&mut store, ())
+        {
+            return Ok(self.failure("_initialize", &e));
+        }
         let name = match &self.invoke {
             Some(name) => name.clone(),
             None => ["_start", "main"]
@@ -122,16 +236,25 @@ impl RunCommand {
             .collect::<Result<Vec<_>>>()?;
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
         if let Err(e) = func.call(&mut store, &args, &mut results) {
-            eprintln!("error: failed to invoke `{name}`: {e:#}");
-            return Ok(ExitCode::from(if e.trap_code().is_some() {
-                134
-            } else {
-                1
-            }));
+            return Ok(self.failure(&name, &e));
         }
         for r in &results {
             println!("{}", show(r));
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The exit code for a failed call, after reporting it: a WASI
+    /// `proc_exit` code as is (1 when outside 0..=255), 134 for a trap, 1
+    /// for any other failure.
+    fn failure(&self, name: &str, e: &tern_engine::Error) -> ExitCode {
+        if let Some(I32Exit(code)) = e.downcast_ref::<I32Exit>() {
+            return ExitCode::from(u8::try_from(*code).unwrap_or(1));
+        }
+        eprintln!(
+            "error: failed to invoke `{name}` in {}: {e:#}",
+            self.module.display()
+        );
+        ExitCode::from(if e.trap_code().is_some() { 134 } else { 1 })
     }
 }

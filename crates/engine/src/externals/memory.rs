@@ -67,6 +67,17 @@ impl Memory {
         store.inner.memories[self.index as usize].data_mut()
     }
 
+    /// The bytes of the memory and the store's host state, both mutably:
+    /// for host functions that move data between the guest and their state.
+    pub fn data_and_store_mut<'a, C: AsContextMut + 'a>(
+        &self,
+        store: &'a mut C,
+    ) -> (&'a mut [u8], &'a mut C::Data) {
+        let store = store.as_context_mut().0;
+        store.check(self.store);
+        store.memory_and_data(self.index)
+    }
+
     /// Copies bytes from `offset` into `buf`.
     ///
     /// # Errors

@@ -207,6 +207,14 @@ impl<T> Store<T> {
         self.inner.epoch_deadline = self.inner.engine.current_epoch().saturating_add(ticks);
     }
 
+    /// Memory `index`'s bytes and the host state, borrowed together.
+    pub(crate) fn memory_and_data(&mut self, index: u32) -> (&mut [u8], &mut T) {
+        (
+            self.inner.memories[index as usize].data_mut(),
+            &mut self.data,
+        )
+    }
+
     pub(crate) fn id(&self) -> StoreId {
         self.inner.id
     }

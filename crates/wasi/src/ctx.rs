@@ -1,0 +1,223 @@
+//! The per-guest WASI state and its builder.
+
+use crate::stdio::{Input, Output, OutputBuffer};
+use crate::table::{Descriptor, DirFd, DirPerms, FdTable};
+use rand::rngs::{OsRng, StdRng};
+use rand::{RngCore, SeedableRng, TryRngCore};
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::time::Instant;
+
+/// The value of a guest's `proc_exit(code)`.
+///
+/// `proc_exit` ends the guest by failing the call into it with this error;
+/// recover the code with
+/// [`tern_engine::Error::downcast_ref`]`::<I32Exit>()`.
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub struct I32Exit(pub i32);
+
+impl fmt::Display for I32Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exited with code {}", self.0)
+    }
+}
+
+impl std::error::Error for I32Exit {}
+
+/// Where `random_get` takes its bytes from.
+#[derive(Debug, Default)]
+pub(crate) enum Random {
+    /// The operating system's source.
+    #[default]
+    Os,
+    /// ChaCha12 from a fixed seed: the same bytes on every run.
+    Seeded(Box<StdRng>),
+}
+
+impl Random {
+    pub(crate) fn fill(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        match self {
+            Self::Os => OsRng.try_fill_bytes(buf).map_err(io::Error::other),
+            Self::Seeded(rng) => {
+                rng.fill_bytes(buf);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The state of one guest's `wasi_snapshot_preview1` world: arguments,
+/// environment, standard streams, open file descriptors and randomness.
+///
+/// Build one with [`WasiCtxBuilder`], keep it in the store's data, and
+/// register the functions with [`add_to_linker`](crate::add_to_linker).
+#[derive(Debug)]
+pub struct WasiCtx {
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<String>,
+    pub(crate) stdin: Input,
+    pub(crate) stdout: Output,
+    pub(crate) stderr: Output,
+    pub(crate) table: FdTable,
+    pub(crate) random: Random,
+    /// The zero of the guest's monotonic clock.
+    pub(crate) epoch: Instant,
+}
+
+/// Builds a [`WasiCtx`].
+///
+/// By default the guest gets no arguments, no environment, an empty stdin,
+/// stdout and stderr that discard what is written, no directories and
+/// randomness from the operating system.
+#[derive(Debug, Default)]
+pub struct WasiCtxBuilder {
+    args: Vec<String>,
+    env: Vec<String>,
+    stdin: Input,
+    stdout: Output,
+    stderr: Output,
+    preopens: Vec<DirFd>,
+    random: Random,
+}
+
+impl WasiCtxBuilder {
+    /// A builder with the defaults above.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one argument; the first is the program name (`argv[0]`).
+    pub fn arg(&mut self, arg: impl Into<String>) -> &mut Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Appends arguments.
+    pub fn args(&mut self, args: impl IntoIterator<Item = impl Into<String>>) -> &mut Self {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds the environment variable `name=value`.
+    pub fn env(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> &mut Self {
+        self.env
+            .push(format!("{}={}", name.as_ref(), value.as_ref()));
+        self
+    }
+
+    /// Adds every environment variable of the host process that is valid
+    /// UTF-8. Default: none are passed.
+    pub fn inherit_env(&mut self) -> &mut Self {
+        for (k, v) in std::env::vars_os() {
+            if let (Some(k), Some(v)) = (k.to_str(), v.to_str()) {
+                self.env(k, v);
+            }
+        }
+        self
+    }
+
+    /// Reads stdin from the host process. Default: empty.
+    pub fn inherit_stdin(&mut self) -> &mut Self {
+        self.stdin = Input::Inherit;
+        self
+    }
+
+    /// Serves `bytes` as stdin. Default: empty.
+    pub fn stdin_bytes(&mut self, bytes: impl Into<Vec<u8>>) -> &mut Self {
+        self.stdin = Input::Bytes(io::Cursor::new(bytes.into()));
+        self
+    }
+
+    /// Writes stdout to the host process's stdout. Default: discarded.
+    pub fn inherit_stdout(&mut self) -> &mut Self {
+        self.stdout = Output::InheritStdout;
+        self
+    }
+
+    /// Writes stderr to the host process's stderr. Default: discarded.
+    pub fn inherit_stderr(&mut self) -> &mut Self {
+        self.stderr = Output::InheritStderr;
+        self
+    }
+
+    /// Inherits stdin, stdout and stderr.
+    pub fn inherit_stdio(&mut self) -> &mut Self {
+        self.inherit_stdin().inherit_stdout().inherit_stderr()
+    }
+
+    /// Captures stdout into `buffer`. Default: discarded.
+    pub fn stdout(&mut self, buffer: OutputBuffer) -> &mut Self {
+        self.stdout = Output::Buffer(buffer);
+        self
+    }
+
+    /// Captures stderr into `buffer`. Default: discarded.
+    pub fn stderr(&mut self, buffer: OutputBuffer) -> &mut Self {
+        self.stderr = Output::Buffer(buffer);
+        self
+    }
+
+    /// Makes the host directory `host` visible to the guest as `guest`
+    /// (for example `/data` or `.`), with `perms`. Preopens get file
+    /// descriptors from 3 in the order they are added. Every path the guest
+    /// opens beneath it is resolved inside it: `..`, absolute paths and
+    /// symlinks cannot lead out.
+    ///
+    /// # Errors
+    ///
+    /// When `host` cannot be opened as a directory.
+    pub fn preopened_dir(
+        &mut self,
+        host: impl AsRef<Path>,
+        guest: impl Into<String>,
+        perms: DirPerms,
+    ) -> io::Result<&mut Self> {
+        let host = host.as_ref();
+        let dir = cap_std::fs::Dir::open_ambient_dir(host, cap_std::ambient_authority()).map_err(
+            |e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("failed to open directory {}: {e}", host.display()),
+                )
+            },
+        )?;
+        self.preopens.push(DirFd {
+            dir,
+            perms,
+            preopen: Some(guest.into()),
+        });
+        Ok(self)
+    }
+
+    /// Makes `random_get` deterministic: ChaCha12 seeded with `seed`.
+    /// Default: the operating system's random source.
+    pub fn random_seed(&mut self, seed: u64) -> &mut Self {
+        self.random = Random::Seeded(Box::new(StdRng::seed_from_u64(seed)));
+        self
+    }
+
+    /// The context; the builder is left with its defaults.
+    pub fn build(&mut self) -> WasiCtx {
+        let b = std::mem::take(self);
+        let mut table = FdTable::default();
+        for d in [Descriptor::Stdin, Descriptor::Stdout, Descriptor::Stderr] {
+            table.push(d).expect("an empty table has room");
+        }
+        for dir in b.preopens {
+            table
+                .push(Descriptor::Dir(dir))
+                .expect("the table has room for the preopens");
+        }
+        WasiCtx {
+            args: b.args,
+            env: b.env,
+            stdin: b.stdin,
+            stdout: b.stdout,
+            stderr: b.stderr,
+            table,
+            random: b.random,
+            epoch: Instant::now(),
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Arguments, environment, clocks, randomness, polling and sockets.
+
+use super::*;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const CLOCK_REALTIME: u32 = 0;
+const CLOCK_MONOTONIC: u32 = 1;
+const CLOCK_PROCESS_CPUTIME: u32 = 2;
+const CLOCK_THREAD_CPUTIME: u32 = 3;
+
+/// `args_sizes_get` / `environ_sizes_get`: the count and the bytes the
+/// NUL-terminated strings need.
+pub(super) fn strings_sizes(
+    list: &[String],
+    mem: &mut GuestMemory<'_>,
+    count_out: u32,
+    size_out: u32,
+) -> Result<(), Errno> {
+    let size: usize = list.iter().map(|s| s.len() + 1).sum();
+    mem.write_u32(count_out, list.len() as u32)?;
+    mem.write_u32(size_out, u32::try_from(size).map_err(|_| Errno::OVERFLOW)?)
+}
+
+/// `args_get` / `environ_get`: the pointer array at `ptrs`, the strings at
+/// `buf`.
+pub(super) fn strings_get(
+    list: &[String],
+    mem: &mut GuestMemory<'_>,
+    ptrs: u32,
+    buf: u32,
+) -> Result<(), Errno> {
+    let mut at = buf;
+    for (i, s) in list.iter().enumerate() {
+        let slot = ptrs.checked_add(4 * i as u32).ok_or(Errno::FAULT)?;
+        mem.write_u32(slot, at)?;
+        mem.write(at, s.as_bytes())?;
+        let nul = at.checked_add(s.len() as u32).ok_or(Errno::FAULT)?;
+        mem.write_u8(nul, 0)?;
+        at = nul.checked_add(1).ok_or(Errno::FAULT)?;
+    }
+    Ok(())
+}
+
+fn as_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Known clocks this runtime does not provide: `ENOTSUP`; unknown ids:
+/// `EINVAL`.
+fn check_clock(id: u32) -> Result<(), Errno> {
+    match id {
+        CLOCK_REALTIME | CLOCK_MONOTONIC => Ok(()),
+        CLOCK_PROCESS_CPUTIME | CLOCK_THREAD_CPUTIME => Err(Errno::NOTSUP),
+        _ => Err(Errno::INVAL),
+    }
+}
+
+pub(super) fn clock_res_get(
+    _cx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    id: u32,
+    out: u32,
+) -> Result<(), Errno> {
+    check_clock(id)?;
+    mem.write_u64(out, 1)
+}
+
+fn realtime_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, as_nanos)
+}
+
+pub(super) fn clock_time_get(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    id: u32,
+    out: u32,
+) -> Result<(), Errno> {
+    check_clock(id)?;
+    let now = if id == CLOCK_REALTIME {
+        realtime_now()
+    } else {
+        as_nanos(cx.epoch.elapsed())
+    };
+    mem.write_u64(out, now)
+}
+
+pub(super) fn random_get(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    buf: u32,
+    len: u32,
+) -> Result<(), Errno> {
+    let buf = mem.slice_mut(buf, len)?;
+    cx.random.fill(buf).map_err(|_| Errno::IO)
+}
+
+pub(super) fn not_a_socket(cx: &mut WasiCtx, fd: u32) -> Result<(), Errno> {
+    cx.table.get(fd)?;
+    Err(Errno(57)) // ENOTSOCK
+}
+
+const EVENTTYPE_CLOCK: u8 = 0;
+const EVENTTYPE_FD_READ: u8 = 1;
+const EVENTTYPE_FD_WRITE: u8 = 2;
+const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
+
+struct Event {
+    userdata: u64,
+    error: Errno,
+    kind: u8,
+    nbytes: u64,
+}
+
+/// `poll_oneoff`: clock subscriptions sleep until the earliest deadline;
+/// descriptor subscriptions are reported ready at once (files and the
+/// host's streams never make a read or write wait here, so this is
+/// right for files and an approximation for an inherited stdin).
+pub(super) fn poll_oneoff(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    input: u32,
+    output: u32,
+    nsubs: u32,
+    nevents_out: u32,
+) -> Result<(), Errno> {
+    if nsubs == 0 {
+        return Err(Errno::INVAL);
+    }
+    mem.slice(input, nsubs.checked_mul(48).ok_or(Errno::FAULT)?)?;
+    mem.slice(output, nsubs.checked_mul(32).ok_or(Errno::FAULT)?)?;
+    let now = Instant::now();
+    let mut ready = Vec::new();
+    let mut timers = Vec::new();
+    for i in 0..nsubs {
+        let sub = input + 48 * i;
+        let userdata = mem.read_u64(sub)?;
+        let kind = mem.read_u8(sub + 8)?;
+        match kind {
+            EVENTTYPE_CLOCK => {
+                let id = mem.read_u32(sub + 16)?;
+                let timeout = mem.read_u64(sub + 24)?;
+                let abstime = mem.read_u16(sub + 40)? & SUBCLOCKFLAGS_ABSTIME != 0;
+                let wait = match (id, abstime) {
+                    (CLOCK_REALTIME | CLOCK_MONOTONIC, false) => Duration::from_nanos(timeout),
+                    (CLOCK_REALTIME, true) => {
+                        Duration::from_nanos(timeout.saturating_sub(realtime_now()))
+                    }
+                    (CLOCK_MONOTONIC, true) => Duration::from_nanos(
+                        timeout.saturating_sub(as_nanos(now.duration_since(cx.epoch))),
+                    ),
+                    _ => {
+                        let error = check_clock(id).err().unwrap_or(Errno::INVAL);
+                        ready.push(Event {
+                            userdata,
+                            error,
+                            kind,
+                            nbytes: 0,
+                        });
+                        continue;
+                    }
+                };
+                timers.push((now + wait, userdata));
+            }
+            EVENTTYPE_FD_READ | EVENTTYPE_FD_WRITE => {
+                let fd = mem.read_u32(sub + 16)?;
+                let error = match cx.table.get(fd) {
+                    Ok(crate::table::Descriptor::Dir(_)) => Errno::BADF,
+                    Ok(_) => Errno(0),
+                    Err(e) => e,
+                };
+                ready.push(Event {
+                    userdata,
+                    error,
+                    kind,
+                    nbytes: 0,
+                });
+            }
+            _ => return Err(Errno::INVAL),
+        }
+    }
+    if ready.is_empty()
+        && let Some(deadline) = timers.iter().map(|t| t.0).min()
+    {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    }
+    let now = Instant::now();
+    for (deadline, userdata) in timers {
+        if deadline <= now {
+            ready.push(Event {
+                userdata,
+                error: Errno(0),
+                kind: EVENTTYPE_CLOCK,
+                nbytes: 0,
+            });
+        }
+    }
+    for (i, e) in ready.iter().enumerate() {
+        let mut b = [0u8; 32];
+        b[0..8].copy_from_slice(&e.userdata.to_le_bytes());
+        b[8..10].copy_from_slice(&e.error.0.to_le_bytes());
+        b[10] = e.kind;
+        b[16..24].copy_from_slice(&e.nbytes.to_le_bytes());
+        mem.write(output + 32 * i as u32, &b)?;
+    }
+    mem.write_u32(nevents_out, ready.len() as u32)
+}

@@ -1,0 +1,501 @@
+//! The `wasi_snapshot_preview1` functions and their registration.
+//!
+//! Each function is a plain Rust function over the [`WasiCtx`] and the
+//! caller's [`GuestMemory`] that returns `Result<(), Errno>`; the linker
+//! glue turns that into the errno the guest sees. Layouts and constants
+//! follow the `wasi_snapshot_preview1` witx definitions.
+
+mod fd;
+mod misc;
+mod path;
+
+use crate::ctx::WasiCtx;
+use crate::errno::Errno;
+use crate::memory::GuestMemory;
+use tern_engine::{Caller, Error, Extern, FuncType, Linker, Val, ValType};
+
+/// The import module name.
+pub(crate) const MODULE: &str = "wasi_snapshot_preview1";
+
+// filetype
+pub(crate) const FILETYPE_UNKNOWN: u8 = 0;
+pub(crate) const FILETYPE_BLOCK_DEVICE: u8 = 1;
+pub(crate) const FILETYPE_CHARACTER_DEVICE: u8 = 2;
+pub(crate) const FILETYPE_DIRECTORY: u8 = 3;
+pub(crate) const FILETYPE_REGULAR_FILE: u8 = 4;
+pub(crate) const FILETYPE_SOCKET_STREAM: u8 = 6;
+pub(crate) const FILETYPE_SYMBOLIC_LINK: u8 = 7;
+
+// fdflags
+pub(crate) const FDFLAGS_APPEND: u16 = 1;
+
+// oflags
+pub(crate) const OFLAGS_CREAT: u16 = 1;
+pub(crate) const OFLAGS_DIRECTORY: u16 = 2;
+pub(crate) const OFLAGS_EXCL: u16 = 4;
+pub(crate) const OFLAGS_TRUNC: u16 = 8;
+
+// lookupflags
+pub(crate) const LOOKUP_SYMLINK_FOLLOW: u32 = 1;
+
+// rights
+pub(crate) const RIGHT_FD_DATASYNC: u64 = 1 << 0;
+pub(crate) const RIGHT_FD_READ: u64 = 1 << 1;
+pub(crate) const RIGHT_FD_WRITE: u64 = 1 << 6;
+pub(crate) const RIGHT_FD_ALLOCATE: u64 = 1 << 8;
+pub(crate) const RIGHT_FD_READDIR: u64 = 1 << 14;
+pub(crate) const RIGHT_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
+pub(crate) const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
+/// fd_seek, fd_fdstat_set_flags, fd_sync, fd_tell, fd_advise,
+/// fd_filestat_get, fd_filestat_set_times.
+pub(crate) const RIGHTS_FILE_BASE: u64 = (1 << 2)
+    | (1 << 3)
+    | (1 << 4)
+    | (1 << 5)
+    | (1 << 7)
+    | (1 << 21)
+    | (1 << 23)
+    | RIGHT_POLL_FD_READWRITE;
+pub(crate) const RIGHTS_FILE_WRITE: u64 =
+    RIGHT_FD_DATASYNC | RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE;
+/// Everything a directory descriptor allows: bits 9 to 20 and 24 to 26
+/// (the path_* operations), fd_readdir, fd_filestat_get,
+/// fd_fdstat_set_flags, fd_sync, fd_advise.
+pub(crate) const RIGHTS_DIR: u64 =
+    (0x1fff << 9) | (0b111 << 24) | RIGHT_FD_READDIR | (1 << 21) | (1 << 3) | (1 << 4) | (1 << 7);
+
+/// Runs `f` with the WASI context and the caller's memory and turns its
+/// outcome into an errno.
+///
+/// The context is moved out of the store for the call, so the guest's memory
+/// (also inside the store) can be borrowed at the same time without
+/// copying; it is put back before returning.
+fn dispatch<T>(
+    caller: &mut Caller<'_, T>,
+    get_cx: impl Fn(&mut T) -> &mut WasiCtx,
+    f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> Result<(), Errno>,
+) -> Result<i32, Error> {
+    let memory = caller
+        .get_export("memory")
+        .and_then(Extern::into_memory)
+        .ok_or_else(|| Error::msg("wasi: the calling module does not export `memory`"))?;
+    let (bytes, data) = memory.data_and_store_mut(caller);
+    let result = f(get_cx(data), &mut GuestMemory::new(bytes));
+    Ok(match result {
+        Ok(()) => 0,
+        Err(Errno(e)) => i32::from(e),
+    })
+}
+
+/// Registers one function whose parameters are all `i32`/`i64` and whose
+/// result is an errno.
+macro_rules! wasi_fn {
+    ($linker:ident, $get:ident, $name:literal,
+     |$cx:ident, $mem:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {
+        $linker.func_wrap(
+            MODULE,
+            $name,
+            move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> Result<i32, Error> {
+                dispatch(&mut caller, $get, |$cx, $mem| $body)
+            },
+        )?;
+    };
+}
+
+/// Defines every `wasi_snapshot_preview1` function in `linker`; `get_cx`
+/// finds the [`WasiCtx`] in the store's data.
+///
+/// # Errors
+///
+/// When a function of that module is already defined and the linker does
+/// not allow shadowing.
+pub fn add_to_linker<T: 'static>(
+    linker: &mut Linker<T>,
+    get_cx: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
+) -> Result<(), Error> {
+    let g = get_cx;
+
+    wasi_fn!(linker, g, "args_get", |cx, mem, argv: i32, buf: i32| {
+        misc::strings_get(&cx.args, mem, argv as u32, buf as u32)
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "args_sizes_get",
+        |cx, mem, argc: i32, size: i32| {
+            misc::strings_sizes(&cx.args, mem, argc as u32, size as u32)
+        }
+    );
+    wasi_fn!(linker, g, "environ_get", |cx, mem, envp: i32, buf: i32| {
+        misc::strings_get(&cx.env, mem, envp as u32, buf as u32)
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "environ_sizes_get",
+        |cx, mem, n: i32, size: i32| { misc::strings_sizes(&cx.env, mem, n as u32, size as u32) }
+    );
+    wasi_fn!(linker, g, "clock_res_get", |cx, mem, id: i32, out: i32| {
+        misc::clock_res_get(cx, mem, id as u32, out as u32)
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "clock_time_get",
+        |cx, mem, id: i32, _precision: i64, out: i32| {
+            misc::clock_time_get(cx, mem, id as u32, out as u32)
+        }
+    );
+    wasi_fn!(linker, g, "random_get", |cx, mem, buf: i32, len: i32| {
+        misc::random_get(cx, mem, buf as u32, len as u32)
+    });
+    wasi_fn!(linker, g, "sched_yield", |_cx, _mem| {
+        std::thread::yield_now();
+        Ok(())
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "poll_oneoff",
+        |cx, mem, input: i32, out: i32, n: i32, nevents: i32| {
+            misc::poll_oneoff(cx, mem, input as u32, out as u32, n as u32, nevents as u32)
+        }
+    );
+    linker.func_wrap(MODULE, "proc_exit", |code: i32| -> Result<(), Error> {
+        Err(Error::new(crate::I32Exit(code)))
+    })?;
+    // Deprecated in WASI and removed from wasi-libc; signals do not exist
+    // in a WASI guest.
+    wasi_fn!(linker, g, "proc_raise", |_cx, _mem, _sig: i32| Err(
+        Errno::NOSYS
+    ));
+    // No socket is ever handed to a guest, so no descriptor is a socket.
+    wasi_fn!(
+        linker,
+        g,
+        "sock_accept",
+        |cx, _mem, fd: i32, _flags: i32, _out: i32| { misc::not_a_socket(cx, fd as u32) }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "sock_recv",
+        |cx, _mem, fd: i32, _a: i32, _b: i32, _c: i32, _d: i32, _e: i32| {
+            misc::not_a_socket(cx, fd as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "sock_send",
+        |cx, _mem, fd: i32, _a: i32, _b: i32, _c: i32, _d: i32| {
+            misc::not_a_socket(cx, fd as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "sock_shutdown",
+        |cx, _mem, fd: i32, _how: i32| { misc::not_a_socket(cx, fd as u32) }
+    );
+
+    wasi_fn!(
+        linker,
+        g,
+        "fd_advise",
+        |cx, _mem, fd: i32, _off: i64, _len: i64, advice: i32| {
+            fd::advise(cx, fd as u32, advice as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_allocate",
+        |cx, _mem, fd: i32, off: i64, len: i64| {
+            fd::allocate(cx, fd as u32, off as u64, len as u64)
+        }
+    );
+    wasi_fn!(linker, g, "fd_close", |cx, _mem, fd: i32| {
+        cx.table.remove(fd as u32).map(drop)
+    });
+    wasi_fn!(linker, g, "fd_datasync", |cx, _mem, fd: i32| fd::sync(
+        cx, fd as u32, true
+    ));
+    wasi_fn!(linker, g, "fd_sync", |cx, _mem, fd: i32| fd::sync(
+        cx, fd as u32, false
+    ));
+    wasi_fn!(linker, g, "fd_fdstat_get", |cx, mem, fd: i32, out: i32| {
+        fd::fdstat_get(cx, mem, fd as u32, out as u32)
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "fd_fdstat_set_flags",
+        |cx, _mem, fd: i32, flags: i32| { fd::fdstat_set_flags(cx, fd as u32, flags as u16) }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_fdstat_set_rights",
+        |cx, _mem, fd: i32, _base: i64, _inh: i64| {
+            // Rights are not enforced per descriptor, so there is nothing to
+            // narrow; wasi-libc never calls this.
+            cx.table.get(fd as u32).and(Err(Errno::NOTSUP))
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_filestat_get",
+        |cx, mem, fd: i32, out: i32| { fd::filestat_get(cx, mem, fd as u32, out as u32) }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_filestat_set_size",
+        |cx, _mem, fd: i32, size: i64| { fd::filestat_set_size(cx, fd as u32, size as u64) }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_filestat_set_times",
+        |cx, _mem, fd: i32, atim: i64, mtim: i64, flags: i32| {
+            fd::filestat_set_times(cx, fd as u32, atim as u64, mtim as u64, flags as u16)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_pread",
+        |cx, mem, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            fd::read(
+                cx,
+                mem,
+                fd as u32,
+                iovs as u32,
+                n as u32,
+                Some(off as u64),
+                out as u32,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_read",
+        |cx, mem, fd: i32, iovs: i32, n: i32, out: i32| {
+            fd::read(cx, mem, fd as u32, iovs as u32, n as u32, None, out as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_pwrite",
+        |cx, mem, fd: i32, iovs: i32, n: i32, off: i64, out: i32| {
+            fd::write(
+                cx,
+                mem,
+                fd as u32,
+                iovs as u32,
+                n as u32,
+                Some(off as u64),
+                out as u32,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_write",
+        |cx, mem, fd: i32, iovs: i32, n: i32, out: i32| {
+            fd::write(cx, mem, fd as u32, iovs as u32, n as u32, None, out as u32)
+        }
+    );
+    wasi_fn!(linker, g, "fd_prestat_get", |cx, mem, fd: i32, out: i32| {
+        fd::prestat_get(cx, mem, fd as u32, out as u32)
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "fd_prestat_dir_name",
+        |cx, mem, fd: i32, buf: i32, len: i32| {
+            fd::prestat_dir_name(cx, mem, fd as u32, buf as u32, len as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "fd_readdir",
+        |cx, mem, fd: i32, buf: i32, len: i32, cookie: i64, out: i32| {
+            fd::readdir(
+                cx,
+                mem,
+                fd as u32,
+                buf as u32,
+                len as u32,
+                cookie as u64,
+                out as u32,
+            )
+        }
+    );
+    wasi_fn!(linker, g, "fd_renumber", |cx, _mem, from: i32, to: i32| {
+        cx.table.renumber(from as u32, to as u32)
+    });
+    wasi_fn!(
+        linker,
+        g,
+        "fd_seek",
+        |cx, mem, fd: i32, off: i64, whence: i32, out: i32| {
+            fd::seek(cx, mem, fd as u32, off, whence as u32, out as u32)
+        }
+    );
+    wasi_fn!(linker, g, "fd_tell", |cx, mem, fd: i32, out: i32| {
+        fd::seek(cx, mem, fd as u32, 0, 1, out as u32)
+    });
+
+    wasi_fn!(
+        linker,
+        g,
+        "path_create_directory",
+        |cx, mem, fd: i32, p: i32, n: i32| {
+            path::create_directory(cx, mem.str(p as u32, n as u32)?, fd as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_filestat_get",
+        |cx, mem, fd: i32, flags: i32, p: i32, n: i32, out: i32| {
+            path::filestat_get(
+                cx,
+                mem,
+                fd as u32,
+                flags as u32,
+                p as u32,
+                n as u32,
+                out as u32,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_filestat_set_times",
+        |cx, mem, fd: i32, flags: i32, p: i32, n: i32, atim: i64, mtim: i64, fst: i32| {
+            path::filestat_set_times(
+                cx,
+                mem.str(p as u32, n as u32)?,
+                fd as u32,
+                flags as u32,
+                atim as u64,
+                mtim as u64,
+                fst as u16,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_link",
+        |cx, mem, old_fd: i32, _old_flags: i32, op: i32, on: i32, new_fd: i32, np: i32, nn: i32| {
+            path::link(
+                cx,
+                old_fd as u32,
+                mem.str(op as u32, on as u32)?,
+                new_fd as u32,
+                mem.str(np as u32, nn as u32)?,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_readlink",
+        |cx, mem, fd: i32, p: i32, n: i32, buf: i32, len: i32, out: i32| {
+            path::readlink(
+                cx, mem, fd as u32, p as u32, n as u32, buf as u32, len as u32, out as u32,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_remove_directory",
+        |cx, mem, fd: i32, p: i32, n: i32| {
+            path::remove_directory(cx, mem.str(p as u32, n as u32)?, fd as u32)
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_rename",
+        |cx, mem, fd: i32, op: i32, on: i32, new_fd: i32, np: i32, nn: i32| {
+            path::rename(
+                cx,
+                fd as u32,
+                mem.str(op as u32, on as u32)?,
+                new_fd as u32,
+                mem.str(np as u32, nn as u32)?,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_symlink",
+        |cx, mem, op: i32, on: i32, fd: i32, np: i32, nn: i32| {
+            path::symlink(
+                cx,
+                mem.str(op as u32, on as u32)?,
+                fd as u32,
+                mem.str(np as u32, nn as u32)?,
+            )
+        }
+    );
+    wasi_fn!(
+        linker,
+        g,
+        "path_unlink_file",
+        |cx, mem, fd: i32, p: i32, n: i32| {
+            path::unlink_file(cx, mem.str(p as u32, n as u32)?, fd as u32)
+        }
+    );
+
+    // Nine parameters: one more than `func_wrap` takes.
+    let ty = FuncType::new(
+        [
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+            ValType::I64,
+            ValType::I64,
+            ValType::I32,
+            ValType::I32,
+        ],
+        [ValType::I32],
+    );
+    linker.func_new(
+        MODULE,
+        "path_open",
+        ty,
+        move |mut caller, params, results| {
+            let i32_at = |i: usize| params[i].i32().unwrap_or_default() as u32;
+            let base = params[5].i64().unwrap_or_default() as u64;
+            let open = path::OpenRequest {
+                dir_fd: i32_at(0),
+                dirflags: i32_at(1),
+                oflags: i32_at(4) as u16,
+                rights: base,
+                fdflags: i32_at(7) as u16,
+            };
+            let errno = dispatch(&mut caller, g, |cx, mem| {
+                path::open(cx, mem, &open, i32_at(2), i32_at(3), i32_at(8))
+            })?;
+            results[0] = Val::I32(errno);
+            Ok(())
+        },
+    )?;
+    Ok(())
+}

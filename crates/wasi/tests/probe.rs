@@ -1,0 +1,272 @@
+//! Runs the WASI probe guest (`guests/wasi/probe`) through the library,
+//! with captured stdout and stderr, and checks what it saw and did.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use tern_engine::{Engine, Linker, Module, Store};
+use tern_wasi::{DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+
+const PROBE: &[u8] = include_bytes!("../../../guests/wasi/wasm/probe.wasm");
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "tern-wasi-{}-{}-{name}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// How a run of the probe ended.
+#[derive(Debug)]
+struct Outcome {
+    /// `Some(code)` for `proc_exit`, `Some(0)` for a normal return, `None`
+    /// for a trap or other failure.
+    exit: Option<i32>,
+    error: Option<String>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    run_with(args, 1 << 20, configure)
+}
+
+fn run_with(args: &[&str], cap: usize, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
+    let engine = Engine::default();
+    let module = Module::new(&engine, PROBE).expect("the probe loads");
+    let stdout = OutputBuffer::new(cap);
+    let stderr = OutputBuffer::new(cap);
+    let mut builder = WasiCtxBuilder::new();
+    builder
+        .arg("probe")
+        .args(args.iter().copied())
+        .stdout(stdout.clone())
+        .stderr(stderr.clone());
+    configure(&mut builder);
+    let mut store = Store::new(&engine, builder.build());
+    let mut linker = Linker::new(&engine);
+    tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let (exit, error) = match start.call(&mut store, ()) {
+        Ok(()) => (Some(0), None),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(I32Exit(code)) => (Some(*code), None),
+            None => (None, Some(format!("{e:#}"))),
+        },
+    };
+    Outcome {
+        exit,
+        error,
+        stdout: stdout.contents_lossy(),
+        stderr: stderr.contents_lossy(),
+    }
+}
+
+#[test]
+fn args_env_and_stdio() {
+    let out = run(&["hello", "one", "two words"], |b| {
+        b.env("GREETING", "hi").env("OTHER", "x=y");
+    });
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "args: [\"one\", \"two words\"]\nGREETING=hi\nenv: [\"GREETING=hi\", \"OTHER=x=y\"]\n"
+    );
+    assert_eq!(out.stderr, "to stderr\n");
+}
+
+#[test]
+fn proc_exit_code_is_recovered() {
+    assert_eq!(run(&["exit", "7"], |_| {}).exit, Some(7));
+    assert_eq!(run(&["exit", "0"], |_| {}).exit, Some(0));
+}
+
+#[test]
+fn abort_traps_with_a_backtrace() {
+    let out = run(&["trap"], |_| {});
+    assert_eq!(out.exit, None);
+    let error = out.error.unwrap();
+    assert!(error.contains("unreachable"), "{error}");
+}
+
+#[test]
+fn stdin_bytes_are_served() {
+    let out = run(&["stdin"], |b| {
+        b.stdin_bytes("shout\nthis\n");
+    });
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "SHOUT\nTHIS\n");
+}
+
+#[test]
+fn file_operations_in_a_preopen() {
+    let dir = TempDir::new("fs");
+    let out = run(&["fs", "/sandbox"], |b| {
+        b.preopened_dir(dir.path(), "/sandbox", DirPerms::ReadWrite)
+            .unwrap();
+    });
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "ok create write read\n\
+         ok seek tell\n\
+         ok append\n\
+         ok pread pwrite truncate\n\
+         ok create_new refuses an existing file\n\
+         readdir: [\"a.txt\", \"sub\"]\n\
+         rmdir non-empty: errno Some(55)\n\
+         ok rename\n\
+         ok symlink readlink\n\
+         ok hard link\n\
+         ok unlink rmdir\n"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// A sandbox inside a parent that holds `outside.txt`, with symlinks out of
+/// the sandbox planted by the host.
+fn escape_fixture() -> (TempDir, PathBuf) {
+    let base = TempDir::new("escape");
+    let outside = base.path().join("outside.txt");
+    std::fs::write(&outside, "SECRET").unwrap();
+    let sandbox = base.path().join("sandbox");
+    std::fs::create_dir(&sandbox).unwrap();
+    std::os::unix::fs::symlink(&outside, sandbox.join("abs-link")).unwrap();
+    std::os::unix::fs::symlink("../outside.txt", sandbox.join("up-link")).unwrap();
+    (base, sandbox)
+}
+
+#[test]
+fn paths_cannot_leave_the_preopen() {
+    let (base, sandbox) = escape_fixture();
+    let out = run(&["escape", "/sandbox"], |b| {
+        b.preopened_dir(&sandbox, "/sandbox", DirPerms::ReadWrite)
+            .unwrap();
+    });
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert!(!out.stdout.contains("ESCAPED"), "{}", out.stdout);
+    assert!(!out.stdout.contains("SECRET"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("escape ok\n"), "{}", out.stdout);
+    // The host-side refusals are ENOTCAPABLE.
+    assert!(
+        out.stdout.contains("refused raw dotdot: errno 76\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("refused raw absolute: errno 76\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!base.path().join("planted.txt").exists());
+}
+
+#[test]
+fn read_only_preopens_refuse_changes() {
+    let dir = TempDir::new("ro");
+    std::fs::write(dir.path().join("data.txt"), "data").unwrap();
+    let out = run(&["readonly", "/ro"], |b| {
+        b.preopened_dir(dir.path(), "/ro", DirPerms::ReadOnly)
+            .unwrap();
+    });
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert!(out.stdout.ends_with("readonly ok\n"), "{}", out.stdout);
+    assert!(!out.stdout.contains("ESCAPED"), "{}", out.stdout);
+    // EPERM for every refused change.
+    assert_eq!(
+        out.stdout.matches("errno Some(63)").count(),
+        7,
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("refused symlink: errno 63\n"));
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["data.txt"]);
+    assert_eq!(std::fs::read(dir.path().join("data.txt")).unwrap(), b"data");
+}
+
+#[test]
+fn clocks_and_sleep() {
+    let out = run(&["clock"], |_| {});
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "clock ok\n");
+}
+
+#[test]
+fn seeded_random_is_reproducible() {
+    let seeded = |seed| {
+        run(&["random"], |b| {
+            b.random_seed(seed);
+        })
+        .stdout
+    };
+    assert_eq!(seeded(1), seeded(1));
+    assert_ne!(seeded(1), seeded(2));
+    let os = run(&["random"], |_| {}).stdout;
+    assert_eq!(os.len(), 33);
+    assert_ne!(os, run(&["random"], |_| {}).stdout);
+}
+
+#[test]
+fn bad_guest_pointers_are_efault() {
+    let out = run(&["efault"], |_| {});
+    assert_eq!(out.exit, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "efault: 21 21 21\n");
+}
+
+#[test]
+fn captured_output_is_capped() {
+    // Rust's `println!` panics when stdout fails, so the guest aborts once
+    // the buffer is full; the host keeps what fit.
+    let out = run_with(&["hello", "a"], 8, |_| {});
+    assert_eq!(out.exit, None);
+    assert_eq!(out.stdout, "args: [\"");
+}
+
+#[test]
+fn a_module_without_memory_fails_cleanly() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+             (import "wasi_snapshot_preview1" "fd_write"
+               (func $w (param i32 i32 i32 i32) (result i32)))
+             (func (export "_start")
+               (drop (call $w (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0)))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, WasiCtxBuilder::new().build());
+    let mut linker = Linker::new(&engine);
+    tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let start = instance
+        .get_typed_func::<(), ()>(&mut store, "_start")
+        .unwrap();
+    let e = start.call(&mut store, ()).unwrap_err();
+    assert!(e.to_string().contains("does not export `memory`"), "{e}");
+}
