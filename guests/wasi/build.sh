@@ -28,4 +28,5 @@ cargo build --release --locked --target wasm32-wasip1
 out="$target_dir/wasm32-wasip1/release"
 mkdir -p wasm
 install -m 0644 "$out/wasi-probe.wasm" wasm/probe.wasm
+install -m 0644 "$out/wasi-hello.wasm" wasm/hello.wasm
 ls -l wasm/*.wasm

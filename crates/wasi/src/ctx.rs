@@ -1,7 +1,7 @@
 //! The per-guest WASI state and its builder.
 
 use crate::stdio::{Input, Output, OutputBuffer};
-use crate::table::{Descriptor, DirFd, DirPerms, FdTable};
+use crate::table::{Descriptor, DirFd, DirPerms, FdTable, Socket, SocketFd};
 use rand::rngs::{OsRng, StdRng};
 use rand::{RngCore, SeedableRng, TryRngCore};
 use std::fmt;
@@ -77,7 +77,8 @@ pub struct WasiCtxBuilder {
     stdin: Input,
     stdout: Output,
     stderr: Output,
-    preopens: Vec<DirFd>,
+    /// Directories and sockets, in the order their fds are numbered.
+    preopens: Vec<Descriptor>,
     random: Random,
 }
 
@@ -182,11 +183,30 @@ impl WasiCtxBuilder {
                 )
             },
         )?;
-        self.preopens.push(DirFd {
+        self.preopens.push(Descriptor::Dir(DirFd {
             dir,
             perms,
             preopen: Some(guest.into()),
-        });
+        }));
+        Ok(self)
+    }
+
+    /// Grants the guest the bound TCP `listener`: it gets the next file
+    /// descriptor after those preopened so far, on which the guest can
+    /// `sock_accept` connections and then `sock_recv`, `sock_send` and
+    /// `sock_shutdown` on them. Add it after the directories: wasi-libc
+    /// stops looking for preopened directories at the first descriptor
+    /// that is not one.
+    ///
+    /// # Errors
+    ///
+    /// When the listener cannot be put in blocking mode.
+    pub fn preopened_socket(&mut self, listener: std::net::TcpListener) -> io::Result<&mut Self> {
+        listener.set_nonblocking(false)?;
+        self.preopens.push(Descriptor::Socket(SocketFd {
+            socket: Socket::Listener(listener),
+            nonblock: false,
+        }));
         Ok(self)
     }
 
@@ -204,10 +224,8 @@ impl WasiCtxBuilder {
         for d in [Descriptor::Stdin, Descriptor::Stdout, Descriptor::Stderr] {
             table.push(d).expect("an empty table has room");
         }
-        for dir in b.preopens {
-            table
-                .push(Descriptor::Dir(dir))
-                .expect("the table has room for the preopens");
+        for d in b.preopens {
+            table.push(d).expect("the table has room for the preopens");
         }
         WasiCtx {
             args: b.args,

@@ -13,6 +13,9 @@ impl Errno {
     pub(crate) const AGAIN: Self = Self(6);
     pub(crate) const BADF: Self = Self(8);
     pub(crate) const BUSY: Self = Self(10);
+    pub(crate) const CONNABORTED: Self = Self(13);
+    pub(crate) const CONNREFUSED: Self = Self(14);
+    pub(crate) const CONNRESET: Self = Self(15);
     pub(crate) const DQUOT: Self = Self(19);
     pub(crate) const EXIST: Self = Self(20);
     pub(crate) const FAULT: Self = Self(21);
@@ -32,8 +35,10 @@ impl Errno {
     pub(crate) const NOMEM: Self = Self(48);
     pub(crate) const NOSPC: Self = Self(51);
     pub(crate) const NOSYS: Self = Self(52);
+    pub(crate) const NOTCONN: Self = Self(53);
     pub(crate) const NOTDIR: Self = Self(54);
     pub(crate) const NOTEMPTY: Self = Self(55);
+    pub(crate) const NOTSOCK: Self = Self(57);
     pub(crate) const NOTSUP: Self = Self(58);
     pub(crate) const NOTTY: Self = Self(59);
     pub(crate) const NXIO: Self = Self(60);
@@ -60,6 +65,9 @@ impl From<io::Error> for Errno {
                 E::AGAIN => Self::AGAIN,
                 E::BADF => Self::BADF,
                 E::BUSY => Self::BUSY,
+                E::CONNABORTED => Self::CONNABORTED,
+                E::CONNREFUSED => Self::CONNREFUSED,
+                E::CONNRESET => Self::CONNRESET,
                 E::DQUOT => Self::DQUOT,
                 E::EXIST => Self::EXIST,
                 E::FAULT => Self::FAULT,
@@ -78,7 +86,9 @@ impl From<io::Error> for Errno {
                 E::NOMEM => Self::NOMEM,
                 E::NOSPC => Self::NOSPC,
                 E::NOSYS => Self::NOSYS,
+                E::NOTCONN => Self::NOTCONN,
                 E::NOTDIR => Self::NOTDIR,
+                E::NOTSOCK => Self::NOTSOCK,
                 E::NOTEMPTY => Self::NOTEMPTY,
                 E::NOTSUP => Self::NOTSUP,
                 // The same number as NOTSUP on Linux, not everywhere.

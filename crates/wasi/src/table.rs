@@ -44,6 +44,23 @@ pub(crate) struct DirFd {
     pub(crate) preopen: Option<String>,
 }
 
+/// A TCP socket: a listener the embedder granted, or a connection
+/// accepted on one.
+#[derive(Debug)]
+pub(crate) enum Socket {
+    Listener(std::net::TcpListener),
+    Stream(std::net::TcpStream),
+}
+
+/// An open socket and the fdflags the guest set on it.
+#[derive(Debug)]
+pub(crate) struct SocketFd {
+    pub(crate) socket: Socket,
+    /// `FDFLAGS_NONBLOCK`, applied to the host socket: a call that would
+    /// wait fails with `EAGAIN` instead.
+    pub(crate) nonblock: bool,
+}
+
 /// What a file descriptor refers to.
 #[derive(Debug)]
 pub(crate) enum Descriptor {
@@ -52,6 +69,7 @@ pub(crate) enum Descriptor {
     Stderr,
     File(FileFd),
     Dir(DirFd),
+    Socket(SocketFd),
 }
 
 /// The guest's file descriptors, numbered from 0.
@@ -114,6 +132,15 @@ impl FdTable {
         match self.get_mut(fd)? {
             Descriptor::File(f) => Ok(f),
             _ => Err(Errno::BADF),
+        }
+    }
+
+    /// The socket `fd`: `ENOTSOCK` for anything else, `EBADF` when not
+    /// open.
+    pub(crate) fn socket(&mut self, fd: u32) -> Result<&mut SocketFd, Errno> {
+        match self.get_mut(fd)? {
+            Descriptor::Socket(s) => Ok(s),
+            _ => Err(Errno::NOTSOCK),
         }
     }
 

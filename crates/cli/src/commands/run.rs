@@ -37,6 +37,13 @@ pub struct RunCommand {
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
 
+    /// Bind a TCP listener on ADDR (for example 127.0.0.1:8080) and grant
+    /// it to the guest as the next file descriptor after the directories,
+    /// for `sock_accept`. With port 0 the bound address is printed on
+    /// stderr. Repeatable.
+    #[arg(long = "tcplisten", value_name = "ADDR")]
+    tcplisten: Vec<std::net::SocketAddr>,
+
     /// Fuel the guest may burn before it traps (0: unlimited).
     #[arg(long, value_name = "N", default_value_t = 0)]
     fuel: u64,
@@ -161,6 +168,19 @@ impl RunCommand {
             builder
                 .preopened_dir(&host, guest, perms)
                 .with_context(|| format!("failed to grant --dir {}", host.display()))?;
+        }
+        // After the directories, so wasi-libc finds those first.
+        let first_fd = 3 + self.dirs.len() + self.dirs_ro.len();
+        for (fd, addr) in (first_fd..).zip(&self.tcplisten) {
+            let listener = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("failed to bind --tcplisten {addr}"))?;
+            if addr.port() == 0 {
+                let bound = listener.local_addr()?;
+                eprintln!("tern: listening on {bound} (fd {fd})");
+            }
+            builder
+                .preopened_socket(listener)
+                .with_context(|| format!("failed to grant --tcplisten {addr}"))?;
         }
         Ok(builder.build())
     }

@@ -1,7 +1,7 @@
 //! `fd_*`: operations on open file descriptors.
 
 use super::*;
-use crate::table::Descriptor;
+use crate::table::{Descriptor, Socket, SocketFd};
 use cap_fs_ext::MetadataExt;
 use cap_std::fs::FileExt;
 use std::io::{IoSlice, Read, Seek, SeekFrom, Write};
@@ -112,6 +112,14 @@ pub(super) fn read(
             None => f.file.read(buf)?,
             Some(off) => f.file.read_at(buf, off)?,
         },
+        (
+            Descriptor::Socket(SocketFd {
+                socket: Socket::Stream(s),
+                ..
+            }),
+            None,
+        ) => s.read(buf)?,
+        (Descriptor::Socket(_), Some(_)) => return Err(Errno::SPIPE),
         _ => return Err(Errno::BADF),
     };
     mem.write_u32(out, n as u32)
@@ -143,6 +151,17 @@ pub(super) fn write(
             f.file.write_vectored(&io)?
         }
         (Descriptor::File(f), Some(off)) if f.write => f.file.write_at(&slices.concat(), off)?,
+        (
+            Descriptor::Socket(SocketFd {
+                socket: Socket::Stream(s),
+                ..
+            }),
+            None,
+        ) => {
+            let io: Vec<IoSlice<'_>> = slices.iter().map(|s| IoSlice::new(s)).collect();
+            s.write_vectored(&io)?
+        }
+        (Descriptor::Socket(_), Some(_)) => return Err(Errno::SPIPE),
         _ => return Err(Errno::BADF),
     };
     mem.write_u32(out, u32::try_from(n).unwrap_or(u32::MAX))
@@ -164,7 +183,9 @@ pub(super) fn seek(
     };
     let new = match cx.table.get_mut(fd)? {
         Descriptor::File(f) => f.file.seek(pos)?,
-        Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => return Err(Errno::SPIPE),
+        Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr | Descriptor::Socket(_) => {
+            return Err(Errno::SPIPE);
+        }
         Descriptor::Dir(_) => return Err(Errno::BADF),
     };
     mem.write_u64(out, new)
@@ -220,6 +241,16 @@ pub(super) fn fdstat_get(
             RIGHTS_DIR,
             RIGHTS_DIR | RIGHTS_FILE_BASE | RIGHT_FD_READ | RIGHTS_FILE_WRITE,
         ),
+        Descriptor::Socket(s) => {
+            let flags = if s.nonblock { FDFLAGS_NONBLOCK } else { 0 };
+            let rights = match s.socket {
+                Socket::Listener(_) => RIGHT_SOCK_ACCEPT | RIGHT_POLL_FD_READWRITE,
+                Socket::Stream(_) => {
+                    RIGHT_FD_READ | RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE | RIGHT_SOCK_SHUTDOWN
+                }
+            };
+            (FILETYPE_SOCKET_STREAM, flags, rights, 0)
+        }
     };
     let mut b = [0u8; 24];
     b[0] = filetype;
@@ -241,6 +272,7 @@ pub(super) fn fdstat_set_flags(cx: &mut WasiCtx, fd: u32, flags: u16) -> Result<
         }
         // Nothing to change on the host streams; accept what is harmless.
         Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => Ok(()),
+        Descriptor::Socket(s) => super::sock::set_flags(s, flags),
         Descriptor::Dir(_) => Err(Errno::BADF),
     }
 }
@@ -257,6 +289,11 @@ pub(super) fn filestat_get(
         Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => {
             let mut b = [0u8; 64];
             b[16] = FILETYPE_CHARACTER_DEVICE;
+            return mem.write(out, &b);
+        }
+        Descriptor::Socket(_) => {
+            let mut b = [0u8; 64];
+            b[16] = FILETYPE_SOCKET_STREAM;
             return mem.write(out, &b);
         }
     };

@@ -1,4 +1,4 @@
-//! Arguments, environment, clocks, randomness, polling and sockets.
+//! Arguments, environment, clocks, randomness and polling.
 
 use super::*;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -96,9 +96,11 @@ pub(super) fn random_get(
     cx.random.fill(buf).map_err(|_| Errno::IO)
 }
 
-pub(super) fn not_a_socket(cx: &mut WasiCtx, fd: u32) -> Result<(), Errno> {
-    cx.table.get(fd)?;
-    Err(Errno(57)) // ENOTSOCK
+/// The bytes from `file`'s position to its end.
+fn bytes_left(file: &mut cap_std::fs::File) -> std::io::Result<u64> {
+    use std::io::Seek;
+    let len = file.metadata()?.len();
+    Ok(len.saturating_sub(file.stream_position()?))
 }
 
 const EVENTTYPE_CLOCK: u8 = 0;
@@ -111,12 +113,90 @@ struct Event {
     error: Errno,
     kind: u8,
     nbytes: u64,
+    /// eventrwflags: `FD_READWRITE_HANGUP` when the peer has gone.
+    flags: u16,
+}
+
+const EVENTRWFLAGS_FD_READWRITE_HANGUP: u16 = 1;
+
+/// Waits up to `wait` (`None`: for ever) until one of `sockets`
+/// (userdata, event type, fd) is ready, and returns the ready ones'
+/// events: a listener is readable when a connection is waiting.
+fn poll_sockets(
+    cx: &WasiCtx,
+    sockets: &[(u64, u8, u32)],
+    wait: Option<Duration>,
+) -> Result<Vec<Event>, Errno> {
+    use crate::table::{Descriptor, Socket};
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    use std::os::fd::AsFd;
+    let mut fds = Vec::with_capacity(sockets.len());
+    for &(_, kind, fd) in sockets {
+        // Checked to be a socket by the caller, in the same call.
+        let Ok(Descriptor::Socket(s)) = cx.table.get(fd) else {
+            return Err(Errno::BADF);
+        };
+        let host = match &s.socket {
+            Socket::Listener(l) => l.as_fd(),
+            Socket::Stream(c) => c.as_fd(),
+        };
+        let flags = if kind == EVENTTYPE_FD_READ {
+            PollFlags::IN
+        } else {
+            PollFlags::OUT
+        };
+        fds.push(PollFd::from_borrowed_fd(host, flags));
+    }
+    let started = Instant::now();
+    loop {
+        // An interrupted poll is retried with what is left of the wait.
+        let left = wait.map(|w| {
+            let rest = w.saturating_sub(started.elapsed());
+            Timespec {
+                tv_sec: i64::try_from(rest.as_secs()).unwrap_or(i64::MAX),
+                tv_nsec: i64::from(rest.subsec_nanos()),
+            }
+        });
+        match rustix::event::poll(&mut fds, left.as_ref()) {
+            Ok(_) => break,
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(std::io::Error::from(e).into()),
+        }
+    }
+    Ok(sockets
+        .iter()
+        .zip(&fds)
+        .filter(|(_, p)| !p.revents().is_empty())
+        .map(|(&(userdata, kind, _), p)| {
+            let revents = p.revents();
+            let error = if revents.contains(PollFlags::NVAL) {
+                Errno::BADF
+            } else {
+                Errno(0)
+            };
+            let flags = if revents.intersects(PollFlags::HUP | PollFlags::ERR) {
+                EVENTRWFLAGS_FD_READWRITE_HANGUP
+            } else {
+                0
+            };
+            Event {
+                userdata,
+                error,
+                kind,
+                nbytes: 0,
+                flags,
+            }
+        })
+        .collect())
 }
 
 /// `poll_oneoff`: clock subscriptions sleep until the earliest deadline;
 /// descriptor subscriptions are reported ready at once (files and the
 /// host's streams never make a read or write wait here, so this is
-/// right for files and an approximation for an inherited stdin).
+/// right for files and an approximation for an inherited stdin); a file's
+/// read event carries the bytes left before its end. Sockets are waited
+/// for with the host's `poll`, until one is ready or the earliest clock
+/// deadline.
 pub(super) fn poll_oneoff(
     cx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
@@ -133,6 +213,7 @@ pub(super) fn poll_oneoff(
     let now = Instant::now();
     let mut ready = Vec::new();
     let mut timers = Vec::new();
+    let mut sockets = Vec::new();
     for i in 0..nsubs {
         let sub = input + 48 * i;
         let userdata = mem.read_u64(sub)?;
@@ -157,6 +238,7 @@ pub(super) fn poll_oneoff(
                             error,
                             kind,
                             nbytes: 0,
+                            flags: 0,
                         });
                         continue;
                     }
@@ -165,23 +247,46 @@ pub(super) fn poll_oneoff(
             }
             EVENTTYPE_FD_READ | EVENTTYPE_FD_WRITE => {
                 let fd = mem.read_u32(sub + 16)?;
-                let error = match cx.table.get(fd) {
-                    Ok(crate::table::Descriptor::Dir(_)) => Errno::BADF,
-                    Ok(_) => Errno(0),
-                    Err(e) => e,
+                let (error, nbytes) = match cx.table.get_mut(fd) {
+                    Ok(crate::table::Descriptor::Dir(_)) => (Errno::BADF, 0),
+                    // Waited for below, with the host's poll.
+                    Ok(crate::table::Descriptor::Socket(_)) => {
+                        sockets.push((userdata, kind, fd));
+                        continue;
+                    }
+                    // As wasmtime does: a file is ready to read the bytes
+                    // between its position and its end.
+                    Ok(crate::table::Descriptor::File(f)) if kind == EVENTTYPE_FD_READ => {
+                        match bytes_left(&mut f.file) {
+                            Ok(n) => (Errno(0), n),
+                            Err(e) => (Errno::from(e), 0),
+                        }
+                    }
+                    Ok(_) => (Errno(0), 0),
+                    Err(e) => (e, 0),
                 };
                 ready.push(Event {
                     userdata,
                     error,
                     kind,
-                    nbytes: 0,
+                    nbytes,
+                    flags: 0,
                 });
             }
             _ => return Err(Errno::INVAL),
         }
     }
-    if ready.is_empty()
-        && let Some(deadline) = timers.iter().map(|t| t.0).min()
+    let deadline = timers.iter().map(|t| t.0).min();
+    if !sockets.is_empty() {
+        // Without waiting when something is ready already.
+        let wait = if ready.is_empty() {
+            deadline.map(|d| d.saturating_duration_since(Instant::now()))
+        } else {
+            Some(Duration::ZERO)
+        };
+        ready.extend(poll_sockets(cx, &sockets, wait)?);
+    } else if ready.is_empty()
+        && let Some(deadline) = deadline
     {
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
     }
@@ -193,6 +298,7 @@ pub(super) fn poll_oneoff(
                 error: Errno(0),
                 kind: EVENTTYPE_CLOCK,
                 nbytes: 0,
+                flags: 0,
             });
         }
     }
@@ -202,6 +308,7 @@ pub(super) fn poll_oneoff(
         b[8..10].copy_from_slice(&e.error.0.to_le_bytes());
         b[10] = e.kind;
         b[16..24].copy_from_slice(&e.nbytes.to_le_bytes());
+        b[24..26].copy_from_slice(&e.flags.to_le_bytes());
         mem.write(output + 32 * i as u32, &b)?;
     }
     mem.write_u32(nevents_out, ready.len() as u32)

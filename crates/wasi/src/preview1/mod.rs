@@ -8,6 +8,7 @@
 mod fd;
 mod misc;
 mod path;
+mod sock;
 
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
@@ -28,6 +29,7 @@ pub(crate) const FILETYPE_SYMBOLIC_LINK: u8 = 7;
 
 // fdflags
 pub(crate) const FDFLAGS_APPEND: u16 = 1;
+pub(crate) const FDFLAGS_NONBLOCK: u16 = 1 << 2;
 
 // oflags
 pub(crate) const OFLAGS_CREAT: u16 = 1;
@@ -46,6 +48,8 @@ pub(crate) const RIGHT_FD_ALLOCATE: u64 = 1 << 8;
 pub(crate) const RIGHT_FD_READDIR: u64 = 1 << 14;
 pub(crate) const RIGHT_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
 pub(crate) const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
+pub(crate) const RIGHT_SOCK_SHUTDOWN: u64 = 1 << 28;
+pub(crate) const RIGHT_SOCK_ACCEPT: u64 = 1 << 29;
 /// fd_seek, fd_fdstat_set_flags, fd_sync, fd_tell, fd_advise,
 /// fd_filestat_get, fd_filestat_set_times.
 pub(crate) const RIGHTS_FILE_BASE: u64 = (1 << 2)
@@ -169,35 +173,50 @@ pub fn add_to_linker<T: 'static>(
     wasi_fn!(linker, g, "proc_raise", |_cx, _mem, _sig: i32| Err(
         Errno::NOSYS
     ));
-    // No socket is ever handed to a guest, so no descriptor is a socket.
     wasi_fn!(
         linker,
         g,
         "sock_accept",
-        |cx, _mem, fd: i32, _flags: i32, _out: i32| { misc::not_a_socket(cx, fd as u32) }
+        |cx, mem, fd: i32, flags: i32, out: i32| {
+            sock::accept(cx, mem, fd as u32, flags as u16, out as u32)
+        }
     );
     wasi_fn!(
         linker,
         g,
         "sock_recv",
-        |cx, _mem, fd: i32, _a: i32, _b: i32, _c: i32, _d: i32, _e: i32| {
-            misc::not_a_socket(cx, fd as u32)
+        |cx, mem, fd: i32, iovs: i32, n: i32, flags: i32, len_out: i32, flags_out: i32| {
+            sock::recv(
+                cx,
+                mem,
+                fd as u32,
+                iovs as u32,
+                n as u32,
+                flags as u16,
+                len_out as u32,
+                flags_out as u32,
+            )
         }
     );
     wasi_fn!(
         linker,
         g,
         "sock_send",
-        |cx, _mem, fd: i32, _a: i32, _b: i32, _c: i32, _d: i32| {
-            misc::not_a_socket(cx, fd as u32)
+        |cx, mem, fd: i32, iovs: i32, n: i32, flags: i32, out: i32| {
+            sock::send(
+                cx,
+                mem,
+                fd as u32,
+                iovs as u32,
+                n as u32,
+                flags as u16,
+                out as u32,
+            )
         }
     );
-    wasi_fn!(
-        linker,
-        g,
-        "sock_shutdown",
-        |cx, _mem, fd: i32, _how: i32| { misc::not_a_socket(cx, fd as u32) }
-    );
+    wasi_fn!(linker, g, "sock_shutdown", |cx, _mem, fd: i32, how: i32| {
+        sock::shutdown(cx, fd as u32, how as u32)
+    });
 
     wasi_fn!(
         linker,

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Start-up time of a WASI command: `tern run hello.wasm` beside
+# `wasmtime run hello.wasm` and `wasmi hello.wasm` (wasmi_cli), measured by
+# hyperfine, and Tern's mean time over each peer's.
+#
+# Usage: crates/bench/startup.sh [RUNS]   (RUNS: timed runs each, default 200)
+#
+# The guest is guests/wasi/wasm/hello.wasm (source: guests/wasi/hello),
+# a Rust hello-world. Tern is <target>/release/tern, built here when
+# missing (cargo's target directory: CARGO_TARGET_DIR if set); build it
+# yourself with `cargo build --release -p tern-cli` after a change. The
+# peers are taken from PATH or PEERS_ROOT/bin (default /tmp/peers) and
+# installed there with `cargo install --locked` when missing, which takes
+# long: wasmtime-cli WASMTIME_VERSION (default 48.0.8, the newest that
+# builds with Rust 1.95; 50 needs 1.97) and wasmi_cli WASMI_VERSION
+# (default 2.0.0). Needs hyperfine (Debian: apt-get install hyperfine).
+#
+# Each runtime runs as its command line does by default: wasmtime compiles
+# with Cranelift and keeps no cache unless one is configured; wasmi and
+# Tern interpret.
+set -euo pipefail
+
+runs="${1:-200}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+guest="$root/guests/wasi/wasm/hello.wasm"
+peers="${PEERS_ROOT:-/tmp/peers}"
+export PATH="$PATH:$peers/bin"
+
+if ! command -v hyperfine >/dev/null; then
+    echo "error: hyperfine not found" >&2
+    echo "help: apt-get install hyperfine (or cargo install hyperfine)" >&2
+    exit 1
+fi
+
+install_peer() { # CRATE@VERSION BINARY
+    if ! command -v "$2" >/dev/null; then
+        echo "installing $1 into $peers (this takes a while)" >&2
+        CARGO_INSTALL_ROOT="$peers" cargo install "$1" --locked >&2
+    fi
+}
+install_peer "wasmtime-cli@${WASMTIME_VERSION:-48.0.8}" wasmtime
+install_peer "wasmi_cli@${WASMI_VERSION:-2.0.0}" wasmi
+
+target="${CARGO_TARGET_DIR:-$root/target}"
+tern="$target/release/tern"
+if [[ ! -x "$tern" ]]; then
+    (cd "$root" && cargo build --release -p tern-cli >&2)
+fi
+
+# The three must print the same thing before their times mean anything.
+for cmd in "$tern run $guest" "wasmtime run $guest" "wasmi $guest"; do
+    out="$($cmd)"
+    if [[ "$out" != "Hello, world!" ]]; then
+        echo "error: \`$cmd\` printed \`$out\`" >&2
+        exit 1
+    fi
+done
+
+csv="$(mktemp)"
+trap 'rm -f "$csv"' EXIT
+hyperfine --shell=none --warmup 10 --runs "$runs" --style basic \
+    --export-csv "$csv" \
+    -n tern "$tern run $guest" \
+    -n wasmtime "wasmtime run $guest" \
+    -n wasmi "wasmi $guest" >&2
+
+echo
+echo "start-up, hello.wasm ($runs runs; mean ± stddev):"
+awk -F, 'NR > 1 { mean[$1] = $2; sd[$1] = $3 }
+    END {
+        n = split("tern wasmtime wasmi", names, " ")
+        for (i = 1; i <= n; i++)
+            printf "  %-9s %8.2f ms ± %.2f\n", names[i], mean[names[i]] * 1000, sd[names[i]] * 1000
+        printf "  tern/wasmtime %.2f\n", mean["tern"] / mean["wasmtime"]
+        printf "  tern/wasmi    %.2f\n", mean["tern"] / mean["wasmi"]
+    }' "$csv"
