@@ -1,86 +1,21 @@
 //! Runs the WASI probe guest (`guests/wasi/probe`) through the library,
 //! with captured stdout and stderr, and checks what it saw and did.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
+
+use common::{Outcome, TempDir, run_guest};
+use std::path::PathBuf;
 use tern_engine::{Engine, Linker, Module, Store};
-use tern_wasi::{DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+use tern_wasi::{DirPerms, WasiCtx, WasiCtxBuilder};
 
 const PROBE: &[u8] = include_bytes!("../../../guests/wasi/wasm/probe.wasm");
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "tern-wasi-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// How a run of the probe ended.
-#[derive(Debug)]
-struct Outcome {
-    /// `Some(code)` for `proc_exit`, `Some(0)` for a normal return, `None`
-    /// for a trap or other failure.
-    exit: Option<i32>,
-    error: Option<String>,
-    stdout: String,
-    stderr: String,
-}
 
 fn run(args: &[&str], configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
     run_with(args, 1 << 20, configure)
 }
 
 fn run_with(args: &[&str], cap: usize, configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
-    let engine = Engine::default();
-    let module = Module::new(&engine, PROBE).expect("the probe loads");
-    let stdout = OutputBuffer::new(cap);
-    let stderr = OutputBuffer::new(cap);
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .arg("probe")
-        .args(args.iter().copied())
-        .stdout(stdout.clone())
-        .stderr(stderr.clone());
-    configure(&mut builder);
-    let mut store = Store::new(&engine, builder.build());
-    let mut linker = Linker::new(&engine);
-    tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let (exit, error) = match start.call(&mut store, ()) {
-        Ok(()) => (Some(0), None),
-        Err(e) => match e.downcast_ref::<I32Exit>() {
-            Some(I32Exit(code)) => (Some(*code), None),
-            None => (None, Some(format!("{e:#}"))),
-        },
-    };
-    Outcome {
-        exit,
-        error,
-        stdout: stdout.contents_lossy(),
-        stderr: stderr.contents_lossy(),
-    }
+    run_guest(PROBE, "probe", args, cap, configure)
 }
 
 #[test]

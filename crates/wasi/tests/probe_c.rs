@@ -2,80 +2,16 @@
 //! through the library and checks what it printed: each step prints
 //! `ok STEP` or `FAIL STEP: reason`, and a mode ends with `MODE ok`.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+mod common;
+
+use common::{Outcome, TempDir, run_guest};
 use tern_engine::{Engine, Linker, Module, Store};
-use tern_wasi::{DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+use tern_wasi::{DirPerms, OutputBuffer, WasiCtx, WasiCtxBuilder};
 
 const PROBE_C: &[u8] = include_bytes!("../../../guests/wasi-c/wasm/probe-c.wasm");
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "tern-wasi-c-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-#[derive(Debug)]
-struct Outcome {
-    /// `Some(code)` for an exit or a return from `main`, `None` for a trap.
-    exit: Option<i32>,
-    error: Option<String>,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(args: &[&str], configure: impl FnOnce(&mut WasiCtxBuilder)) -> Outcome {
-    let engine = Engine::default();
-    let module = Module::new(&engine, PROBE_C).expect("the C probe loads");
-    let stdout = OutputBuffer::new(1 << 20);
-    let stderr = OutputBuffer::new(1 << 20);
-    let mut builder = WasiCtxBuilder::new();
-    builder
-        .arg("probe-c")
-        .args(args.iter().copied())
-        .stdout(stdout.clone())
-        .stderr(stderr.clone());
-    configure(&mut builder);
-    let mut store = Store::new(&engine, builder.build());
-    let mut linker = Linker::new(&engine);
-    tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
-    let start = instance
-        .get_typed_func::<(), ()>(&mut store, "_start")
-        .unwrap();
-    let (exit, error) = match start.call(&mut store, ()) {
-        Ok(()) => (Some(0), None),
-        Err(e) => match e.downcast_ref::<I32Exit>() {
-            Some(I32Exit(code)) => (Some(*code), None),
-            None => (None, Some(format!("{e:#}"))),
-        },
-    };
-    Outcome {
-        exit,
-        error,
-        stdout: stdout.contents_lossy(),
-        stderr: stderr.contents_lossy(),
-    }
+    run_guest(PROBE_C, "probe-c", args, 1 << 20, configure)
 }
 
 /// Runs MODE on a read-write preopen of `dir` seen as `/sb`.
