@@ -11,6 +11,7 @@ pub struct Config {
     pub(crate) memory_reservation: u64,
     pub(crate) memory_guard_size: u64,
     pub(crate) max_table_elements: u64,
+    pub(crate) pooled_memories: usize,
 }
 
 impl Default for Config {
@@ -22,6 +23,7 @@ impl Default for Config {
             memory_reservation: 4 << 30,
             memory_guard_size: 2 << 30,
             max_table_elements: 10_000_000,
+            pooled_memories: 0,
         }
     }
 }
@@ -86,6 +88,22 @@ impl Config {
     /// reservation. Default: 2 GiB.
     pub fn memory_guard_size(&mut self, bytes: u64) -> &mut Self {
         self.memory_guard_size = bytes;
+        self
+    }
+
+    /// Linear-memory reservations the engine keeps for reuse once the memory
+    /// that held one is dropped with its store.
+    ///
+    /// Creating a memory then takes a kept reservation instead of mapping a
+    /// new one, which saves the map and unmap system calls (and the kernel's
+    /// address-space lock) for every instance: what a server instantiating
+    /// per request wants. A reservation is reset before it is kept: its pages
+    /// are discarded, so they read as zero, and made inaccessible again, so
+    /// nothing of the previous memory's contents, grown pages included, is
+    /// visible to the next. Kept reservations hold address space, not memory.
+    /// Default: 0 (every memory maps and unmaps its own).
+    pub fn pooled_memories(&mut self, count: usize) -> &mut Self {
+        self.pooled_memories = count;
         self
     }
 }

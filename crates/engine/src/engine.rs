@@ -1,6 +1,7 @@
 //! The engine: configuration and state shared by every module and store.
 
 use crate::config::Config;
+use crate::runtime::MemoryPool;
 use crate::types::FuncType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,7 @@ struct EngineInner {
     config: Config,
     epoch: AtomicU64,
     types: Mutex<TypeRegistry>,
+    memory_pool: Option<Arc<MemoryPool>>,
 }
 
 #[derive(Debug, Default)]
@@ -47,6 +49,14 @@ impl Engine {
                 config: config.clone(),
                 epoch: AtomicU64::new(0),
                 types: Mutex::new(TypeRegistry::default()),
+                memory_pool: (config.pooled_memories > 0).then(|| {
+                    let reservation =
+                        config.memory_reservation.min(1 << 32) + config.memory_guard_size;
+                    Arc::new(MemoryPool::new(
+                        reservation as usize,
+                        config.pooled_memories,
+                    ))
+                }),
             }),
         }
     }
@@ -65,6 +75,16 @@ impl Engine {
     /// The current epoch.
     pub fn current_epoch(&self) -> u64 {
         self.inner.epoch.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn memory_pool(&self) -> Option<&Arc<MemoryPool>> {
+        self.inner.memory_pool.as_ref()
+    }
+
+    /// Memory reservations kept for reuse right now (see
+    /// [`Config::pooled_memories`]).
+    pub fn pooled_memories(&self) -> usize {
+        self.inner.memory_pool.as_ref().map_or(0, |p| p.len())
     }
 
     pub(crate) fn epoch_counter(&self) -> &AtomicU64 {

@@ -243,7 +243,7 @@ pub(crate) fn instantiate<T>(
     }
     for ty in &m.memories[m.num_imported_memories as usize..] {
         let (inner, limiter) = store.inner_and_limiter();
-        let memory = MemoryEntity::new(*ty, inner.engine.config(), limiter)?;
+        let memory = MemoryEntity::new(*ty, &inner.engine, limiter)?;
         inner.memories.push(memory);
         memories.push(inner.memories.len() as u32 - 1);
     }

@@ -22,7 +22,7 @@ impl Memory {
         let store = store.as_context_mut().0;
         store.check_entity_limit("memory", 1)?;
         let (inner, limiter) = store.inner_and_limiter();
-        let m = MemoryEntity::new(ty, inner.engine.config(), limiter)?;
+        let m = MemoryEntity::new(ty, &inner.engine, limiter)?;
         inner.memories.push(m);
         Ok(Memory {
             store: inner.id,

@@ -1,11 +1,13 @@
 //! Linear memories.
 
 use super::mmap::Mmap;
+use super::pool::MemoryPool;
 use super::vmcontext::VMMemoryDefinition;
-use crate::config::Config;
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::ResourceLimiter;
 use crate::types::MemoryType;
+use std::sync::Arc;
 
 /// Bytes in a WebAssembly page.
 pub(crate) const PAGE_SIZE: u64 = 65536;
@@ -16,7 +18,10 @@ const MAX_PAGES: u64 = 65536;
 /// moves, followed by a guard region.
 #[derive(Debug)]
 pub(crate) struct MemoryEntity {
-    mmap: Mmap,
+    /// Always `Some` until dropped.
+    mmap: Option<Mmap>,
+    /// Where the reservation goes back to when the memory is dropped.
+    pool: Option<Arc<MemoryPool>>,
     definition: VMMemoryDefinition,
     ty: MemoryType,
     /// Pages the memory may grow to: its type's maximum, capped by the
@@ -27,9 +32,10 @@ pub(crate) struct MemoryEntity {
 impl MemoryEntity {
     pub fn new(
         ty: MemoryType,
-        config: &Config,
+        engine: &Engine,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Self> {
+        let config = engine.config();
         let reservation = config.memory_reservation.min(MAX_PAGES * PAGE_SIZE);
         let max_pages = ty
             .maximum()
@@ -57,9 +63,13 @@ impl MemoryEntity {
             ));
         }
         let reserve = (reservation + config.memory_guard_size) as usize;
-        let mut mmap = Mmap::reserve(reserve).map_err(|e| {
-            Error::new_kind(ErrorKind::Limit, format!("failed to reserve memory: {e}"))
-        })?;
+        let pool = engine.memory_pool();
+        let mut mmap = match pool.and_then(|p| p.take(reserve)) {
+            Some(mmap) => mmap,
+            None => Mmap::reserve(reserve).map_err(|e| {
+                Error::new_kind(ErrorKind::Limit, format!("failed to reserve memory: {e}"))
+            })?,
+        };
         mmap.make_accessible(initial_bytes as usize).map_err(|e| {
             Error::new_kind(ErrorKind::Limit, format!("failed to commit memory: {e}"))
         })?;
@@ -68,7 +78,8 @@ impl MemoryEntity {
                 base: mmap.as_ptr(),
                 current_length: initial_bytes as usize,
             },
-            mmap,
+            mmap: Some(mmap),
+            pool: pool.cloned(),
             ty,
             max_pages,
         })
@@ -121,7 +132,7 @@ impl MemoryEntity {
             }
         }
         let new_bytes = (new * PAGE_SIZE) as usize;
-        if self.mmap.make_accessible(new_bytes).is_err() {
+        if self.mmap_mut().make_accessible(new_bytes).is_err() {
             return Ok(None);
         }
         self.definition.current_length = new_bytes;
@@ -145,6 +156,18 @@ impl MemoryEntity {
     /// Bytes reserved for the memory, guard region included.
     #[allow(dead_code)]
     pub fn reserved(&self) -> usize {
-        self.mmap.len()
+        self.mmap.as_ref().map_or(0, Mmap::len)
+    }
+
+    fn mmap_mut(&mut self) -> &mut Mmap {
+        self.mmap.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for MemoryEntity {
+    fn drop(&mut self) {
+        if let (Some(pool), Some(mmap)) = (&self.pool, self.mmap.take()) {
+            pool.give(mmap);
+        }
     }
 }

@@ -79,6 +79,51 @@ impl Mmap {
         self.accessible = end;
         Ok(())
     }
+
+    /// Bytes currently accessible.
+    #[cfg(test)]
+    pub fn accessible(&self) -> usize {
+        self.accessible
+    }
+
+    /// Returns the mapping to the state `reserve` left it in: every page
+    /// inaccessible, and every page reads zero once made accessible again.
+    ///
+    /// Only the accessible prefix can hold data: the rest was never writable.
+    pub fn reset(&mut self) -> std::io::Result<()> {
+        if self.accessible == 0 {
+            return Ok(());
+        }
+        let ptr = self.ptr.as_ptr();
+        // Linux discards the pages of a private anonymous mapping on
+        // MADV_DONTNEED: the next access maps fresh zero pages. Elsewhere the
+        // bytes are cleared by hand.
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        // SAFETY: `ptr..ptr + accessible` lies inside this mapping, which we
+        // own exclusively (`&mut self`); no Rust reference points into it.
+        unsafe {
+            rustix::mm::madvise(
+                ptr.cast(),
+                self.accessible,
+                rustix::mm::Advice::LinuxDontNeed,
+            )?;
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        // SAFETY: as above; the range is readable and writable.
+        unsafe {
+            std::ptr::write_bytes(ptr, 0, self.accessible);
+        }
+        // SAFETY: as above; revoking access affects no Rust object.
+        unsafe {
+            rustix::mm::mprotect(
+                ptr.cast(),
+                self.accessible,
+                rustix::mm::MprotectFlags::empty(),
+            )?;
+        }
+        self.accessible = 0;
+        Ok(())
+    }
 }
 
 impl Drop for Mmap {

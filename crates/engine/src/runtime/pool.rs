@@ -1,0 +1,106 @@
+//! Reuse of linear-memory reservations across stores.
+//!
+//! A server that instantiates a module per request would otherwise map and
+//! unmap a multi-gigabyte reservation for every request. The pool keeps
+//! released reservations instead, after [`Mmap::reset`] has returned every
+//! page to the state of a fresh mapping: zero-filled and inaccessible. A
+//! memory taken from the pool therefore cannot observe anything its previous
+//! owner wrote, whether in its initial pages or in pages it grew into (the
+//! class of bug behind CVE-2022-39393).
+
+use super::mmap::Mmap;
+use std::sync::{Mutex, PoisonError};
+
+/// Released reservations of one size, ready for reuse.
+#[derive(Debug)]
+pub(crate) struct MemoryPool {
+    /// Bytes of each reservation (guard region included).
+    reservation: usize,
+    /// Reservations kept at most.
+    capacity: usize,
+    free: Mutex<Vec<Mmap>>,
+}
+
+impl MemoryPool {
+    pub fn new(reservation: usize, capacity: usize) -> Self {
+        Self {
+            reservation,
+            capacity,
+            free: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A reset reservation of `len` bytes from the pool, if one is free.
+    pub fn take(&self, len: usize) -> Option<Mmap> {
+        if len != self.reservation {
+            return None;
+        }
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+    }
+
+    /// Resets `mmap` and keeps it, unless the pool is full, the size does
+    /// not match, or the reset fails; then the reservation is unmapped.
+    pub fn give(&self, mut mmap: Mmap) {
+        if mmap.len() != self.reservation || self.len() >= self.capacity {
+            return;
+        }
+        if let Err(e) = mmap.reset() {
+            tracing::warn!("unmapping a memory reservation that failed to reset: {e}");
+            return;
+        }
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        if free.len() < self.capacity {
+            free.push(mmap);
+        }
+    }
+
+    /// Reservations currently free.
+    pub fn len(&self) -> usize {
+        self.free
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEN: usize = 1 << 20;
+
+    #[test]
+    fn reused_reservation_is_zeroed_and_inaccessible() {
+        let pool = MemoryPool::new(LEN, 1);
+        let mut first = Mmap::reserve(LEN).unwrap();
+        first.make_accessible(LEN / 2).unwrap();
+        let base = first.as_ptr();
+        // SAFETY: the first LEN / 2 bytes were made accessible above.
+        unsafe { std::ptr::write_bytes(base, 0xA5, LEN / 2) };
+        pool.give(first);
+        assert_eq!(pool.len(), 1);
+
+        let mut second = pool.take(LEN).expect("the reservation is reused");
+        assert_eq!(second.as_ptr(), base, "the same mapping comes back");
+        assert_eq!(second.accessible(), 0, "nothing is accessible after reset");
+        second.make_accessible(LEN).unwrap();
+        // SAFETY: the whole mapping was made accessible above.
+        let bytes = unsafe { std::slice::from_raw_parts(second.as_ptr(), LEN) };
+        assert!(bytes.iter().all(|&b| b == 0), "every byte reads zero");
+        assert!(pool.take(LEN).is_none());
+    }
+
+    #[test]
+    fn keeps_at_most_capacity_and_only_its_size() {
+        let pool = MemoryPool::new(LEN, 1);
+        pool.give(Mmap::reserve(LEN).unwrap());
+        pool.give(Mmap::reserve(LEN).unwrap());
+        pool.give(Mmap::reserve(LEN * 2).unwrap());
+        assert_eq!(pool.len(), 1);
+        assert!(pool.take(LEN * 2).is_none());
+        assert!(pool.take(LEN).is_some());
+    }
+}
