@@ -63,6 +63,9 @@ pub struct WasiCtx {
     pub(crate) random: Random,
     /// The zero of the guest's monotonic clock.
     pub(crate) epoch: Instant,
+    /// When every WASI call starts failing the guest (see
+    /// [`WasiCtxBuilder::deadline`]).
+    pub(crate) deadline: Option<Instant>,
 }
 
 /// Builds a [`WasiCtx`].
@@ -80,6 +83,7 @@ pub struct WasiCtxBuilder {
     /// Directories and sockets, in the order their fds are numbered.
     preopens: Vec<Descriptor>,
     random: Random,
+    deadline: Option<Instant>,
 }
 
 impl WasiCtxBuilder {
@@ -183,12 +187,37 @@ impl WasiCtxBuilder {
                 )
             },
         )?;
+        Ok(self.preopened_cap_dir(dir, guest, perms))
+    }
+
+    /// Like [`preopened_dir`](Self::preopened_dir), for a directory the host
+    /// opened already. A server that grants the same directory to many
+    /// guests opens it once and hands each a
+    /// [`try_clone`](cap_std::fs::Dir::try_clone) of it.
+    pub fn preopened_cap_dir(
+        &mut self,
+        dir: cap_std::fs::Dir,
+        guest: impl Into<String>,
+        perms: DirPerms,
+    ) -> &mut Self {
         self.preopens.push(Descriptor::Dir(DirFd {
             dir,
             perms,
             preopen: Some(guest.into()),
         }));
-        Ok(self)
+        self
+    }
+
+    /// A wall-clock deadline for the guest's host calls: a WASI call that
+    /// would wait past it (`poll_oneoff` sleeping, or waiting on a socket)
+    /// waits only until the deadline, and every WASI call that returns
+    /// after it fails the guest with
+    /// [`TrapCode::Interrupt`](tern_engine::TrapCode::Interrupt). Pair it with
+    /// epoch interruption, which stops the guest inside Wasm code, to bound
+    /// a call's running time whatever the guest does. Default: none.
+    pub fn deadline(&mut self, deadline: Instant) -> &mut Self {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// Grants the guest the bound TCP `listener`: it gets the next file
@@ -236,6 +265,7 @@ impl WasiCtxBuilder {
             table,
             random: b.random,
             epoch: Instant::now(),
+            deadline: b.deadline,
         }
     }
 }

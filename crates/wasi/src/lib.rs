@@ -51,6 +51,9 @@ mod preview1;
 mod stdio;
 mod table;
 
+/// The capability-based filesystem crate this one is built on, for
+/// [`WasiCtxBuilder::preopened_cap_dir`].
+pub use cap_std;
 pub use ctx::{I32Exit, WasiCtx, WasiCtxBuilder};
 pub use preview1::add_to_linker;
 pub use stdio::OutputBuffer;

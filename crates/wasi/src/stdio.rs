@@ -10,11 +10,19 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// [`WasiCtxBuilder::stdout`](crate::WasiCtxBuilder::stdout), and read the
 /// output with [`contents`](Self::contents) after the guest ran. Writes past
 /// the capacity keep what fits and then fail with `ENOSPC`, so a chatty guest
-/// cannot exhaust host memory.
+/// cannot exhaust host memory; [`exceeded`](Self::exceeded) tells whether
+/// that happened.
 #[derive(Debug, Clone)]
 pub struct OutputBuffer {
-    inner: Arc<Mutex<Vec<u8>>>,
+    inner: Arc<Mutex<Captured>>,
     capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Captured {
+    bytes: Vec<u8>,
+    /// A write did not fit.
+    exceeded: bool,
 }
 
 impl OutputBuffer {
@@ -28,27 +36,41 @@ impl OutputBuffer {
 
     /// A copy of the bytes written so far.
     pub fn contents(&self) -> Vec<u8> {
-        self.lock().clone()
+        self.lock().bytes.clone()
+    }
+
+    /// The bytes written so far, leaving the buffer empty.
+    pub fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.lock().bytes)
     }
 
     /// The bytes written so far as text, with invalid UTF-8 replaced.
     pub fn contents_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.lock()).into_owned()
+        String::from_utf8_lossy(&self.lock().bytes).into_owned()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<u8>> {
+    /// Whether the guest tried to write more than the capacity: the buffer
+    /// then holds only the first `capacity` bytes.
+    pub fn exceeded(&self) -> bool {
+        self.lock().exceeded
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Captured> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Appends what fits; `Ok(0)` only for an empty `bytes`.
     fn write(&self, bytes: &[u8]) -> io::Result<usize> {
         let mut buf = self.lock();
-        let room = self.capacity.saturating_sub(buf.len());
+        let room = self.capacity.saturating_sub(buf.bytes.len());
+        if room < bytes.len() {
+            buf.exceeded = true;
+        }
         if room == 0 && !bytes.is_empty() {
             return Err(io::Error::from(io::ErrorKind::StorageFull));
         }
         let n = room.min(bytes.len());
-        buf.extend_from_slice(&bytes[..n]);
+        buf.bytes.extend_from_slice(&bytes[..n]);
         Ok(n)
     }
 }
@@ -131,11 +153,24 @@ mod tests {
         let buf = OutputBuffer::new(5);
         let mut out = Output::Buffer(buf.clone());
         assert_eq!(out.write(b"abc").unwrap(), 3);
+        assert!(!buf.exceeded());
         assert_eq!(out.write(b"defg").unwrap(), 2);
+        assert!(buf.exceeded());
         assert_eq!(
             out.write(b"h").unwrap_err().kind(),
             io::ErrorKind::StorageFull
         );
         assert_eq!(buf.contents(), b"abcde");
+        assert_eq!(buf.take(), b"abcde");
+        assert!(buf.contents().is_empty());
+    }
+
+    #[test]
+    fn filling_exactly_to_capacity_is_not_exceeding() {
+        let buf = OutputBuffer::new(3);
+        let mut out = Output::Buffer(buf.clone());
+        assert_eq!(out.write(b"abc").unwrap(), 3);
+        assert_eq!(out.write(b"").unwrap(), 0);
+        assert!(!buf.exceeded());
     }
 }

@@ -276,7 +276,12 @@ pub(super) fn poll_oneoff(
             _ => return Err(Errno::INVAL),
         }
     }
-    let deadline = timers.iter().map(|t| t.0).min();
+    // The guest's own deadline bounds every wait; past it, the dispatcher
+    // interrupts the guest.
+    let deadline = match (timers.iter().map(|t| t.0).min(), cx.deadline) {
+        (Some(t), Some(d)) => Some(t.min(d)),
+        (t, d) => t.or(d.filter(|_| !sockets.is_empty())),
+    };
     if !sockets.is_empty() {
         // Without waiting when something is ready already.
         let wait = if ready.is_empty() {

@@ -13,7 +13,8 @@ mod sock;
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
 use crate::memory::GuestMemory;
-use tern_engine::{Caller, Error, Extern, FuncType, Linker, Val, ValType};
+use std::time::Instant;
+use tern_engine::{Caller, Error, Extern, FuncType, Linker, TrapCode, Val, ValType};
 
 /// The import module name.
 pub(crate) const MODULE: &str = "wasi_snapshot_preview1";
@@ -84,7 +85,11 @@ fn dispatch<T>(
         .and_then(Extern::into_memory)
         .ok_or_else(|| Error::msg("wasi: the calling module does not export `memory`"))?;
     let (bytes, data) = memory.data_and_store_mut(caller);
-    let result = f(get_cx(data), &mut GuestMemory::new(bytes));
+    let cx = get_cx(data);
+    let result = f(cx, &mut GuestMemory::new(bytes));
+    if cx.deadline.is_some_and(|d| Instant::now() >= d) {
+        return Err(TrapCode::Interrupt.into());
+    }
     Ok(match result {
         Ok(()) => 0,
         Err(Errno(e)) => i32::from(e),
