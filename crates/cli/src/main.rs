@@ -32,17 +32,28 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     Run(commands::run::RunCommand),
+    Serve(commands::serve::ServeCommand),
     Wast(commands::wast::WastCommand),
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    // A server logs each request (and its guests' stderr) by default; the
+    // other commands only warnings. RUST_LOG overrides both.
+    let default_level = match cli.command {
+        Some(Command::Serve(_)) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
     let result = match cli.command {
         Some(Command::Run(c)) => c.execute(),
+        Some(Command::Serve(c)) => c.execute(),
         Some(Command::Wast(c)) => c.execute(),
         None => match cli.run {
             Some(c) => c.execute(),

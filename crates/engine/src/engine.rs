@@ -55,6 +55,7 @@ impl Engine {
                     Arc::new(MemoryPool::new(
                         reservation as usize,
                         config.pooled_memories,
+                        config.pooled_memory_keep_resident,
                     ))
                 }),
             }),

@@ -56,18 +56,32 @@ fn run(engine: &Engine, module: &Module, grow_to: u32) -> Result<Run> {
 
 #[test]
 fn reused_memory_shows_nothing_of_the_previous_instance() -> Result<()> {
-    let engine = Engine::new(Config::new().pooled_memories(4));
-    let module = Module::new(&engine, GUEST)?;
-    let initial: i64 = b"initial".iter().map(|&b| i64::from(b)).sum();
+    // Everything discarded; a kept prefix shorter than what the guest
+    // grew to; a kept prefix longer than all of it.
+    for keep in [0, 2 * PAGE, 16 * PAGE] {
+        let engine = Engine::new(
+            Config::new()
+                .pooled_memories(4)
+                .pooled_memory_keep_resident(keep),
+        );
+        let module = Module::new(&engine, GUEST)?;
+        let initial: i64 = b"initial".iter().map(|&b| i64::from(b)).sum();
 
-    let first = run(&engine, &module, 8)?;
-    assert_eq!(engine.pooled_memories(), 1, "the dropped memory was kept");
-    for _ in 0..3 {
-        let next = run(&engine, &module, 8)?;
-        assert_eq!(next.base, first.base, "the reservation was reused");
-        assert_eq!(next.pages, 1, "the memory starts at its minimum size");
-        assert_eq!(next.sum_at_start, initial, "only the data segment");
-        assert_eq!(next.sum_after_grow, initial, "grown pages read zero");
+        let first = run(&engine, &module, 8)?;
+        assert_eq!(engine.pooled_memories(), 1, "the dropped memory was kept");
+        for _ in 0..3 {
+            let next = run(&engine, &module, 8)?;
+            assert_eq!(next.base, first.base, "the reservation was reused");
+            assert_eq!(next.pages, 1, "the memory starts at its minimum size");
+            assert_eq!(
+                next.sum_at_start, initial,
+                "keep {keep}: only the data segment"
+            );
+            assert_eq!(
+                next.sum_after_grow, initial,
+                "keep {keep}: grown pages read zero"
+            );
+        }
     }
     Ok(())
 }

@@ -108,7 +108,7 @@ fn show(val: &Val) -> String {
 }
 
 /// Splits `HOST[::GUEST]`.
-fn parse_dir(spec: &str) -> Result<(PathBuf, String)> {
+pub(crate) fn parse_dir(spec: &str) -> Result<(PathBuf, String)> {
     let (host, guest) = match spec.split_once("::") {
         Some((host, guest)) => (host, guest),
         None => (spec, spec),

@@ -70,7 +70,14 @@ impl MemoryEntity {
                 Error::new_kind(ErrorKind::Limit, format!("failed to reserve memory: {e}"))
             })?,
         };
-        mmap.make_accessible(initial_bytes as usize).map_err(|e| {
+        // A pooled reservation may come with more accessible than this
+        // memory's size (zeroed, kept resident): make the excess trap again.
+        let sized = if mmap.accessible() > initial_bytes as usize {
+            mmap.make_inaccessible_from(initial_bytes as usize)
+        } else {
+            mmap.make_accessible(initial_bytes as usize)
+        };
+        sized.map_err(|e| {
             Error::new_kind(ErrorKind::Limit, format!("failed to commit memory: {e}"))
         })?;
         Ok(Self {
@@ -169,5 +176,32 @@ impl Drop for MemoryEntity {
         if let (Some(pool), Some(mmap)) = (&self.pool, self.mmap.take()) {
             pool.give(mmap);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn a_reused_reservation_is_accessible_exactly_to_the_new_size() {
+        let engine = Engine::new(
+            Config::new()
+                .pooled_memories(1)
+                .pooled_memory_keep_resident(16 * PAGE_SIZE as usize),
+        );
+        let mut first = MemoryEntity::new(MemoryType::new(1, None), &engine, None).unwrap();
+        first.grow(7, None).unwrap();
+        first.data_mut().fill(1);
+        drop(first);
+        let second = MemoryEntity::new(MemoryType::new(2, None), &engine, None).unwrap();
+        let mmap = second.mmap.as_ref().unwrap();
+        assert_eq!(
+            mmap.accessible(),
+            2 * PAGE_SIZE as usize,
+            "the excess traps again"
+        );
+        assert!(second.data().iter().all(|&b| b == 0));
     }
 }

@@ -81,48 +81,114 @@ impl Mmap {
     }
 
     /// Bytes currently accessible.
-    #[cfg(test)]
     pub fn accessible(&self) -> usize {
         self.accessible
     }
 
-    /// Returns the mapping to the state `reserve` left it in: every page
-    /// inaccessible, and every page reads zero once made accessible again.
-    ///
-    /// Only the accessible prefix can hold data: the rest was never writable.
-    pub fn reset(&mut self) -> std::io::Result<()> {
-        if self.accessible == 0 {
+    /// Makes everything from `len` (rounded up to a page) on inaccessible.
+    /// The pages keep their contents, so only shrink over zeroed pages.
+    pub fn make_inaccessible_from(&mut self, len: usize) -> std::io::Result<()> {
+        let start = len.next_multiple_of(rustix::param::page_size());
+        if start >= self.accessible {
             return Ok(());
         }
-        let ptr = self.ptr.as_ptr();
+        // SAFETY: `start..accessible` lies inside this mapping, which we own
+        // exclusively (`&mut self`); no Rust reference points into it.
+        unsafe {
+            rustix::mm::mprotect(
+                self.ptr.as_ptr().add(start).cast(),
+                self.accessible - start,
+                rustix::mm::MprotectFlags::empty(),
+            )?;
+        }
+        self.accessible = start;
+        Ok(())
+    }
+
+    /// Returns the mapping to a state where every byte reads zero once
+    /// accessible, keeping up to `keep_resident` bytes of its start mapped
+    /// and accessible.
+    ///
+    /// Pages past `keep_resident` are discarded and made inaccessible again
+    /// (a system call that flushes other cores' TLBs). Pages before it that
+    /// the previous user touched are zeroed in place and stay resident, so
+    /// the next user neither faults them in again nor pays for a flush;
+    /// pages it never touched are left alone (they still read zero).
+    /// Only the accessible prefix can hold data: the rest was never writable.
+    pub fn reset(&mut self, keep_resident: usize) -> std::io::Result<()> {
+        let page = rustix::param::page_size();
+        let keep = if cfg!(any(target_os = "linux", target_os = "android")) {
+            (keep_resident / page * page).min(self.accessible)
+        } else {
+            0
+        };
+        if self.accessible > keep {
+            self.discard(keep, self.accessible - keep)?;
+            // SAFETY: `keep..accessible` lies inside this mapping, which we
+            // own exclusively; revoking access affects no Rust object.
+            unsafe {
+                rustix::mm::mprotect(
+                    self.ptr.as_ptr().add(keep).cast(),
+                    self.accessible - keep,
+                    rustix::mm::MprotectFlags::empty(),
+                )?;
+            }
+            self.accessible = keep;
+        }
+        if keep > 0 {
+            self.zero_resident(keep)?;
+        }
+        Ok(())
+    }
+
+    /// Discards `len` bytes at `start`: they read zero afterwards.
+    fn discard(&mut self, start: usize, len: usize) -> std::io::Result<()> {
+        // SAFETY: `start..start + len` lies inside this mapping, which we own
+        // exclusively (`&mut self`); no Rust reference points into it.
+        let ptr = unsafe { self.ptr.as_ptr().add(start) };
         // Linux discards the pages of a private anonymous mapping on
         // MADV_DONTNEED: the next access maps fresh zero pages. Elsewhere the
         // bytes are cleared by hand.
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        // SAFETY: `ptr..ptr + accessible` lies inside this mapping, which we
-        // own exclusively (`&mut self`); no Rust reference points into it.
+        // SAFETY: as above.
         unsafe {
-            rustix::mm::madvise(
-                ptr.cast(),
-                self.accessible,
-                rustix::mm::Advice::LinuxDontNeed,
-            )?;
+            rustix::mm::madvise(ptr.cast(), len, rustix::mm::Advice::LinuxDontNeed)?;
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        // SAFETY: as above; the range is readable and writable.
+        // SAFETY: as above; the range is accessible, hence writable.
         unsafe {
-            std::ptr::write_bytes(ptr, 0, self.accessible);
+            std::ptr::write_bytes(ptr, 0, len);
         }
-        // SAFETY: as above; revoking access affects no Rust object.
-        unsafe {
-            rustix::mm::mprotect(
-                ptr.cast(),
-                self.accessible,
-                rustix::mm::MprotectFlags::empty(),
-            )?;
-        }
-        self.accessible = 0;
         Ok(())
+    }
+
+    /// Zeroes the resident pages among the first `len` accessible bytes.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn zero_resident(&mut self, len: usize) -> std::io::Result<()> {
+        let page = rustix::param::page_size();
+        let mut resident = vec![0u8; len.div_ceil(page)];
+        // SAFETY: `ptr..ptr + len` lies inside this mapping and `resident`
+        // has one byte per page of it, as mincore(2) writes.
+        let rc = unsafe { libc::mincore(self.ptr.as_ptr().cast(), len, resident.as_mut_ptr()) };
+        if rc != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        for (i, flags) in resident.iter().enumerate() {
+            if flags & 1 == 0 {
+                continue;
+            }
+            // SAFETY: page `i` lies inside the first `len` bytes, which are
+            // accessible, and `&mut self` rules out any other reference.
+            let bytes =
+                unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(i * page), page) };
+            bytes.fill(0);
+        }
+        Ok(())
+    }
+
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn zero_resident(&mut self, _len: usize) -> std::io::Result<()> {
+        unreachable!("nothing is kept resident on this platform")
     }
 }
 

@@ -2,11 +2,13 @@
 //!
 //! A server that instantiates a module per request would otherwise map and
 //! unmap a multi-gigabyte reservation for every request. The pool keeps
-//! released reservations instead, after [`Mmap::reset`] has returned every
-//! page to the state of a fresh mapping: zero-filled and inaccessible. A
-//! memory taken from the pool therefore cannot observe anything its previous
-//! owner wrote, whether in its initial pages or in pages it grew into (the
-//! class of bug behind CVE-2022-39393).
+//! released reservations instead, after [`Mmap::reset`] has zeroed every
+//! byte the previous owner could have written: pages past the keep-resident
+//! size are discarded and made inaccessible, pages before it are zeroed in
+//! place. A memory taken from the pool therefore cannot observe anything its
+//! previous owner wrote, whether in its initial pages or in pages it grew
+//! into (the class of bug behind CVE-2022-39393); a new owner with a smaller
+//! initial size gets the excess made inaccessible again.
 
 use super::mmap::Mmap;
 use std::sync::{Mutex, PoisonError};
@@ -18,14 +20,17 @@ pub(crate) struct MemoryPool {
     reservation: usize,
     /// Reservations kept at most.
     capacity: usize,
+    /// Bytes at the start of each kept reservation that stay resident.
+    keep_resident: usize,
     free: Mutex<Vec<Mmap>>,
 }
 
 impl MemoryPool {
-    pub fn new(reservation: usize, capacity: usize) -> Self {
+    pub fn new(reservation: usize, capacity: usize, keep_resident: usize) -> Self {
         Self {
             reservation,
             capacity,
+            keep_resident,
             free: Mutex::new(Vec::new()),
         }
     }
@@ -47,7 +52,7 @@ impl MemoryPool {
         if mmap.len() != self.reservation || self.len() >= self.capacity {
             return;
         }
-        if let Err(e) = mmap.reset() {
+        if let Err(e) = mmap.reset(self.keep_resident) {
             tracing::warn!("unmapping a memory reservation that failed to reset: {e}");
             return;
         }
@@ -74,7 +79,7 @@ mod tests {
 
     #[test]
     fn reused_reservation_is_zeroed_and_inaccessible() {
-        let pool = MemoryPool::new(LEN, 1);
+        let pool = MemoryPool::new(LEN, 1, 0);
         let mut first = Mmap::reserve(LEN).unwrap();
         first.make_accessible(LEN / 2).unwrap();
         let base = first.as_ptr();
@@ -94,8 +99,31 @@ mod tests {
     }
 
     #[test]
+    fn kept_resident_pages_are_zeroed_in_place() {
+        let page = rustix::param::page_size();
+        let keep = LEN / 4;
+        let pool = MemoryPool::new(LEN, 1, keep);
+        let mut first = Mmap::reserve(LEN).unwrap();
+        first.make_accessible(LEN / 2).unwrap();
+        // SAFETY: the first LEN / 2 bytes were made accessible above.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(first.as_ptr(), LEN / 2) };
+        // Dirty one byte of every other page, before and past the kept part.
+        for p in (0..LEN / 2).step_by(2 * page) {
+            bytes[p + 7] = 0x5A;
+        }
+        pool.give(first);
+        let mut second = pool.take(LEN).unwrap();
+        let on_linux = cfg!(any(target_os = "linux", target_os = "android"));
+        assert_eq!(second.accessible(), if on_linux { keep } else { 0 });
+        second.make_accessible(LEN).unwrap();
+        // SAFETY: the whole mapping was made accessible above.
+        let bytes = unsafe { std::slice::from_raw_parts(second.as_ptr(), LEN) };
+        assert!(bytes.iter().all(|&b| b == 0), "every byte reads zero");
+    }
+
+    #[test]
     fn keeps_at_most_capacity_and_only_its_size() {
-        let pool = MemoryPool::new(LEN, 1);
+        let pool = MemoryPool::new(LEN, 1, 0);
         pool.give(Mmap::reserve(LEN).unwrap());
         pool.give(Mmap::reserve(LEN).unwrap());
         pool.give(Mmap::reserve(LEN * 2).unwrap());

@@ -1,0 +1,596 @@
+//! `tern serve` end to end: the real binary on port 0, guests built from
+//! `guests/http`, requests over real sockets.
+
+mod harness;
+
+use harness::{Server, TempDir, guest, read_response, request, write_request};
+use std::io::BufReader;
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// An application with the probe on `/api/...` and hello on `/hello`,
+/// plus `extra` appended to the file.
+fn app(dir: &TempDir, extra: &str) -> String {
+    let text = format!(
+        r#"
+[[route]]
+path = "/hello"
+module = "{hello}"
+
+[[route]]
+path = "/api/..."
+module = "{probe}"
+env = {{ ROUTE_SETTING = "from-config", REQUEST_METHOD = "spoofed" }}
+{extra}
+"#,
+        hello = guest("hello.wasm").display(),
+        probe = guest("probe.wasm").display(),
+    );
+    dir.write("tern.toml", &text).display().to_string()
+}
+
+fn lines(text: &str) -> Vec<&str> {
+    text.lines().collect()
+}
+
+#[test]
+fn hello_on_every_path_with_a_single_module() {
+    let hello = guest("hello.wasm");
+    let server = Server::start(&[hello.to_str().unwrap()]);
+    for path in ["/", "/x/y?z=1"] {
+        let r = server.get(path);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.text(), "Hello, world!\n");
+        assert_eq!(r.header("content-type"), Some("text/plain"));
+        assert!(r.header("x-request-id").is_some());
+    }
+}
+
+#[test]
+fn every_cgi_variable_reaches_the_guest() {
+    let dir = TempDir::new("cgi");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    let r = request(
+        server.addr,
+        "POST",
+        "/api/a%20b/c?mode=env&x=1&name=J%C3%BCrgen",
+        &[("Content-Type", "text/plain"), ("X-Custom-Header", "yes")],
+        b"12345",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    let env = lines(&text);
+    let port = server.addr.port().to_string();
+    for expected in [
+        "REQUEST_METHOD=POST".to_string(),
+        "PATH_INFO=/a b/c".into(),
+        "X_RAW_PATH_INFO=/a%20b/c".into(),
+        "SCRIPT_NAME=/api".into(),
+        "QUERY_STRING=mode=env&x=1&name=J%C3%BCrgen".into(),
+        "SERVER_NAME=localhost".into(),
+        format!("SERVER_PORT={port}"),
+        "SERVER_PROTOCOL=HTTP/1.1".into(),
+        "GATEWAY_INTERFACE=CGI/1.1".into(),
+        "REMOTE_ADDR=127.0.0.1".into(),
+        "CONTENT_TYPE=text/plain".into(),
+        "CONTENT_LENGTH=5".into(),
+        "X_MATCHED_ROUTE=/api/...".into(),
+        "X_FULL_URL=http://localhost/api/a%20b/c?mode=env&x=1&name=J%C3%BCrgen".into(),
+        "HTTP_HOST=localhost".into(),
+        "HTTP_X_CUSTOM_HEADER=yes".into(),
+        "ROUTE_SETTING=from-config".into(),
+        "arg[0]=/api/a%20b/c".into(),
+        "arg[1]=mode=env".into(),
+        "arg[2]=x=1".into(),
+        "arg[3]=name=Jürgen".into(),
+    ] {
+        assert!(
+            env.contains(&expected.as_str()),
+            "{expected} missing in:\n{text}"
+        );
+    }
+    assert!(env.iter().any(|l| l.starts_with("SERVER_SOFTWARE=Tern/")));
+    assert!(
+        !env.contains(&"REQUEST_METHOD=spoofed"),
+        "request metadata wins over route env"
+    );
+}
+
+#[test]
+fn bodies_in_and_out() {
+    let dir = TempDir::new("body");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let r = request(
+        server.addr,
+        "PUT",
+        "/api/echo?mode=echo",
+        &[("Content-Type", "application/x-test")],
+        &body,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/x-test"));
+    assert_eq!(r.header("x-body-length"), Some("200000"));
+    assert!(r.body == body, "the body comes back unchanged");
+
+    // Chunked request bodies arrive whole too.
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    write_request(
+        &mut s,
+        "POST",
+        "/api/?mode=echo",
+        &[("Transfer-Encoding", "chunked")],
+        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+        true,
+    );
+    let r = read_response(&mut BufReader::new(s)).unwrap();
+    assert_eq!(r.text(), "hello world");
+}
+
+#[test]
+fn status_headers_and_redirects() {
+    let dir = TempDir::new("status");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    let r = server.get("/api/?mode=status&code=418");
+    assert_eq!(r.status, 418);
+    assert_eq!(r.header("x-custom"), Some("yes"));
+    assert_eq!(r.text(), "status\n");
+    let r = server.get("/api/?mode=redirect");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location"), Some("/elsewhere"));
+    let r = server.get("/api/?mode=nonsense");
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn routing_longest_match_and_404() {
+    let dir = TempDir::new("routes");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    assert_eq!(server.get("/hello").text(), "Hello, world!\n");
+    assert_eq!(server.get("/hello/more").status, 404, "exact route only");
+    assert_eq!(server.get("/nowhere").status, 404);
+    assert_eq!(
+        server.get("/apiary").status,
+        404,
+        "prefix on a segment boundary"
+    );
+    let r = server.get("/api?mode=env");
+    assert_eq!(r.status, 200);
+    assert!(r.text().contains("PATH_INFO=\n"), "{}", r.text());
+}
+
+#[test]
+fn keep_alive_serves_several_requests_on_one_connection() {
+    let hello = guest("hello.wasm");
+    let server = Server::start(&[hello.to_str().unwrap()]);
+    let stream = TcpStream::connect(server.addr).unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    for _ in 0..5 {
+        write_request(&mut writer, "GET", "/", &[], b"", false);
+        let r = read_response(&mut reader).unwrap();
+        assert_eq!(r.status, 200);
+        assert_eq!(r.text(), "Hello, world!\n");
+    }
+}
+
+#[test]
+fn an_invalid_cgi_response_is_a_502_with_the_request_id() {
+    let dir = TempDir::new("badcgi");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    let r = server.get("/api/?mode=bad-cgi");
+    assert_eq!(r.status, 502);
+    let id = r.header("x-request-id").unwrap().to_string();
+    assert!(
+        r.text().contains(&format!("request id {id}")),
+        "{}",
+        r.text()
+    );
+    assert!(server.wait_for_log(&format!("request_id={id}"), Duration::from_secs(5)));
+    assert!(server.log().contains("invalid CGI response"));
+}
+
+#[test]
+fn guest_stderr_goes_to_the_log_under_the_request_id() {
+    let dir = TempDir::new("stderr");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    let r = server.get("/api/?mode=stderr&msg=marker-4711");
+    assert_eq!(r.status, 200);
+    let id = r.header("x-request-id").unwrap();
+    assert!(server.wait_for_log("marker-4711", Duration::from_secs(5)));
+    let log = server.log();
+    let line = log.lines().find(|l| l.contains("marker-4711")).unwrap();
+    assert!(line.contains(&format!("request_id={id}")), "{line}");
+    // And the access log line.
+    assert!(log.lines().any(|l| l.contains("tern::access")
+        && l.contains(&format!("request_id={id}"))
+        && l.contains("status=200")));
+}
+
+#[test]
+fn the_deadline_interrupts_a_looping_or_sleeping_guest() {
+    let dir = TempDir::new("timeout");
+    let server = Server::start(&["--config", &app(&dir, ""), "-W", "timeout=300ms"]);
+    for mode in ["loop", "sleep&ms=60000", "spin&ms=60000"] {
+        let started = Instant::now();
+        let r = server.get(&format!("/api/?mode={mode}"));
+        let took = started.elapsed();
+        assert_eq!(r.status, 504, "{mode}: {}", r.text());
+        assert!(took < Duration::from_secs(5), "{mode} took {took:?}");
+    }
+    assert_eq!(server.get("/hello").status, 200);
+}
+
+#[test]
+fn memory_cap_stops_a_guest_that_allocates_without_end() {
+    let dir = TempDir::new("oom");
+    let server = Server::start(&["--config", &app(&dir, ""), "-W", "max-memory-size=16MiB"]);
+    let r = server.get("/api/?mode=oom");
+    assert_eq!(r.status, 500);
+    let r = server.get("/api/?mode=memory&pages=1000");
+    assert_eq!(
+        r.header("x-grown-zero"),
+        Some("false"),
+        "growing past the cap fails"
+    );
+    assert_eq!(server.get("/hello").status, 200);
+}
+
+#[test]
+fn request_body_limit_is_413_without_reading_it_all() {
+    let dir = TempDir::new("body-limit");
+    let server = Server::start(&["--config", &app(&dir, ""), "-W", "max-request-body=1KiB"]);
+    let r = request(server.addr, "POST", "/api/?mode=echo", &[], &[b'x'; 1024]);
+    assert_eq!(r.status, 200, "exactly the limit is accepted");
+    // Declared too large: refused before the body is read.
+    let r = request(server.addr, "POST", "/api/?mode=echo", &[], &[b'x'; 1025]);
+    assert_eq!(r.status, 413);
+    // Chunked, no length declared: refused once the limit is passed.
+    let mut s = TcpStream::connect(server.addr).unwrap();
+    let chunk = format!("800\r\n{}\r\n0\r\n\r\n", "y".repeat(0x800));
+    write_request(
+        &mut s,
+        "POST",
+        "/api/?mode=echo",
+        &[("Transfer-Encoding", "chunked")],
+        chunk.as_bytes(),
+        true,
+    );
+    assert_eq!(read_response(&mut BufReader::new(s)).unwrap().status, 413);
+}
+
+#[test]
+fn response_size_limit_fails_a_guest_that_writes_without_end() {
+    let dir = TempDir::new("spew");
+    let server = Server::start(&["--config", &app(&dir, ""), "-W", "max-response-size=256KiB"]);
+    let r = server.get("/api/?mode=spew");
+    assert_eq!(r.status, 500);
+    assert!(
+        r.body.len() < 1024,
+        "nothing of the oversized output is sent"
+    );
+    let r = request(
+        server.addr,
+        "POST",
+        "/api/?mode=echo",
+        &[],
+        &[b'z'; 100_000],
+    );
+    assert_eq!(r.status, 200, "a response under the limit passes");
+}
+
+#[test]
+fn excess_requests_wait_then_get_503() {
+    let dir = TempDir::new("instances");
+    let config = app(
+        &dir,
+        "limits = { max-instances = 1, queue-timeout = \"200ms\" }",
+    );
+    let server = Arc::new(Server::start(&["--config", &config]));
+    let busy = {
+        let server = Arc::clone(&server);
+        std::thread::spawn(move || server.get("/api/?mode=sleep&ms=2000").status)
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let r = server.get("/api/?mode=env");
+    assert_eq!(r.status, 503);
+    assert_eq!(
+        server.get("/hello").status,
+        200,
+        "other routes are not affected"
+    );
+    assert_eq!(busy.join().unwrap(), 200);
+    assert_eq!(server.get("/api/?mode=env").status, 200, "free again");
+}
+
+#[test]
+fn hostile_handlers_harm_only_their_own_request() {
+    let dir = TempDir::new("hostile");
+    let server = Arc::new(Server::start(&[
+        "--config",
+        &app(&dir, ""),
+        "-W",
+        "timeout=1s,max-memory-size=32MiB,max-response-size=1MiB",
+    ]));
+    let done = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let good = {
+        let (server, done, served) = (Arc::clone(&server), Arc::clone(&done), Arc::clone(&served));
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let r = server.get("/hello");
+                assert_eq!(r.status, 200, "the well-behaved route failed");
+                assert_eq!(r.text(), "Hello, world!\n");
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let hostile = [
+        ("trap", 500),
+        ("loop", 504),
+        ("recurse", 500),
+        ("oom", 500),
+        ("spew", 500),
+        ("bad-cgi", 502),
+    ];
+    let attackers: Vec<_> = hostile
+        .iter()
+        .map(|&(mode, status)| {
+            let server = Arc::clone(&server);
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    let r = server.get(&format!("/api/?mode={mode}"));
+                    assert_eq!(r.status, status, "{mode}: {}", r.text());
+                }
+            })
+        })
+        .collect();
+    for a in attackers {
+        a.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    good.join().unwrap();
+    assert!(served.load(Ordering::Relaxed) > 0);
+    let rss_mib = server.rss_kib() / 1024;
+    assert!(
+        rss_mib < 512,
+        "server memory stays bounded: {rss_mib} MiB resident"
+    );
+    assert_eq!(server.get("/api/?mode=env").status, 200);
+}
+
+#[test]
+fn a_fresh_instance_sees_nothing_of_earlier_requests() {
+    let dir = TempDir::new("fresh");
+    let server = Server::start(&["--config", &app(&dir, "")]);
+    let first = server.get("/api/?mode=memory&pages=32");
+    let pages = first.header("x-initial-pages").unwrap().to_string();
+    for _ in 0..20 {
+        let r = server.get("/api/?mode=memory&pages=32");
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-initial-pages"),
+            Some(pages.as_str()),
+            "memory starts at its initial size"
+        );
+        assert_eq!(
+            r.header("x-bss-zero"),
+            Some("true"),
+            "static data starts zeroed"
+        );
+        assert_eq!(
+            r.header("x-grown-zero"),
+            Some("true"),
+            "grown pages start zeroed"
+        );
+    }
+}
+
+#[test]
+fn read_only_directory_can_be_read_not_written() {
+    let dir = TempDir::new("dirs");
+    std::fs::create_dir(dir.join("data")).unwrap();
+    dir.write("data/greeting.txt", "hello from a file\n");
+    let extra = format!(
+        "dirs = [{{ host = \"{}\", guest = \"/data\", read-only = true }}]",
+        dir.join("data").display()
+    );
+    let server = Server::start(&["--config", &app(&dir, &extra)]);
+    let r = server.get("/api/?mode=read&name=greeting.txt");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "hello from a file\n");
+    let r = request(
+        server.addr,
+        "POST",
+        "/api/?mode=write&name=new.txt",
+        &[],
+        b"data",
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(!dir.join("data/new.txt").exists());
+    assert_eq!(server.get("/api/?mode=read&name=../tern.toml").status, 404);
+}
+
+#[test]
+fn metrics_count_requests_by_route_and_status() {
+    let dir = TempDir::new("metrics");
+    let server = Server::start(&["--config", &app(&dir, ""), "--metrics", "127.0.0.1:0"]);
+    let metrics = server.metrics.expect("a metrics address line");
+    assert_eq!(server.get("/hello").status, 200);
+    assert_eq!(server.get("/api/?mode=trap").status, 500);
+    let r = request(metrics, "GET", "/metrics", &[], b"");
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    for needle in [
+        r#"tern_http_requests_total{route="/hello",status="200"} 1"#,
+        r#"tern_http_requests_total{route="/api/...",status="500"} 1"#,
+        r#"tern_traps_total{route="/api/..."} 1"#,
+        r#"tern_instantiation_duration_seconds_count{route="/hello"} 1"#,
+        "tern_http_request_duration_seconds_bucket",
+        "tern_live_instances 0",
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
+#[test]
+fn graceful_shutdown_finishes_requests_in_flight() {
+    let dir = TempDir::new("shutdown");
+    let mut server = Server::start(&["--config", &app(&dir, "")]);
+    let addr = server.addr;
+    let in_flight =
+        std::thread::spawn(move || request(addr, "GET", "/api/?mode=spin&ms=1500", &[], b""));
+    std::thread::sleep(Duration::from_millis(400));
+    server.signal("TERM");
+    let r = in_flight.join().unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "spun\n");
+    assert_eq!(server.wait(Duration::from_secs(10)), Some(0));
+    assert!(TcpStream::connect(addr).is_err(), "no longer accepting");
+}
+
+#[test]
+fn hot_reload_under_load_drops_no_request() {
+    let dir = TempDir::new("reload");
+    let module = dir.join("handler.wat");
+    let version = |v: &str| {
+        let body = format!("Content-Type: text/plain\n\n{v}\n");
+        format!(
+            r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "{body}")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const {len}))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#,
+            body = body.replace('\n', "\\n"),
+            len = body.len()
+        )
+    };
+    // Replaced by rename, as a deployment would, so no request sees half a file.
+    let deploy = |text: &str| {
+        let tmp = dir.join("handler.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &module).unwrap();
+    };
+    deploy(&version("v1"));
+    let server = Arc::new(Server::start(&[
+        module.to_str().unwrap(),
+        "--reload-interval",
+        "50ms",
+    ]));
+    let done = Arc::new(AtomicBool::new(false));
+    let load: Vec<_> = (0..3)
+        .map(|_| {
+            let (server, done) = (Arc::clone(&server), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                while !done.load(Ordering::Relaxed) {
+                    let r = server.get("/");
+                    assert_eq!(
+                        r.status,
+                        200,
+                        "a request failed during reload: {}",
+                        r.text()
+                    );
+                    seen.push(r.text());
+                }
+                seen
+            })
+        })
+        .collect();
+    let until = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if server.get("/").text() == want {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(until("v1\n"));
+    // mtime granularity: make sure the next write is seen as a change.
+    std::thread::sleep(Duration::from_millis(20));
+    deploy(&version("v2-longer"));
+    assert!(until("v2-longer\n"), "the new version is served");
+    // A broken module keeps the old one serving.
+    deploy("(module (func $broken");
+    assert!(server.wait_for_log("reload failed", Duration::from_secs(20)));
+    assert_eq!(server.get("/").text(), "v2-longer\n");
+    deploy(&version("v3"));
+    assert!(until("v3\n"));
+    done.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for l in load {
+        let seen = l.join().unwrap();
+        total += seen.len();
+        assert!(
+            seen.iter()
+                .all(|t| ["v1\n", "v2-longer\n", "v3\n"].contains(&t.as_str()))
+        );
+    }
+    assert!(total > 0);
+}
+
+#[test]
+fn sighup_reloads_modules() {
+    let dir = TempDir::new("sighup");
+    let module = dir.join("handler.wasm");
+    std::fs::copy(guest("hello.wasm"), &module).unwrap();
+    let server = Server::start(&[module.to_str().unwrap(), "--reload-interval", "0"]);
+    assert_eq!(server.get("/").text(), "Hello, world!\n");
+    std::fs::copy(guest("probe.wasm"), &module).unwrap();
+    server.signal("HUP");
+    assert!(server.wait_for_log("module reloaded", Duration::from_secs(20)));
+    assert!(
+        server
+            .get("/?mode=env")
+            .text()
+            .contains("REQUEST_METHOD=GET")
+    );
+}
+
+#[test]
+fn configuration_errors_name_the_file_line_and_key() {
+    let dir = TempDir::new("config-errors");
+    let file = dir.write(
+        "tern.toml",
+        "[[route]]\npath = \"/\"\nmodule = \"x.wasm\"\nlimits = { timeout = \"soon\" }\n",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tern.toml:4:"), "{err}");
+    assert!(err.contains("key `timeout`"), "{err}");
+    assert!(err.contains("invalid duration `soon`"), "{err}");
+
+    let file = dir.write(
+        "tern.toml",
+        "[[route]]\npath = \"/\"\nmodule = \"missing.wasm\"\n",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("route `/`") && err.contains("missing.wasm"),
+        "{err}"
+    );
+
+    let hello = guest("hello.wasm");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["serve", "-W", "timeout=forever", hello.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid duration `forever`"));
+}

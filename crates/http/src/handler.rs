@@ -1,0 +1,332 @@
+//! A route's handler: its module compiled once, and one fresh instance per
+//! request, run to completion on the calling (blocking) thread.
+
+use crate::limits::Limits;
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+use tern_engine::{
+    Config, Engine, Error, ExternType, InstancePre, Linker, Module, Store, StoreLimits,
+    StoreLimitsBuilder, TrapCode,
+};
+use tern_wasi::cap_std::fs::Dir;
+use tern_wasi::{DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+
+/// How often the epoch advances: the resolution of request deadlines.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Bytes at the start of each pooled memory kept mapped between requests
+/// and zeroed in place: covers the stack, data and first heap pages of a
+/// typical handler, so a request neither faults them in nor flushes TLBs.
+const KEEP_RESIDENT: usize = 2 << 20;
+
+/// Bytes of a guest's stderr kept for the log; the rest is dropped.
+const STDERR_CAP: usize = 64 << 10;
+
+/// The store data of one request.
+#[derive(Debug)]
+pub struct RequestState {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+}
+
+/// The engine and linker every handler of a server shares, and the thread
+/// that advances the engine's epoch for request deadlines.
+#[derive(Debug)]
+pub struct Host {
+    engine: Engine,
+    linker: Linker<RequestState>,
+    fuel: bool,
+    /// The epoch thread runs while this is alive.
+    _ticker: Arc<()>,
+}
+
+impl Host {
+    /// An engine for serving: epoch interruption on, fuel metering when
+    /// `fuel` is set, `pooled_memories` memory reservations kept for reuse,
+    /// and `max_wasm_stack` bytes of Wasm stack per request when given.
+    ///
+    /// # Errors
+    ///
+    /// When the WASI functions cannot be registered.
+    pub fn new(fuel: bool, pooled_memories: usize, max_wasm_stack: Option<usize>) -> Result<Self> {
+        let mut config = Config::new();
+        config
+            .epoch_interruption(true)
+            .consume_fuel(fuel)
+            .pooled_memories(pooled_memories)
+            .pooled_memory_keep_resident(KEEP_RESIDENT);
+        if let Some(bytes) = max_wasm_stack {
+            config.max_wasm_stack(bytes);
+        }
+        let engine = Engine::new(&config);
+        let mut linker = Linker::new(&engine);
+        tern_wasi::add_to_linker(&mut linker, |s: &mut RequestState| &mut s.wasi)?;
+        let ticker = Arc::new(());
+        spawn_epoch_ticker(engine.clone(), Arc::downgrade(&ticker));
+        Ok(Self {
+            engine,
+            linker,
+            fuel,
+            _ticker: ticker,
+        })
+    }
+}
+
+fn spawn_epoch_ticker(engine: Engine, alive: Weak<()>) {
+    let spawned = std::thread::Builder::new()
+        .name("tern-epoch".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(EPOCH_TICK);
+                engine.increment_epoch();
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the epoch thread, deadlines will not interrupt guests: {e}");
+    }
+}
+
+/// A directory granted to a route's guests, opened once at load.
+#[derive(Debug)]
+pub struct Preopen {
+    /// The host directory, for messages.
+    pub host: PathBuf,
+    /// Where the guest sees it.
+    pub guest: String,
+    /// Whether the guest may change it.
+    pub perms: DirPerms,
+    dir: Dir,
+}
+
+impl Preopen {
+    /// Opens `host` for granting as `guest`.
+    ///
+    /// # Errors
+    ///
+    /// When `host` cannot be opened as a directory.
+    pub fn open(host: &Path, guest: &str, perms: DirPerms) -> Result<Self> {
+        let dir = Dir::open_ambient_dir(host, tern_wasi::cap_std::ambient_authority())
+            .with_context(|| format!("cannot open directory {}", host.display()))?;
+        Ok(Self {
+            host: host.to_path_buf(),
+            guest: guest.to_string(),
+            perms,
+            dir,
+        })
+    }
+}
+
+/// A handler module, compiled and linked, ready to instantiate.
+#[derive(Debug)]
+pub struct Handler {
+    path: PathBuf,
+    pre: InstancePre<RequestState>,
+    env: Vec<(String, String)>,
+    dirs: Vec<Preopen>,
+    fuel: bool,
+}
+
+/// What a request asks of its handler.
+#[derive(Debug)]
+pub struct Invocation {
+    /// The CGI environment; wins over the route's variables of equal name.
+    pub env: Vec<(String, String)>,
+    /// The guest's arguments.
+    pub args: Vec<String>,
+    /// The request body, the guest's stdin.
+    pub body: Vec<u8>,
+    /// The limits it runs under.
+    pub limits: Limits,
+    /// When it must have finished.
+    pub deadline: Instant,
+}
+
+/// How a handler's run ended.
+#[derive(Debug)]
+pub enum Exit {
+    /// `_start` returned, or the guest called `proc_exit` with this code.
+    Code(i32),
+    /// The deadline or the fuel ran out.
+    Timeout(TrapCode),
+    /// The guest trapped or a host call failed it.
+    Failed(Error),
+    /// No instance could be created.
+    Instantiate(Error),
+}
+
+/// What a request's run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    /// How the run ended.
+    pub exit: Exit,
+    /// The guest's stdout (at most the response-size limit).
+    pub stdout: Vec<u8>,
+    /// Whether the guest tried to write more than the limit.
+    pub stdout_exceeded: bool,
+    /// The guest's stderr (at most 64 KiB).
+    pub stderr: Vec<u8>,
+    /// Time to instantiate the module.
+    pub instantiate: Duration,
+}
+
+impl Handler {
+    /// Compiles the module at `path` and links it against WASI.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read, is not a valid module, imports
+    /// something other than WASI preview1, or has no `_start` to call.
+    pub fn load(
+        host: &Host,
+        path: &Path,
+        env: Vec<(String, String)>,
+        dirs: Vec<Preopen>,
+    ) -> Result<Self> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let module = Module::new(&host.engine, &bytes)
+            .with_context(|| format!("cannot load module {}", path.display()))?;
+        match module.get_export("_start") {
+            Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
+            _ => bail!(
+                "module {} has no `_start` function: a WAGI handler is a WASI command",
+                path.display()
+            ),
+        }
+        let pre = host
+            .linker
+            .instantiate_pre(&module)
+            .with_context(|| format!("cannot link module {}", path.display()))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            pre,
+            env,
+            dirs,
+            fuel: host.fuel,
+        })
+    }
+
+    /// The module's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The same route configuration with the module compiled afresh from
+    /// its file (for hot reload).
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load), and when a directory cannot be shared anew.
+    pub fn reload(&self, host: &Host) -> Result<Self> {
+        let dirs = self
+            .dirs
+            .iter()
+            .map(|d| {
+                Ok(Preopen {
+                    host: d.host.clone(),
+                    guest: d.guest.clone(),
+                    perms: d.perms,
+                    dir: d.dir.try_clone()?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Self::load(host, &self.path, self.env.clone(), dirs)
+    }
+
+    /// Runs one request in a fresh instance, on this thread, until the guest
+    /// finishes, fails, or is interrupted at the deadline.
+    pub fn run(&self, inv: Invocation) -> Outcome {
+        let stdout =
+            OutputBuffer::new(usize::try_from(inv.limits.max_response_size).unwrap_or(usize::MAX));
+        let stderr = OutputBuffer::new(STDERR_CAP);
+        let (exit, instantiate) = match self.prepare(inv, &stdout, &stderr) {
+            Ok((mut store, deadline_ticks)) => self.execute(&mut store, deadline_ticks),
+            Err(e) => (Exit::Instantiate(e), Duration::ZERO),
+        };
+        Outcome {
+            exit,
+            stdout_exceeded: stdout.exceeded(),
+            stdout: stdout.take(),
+            stderr: stderr.take(),
+            instantiate,
+        }
+    }
+
+    fn prepare(
+        &self,
+        inv: Invocation,
+        stdout: &OutputBuffer,
+        stderr: &OutputBuffer,
+    ) -> Result<(Store<RequestState>, u64), Error> {
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.args(inv.args);
+        for (name, value) in &self.env {
+            if !inv.env.iter().any(|(n, _)| n == name) {
+                wasi.env(name, value);
+            }
+        }
+        for (name, value) in &inv.env {
+            wasi.env(name, value);
+        }
+        for d in &self.dirs {
+            let dir = d.dir.try_clone().map_err(|e| {
+                Error::msg(format!("cannot share directory {}: {e}", d.host.display()))
+            })?;
+            wasi.preopened_cap_dir(dir, d.guest.clone(), d.perms);
+        }
+        wasi.stdin_bytes(inv.body)
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .deadline(inv.deadline);
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(usize::try_from(inv.limits.max_memory_size).unwrap_or(usize::MAX))
+            .instances(1)
+            .build();
+        let engine = self.pre.module().engine();
+        let mut store = Store::new(
+            engine,
+            RequestState {
+                wasi: wasi.build(),
+                limits,
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        if self.fuel {
+            store.set_fuel(inv.limits.fuel.unwrap_or(u64::MAX))?;
+        }
+        let remaining = inv.deadline.saturating_duration_since(Instant::now());
+        let ticks = remaining.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64;
+        Ok((store, ticks.max(1)))
+    }
+
+    fn execute(&self, store: &mut Store<RequestState>, ticks: u64) -> (Exit, Duration) {
+        store.set_epoch_deadline(ticks);
+        let started = Instant::now();
+        let instance = match self.pre.instantiate(&mut *store) {
+            Ok(i) => i,
+            Err(e) => return (classify(e, true), started.elapsed()),
+        };
+        let instantiate = started.elapsed();
+        let result = instance
+            .get_typed_func::<(), ()>(&mut *store, "_start")
+            .and_then(|start| start.call(&mut *store, ()));
+        let exit = match result {
+            Ok(()) => Exit::Code(0),
+            Err(e) => classify(e, false),
+        };
+        (exit, instantiate)
+    }
+}
+
+fn classify(e: Error, instantiating: bool) -> Exit {
+    if let Some(exit) = e.downcast_ref::<I32Exit>() {
+        return Exit::Code(exit.0);
+    }
+    match e.trap_code() {
+        Some(code @ (TrapCode::Interrupt | TrapCode::OutOfFuel)) => Exit::Timeout(code),
+        _ if instantiating => Exit::Instantiate(e),
+        _ => Exit::Failed(e),
+    }
+}
