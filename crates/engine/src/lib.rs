@@ -48,7 +48,10 @@ pub use config::Config;
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, Table};
-pub use func::{Caller, Func, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy};
+pub use func::{
+    CallState, Caller, Func, IntoFunc, SuspendedCall, TypedFunc, WasmParams, WasmResults, WasmRet,
+    WasmTy, Yield,
+};
 pub use instance::Instance;
 pub use linker::{InstancePre, Linker};
 pub use module::Module;

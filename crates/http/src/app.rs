@@ -3,7 +3,7 @@
 
 use crate::cgi::{self, RequestMeta};
 use crate::config::AppSpec;
-use crate::handler::{Exit, Handler, Host, Invocation, Outcome, Preopen};
+use crate::handler::{Exit, Handler, Host, Invocation, Outcome, Preopen, Step};
 use crate::limits::{Limits, LimitsSpec};
 use crate::metrics::Metrics;
 use crate::router::Router;
@@ -299,8 +299,17 @@ impl App {
         };
         let handler = Arc::clone(&route.handler.read().unwrap_or_else(PoisonError::into_inner));
         let live = self.metrics.live_instance();
+        // The guest starts here, for at most one epoch tick and without any
+        // call that could block; what is left goes to the worker pool.
+        let suspended = match handler.start(inv, true) {
+            Step::Finished(outcome) => {
+                drop((permit, live));
+                return self.respond(outcome, &route.name, id);
+            }
+            Step::Suspended(rest) => rest,
+        };
         let task = tokio::task::spawn_blocking(move || {
-            let outcome = handler.run(inv);
+            let outcome = suspended.finish();
             drop((permit, live));
             outcome
         });

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 use tern_engine::{
-    Config, Engine, Error, ExternType, InstancePre, Linker, Module, Store, StoreLimits,
-    StoreLimitsBuilder, TrapCode,
+    CallState, Config, Engine, Error, ExternType, InstancePre, Linker, Module, Store, StoreLimits,
+    StoreLimitsBuilder, SuspendedCall, TrapCode,
 };
 use tern_wasi::cap_std::fs::Dir;
 use tern_wasi::{DirPerms, I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
@@ -235,22 +235,50 @@ impl Handler {
         Self::load(host, &self.path, self.env.clone(), dirs)
     }
 
-    /// Runs one request in a fresh instance, on this thread, until the guest
-    /// finishes, fails, or is interrupted at the deadline.
-    pub fn run(&self, inv: Invocation) -> Outcome {
+    /// Starts one request in a fresh instance. With `slice`, the guest runs
+    /// here only until the next epoch tick or until it makes a call that
+    /// could block (a sleep, a file, a socket): most handlers finish within
+    /// that, and one that does not comes back as [`Step::Suspended`], to be
+    /// finished on a thread that may block. Without `slice` it runs to the
+    /// end here ([`Step::Finished`] always).
+    pub fn start(&self, inv: Invocation, slice: bool) -> Step {
         let stdout =
             OutputBuffer::new(usize::try_from(inv.limits.max_response_size).unwrap_or(usize::MAX));
         let stderr = OutputBuffer::new(STDERR_CAP);
-        let (exit, instantiate) = match self.prepare(inv, &stdout, &stderr) {
-            Ok((mut store, deadline_ticks)) => self.execute(&mut store, deadline_ticks),
-            Err(e) => (Exit::Instantiate(e), Duration::ZERO),
+        let mut run = Run {
+            stdout,
+            stderr,
+            deadline: inv.deadline,
+            instantiate: Duration::ZERO,
         };
-        Outcome {
-            exit,
-            stdout_exceeded: stdout.exceeded(),
-            stdout: stdout.take(),
-            stderr: stderr.take(),
-            instantiate,
+        let mut store = match self.prepare(inv, &run.stdout, &run.stderr) {
+            Ok(store) => store,
+            Err(e) => return Step::Finished(run.outcome(Exit::Instantiate(e))),
+        };
+        // A start function runs inside instantiation, which cannot suspend.
+        let slice = slice && !self.pre.module().has_start();
+        if slice {
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_yields(true);
+            store.data_mut().wasi.defer_blocking_calls(true);
+        } else {
+            store.set_epoch_deadline(ticks_until(run.deadline));
+        }
+        let started = Instant::now();
+        let instance = match self.pre.instantiate(&mut store) {
+            Ok(i) => i,
+            Err(e) => return Step::Finished(run.outcome(classify(e, true))),
+        };
+        run.instantiate = started.elapsed();
+        let state = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .and_then(|start| start.call_resumable(&mut store, ()));
+        match state {
+            Ok(CallState::Done(())) => Step::Finished(run.outcome(Exit::Code(0))),
+            Ok(CallState::Suspended(call)) => {
+                Step::Suspended(Box::new(Suspended { store, call, run }))
+            }
+            Err(e) => Step::Finished(run.outcome(classify(e, false))),
         }
     }
 
@@ -259,7 +287,7 @@ impl Handler {
         inv: Invocation,
         stdout: &OutputBuffer,
         stderr: &OutputBuffer,
-    ) -> Result<(Store<RequestState>, u64), Error> {
+    ) -> Result<Store<RequestState>, Error> {
         let mut wasi = WasiCtxBuilder::new();
         wasi.args(inv.args);
         for (name, value) in &self.env {
@@ -296,28 +324,78 @@ impl Handler {
         if self.fuel {
             store.set_fuel(inv.limits.fuel.unwrap_or(u64::MAX))?;
         }
-        let remaining = inv.deadline.saturating_duration_since(Instant::now());
-        let ticks = remaining.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64;
-        Ok((store, ticks.max(1)))
+        Ok(store)
     }
+}
 
-    fn execute(&self, store: &mut Store<RequestState>, ticks: u64) -> (Exit, Duration) {
-        store.set_epoch_deadline(ticks);
-        let started = Instant::now();
-        let instance = match self.pre.instantiate(&mut *store) {
-            Ok(i) => i,
-            Err(e) => return (classify(e, true), started.elapsed()),
+/// What [`Handler::start`] got to.
+#[derive(Debug)]
+pub enum Step {
+    /// The request is done.
+    Finished(Outcome),
+    /// The guest needs more time or a call that may block.
+    Suspended(Box<Suspended>),
+}
+
+/// A request's guest stopped at the end of its slice or before a blocking
+/// call; [`finish`](Self::finish) it on a thread that may block.
+#[derive(Debug)]
+pub struct Suspended {
+    store: Store<RequestState>,
+    call: SuspendedCall<()>,
+    run: Run,
+}
+
+impl Suspended {
+    /// Runs the guest to its end, under the request's own deadline.
+    pub fn finish(self) -> Outcome {
+        let Self {
+            mut store,
+            mut call,
+            run,
+        } = self;
+        store.epoch_deadline_yields(false);
+        store.set_epoch_deadline(ticks_until(run.deadline));
+        store.data_mut().wasi.defer_blocking_calls(false);
+        let exit = loop {
+            match call.resume(&mut store) {
+                Ok(CallState::Done(())) => break Exit::Code(0),
+                // Nothing suspends any more; should a call still ask to,
+                // just go on.
+                Ok(CallState::Suspended(next)) => call = next,
+                Err(e) => break classify(e, false),
+            }
         };
-        let instantiate = started.elapsed();
-        let result = instance
-            .get_typed_func::<(), ()>(&mut *store, "_start")
-            .and_then(|start| start.call(&mut *store, ()));
-        let exit = match result {
-            Ok(()) => Exit::Code(0),
-            Err(e) => classify(e, false),
-        };
-        (exit, instantiate)
+        drop(store);
+        run.outcome(exit)
     }
+}
+
+/// The parts of a request's run that outlive its store.
+#[derive(Debug)]
+struct Run {
+    stdout: OutputBuffer,
+    stderr: OutputBuffer,
+    deadline: Instant,
+    instantiate: Duration,
+}
+
+impl Run {
+    fn outcome(self, exit: Exit) -> Outcome {
+        Outcome {
+            exit,
+            stdout_exceeded: self.stdout.exceeded(),
+            stdout: self.stdout.take(),
+            stderr: self.stderr.take(),
+            instantiate: self.instantiate,
+        }
+    }
+}
+
+/// Epoch ticks from now until `deadline`, at least one.
+fn ticks_until(deadline: Instant) -> u64 {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    (remaining.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1)
 }
 
 fn classify(e: Error, instantiating: bool) -> Exit {

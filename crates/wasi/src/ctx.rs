@@ -66,6 +66,24 @@ pub struct WasiCtx {
     /// When every WASI call starts failing the guest (see
     /// [`WasiCtxBuilder::deadline`]).
     pub(crate) deadline: Option<Instant>,
+    /// See [`WasiCtx::defer_blocking_calls`].
+    pub(crate) defer_blocking: bool,
+}
+
+impl WasiCtx {
+    /// Whether a call that could block the thread fails with
+    /// [`tern_engine::Yield`] before doing anything, instead of running.
+    ///
+    /// Such calls are `poll_oneoff`, `sched_yield`, every `path_*`
+    /// function, and reads, writes and syncs of files, directories and
+    /// sockets (not of the standard streams). In a call made with
+    /// [`TypedFunc::call_resumable`](tern_engine::TypedFunc::call_resumable)
+    /// the guest then suspends, and the embedder can resume it on a thread
+    /// that may block, with this turned off. A server uses this to start
+    /// guests on its I/O threads. Default: off.
+    pub fn defer_blocking_calls(&mut self, defer: bool) {
+        self.defer_blocking = defer;
+    }
 }
 
 /// Builds a [`WasiCtx`].
@@ -266,6 +284,7 @@ impl WasiCtxBuilder {
             random: b.random,
             epoch: Instant::now(),
             deadline: b.deadline,
+            defer_blocking: false,
         }
     }
 }

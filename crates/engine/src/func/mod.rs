@@ -2,10 +2,12 @@
 
 mod caller;
 mod into_func;
+mod resumable;
 mod typed;
 
 pub use caller::Caller;
 pub use into_func::{IntoFunc, WasmRet};
+pub use resumable::{CallState, SuspendedCall, Yield};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
 
 use crate::error::{Error, ErrorKind, Result};
@@ -214,6 +216,59 @@ fn call_wasm<T>(
     defined: u32,
     slots: &mut [u64],
 ) -> Result<()> {
+    let entry = enter(store, instance, defined, slots)?;
+    match drive(store, &entry, None)? {
+        Driven::Done => {
+            entry.results(store, slots);
+            Ok(())
+        }
+        Driven::Suspended(_) => unreachable!("only a resumable call suspends"),
+    }
+}
+
+/// A call into Wasm in progress: where its frames start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    /// Frames below this depth belong to the callers.
+    pub depth: usize,
+    /// The first slot of the entry frame, where results end up.
+    pub base: usize,
+    /// Results of the called function.
+    pub num_results: usize,
+}
+
+impl Entry {
+    /// Copies the finished call's results into `slots`.
+    pub(crate) fn results<T>(&self, store: &mut Store<T>, slots: &mut [u64]) {
+        slots[..self.num_results]
+            .copy_from_slice(store.inner.stack.slots_mut(self.base, self.num_results));
+    }
+}
+
+/// A host call a suspended call makes again when it resumes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PendingHost {
+    func: u32,
+    base: usize,
+    instance: u32,
+}
+
+/// How [`drive`] stopped.
+pub(crate) enum Driven {
+    Done,
+    /// At an epoch deadline (`None`) or at a host call that asked to be
+    /// made again later.
+    Suspended(Option<PendingHost>),
+}
+
+/// Pushes the entry frame of Wasm function `defined` of `instance` with the
+/// parameters from `slots`.
+pub(crate) fn enter<T>(
+    store: &mut Store<T>,
+    instance: u32,
+    defined: u32,
+    slots: &[u64],
+) -> Result<Entry> {
     let inner = &mut store.inner;
     let module = inner.instances[instance as usize].module.clone();
     let func = &module.inner.code[defined as usize];
@@ -224,33 +279,64 @@ fn call_wasm<T>(
         .stack
         .slots_mut(base, n_params)
         .copy_from_slice(&slots[..n_params]);
-    let entry_depth = inner.stack.frames.len();
+    let depth = inner.stack.frames.len();
     inner.stack.frames.push(crate::interp::stack::Frame {
         ip: func.code.as_ptr(),
         func: std::ptr::from_ref(func),
         base,
         instance,
     });
+    Ok(Entry {
+        depth,
+        base,
+        num_results: func.num_results as usize,
+    })
+}
+
+/// Runs the call of `entry` (first making `pending` again, when resuming)
+/// until it returns, fails, or suspends. On failure its frames are gone.
+pub(crate) fn drive<T>(
+    store: &mut Store<T>,
+    entry: &Entry,
+    mut pending: Option<PendingHost>,
+) -> Result<Driven> {
     loop {
+        if let Some(host) = pending.take()
+            && let Err(e) = call_host_from_wasm(store, host.func, host.base, host.instance)
+        {
+            if e.downcast_ref::<Yield>().is_none() {
+                return Err(unwind(store, entry, e));
+            }
+            if store.inner.may_suspend() {
+                return Ok(Driven::Suspended(Some(host)));
+            }
+            let e = Error::msg("a host function asked to suspend a call that cannot suspend");
+            return Err(unwind(store, entry, e));
+        }
         let (inner, limiter) = store.inner_and_limiter();
-        match inner.run(entry_depth, limiter)? {
-            Outcome::Done => break,
+        match inner.run(entry.depth, limiter)? {
+            Outcome::Done => return Ok(Driven::Done),
+            Outcome::Yield => return Ok(Driven::Suspended(None)),
             Outcome::Host {
                 func,
                 base,
                 instance,
             } => {
-                if let Err(e) = call_host_from_wasm(store, func, base, instance) {
-                    let bt = store.inner.backtrace(entry_depth);
-                    store.inner.stack.frames.truncate(entry_depth);
-                    return Err(e.with_backtrace(bt));
-                }
+                pending = Some(PendingHost {
+                    func,
+                    base,
+                    instance,
+                });
             }
         }
     }
-    let n_results = func.num_results as usize;
-    slots[..n_results].copy_from_slice(store.inner.stack.slots_mut(base, n_results));
-    Ok(())
+}
+
+/// Drops the frames of a failed call, giving its error their backtrace.
+fn unwind<T>(store: &mut Store<T>, entry: &Entry, e: Error) -> Error {
+    let bt = store.inner.backtrace(entry.depth);
+    store.inner.stack.frames.truncate(entry.depth);
+    e.with_backtrace(bt)
 }
 
 /// Runs host function `func` for Wasm code whose arguments are in the

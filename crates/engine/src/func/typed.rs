@@ -116,8 +116,8 @@ tuples! {
 
 /// A function whose type was checked once, called with Rust values.
 pub struct TypedFunc<Params, Results> {
-    func: Func,
-    slots: usize,
+    pub(super) func: Func,
+    pub(super) slots: usize,
     _marker: PhantomData<fn(Params) -> Results>,
 }
 

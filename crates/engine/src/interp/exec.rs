@@ -28,6 +28,9 @@ pub(crate) enum Outcome {
         base: usize,
         instance: u32,
     },
+    /// The epoch deadline passed in a call that may suspend (see
+    /// [`StoreInner::may_suspend`]); the top frame resumes after the check.
+    Yield,
 }
 
 /// The current frame's slots.
@@ -375,7 +378,13 @@ impl StoreInner {
                 }
                 Instr::CheckEpoch => {
                     if epoch.load(Ordering::Relaxed) >= self.epoch_deadline {
-                        break 'exec TrapCode::Interrupt;
+                        if !(self.epoch_deadline_yields && self.may_suspend()) {
+                            break 'exec TrapCode::Interrupt;
+                        }
+                        if let Some(top) = self.stack.frames.last_mut() {
+                            top.ip = ip.wrapping_add(1);
+                        }
+                        return Ok(Outcome::Yield);
                     }
                 }
                 Instr::Br { offset } => {

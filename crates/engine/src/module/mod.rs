@@ -238,6 +238,10 @@ impl Module {
         }
         Some(out)
     }
+    /// Whether the module has a start function, which instantiation runs.
+    pub fn has_start(&self) -> bool {
+        self.inner.start.is_some()
+    }
 
     /// The type of the export `name`, if there is one.
     pub fn get_export(&self, name: &str) -> Option<ExternType> {

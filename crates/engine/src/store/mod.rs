@@ -84,6 +84,20 @@ pub(crate) struct StoreInner {
     pub stack: Stack,
     /// How many host-to-Wasm calls are nested on the native stack.
     pub host_depth: u32,
+    /// The `host_depth` of a running resumable call: only its own Wasm
+    /// frames may suspend (0: none is running).
+    pub suspend_depth: u32,
+    /// Whether a passed epoch deadline suspends a resumable call instead
+    /// of trapping.
+    pub epoch_deadline_yields: bool,
+}
+
+impl StoreInner {
+    /// Whether the code running now may suspend: it belongs to a resumable
+    /// call, not to a host function's nested call into Wasm.
+    pub(crate) fn may_suspend(&self) -> bool {
+        self.suspend_depth != 0 && self.suspend_depth == self.host_depth
+    }
 }
 
 /// Nested host-to-Wasm calls allowed on one thread's native stack.
@@ -131,6 +145,8 @@ impl<T> Store<T> {
                 epoch_deadline: 0,
                 stack: Stack::new(engine.config().max_wasm_stack),
                 host_depth: 0,
+                suspend_depth: 0,
+                epoch_deadline_yields: false,
             },
             host: Vec::new(),
             limiter: None,
@@ -205,6 +221,17 @@ impl<T> Store<T> {
     /// loop iteration. Needs [`Config::epoch_interruption`](crate::Config::epoch_interruption).
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
         self.inner.epoch_deadline = self.inner.engine.current_epoch().saturating_add(ticks);
+    }
+
+    /// What a passed epoch deadline does to a call made with
+    /// [`TypedFunc::call_resumable`](crate::TypedFunc::call_resumable):
+    /// with `true` the call suspends (returns
+    /// [`CallState::Suspended`](crate::CallState)) and can be resumed,
+    /// on any thread, after a new deadline is set; with `false` it traps
+    /// with [`TrapCode::Interrupt`](crate::TrapCode) as any other call does.
+    /// Plain calls always trap. Default: `false`.
+    pub fn epoch_deadline_yields(&mut self, yields: bool) {
+        self.inner.epoch_deadline_yields = yields;
     }
 
     /// Memory `index`'s bytes and the host state, borrowed together.

@@ -13,8 +13,9 @@ mod sock;
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
 use crate::memory::GuestMemory;
+use crate::table::Descriptor;
 use std::time::Instant;
-use tern_engine::{Caller, Error, Extern, FuncType, Linker, TrapCode, Val, ValType};
+use tern_engine::{Caller, Error, Extern, FuncType, Linker, TrapCode, Val, ValType, Yield};
 
 /// The import module name.
 pub(crate) const MODULE: &str = "wasi_snapshot_preview1";
@@ -78,8 +79,13 @@ pub(crate) const RIGHTS_DIR: u64 =
 fn dispatch<T>(
     caller: &mut Caller<'_, T>,
     get_cx: impl Fn(&mut T) -> &mut WasiCtx,
+    blocking: Blocking,
+    fd: Option<i32>,
     f: impl FnOnce(&mut WasiCtx, &mut GuestMemory<'_>) -> Result<(), Errno>,
 ) -> Result<i32, Error> {
+    if get_cx(caller.data_mut()).defer_blocking && blocking.applies(caller, &get_cx, fd) {
+        return Err(Error::new(Yield));
+    }
     let memory = caller
         .get_export("memory")
         .and_then(Extern::into_memory)
@@ -96,16 +102,79 @@ fn dispatch<T>(
     })
 }
 
+/// Whether a call may block its thread, for
+/// [`WasiCtx::defer_blocking_calls`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Blocking {
+    /// Never: it only reads or writes the context, or asks the OS for
+    /// something that does not wait.
+    Never,
+    /// Always: it sleeps, yields the thread, or resolves a path.
+    Always,
+    /// When its first argument is a file, directory or socket descriptor
+    /// rather than a standard stream.
+    OnFd,
+}
+
+impl Blocking {
+    fn of(name: &str) -> Self {
+        match name {
+            "poll_oneoff" | "sched_yield" => Self::Always,
+            _ if name.starts_with("path_") => Self::Always,
+            "fd_read"
+            | "fd_write"
+            | "fd_pread"
+            | "fd_pwrite"
+            | "fd_readdir"
+            | "fd_sync"
+            | "fd_datasync"
+            | "fd_allocate"
+            | "fd_filestat_set_size"
+            | "fd_filestat_set_times" => Self::OnFd,
+            _ if name.starts_with("sock_") => Self::OnFd,
+            _ => Self::Never,
+        }
+    }
+
+    fn applies<T>(
+        self,
+        caller: &mut Caller<'_, T>,
+        get_cx: &impl Fn(&mut T) -> &mut WasiCtx,
+        fd: Option<i32>,
+    ) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Always => true,
+            Self::OnFd => !matches!(
+                fd.map(|fd| get_cx(caller.data_mut()).table.get(fd as u32)),
+                Some(Ok(Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr) | Err(_))
+            ),
+        }
+    }
+}
+
+/// The first of a function's arguments, if it has any.
+macro_rules! first_arg {
+    () => {
+        None
+    };
+    ($first:ident $(, $rest:ident)*) => {
+        Some($first as i32)
+    };
+}
+
 /// Registers one function whose parameters are all `i32`/`i64` and whose
 /// result is an errno.
 macro_rules! wasi_fn {
     ($linker:ident, $get:ident, $name:literal,
      |$cx:ident, $mem:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {
+        let blocking = Blocking::of($name);
         $linker.func_wrap(
             MODULE,
             $name,
             move |mut caller: Caller<'_, T>, $($arg: $ty),*| -> Result<i32, Error> {
-                dispatch(&mut caller, $get, |$cx, $mem| $body)
+                let fd: Option<i32> = first_arg!($($arg),*);
+                dispatch(&mut caller, $get, blocking, fd, |$cx, $mem| $body)
             },
         )?;
     };
@@ -514,7 +583,7 @@ pub fn add_to_linker<T: 'static>(
                 rights: base,
                 fdflags: i32_at(7) as u16,
             };
-            let errno = dispatch(&mut caller, g, |cx, mem| {
+            let errno = dispatch(&mut caller, g, Blocking::Always, None, |cx, mem| {
                 path::open(cx, mem, &open, i32_at(2), i32_at(3), i32_at(8))
             })?;
             results[0] = Val::I32(errno);

@@ -1,0 +1,172 @@
+//! Resumable calls: a call suspends at an epoch deadline or when a host
+//! function returns `Yield`, and resumes where it stopped, on any thread.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use tern_engine::{
+    CallState, Caller, Config, Engine, Error, Func, Linker, Module, Store, TrapCode, TypedFunc,
+    Yield,
+};
+
+/// Sums 1..=n in a loop (which checks the epoch at its back-edge), calling
+/// the host's `tick` with the running sum every `every` iterations.
+const SUMMER: &str = r#"(module
+    (import "host" "tick" (func $tick (param i64)))
+    (func (export "sum") (param $n i64) (param $every i64) (result i64)
+        (local $i i64) (local $s i64)
+        (loop $next
+            (local.set $i (i64.add (local.get $i) (i64.const 1)))
+            (local.set $s (i64.add (local.get $s) (local.get $i)))
+            (if (i64.eqz (i64.rem_u (local.get $i) (local.get $every)))
+                (then (call $tick (local.get $s))))
+            (br_if $next (i64.lt_u (local.get $i) (local.get $n))))
+        (local.get $s)))"#;
+
+fn engine() -> Engine {
+    Engine::new(Config::new().epoch_interruption(true))
+}
+
+type Sum = TypedFunc<(i64, i64), i64>;
+
+/// The instance, with `tick` returning `Yield` on its first `yields` calls;
+/// also the count of `tick` calls.
+fn instantiate(engine: &Engine, yields: u32) -> (Store<()>, Sum, Arc<AtomicU32>) {
+    let module = Module::new(engine, SUMMER).unwrap();
+    let mut store = Store::new(engine, ());
+    let calls = Arc::new(AtomicU32::new(0));
+    let seen = Arc::clone(&calls);
+    let tick = Func::wrap(&mut store, move |_: Caller<'_, ()>, _sum: i64| {
+        if seen.fetch_add(1, Ordering::SeqCst) < yields {
+            return Err(Error::new(Yield));
+        }
+        Ok(())
+    });
+    let mut linker = Linker::new(engine);
+    linker.define("host", "tick", tick).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let sum = instance.get_typed_func(&mut store, "sum").unwrap();
+    (store, sum, calls)
+}
+
+const N: i64 = 100_000;
+const SUM: i64 = N * (N + 1) / 2;
+
+#[test]
+fn a_call_suspends_at_the_epoch_deadline_and_resumes_on_another_thread() {
+    let engine = engine();
+    let (mut store, sum, _) = instantiate(&engine, 0);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_yields(true);
+    engine.increment_epoch();
+    let suspended = match sum.call_resumable(&mut store, (N, N + 1)).unwrap() {
+        CallState::Suspended(s) => s,
+        CallState::Done(v) => panic!("finished with {v} despite the deadline"),
+    };
+    assert!(!suspended.at_host_call());
+    let result = std::thread::spawn(move || {
+        store.set_epoch_deadline(1_000_000);
+        match suspended.resume(&mut store).unwrap() {
+            CallState::Done(v) => v,
+            CallState::Suspended(_) => panic!("suspended again"),
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(result, SUM);
+}
+
+#[test]
+fn a_suspended_call_can_be_resumed_many_times() {
+    let engine = engine();
+    let (mut store, sum, _) = instantiate(&engine, 0);
+    store.epoch_deadline_yields(true);
+    store.set_epoch_deadline(0);
+    let mut state = sum.call_resumable(&mut store, (N, N + 1)).unwrap();
+    let mut suspensions = 0;
+    let result = loop {
+        match state {
+            CallState::Done(v) => break v,
+            CallState::Suspended(s) => {
+                suspensions += 1;
+                // Every back-edge check fails until the deadline moves.
+                if suspensions % 100 == 0 {
+                    store.set_epoch_deadline(1_000_000);
+                }
+                state = s.resume(&mut store).unwrap();
+            }
+        }
+    };
+    assert_eq!(result, SUM);
+    assert!(suspensions >= 100);
+}
+
+#[test]
+fn a_host_function_that_yields_is_called_again_on_resume() {
+    let engine = engine();
+    let (mut store, sum, calls) = instantiate(&engine, 2);
+    store.set_epoch_deadline(1_000_000);
+    let mut state = sum.call_resumable(&mut store, (1000, 250)).unwrap();
+    let mut at_host = 0;
+    let result = loop {
+        match state {
+            CallState::Done(v) => break v,
+            CallState::Suspended(s) => {
+                assert!(s.at_host_call());
+                at_host += 1;
+                state = s.resume(&mut store).unwrap();
+            }
+        }
+    };
+    assert_eq!(result, 1000 * 1001 / 2);
+    assert_eq!(at_host, 2);
+    // Four ticks made, two of them made twice.
+    assert_eq!(calls.load(Ordering::SeqCst), 6);
+}
+
+#[test]
+fn plain_calls_trap_where_resumable_ones_suspend() {
+    let engine = engine();
+    let (mut store, sum, _) = instantiate(&engine, 1);
+    store.set_epoch_deadline(1_000_000);
+    let err = sum.call(&mut store, (1000, 250)).unwrap_err();
+    assert!(err.to_string().contains("cannot suspend"), "{err}");
+
+    let (mut store, sum, _) = instantiate(&engine, 0);
+    store.epoch_deadline_yields(true);
+    store.set_epoch_deadline(0);
+    let err = sum.call(&mut store, (N, N + 1)).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::Interrupt));
+    // The store stays usable after both.
+    store.set_epoch_deadline(1_000_000);
+    assert_eq!(sum.call(&mut store, (10, 100)).unwrap(), 55);
+}
+
+#[test]
+fn a_trap_after_resuming_unwinds_cleanly() {
+    let engine = engine();
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "f") (param i32) (result i32)
+            (loop $l (br_if $l (i32.eqz (local.get 0))))
+            (i32.div_u (i32.const 1) (i32.sub (local.get 0) (i32.const 1)))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let f: TypedFunc<i32, i32> = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap()
+        .get_typed_func(&mut store, "f")
+        .unwrap();
+    store.epoch_deadline_yields(true);
+    store.set_epoch_deadline(0);
+    let CallState::Suspended(s) = f.call_resumable(&mut store, 1).unwrap() else {
+        panic!("expected a suspension at the first check");
+    };
+    store.set_epoch_deadline(1_000_000);
+    let err = s.resume(&mut store).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::IntegerDivisionByZero));
+    assert!(matches!(
+        f.call_resumable(&mut store, 3).unwrap(),
+        CallState::Done(0)
+    ));
+}
