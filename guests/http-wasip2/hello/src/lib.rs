@@ -2,6 +2,11 @@
 //! `content-type: text/plain` and `Hello, world!`. It is what
 //! `wasmtime serve` runs in the HTTP benchmark, beside `tern serve` running
 //! `guests/http/hello`, which answers the same.
+//!
+//! Serve it with `wasmtime serve -Scli wasm/hello.wasm`: besides the proxy
+//! world's imports, Rust's standard library (through wasi-libc) imports
+//! `wasi:cli/environment`, `wasi:cli/exit` and `wasi:cli/terminal-*`, which
+//! `wasmtime serve` links only with `-Scli`.
 
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::types::{

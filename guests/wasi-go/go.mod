@@ -1,0 +1,3 @@
+module tern.dev/guests/wasi-go
+
+go 1.21
