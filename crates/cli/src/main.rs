@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+mod log;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,19 +39,22 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // A server logs each request (and its guests' stderr) by default; the
-    // other commands only warnings. RUST_LOG overrides both.
-    let default_level = match cli.command {
-        Some(Command::Serve(_)) => "info",
-        _ => "warn",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
+    // A server logs each request (and its guests' stderr) by default,
+    // through a buffer; the other commands only warnings, straight to
+    // stderr. RUST_LOG overrides the levels.
+    let serving = matches!(cli.command, Some(Command::Serve(_)));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" })
+    });
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let buffered = serving.then(log::BufferedStderr::start);
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_ansi(ansi);
+    match &buffered {
+        Some(b) => subscriber.with_writer(b.clone()).init(),
+        None => subscriber.with_writer(std::io::stderr).init(),
+    }
     let result = match cli.command {
         Some(Command::Run(c)) => c.execute(),
         Some(Command::Serve(c)) => c.execute(),
@@ -62,6 +66,9 @@ fn main() -> ExitCode {
             None => Err(anyhow::anyhow!("no module given: see `tern --help`")),
         },
     };
+    if let Some(b) = &buffered {
+        b.flush();
+    }
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -117,7 +117,9 @@ impl Config {
     /// memory its page faults and the host a TLB flush on every core; the
     /// cost is resident memory of up to this many bytes per kept
     /// reservation. Past the prefix, pages are discarded as before. Only on
-    /// Linux; elsewhere everything is discarded. Default: 0.
+    /// Linux with `/proc/self/pagemap` readable (which tells the touched
+    /// pages, whether in memory or in swap); elsewhere everything is
+    /// discarded. Default: 0.
     pub fn pooled_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.pooled_memory_keep_resident = bytes;
         self

@@ -111,16 +111,21 @@ impl Mmap {
     ///
     /// Pages past `keep_resident` are discarded and made inaccessible again
     /// (a system call that flushes other cores' TLBs). Pages before it that
-    /// the previous user touched are zeroed in place and stay resident, so
+    /// hold anything, in memory or in swap as `pagemap` (the process's
+    /// `/proc/self/pagemap`) tells, are zeroed in place and stay resident, so
     /// the next user neither faults them in again nor pays for a flush;
-    /// pages it never touched are left alone (they still read zero).
-    /// Only the accessible prefix can hold data: the rest was never writable.
-    pub fn reset(&mut self, keep_resident: usize) -> std::io::Result<()> {
+    /// pages never touched are left alone (they still read zero). Without
+    /// `pagemap`, or off Linux, everything is discarded. Only the accessible
+    /// prefix can hold data: the rest was never writable.
+    pub fn reset(
+        &mut self,
+        keep_resident: usize,
+        pagemap: Option<&std::fs::File>,
+    ) -> std::io::Result<()> {
         let page = rustix::param::page_size();
-        let keep = if cfg!(any(target_os = "linux", target_os = "android")) {
-            (keep_resident / page * page).min(self.accessible)
-        } else {
-            0
+        let keep = match pagemap {
+            Some(_) => (keep_resident / page * page).min(self.accessible),
+            None => 0,
         };
         if self.accessible > keep {
             self.discard(keep, self.accessible - keep)?;
@@ -135,8 +140,13 @@ impl Mmap {
             }
             self.accessible = keep;
         }
-        if keep > 0 {
-            self.zero_resident(keep)?;
+        if let Some(pagemap) = pagemap
+            && keep > 0
+            && let Err(e) = self.zero_used(keep, pagemap)
+        {
+            // Whatever was zeroed, discarding all of it is always right.
+            self.discard(0, keep)?;
+            return Err(e);
         }
         Ok(())
     }
@@ -162,33 +172,28 @@ impl Mmap {
         Ok(())
     }
 
-    /// Zeroes the resident pages among the first `len` accessible bytes.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn zero_resident(&mut self, len: usize) -> std::io::Result<()> {
+    /// Zeroes every page among the first `len` accessible bytes that is
+    /// present in memory or in swap, as `pagemap` reports them.
+    fn zero_used(&mut self, len: usize, pagemap: &std::fs::File) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        /// Page in memory; page in swap (kernel's Documentation/admin-guide/mm/pagemap.rst).
+        const PRESENT: u64 = 1 << 63;
+        const SWAPPED: u64 = 1 << 62;
         let page = rustix::param::page_size();
-        let mut resident = vec![0u8; len.div_ceil(page)];
-        // SAFETY: `ptr..ptr + len` lies inside this mapping and `resident`
-        // has one byte per page of it, as mincore(2) writes.
-        let rc = unsafe { libc::mincore(self.ptr.as_ptr().cast(), len, resident.as_mut_ptr()) };
-        if rc != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        for (i, flags) in resident.iter().enumerate() {
-            if flags & 1 == 0 {
+        let pages = len.div_ceil(page);
+        let mut entries = vec![0u8; pages * 8];
+        let first = self.ptr.as_ptr() as usize / page;
+        pagemap.read_exact_at(&mut entries, (first * 8) as u64)?;
+        for (i, entry) in entries.chunks_exact(8).enumerate() {
+            let entry = u64::from_ne_bytes(entry.try_into().expect("8 bytes"));
+            if entry & (PRESENT | SWAPPED) == 0 {
                 continue;
             }
             // SAFETY: page `i` lies inside the first `len` bytes, which are
             // accessible, and `&mut self` rules out any other reference.
-            let bytes =
-                unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr().add(i * page), page) };
-            bytes.fill(0);
+            unsafe { std::ptr::write_bytes(self.ptr.as_ptr().add(i * page), 0, page) };
         }
         Ok(())
-    }
-
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn zero_resident(&mut self, _len: usize) -> std::io::Result<()> {
-        unreachable!("nothing is kept resident on this platform")
     }
 }
 

@@ -4,8 +4,8 @@
 //! unmap a multi-gigabyte reservation for every request. The pool keeps
 //! released reservations instead, after [`Mmap::reset`] has zeroed every
 //! byte the previous owner could have written: pages past the keep-resident
-//! size are discarded and made inaccessible, pages before it are zeroed in
-//! place. A memory taken from the pool therefore cannot observe anything its
+//! size are discarded and made inaccessible, pages before it that hold
+//! anything (in memory or in swap) are zeroed in place. A memory taken from the pool therefore cannot observe anything its
 //! previous owner wrote, whether in its initial pages or in pages it grew
 //! into (the class of bug behind CVE-2022-39393); a new owner with a smaller
 //! initial size gets the excess made inaccessible again.
@@ -22,6 +22,9 @@ pub(crate) struct MemoryPool {
     capacity: usize,
     /// Bytes at the start of each kept reservation that stay resident.
     keep_resident: usize,
+    /// `/proc/self/pagemap`, which tells the pages to zero of those kept
+    /// resident; without it nothing is.
+    pagemap: Option<std::fs::File>,
     free: Mutex<Vec<Mmap>>,
 }
 
@@ -31,6 +34,11 @@ impl MemoryPool {
             reservation,
             capacity,
             keep_resident,
+            pagemap: if keep_resident > 0 && cfg!(any(target_os = "linux", target_os = "android")) {
+                std::fs::File::open("/proc/self/pagemap").ok()
+            } else {
+                None
+            },
             free: Mutex::new(Vec::new()),
         }
     }
@@ -52,7 +60,7 @@ impl MemoryPool {
         if mmap.len() != self.reservation || self.len() >= self.capacity {
             return;
         }
-        if let Err(e) = mmap.reset(self.keep_resident) {
+        if let Err(e) = mmap.reset(self.keep_resident, self.pagemap.as_ref()) {
             tracing::warn!("unmapping a memory reservation that failed to reset: {e}");
             return;
         }
@@ -113,8 +121,9 @@ mod tests {
         }
         pool.give(first);
         let mut second = pool.take(LEN).unwrap();
-        let on_linux = cfg!(any(target_os = "linux", target_os = "android"));
-        assert_eq!(second.accessible(), if on_linux { keep } else { 0 });
+        let kept = pool.pagemap.is_some();
+        assert!(kept || !cfg!(target_os = "linux"), "/proc/self/pagemap is readable");
+        assert_eq!(second.accessible(), if kept { keep } else { 0 });
         second.make_accessible(LEN).unwrap();
         // SAFETY: the whole mapping was made accessible above.
         let bytes = unsafe { std::slice::from_raw_parts(second.as_ptr(), LEN) };
