@@ -1,7 +1,7 @@
 //! The linker: resolves imports by name, and pre-links modules for cheap
 //! repeated instantiation.
 
-use crate::engine::Engine;
+use crate::engine::{Engine, TypeId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
 use crate::func::{Caller, HostFuncFn, IntoFunc, untyped_host_func};
@@ -17,14 +17,15 @@ use std::sync::Arc;
 /// instantiates something that imports them.
 enum Definition<T> {
     Extern(Extern),
-    HostFunc(FuncType, Arc<HostFuncFn<T>>),
+    /// A host function, with its type interned in the engine once.
+    HostFunc(FuncType, TypeId, Arc<HostFuncFn<T>>),
 }
 
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Self::Extern(e) => Self::Extern(*e),
-            Self::HostFunc(ty, f) => Self::HostFunc(ty.clone(), f.clone()),
+            Self::HostFunc(ty, id, f) => Self::HostFunc(ty.clone(), *id, f.clone()),
         }
     }
 }
@@ -122,7 +123,8 @@ impl<T: 'static> Linker<T> {
         func: impl IntoFunc<T, Params, Results>,
     ) -> Result<&mut Self> {
         let (ty, f) = func.into_func();
-        self.insert(module, name, Definition::HostFunc(ty, f))
+        let id = self.engine.intern(&ty);
+        self.insert(module, name, Definition::HostFunc(ty, id, f))
     }
 
     /// Defines `module::name` as a host closure over [`Val`]s of type `ty`.
@@ -138,7 +140,8 @@ impl<T: 'static> Linker<T> {
         func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
         let f = untyped_host_func(ty.clone(), func);
-        self.insert(module, name, Definition::HostFunc(ty, f))
+        let id = self.engine.intern(&ty);
+        self.insert(module, name, Definition::HostFunc(ty, id, f))
     }
 
     /// Defines `module::name` as an entity of a store.
@@ -231,7 +234,9 @@ impl<T: 'static> Linker<T> {
 fn materialize<T>(store: &mut Store<T>, def: &Definition<T>) -> Extern {
     match def {
         Definition::Extern(e) => *e,
-        Definition::HostFunc(ty, f) => Extern::Func(store.push_host_func(ty.clone(), f.clone())),
+        Definition::HostFunc(ty, id, f) => {
+            Extern::Func(store.push_interned_host_func(ty.clone(), *id, f.clone()))
+        }
     }
 }
 

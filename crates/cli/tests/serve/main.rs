@@ -49,6 +49,21 @@ fn hello_on_every_path_with_a_single_module() {
 }
 
 #[test]
+fn the_bundled_example_application_serves() {
+    let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tern.toml");
+    let server = Server::start(&["--config", config.to_str().unwrap()]);
+    assert_eq!(server.get("/hello").text(), "Hello, world!\n");
+    let r = server.get("/probe/x?mode=env");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.text().contains("GREETING=hello from tern.toml"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(server.get("/").status, 404);
+}
+
+#[test]
 fn every_cgi_variable_reaches_the_guest() {
     let dir = TempDir::new("cgi");
     let server = Server::start(&["--config", &app(&dir, "")]);

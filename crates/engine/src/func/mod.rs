@@ -10,6 +10,7 @@ pub use into_func::{IntoFunc, WasmRet};
 pub use resumable::{CallState, SuspendedCall, Yield};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
 
+use crate::engine::TypeId;
 use crate::error::{Error, ErrorKind, Result};
 use crate::interp::Outcome;
 use crate::store::{AsContext, AsContextMut, FuncEntity, MAX_HOST_DEPTH, Store, StoreId};
@@ -175,6 +176,17 @@ impl<T> Store<T> {
 
     pub(crate) fn push_host_func(&mut self, ty: FuncType, f: Arc<HostFuncFn<T>>) -> Func {
         let type_id = self.inner.engine.intern(&ty);
+        self.push_interned_host_func(ty, type_id, f)
+    }
+
+    /// [`push_host_func`](Self::push_host_func) for a type already interned
+    /// in this store's engine as `type_id`.
+    pub(crate) fn push_interned_host_func(
+        &mut self,
+        ty: FuncType,
+        type_id: TypeId,
+        f: Arc<HostFuncFn<T>>,
+    ) -> Func {
         self.host.push(f);
         self.inner.funcs.push(FuncEntity::Host {
             host: self.host.len() as u32 - 1,

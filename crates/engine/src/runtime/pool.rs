@@ -122,7 +122,10 @@ mod tests {
         pool.give(first);
         let mut second = pool.take(LEN).unwrap();
         let kept = pool.pagemap.is_some();
-        assert!(kept || !cfg!(target_os = "linux"), "/proc/self/pagemap is readable");
+        assert!(
+            kept || !cfg!(target_os = "linux"),
+            "/proc/self/pagemap is readable"
+        );
         assert_eq!(second.accessible(), if kept { keep } else { 0 });
         second.make_accessible(LEN).unwrap();
         // SAFETY: the whole mapping was made accessible above.
