@@ -106,3 +106,53 @@ fn valid_modules_load_and_report_their_shape() -> tern_engine::Result<()> {
     assert!(module.get_export("nope").is_none());
     Ok(())
 }
+
+/// A module of `n` functions, each a long run of additions; those in `bad`
+/// end with a type error instead.
+fn many_functions(n: usize, bad: &[usize]) -> String {
+    let mut wat = String::from("(module\n");
+    for i in 0..n {
+        wat.push_str(&format!(
+            "(func (export \"f{i}\") (result i32) (i32.const {i})"
+        ));
+        for _ in 0..200 {
+            wat.push_str(" (i32.const 1) (i32.add)");
+        }
+        if bad.contains(&i) {
+            wat.push_str(" (i64.const 0) (i32.add)");
+        }
+        wat.push_str(")\n");
+    }
+    wat.push(')');
+    wat
+}
+
+#[test]
+fn big_modules_translate_in_parallel_with_the_same_results() -> tern_engine::Result<()> {
+    // Over 16 KiB of code, so several threads share the work.
+    let engine = Engine::default();
+    let module = Module::new(&engine, many_functions(64, &[]))?;
+    let mut store = tern_engine::Store::new(&engine, ());
+    let instance = tern_engine::Linker::new(&engine).instantiate(&mut store, &module)?;
+    for i in [0, 1, 31, 32, 63] {
+        let f = instance.get_typed_func::<(), i32>(&mut store, &format!("f{i}"))?;
+        assert_eq!(f.call(&mut store, ())?, i + 200, "function {i}");
+    }
+    assert!(module.disassemble(63).is_some());
+    assert!(module.disassemble(64).is_none());
+    Ok(())
+}
+
+#[test]
+fn the_first_invalid_function_is_reported_whichever_thread_finds_it() {
+    let first_only = module_err(wat::parse_str(many_functions(64, &[40])).unwrap());
+    let both = module_err(wat::parse_str(many_functions(64, &[40, 5])).unwrap());
+    let also_later = module_err(wat::parse_str(many_functions(64, &[5, 60])).unwrap());
+    assert_eq!(both.kind(), ErrorKind::Invalid);
+    assert_ne!(
+        both.message(),
+        first_only.message(),
+        "function 5 comes first"
+    );
+    assert_eq!(both.message(), also_later.message(), "{both}");
+}

@@ -377,6 +377,38 @@ fn hostile_handlers_harm_only_their_own_request() {
 }
 
 #[test]
+fn busy_guests_do_not_stall_other_requests() {
+    let dir = TempDir::new("busy");
+    let server = Arc::new(Server::start(&[
+        "--config",
+        &app(&dir, ""),
+        "-W",
+        "timeout=3s",
+    ]));
+    // More spinning guests than the machine has cores, each for 3 s.
+    let busy: Vec<_> = (0..6)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            std::thread::spawn(move || server.get("/api/?mode=loop").status)
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..5 {
+        let started = Instant::now();
+        let r = server.get("/hello");
+        let took = started.elapsed();
+        assert_eq!(r.status, 200);
+        assert!(
+            took < Duration::from_millis(1500),
+            "hello took {took:?} beside busy guests"
+        );
+    }
+    for b in busy {
+        assert_eq!(b.join().unwrap(), 504);
+    }
+}
+
+#[test]
 fn a_fresh_instance_sees_nothing_of_earlier_requests() {
     let dir = TempDir::new("fresh");
     let server = Server::start(&["--config", &app(&dir, "")]);

@@ -6,6 +6,7 @@ use super::{
 };
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
+use crate::interp::CompiledFunc;
 use crate::interp::translate::{FuncEnv, memarg_of, translate_function};
 use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 use std::collections::HashMap;
@@ -251,8 +252,9 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         func_names: HashMap::new(),
         code: Vec::new(),
     };
-    let mut allocs = FuncValidatorAllocations::default();
-    let mut translator_state = Default::default();
+    // Function bodies are validated and translated after the whole module
+    // has been decoded, several at a time on big modules.
+    let mut bodies = Vec::new();
     let v = |e: BinaryReaderError| classify(bytes, e);
     let mut parser = Parser::new(0);
     parser.set_features(features());
@@ -414,20 +416,7 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
                 let ValidPayload::Func(to_validate, body) = valid else {
                     unreachable!("the validator hands out every function body");
                 };
-                let mut func_validator = to_validate.into_validator(std::mem::take(&mut allocs));
-                let func_index = m.num_imported_funcs + m.code.len() as u32;
-                let env = FuncEnv {
-                    module: &m,
-                    func_index,
-                };
-                let compiled =
-                    translate_function(&env, &body, &mut func_validator, &mut translator_state)
-                        .map_err(|e| match e {
-                            crate::interp::translate::TranslateError::Wasm(e) => v(e),
-                            crate::interp::translate::TranslateError::Other(e) => e,
-                        })?;
-                allocs = func_validator.into_allocations();
-                m.code.push(compiled);
+                bodies.push((to_validate, body));
             }
             Payload::CustomSection(reader) => {
                 if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
@@ -439,7 +428,88 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             _ => {}
         }
     }
+    m.code = translate_all(&m, bodies, v)?;
     Ok(m)
+}
+
+type Body<'a> = (
+    wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    wasmparser::FunctionBody<'a>,
+);
+
+/// Bytes of function bodies below which one thread translates them all:
+/// starting another costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 16 << 10;
+
+/// Validates and translates every function body, in order; on several
+/// threads when there is enough code. The error is that of the first
+/// invalid function, whatever thread found it.
+fn translate_all(
+    m: &ModuleInner,
+    bodies: Vec<Body<'_>>,
+    v: impl Fn(BinaryReaderError) -> Error + Sync,
+) -> Result<Vec<CompiledFunc>> {
+    let code_bytes: usize = bodies.iter().map(|(_, b)| b.as_bytes().len()).sum();
+    let threads = if code_bytes < PARALLEL_THRESHOLD {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(4)
+            .min(bodies.len().max(1))
+    };
+    let translate_chunk = |first: usize, chunk: Vec<Body<'_>>| -> Result<Vec<CompiledFunc>> {
+        let mut allocs = FuncValidatorAllocations::default();
+        let mut state = Default::default();
+        let mut out = Vec::with_capacity(chunk.len());
+        for (i, (to_validate, body)) in chunk.into_iter().enumerate() {
+            let mut validator = to_validate.into_validator(std::mem::take(&mut allocs));
+            let env = FuncEnv {
+                module: m,
+                func_index: m.num_imported_funcs + (first + i) as u32,
+            };
+            let compiled = translate_function(&env, &body, &mut validator, &mut state).map_err(
+                |e| match e {
+                    crate::interp::translate::TranslateError::Wasm(e) => v(e),
+                    crate::interp::translate::TranslateError::Other(e) => e,
+                },
+            )?;
+            allocs = validator.into_allocations();
+            out.push(compiled);
+        }
+        Ok(out)
+    };
+    if threads <= 1 {
+        return translate_chunk(0, bodies);
+    }
+    // Contiguous chunks of about equal code size, so that results come
+    // back in order and the first error is the lowest function's.
+    let per_thread = code_bytes.div_ceil(threads);
+    let mut chunks: Vec<(usize, Vec<Body<'_>>)> = Vec::new();
+    let mut size = 0;
+    for (i, body) in bodies.into_iter().enumerate() {
+        if chunks.is_empty() || (size >= per_thread && chunks.len() < threads) {
+            chunks.push((i, Vec::new()));
+            size = 0;
+        }
+        size += body.1.as_bytes().len();
+        chunks.last_mut().expect("pushed above").1.push(body);
+    }
+    let results: Vec<Result<Vec<CompiledFunc>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|(first, chunk)| scope.spawn(move || translate_chunk(first, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut code = Vec::new();
+    for r in results {
+        code.extend(r?);
+    }
+    Ok(code)
 }
 
 fn read_names(
