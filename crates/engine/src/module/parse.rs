@@ -495,14 +495,38 @@ fn translate_all(
         size += body.1.as_bytes().len();
         chunks.last_mut().expect("pushed above").1.push(body);
     }
+    // Each chunk is taken once: by its thread, or here when no thread
+    // could be started for it.
+    let slots: Vec<std::sync::Mutex<Option<(usize, Vec<Body<'_>>)>>> = chunks
+        .into_iter()
+        .map(|c| std::sync::Mutex::new(Some(c)))
+        .collect();
+    let run = |i: usize| {
+        let taken = slots[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let (first, chunk) = taken.expect("each chunk is taken once");
+        translate_chunk(first, chunk)
+    };
     let results: Vec<Result<Vec<CompiledFunc>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|(first, chunk)| scope.spawn(move || translate_chunk(first, chunk)))
+        let run = &run;
+        let handles: Vec<_> = (0..slots.len())
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name("tern-translate".into())
+                    .spawn_scoped(scope, move || run(i))
+                    .map_err(|_| run(i))
+            })
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .map(|h| match h {
+                Ok(thread) => thread
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(done_here) => done_here,
+            })
             .collect()
     });
     let mut code = Vec::new();
