@@ -437,6 +437,9 @@ type Body<'a> = (
     wasmparser::FunctionBody<'a>,
 );
 
+/// Consecutive bodies, with the index of the first.
+type Chunk<'a> = (usize, Vec<Body<'a>>);
+
 /// Bytes of function bodies below which one thread translates them all:
 /// starting another costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 16 << 10;
@@ -485,7 +488,7 @@ fn translate_all(
     // Contiguous chunks of about equal code size, so that results come
     // back in order and the first error is the lowest function's.
     let per_thread = code_bytes.div_ceil(threads);
-    let mut chunks: Vec<(usize, Vec<Body<'_>>)> = Vec::new();
+    let mut chunks: Vec<Chunk<'_>> = Vec::new();
     let mut size = 0;
     for (i, body) in bodies.into_iter().enumerate() {
         if chunks.is_empty() || (size >= per_thread && chunks.len() < threads) {
@@ -497,7 +500,7 @@ fn translate_all(
     }
     // Each chunk is taken once: by its thread, or here when no thread
     // could be started for it.
-    let slots: Vec<std::sync::Mutex<Option<(usize, Vec<Body<'_>>)>>> = chunks
+    let slots: Vec<std::sync::Mutex<Option<Chunk<'_>>>> = chunks
         .into_iter()
         .map(|c| std::sync::Mutex::new(Some(c)))
         .collect();
