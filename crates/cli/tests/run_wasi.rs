@@ -369,3 +369,27 @@ fn tcplisten_rejects_a_bad_address_before_running() {
     assert_eq!(text(&out.stdout), "");
     assert!(text(&out.stderr).contains("--tcplisten"), "{out:?}");
 }
+
+#[test]
+fn poll_oneoff_waits_for_an_inherited_stdin() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let module = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/poll_stdin.wat");
+    let run = |input: Option<&[u8]>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
+            .arg(&module)
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if let Some(bytes) = input {
+            stdin.write_all(bytes).unwrap();
+        }
+        // Held open (without data) until the guest has finished.
+        let status = child.wait().unwrap();
+        drop(stdin);
+        status.code()
+    };
+    assert_eq!(run(None), Some(9), "nothing to read: the clock fires");
+    assert_eq!(run(Some(b"hi\n")), Some(7), "data waiting: stdin is ready");
+}

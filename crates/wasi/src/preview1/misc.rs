@@ -130,15 +130,18 @@ fn poll_sockets(
     use crate::table::{Descriptor, Socket};
     use rustix::event::{PollFd, PollFlags, Timespec};
     use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
     let mut fds = Vec::with_capacity(sockets.len());
     for &(_, kind, fd) in sockets {
-        // Checked to be a socket by the caller, in the same call.
-        let Ok(Descriptor::Socket(s)) = cx.table.get(fd) else {
-            return Err(Errno::BADF);
-        };
-        let host = match &s.socket {
-            Socket::Listener(l) => l.as_fd(),
-            Socket::Stream(c) => c.as_fd(),
+        // Checked by the caller, in the same call: a socket, or the
+        // host's own stdin.
+        let host = match cx.table.get(fd) {
+            Ok(Descriptor::Socket(s)) => match &s.socket {
+                Socket::Listener(l) => l.as_fd(),
+                Socket::Stream(c) => c.as_fd(),
+            },
+            Ok(Descriptor::Stdin) => stdin.as_fd(),
+            _ => return Err(Errno::BADF),
         };
         let flags = if kind == EVENTTYPE_FD_READ {
             PollFlags::IN
@@ -191,12 +194,11 @@ fn poll_sockets(
 }
 
 /// `poll_oneoff`: clock subscriptions sleep until the earliest deadline;
-/// descriptor subscriptions are reported ready at once (files and the
-/// host's streams never make a read or write wait here, so this is
-/// right for files and an approximation for an inherited stdin); a file's
-/// read event carries the bytes left before its end. Sockets are waited
-/// for with the host's `poll`, until one is ready or the earliest clock
-/// deadline.
+/// descriptor subscriptions of files, captured streams and in-memory stdin
+/// are reported ready at once (nothing makes their reads or writes wait); a
+/// file's read event carries the bytes left before its end. Sockets, and
+/// reads of the host's stdin when the guest inherits it, are waited for with
+/// the host's `poll`, until one is ready or the earliest clock deadline.
 pub(super) fn poll_oneoff(
     cx: &mut WasiCtx,
     mem: &mut GuestMemory<'_>,
@@ -249,8 +251,16 @@ pub(super) fn poll_oneoff(
                 let fd = mem.read_u32(sub + 16)?;
                 let (error, nbytes) = match cx.table.get_mut(fd) {
                     Ok(crate::table::Descriptor::Dir(_)) => (Errno::BADF, 0),
-                    // Waited for below, with the host's poll.
+                    // Waited for below, with the host's poll: sockets, and
+                    // the host's stdin when the guest inherits it.
                     Ok(crate::table::Descriptor::Socket(_)) => {
+                        sockets.push((userdata, kind, fd));
+                        continue;
+                    }
+                    Ok(crate::table::Descriptor::Stdin)
+                        if kind == EVENTTYPE_FD_READ
+                            && matches!(cx.stdin, crate::stdio::Input::Inherit) =>
+                    {
                         sockets.push((userdata, kind, fd));
                         continue;
                     }
