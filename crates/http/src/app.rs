@@ -234,14 +234,20 @@ impl App {
             self.metrics.rejected(&route.name, "body-too-large");
             return too_large(limits.max_request_body);
         }
-        let permit = match tokio::time::timeout(
-            limits.queue_timeout,
-            Arc::clone(&route.permits).acquire_owned(),
-        )
-        .await
-        {
-            Ok(Ok(permit)) => permit,
-            _ => {
+        // A free instance is taken at once; only a wait needs a timer.
+        let permit = match Arc::clone(&route.permits).try_acquire_owned() {
+            Ok(permit) => Ok(permit),
+            Err(_) => tokio::time::timeout(
+                limits.queue_timeout,
+                Arc::clone(&route.permits).acquire_owned(),
+            )
+            .await
+            .map_err(|_| ())
+            .and_then(|r| r.map_err(|_| ())),
+        };
+        let permit = match permit {
+            Ok(permit) => permit,
+            Err(()) => {
                 self.metrics.rejected(&route.name, "busy");
                 return plain(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -250,12 +256,17 @@ impl App {
             }
         };
         let (parts, body) = req.into_parts();
-        let body = match tokio::time::timeout(
-            limits.timeout,
-            Limited::new(body, limits.max_request_body as usize).collect(),
-        )
-        .await
-        {
+        // A request without a body needs no timer to read it.
+        let collected = if hyper::body::Body::is_end_stream(&body) {
+            Ok(Ok(http_body_util::Collected::default()))
+        } else {
+            tokio::time::timeout(
+                limits.timeout,
+                Limited::new(body, limits.max_request_body as usize).collect(),
+            )
+            .await
+        };
+        let body = match collected {
             Ok(Ok(collected)) => collected.to_bytes(),
             Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
                 self.metrics.rejected(&route.name, "body-too-large");

@@ -173,8 +173,90 @@ impl Mmap {
     }
 
     /// Zeroes every page among the first `len` accessible bytes that is
-    /// present in memory or in swap, as `pagemap` reports them.
+    /// present in memory or in swap, as `pagemap` reports them: through the
+    /// `PAGEMAP_SCAN` ioctl (Linux 6.7), which returns just the ranges of
+    /// such pages, or else by reading an entry per page.
     fn zero_used(&mut self, len: usize, pagemap: &std::fs::File) -> std::io::Result<()> {
+        #[cfg(target_os = "linux")]
+        match self.zero_used_by_scan(len, pagemap) {
+            Err(e) if matches!(e.raw_os_error(), Some(25 | 22)) => {} // ENOTTY, EINVAL
+            done => return done,
+        }
+        self.zero_used_by_entries(len, pagemap)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn zero_used_by_scan(&mut self, len: usize, pagemap: &std::fs::File) -> std::io::Result<()> {
+        use rustix::ioctl::{Updater, ioctl, opcode};
+        /// `struct pm_scan_arg` of `<linux/fs.h>`.
+        #[repr(C)]
+        struct PmScanArg {
+            size: u64,
+            flags: u64,
+            start: u64,
+            end: u64,
+            walk_end: u64,
+            vec: u64,
+            vec_len: u64,
+            max_pages: u64,
+            category_inverted: u64,
+            category_mask: u64,
+            category_anyof_mask: u64,
+            return_mask: u64,
+        }
+        /// `struct page_region`.
+        #[repr(C)]
+        #[derive(Clone, Copy, Default)]
+        struct PageRegion {
+            start: u64,
+            end: u64,
+            categories: u64,
+        }
+        const PAGEMAP_SCAN: rustix::ioctl::Opcode = opcode::read_write::<PmScanArg>(b'f', 16);
+        const PAGE_IS_PRESENT: u64 = 1 << 3;
+        const PAGE_IS_SWAPPED: u64 = 1 << 4;
+        let base = self.ptr.as_ptr() as u64;
+        let end = base + len as u64;
+        let mut regions = [PageRegion::default(); 32];
+        let mut start = base;
+        while start < end {
+            regions.fill(PageRegion::default());
+            let mut arg = PmScanArg {
+                size: std::mem::size_of::<PmScanArg>() as u64,
+                flags: 0,
+                start,
+                end,
+                walk_end: 0,
+                vec: regions.as_mut_ptr() as u64,
+                vec_len: regions.len() as u64,
+                max_pages: 0,
+                category_inverted: 0,
+                category_mask: 0,
+                category_anyof_mask: PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+                return_mask: PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+            };
+            // SAFETY: `arg` is a `pm_scan_arg` as the kernel defines it, whose
+            // `vec` points to `vec_len` writable `page_region`s that outlive
+            // the call; the scanned range lies inside this mapping.
+            unsafe { ioctl(pagemap, Updater::<PAGEMAP_SCAN, PmScanArg>::new(&mut arg))? };
+            for r in regions.iter().take_while(|r| r.end > r.start) {
+                let (from, to) = (r.start.max(base), r.end.min(end));
+                if from < to {
+                    // SAFETY: `from..to` lies inside the first `len` bytes,
+                    // which are accessible, and `&mut self` rules out any
+                    // other reference into them.
+                    unsafe { std::ptr::write_bytes(from as *mut u8, 0, (to - from) as usize) };
+                }
+            }
+            if arg.walk_end <= start {
+                return Err(std::io::Error::other("PAGEMAP_SCAN made no progress"));
+            }
+            start = arg.walk_end;
+        }
+        Ok(())
+    }
+
+    fn zero_used_by_entries(&mut self, len: usize, pagemap: &std::fs::File) -> std::io::Result<()> {
         use std::os::unix::fs::FileExt;
         /// Page in memory; page in swap (kernel's Documentation/admin-guide/mm/pagemap.rst).
         const PRESENT: u64 = 1 << 63;
@@ -207,5 +289,42 @@ impl Drop for Mmap {
         unsafe {
             let _ = rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len);
         }
+    }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// Dirties one byte in every third page, zeroes the used pages with
+    /// `zero`, and checks that every byte reads zero.
+    fn check(zero: impl FnOnce(&mut Mmap, usize, &std::fs::File) -> std::io::Result<()>) {
+        let page = rustix::param::page_size();
+        let len = 64 * page;
+        let pagemap = std::fs::File::open("/proc/self/pagemap").unwrap();
+        let mut m = Mmap::reserve(len).unwrap();
+        m.make_accessible(len).unwrap();
+        for p in (0..len).step_by(3 * page) {
+            // SAFETY: the whole mapping is accessible.
+            unsafe { m.as_ptr().add(p + 5).write(0x77) };
+        }
+        zero(&mut m, len, &pagemap).unwrap();
+        // SAFETY: as above.
+        let bytes = unsafe { std::slice::from_raw_parts(m.as_ptr(), len) };
+        assert!(bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn used_pages_are_zeroed_by_scan() {
+        check(|m, len, f| match m.zero_used_by_scan(len, f) {
+            // Kernels before 6.7 lack PAGEMAP_SCAN.
+            Err(e) if matches!(e.raw_os_error(), Some(25 | 22)) => m.zero_used_by_entries(len, f),
+            r => r,
+        });
+    }
+
+    #[test]
+    fn used_pages_are_zeroed_by_entries() {
+        check(|m, len, f| m.zero_used_by_entries(len, f));
     }
 }
