@@ -64,7 +64,10 @@ pub fn environment(req: &RequestMeta<'_>) -> Vec<(String, String)> {
         .get(header::CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
-    let mut env = vec![
+    let remote = req.remote_addr.ip().to_string();
+    let path_info = percent_decode(req.raw_path_info);
+    let mut env: Vec<(String, String)> = Vec::with_capacity(24 + req.headers.keys_len());
+    env.extend([
         ("GATEWAY_INTERFACE".into(), "CGI/1.1".into()),
         ("SERVER_SOFTWARE".into(), SERVER_SOFTWARE.into()),
         ("SERVER_PROTOCOL".into(), protocol(req.version).into()),
@@ -72,11 +75,11 @@ pub fn environment(req: &RequestMeta<'_>) -> Vec<(String, String)> {
         ("SERVER_PORT".into(), server_port),
         ("REQUEST_METHOD".into(), req.method.as_str().into()),
         ("SCRIPT_NAME".into(), req.script_name.into()),
-        ("PATH_INFO".into(), percent_decode(req.raw_path_info)),
-        ("PATH_TRANSLATED".into(), percent_decode(req.raw_path_info)),
+        ("PATH_TRANSLATED".into(), path_info.clone()),
+        ("PATH_INFO".into(), path_info),
         ("QUERY_STRING".into(), req.query.into()),
-        ("REMOTE_ADDR".into(), req.remote_addr.ip().to_string()),
-        ("REMOTE_HOST".into(), req.remote_addr.ip().to_string()),
+        ("REMOTE_ADDR".into(), remote.clone()),
+        ("REMOTE_HOST".into(), remote),
         ("REMOTE_USER".into(), String::new()),
         ("AUTH_TYPE".into(), String::new()),
         ("CONTENT_TYPE".into(), content_type),
@@ -87,7 +90,7 @@ pub fn environment(req: &RequestMeta<'_>) -> Vec<(String, String)> {
             "X_FULL_URL".into(),
             format!("http://{host}{}{query_suffix}", req.path),
         ),
-    ];
+    ]);
     let mut seen: Vec<&HeaderName> = Vec::new();
     for name in req.headers.keys() {
         if name == header::CONTENT_TYPE

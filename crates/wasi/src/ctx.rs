@@ -124,8 +124,12 @@ impl WasiCtxBuilder {
 
     /// Adds the environment variable `name=value`.
     pub fn env(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> &mut Self {
-        self.env
-            .push(format!("{}={}", name.as_ref(), value.as_ref()));
+        let (name, value) = (name.as_ref(), value.as_ref());
+        let mut var = String::with_capacity(name.len() + 1 + value.len());
+        var.push_str(name);
+        var.push('=');
+        var.push_str(value);
+        self.env.push(var);
         self
     }
 
