@@ -514,7 +514,8 @@ fn translate_all(
     };
     let results: Vec<Result<Vec<CompiledFunc>>> = std::thread::scope(|scope| {
         let run = &run;
-        let handles: Vec<_> = (0..slots.len())
+        // The first chunk is done on this thread, the others beside it.
+        let handles: Vec<_> = (1..slots.len())
             .map(|i| {
                 std::thread::Builder::new()
                     .name("tern-translate".into())
@@ -522,14 +523,16 @@ fn translate_all(
                     .map_err(|_| run(i))
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| match h {
-                Ok(thread) => thread
-                    .join()
-                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                Err(done_here) => done_here,
-            })
+        let first = run(0);
+        std::iter::once(first)
+            .chain(handles.into_iter().map(|h| {
+                match h {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(done_here) => done_here,
+                }
+            }))
             .collect()
     });
     let mut code = Vec::new();
