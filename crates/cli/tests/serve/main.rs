@@ -177,6 +177,37 @@ fn routing_longest_match_and_404() {
 }
 
 #[test]
+fn http2_over_cleartext_is_served() {
+    use http_body_util::{BodyExt, Empty};
+    let hello = guest("hello.wasm");
+    let server = Server::start(&[hello.to_str().unwrap()]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, version, body) = runtime.block_on(async {
+        let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let request = hyper::Request::get(format!("http://{}/h2", server.addr))
+            .body(Empty::<hyper::body::Bytes>::new())
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        let (status, version) = (response.status(), response.version());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, version, body)
+    });
+    assert_eq!(status, 200);
+    assert_eq!(version, hyper::Version::HTTP_2);
+    assert_eq!(&body[..], b"Hello, world!\n");
+}
+
+#[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
     let hello = guest("hello.wasm");
     let server = Server::start(&[hello.to_str().unwrap()]);
