@@ -25,6 +25,9 @@ pub(crate) struct MemoryPool {
     /// `/proc/self/pagemap`, which tells the pages to zero of those kept
     /// resident; without it nothing is.
     pagemap: Option<std::fs::File>,
+    /// Cleared when reading `pagemap` fails: from then on everything is
+    /// discarded, as without it.
+    pagemap_works: std::sync::atomic::AtomicBool,
     free: Mutex<Vec<Mmap>>,
 }
 
@@ -39,6 +42,7 @@ impl MemoryPool {
             } else {
                 None
             },
+            pagemap_works: std::sync::atomic::AtomicBool::new(true),
             free: Mutex::new(Vec::new()),
         }
     }
@@ -60,8 +64,21 @@ impl MemoryPool {
         if mmap.len() != self.reservation || self.len() >= self.capacity {
             return;
         }
-        if let Err(e) = mmap.reset(self.keep_resident, self.pagemap.as_ref()) {
-            tracing::warn!("unmapping a memory reservation that failed to reset: {e}");
+        use std::sync::atomic::Ordering;
+        let pagemap = self
+            .pagemap
+            .as_ref()
+            .filter(|_| self.pagemap_works.load(Ordering::Relaxed));
+        if let Err(e) = mmap.reset(self.keep_resident, pagemap) {
+            // A reset that fails has discarded what it could; the mapping
+            // is not reused. A failing pagemap is not asked again.
+            if pagemap.is_some() && self.pagemap_works.swap(false, Ordering::Relaxed) {
+                tracing::warn!(
+                    "cannot read /proc/self/pagemap ({e}); pooled memories are discarded on reuse instead"
+                );
+            } else {
+                tracing::warn!("unmapping a memory reservation that failed to reset: {e}");
+            }
             return;
         }
         let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
