@@ -3,10 +3,12 @@
 //! AssemblyScript probe (`guests/wasi-as`, with `@assemblyscript/wasi-shim`),
 //! and checks their exact output and exit codes.
 
+mod common;
+
+use common::TempDir;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 fn guest(path: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,43 +23,6 @@ fn probe_go() -> String {
 
 fn probe_as() -> String {
     guest("wasi-as/wasm/probe-as.wasm")
-}
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "tern-langs-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&path).unwrap();
-        Self(path)
-    }
-
-    /// `--dir` mapping this directory to `guest`.
-    fn map(&self, guest: &str) -> String {
-        format!("{}::{guest}", self.0.display())
-    }
-
-    /// The names left in the directory, sorted.
-    fn entries(&self) -> Vec<String> {
-        let mut names: Vec<_> = std::fs::read_dir(&self.0)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        names.sort();
-        names
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn command(args: &[&str]) -> Command {

@@ -1,9 +1,12 @@
 //! `tern serve` end to end: the real binary on port 0, guests built from
 //! `guests/http`, requests over real sockets.
 
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 
-use harness::{Server, TempDir, guest, read_response, request, write_request};
+use common::TempDir;
+use harness::{Server, guest, read_response, request, write_request};
 use std::io::BufReader;
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -632,6 +635,16 @@ fn sighup_reloads_modules() {
     );
 }
 
+/// Runs `tern ARGS` expecting it to fail at start; its stderr.
+fn fails_to_start(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "tern {args:?} started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn configuration_errors_name_the_file_line_and_key() {
     let dir = TempDir::new("config-errors");
@@ -639,12 +652,7 @@ fn configuration_errors_name_the_file_line_and_key() {
         "tern.toml",
         "[[route]]\npath = \"/\"\nmodule = \"x.wasm\"\nlimits = { timeout = \"soon\" }\n",
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["serve", "--config", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails_to_start(&["serve", "--config", file.to_str().unwrap()]);
     assert!(err.contains("tern.toml:4:"), "{err}");
     assert!(err.contains("key `timeout`"), "{err}");
     assert!(err.contains("invalid duration `soon`"), "{err}");
@@ -653,22 +661,13 @@ fn configuration_errors_name_the_file_line_and_key() {
         "tern.toml",
         "[[route]]\npath = \"/\"\nmodule = \"missing.wasm\"\n",
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["serve", "--config", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails_to_start(&["serve", "--config", file.to_str().unwrap()]);
     assert!(
         err.contains("route `/`") && err.contains("missing.wasm"),
         "{err}"
     );
 
     let hello = guest("hello.wasm");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(["serve", "-W", "timeout=forever", hello.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid duration `forever`"));
+    let err = fails_to_start(&["serve", "-W", "timeout=forever", hello.to_str().unwrap()]);
+    assert!(err.contains("invalid duration `forever`"), "{err}");
 }
