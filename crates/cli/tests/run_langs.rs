@@ -84,15 +84,20 @@ fn go_guest_gets_args_env_and_stdio() {
     assert_eq!(text(&out.stderr), "to stderr\n");
 }
 
-#[test]
-fn go_guest_exit_codes_and_panic() {
-    let probe = probe_go();
+/// Runs `probe exit N` for a few codes: silent, with N as the exit code.
+fn exits_with_the_code_asked(probe: &str) {
     for code in [0, 1, 42, 255] {
-        let out = tern(&["run", &probe, "exit", &code.to_string()]);
+        let out = tern(&["run", probe, "exit", &code.to_string()]);
         assert_eq!(out.status.code(), Some(code), "{out:?}");
         assert_eq!(text(&out.stdout), "", "{out:?}");
         assert_eq!(text(&out.stderr), "", "{out:?}");
     }
+}
+
+#[test]
+fn go_guest_exit_codes_and_panic() {
+    let probe = probe_go();
+    exits_with_the_code_asked(&probe);
     let out = tern(&[&probe, "nope"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(text(&out.stderr), "probe-go: unknown mode \"nope\"\n");
@@ -246,12 +251,7 @@ fn as_guest_gets_args_env_and_stdio() {
 #[test]
 fn as_guest_exit_codes_abort_and_throw() {
     let probe = probe_as();
-    for code in [0, 1, 42, 255] {
-        let out = tern(&["run", &probe, "exit", &code.to_string()]);
-        assert_eq!(out.status.code(), Some(code), "{out:?}");
-        assert_eq!(text(&out.stdout), "", "{out:?}");
-        assert_eq!(text(&out.stderr), "", "{out:?}");
-    }
+    exits_with_the_code_asked(&probe);
     let out = tern(&[&probe, "nope"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert_eq!(text(&out.stderr), "probe-as: unknown mode nope\n");
