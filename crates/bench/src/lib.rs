@@ -187,7 +187,8 @@ pub trait Prepared {
     fn call(&mut self) -> Result<Output>;
 }
 
-/// Tern, configured by default.
+/// Tern, configured by default except that it translates eagerly, like
+/// [`Wasmi`], so that [`Runtime::compile`] does the same work on both.
 #[derive(Debug, Clone, Copy)]
 pub struct Tern;
 
@@ -216,7 +217,7 @@ impl Runtime for Tern {
     type Prepared = TernPrepared;
 
     fn engine() -> Self::Engine {
-        tern_engine::Engine::default()
+        tern_engine::Engine::new(tern_engine::Config::new().lazy_translation(false))
     }
 
     fn compile(engine: &Self::Engine, guest: &Guest) -> Result<Self::Module> {

@@ -13,6 +13,7 @@ pub struct Config {
     pub(crate) max_table_elements: u64,
     pub(crate) pooled_memories: usize,
     pub(crate) pooled_memory_keep_resident: usize,
+    pub(crate) lazy_translation: bool,
 }
 
 impl Default for Config {
@@ -26,6 +27,7 @@ impl Default for Config {
             max_table_elements: 10_000_000,
             pooled_memories: 0,
             pooled_memory_keep_resident: 0,
+            lazy_translation: true,
         }
     }
 }
@@ -44,6 +46,21 @@ impl Config {
     /// well over a million frames of a small function.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// Whether a module's functions are translated for the interpreter on
+    /// their first call rather than all at load.
+    ///
+    /// Either way every function is validated at load, and a module the
+    /// engine cannot run is refused then, so a call never fails for want
+    /// of a translation. Lazy translation makes loading several times
+    /// faster and costs nothing for functions that never run (most of a
+    /// typical program's); each function is translated once and shared by
+    /// every instance and thread. Turn it off to pay the whole cost up
+    /// front, as a server does before taking traffic. Default: on.
+    pub fn lazy_translation(&mut self, enable: bool) -> &mut Self {
+        self.lazy_translation = enable;
         self
     }
 

@@ -43,7 +43,8 @@ pub struct Host {
 }
 
 impl Host {
-    /// An engine for serving: epoch interruption on, fuel metering when
+    /// An engine for serving: every function translated when its module
+    /// loads (never while a request waits), epoch interruption on, fuel metering when
     /// `fuel` is set, `pooled_memories` memory reservations kept for reuse,
     /// and `max_wasm_stack` bytes of Wasm stack per request when given.
     ///
@@ -53,6 +54,7 @@ impl Host {
     pub fn new(fuel: bool, pooled_memories: usize, max_wasm_stack: Option<usize>) -> Result<Self> {
         let mut config = Config::new();
         config
+            .lazy_translation(false)
             .epoch_interruption(true)
             .consume_fuel(fuel)
             .pooled_memories(pooled_memories)

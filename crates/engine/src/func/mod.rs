@@ -283,7 +283,7 @@ pub(crate) fn enter<T>(
 ) -> Result<Entry> {
     let inner = &mut store.inner;
     let module = inner.instances[instance as usize].module.clone();
-    let func = &module.inner.code[defined as usize];
+    let func = module.inner.compiled(defined)?;
     let base = inner.stack.top();
     inner.stack.enter(func, base).map_err(Error::trap)?;
     let n_params = func.num_params as usize;

@@ -6,11 +6,11 @@
 //! [`Outcome::Host`] to the generic driver, which runs the closure and
 //! resumes this loop where it left off.
 
-use super::CompiledFunc;
 use super::instr::{Instr, Slot};
 use super::num;
 use super::ops::for_each_op;
 use super::stack::Frame;
+use super::{CompiledFunc, FuncCode};
 use crate::error::Error;
 use crate::store::{FuncEntity, ResourceLimiter, StoreInner};
 use crate::trap::TrapCode;
@@ -297,7 +297,7 @@ macro_rules! dispatch {
 struct Cursor {
     base: usize,
     instance: u32,
-    code: *const CompiledFunc,
+    code: *const FuncCode,
 }
 
 impl StoreInner {
@@ -317,7 +317,7 @@ impl StoreInner {
         }
     }
 
-    fn code_base(&self, instance: u32) -> *const CompiledFunc {
+    fn code_base(&self, instance: u32) -> *const FuncCode {
         self.instances[instance as usize].module.inner.code.as_ptr()
     }
 
@@ -629,7 +629,7 @@ impl StoreInner {
         &mut self,
         c: &mut Cursor,
         ip: *const Instr,
-        callee: *const CompiledFunc,
+        callee: *const FuncCode,
         base: Slot,
         instance: u32,
     ) -> Result<*const Instr, TrapCode> {
@@ -637,13 +637,16 @@ impl StoreInner {
         if let Some(top) = self.stack.frames.last_mut() {
             top.ip = ip.wrapping_add(1);
         }
-        // SAFETY: `callee` points into the code of a module kept alive by
-        // the store's instances.
-        let f = unsafe { &*callee };
+        // SAFETY: `callee` points into the code of `instance`'s module, which
+        // the store keeps alive.
+        let f = match unsafe { &*callee }.get() {
+            Some(f) => f,
+            None => self.translate_deferred(instance, callee)?,
+        };
         self.stack.enter(f, new_base)?;
         self.stack.frames.push(Frame {
             ip: f.code.as_ptr(),
-            func: callee,
+            func: std::ptr::from_ref(f),
             base: new_base,
             instance,
         });
@@ -653,6 +656,30 @@ impl StoreInner {
             c.code = self.code_base(instance);
         }
         Ok(f.code.as_ptr())
+    }
+
+    /// Translates `callee`, a function of `instance`'s module, on its first
+    /// call. A failure (a fault of the engine: the module was checked at
+    /// load) is kept in `failure` and unwinds the call.
+    #[cold]
+    #[inline(never)]
+    fn translate_deferred<'m>(
+        &mut self,
+        instance: u32,
+        callee: *const FuncCode,
+    ) -> Result<&'m CompiledFunc, TrapCode> {
+        let module = &self.instances[instance as usize].module.inner;
+        // SAFETY: `callee` points into `module.code` (see `push_frame`).
+        let defined = unsafe { callee.offset_from(module.code.as_ptr()) } as u32;
+        match module.compiled(defined) {
+            // SAFETY: the translation lives in the module, which the store
+            // keeps alive for as long as it runs the module's code.
+            Ok(f) => Ok(unsafe { &*std::ptr::from_ref(f) }),
+            Err(e) => {
+                self.failure = Some(e);
+                Err(TrapCode::UnreachableCodeReached)
+            }
+        }
     }
 
     /// Leaves the current frame, returning where the caller continues;
@@ -727,6 +754,10 @@ impl StoreInner {
 
     /// Builds the trap error with its backtrace and unwinds to `entry_depth`.
     fn unwind(&mut self, code: TrapCode, entry_depth: usize) -> Error {
+        if let Some(failure) = self.failure.take() {
+            self.stack.frames.truncate(entry_depth);
+            return failure;
+        }
         let backtrace = self.backtrace(entry_depth);
         self.stack.frames.truncate(entry_depth);
         Error::trap(code).with_backtrace(backtrace)

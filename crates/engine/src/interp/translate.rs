@@ -7,8 +7,11 @@
 //! copied into their slot only where needed (block boundaries, calls, before
 //! the local is overwritten), and otherwise feed instructions directly.
 //!
-//! Validation runs in the same pass: each operator goes to wasmparser's
-//! function validator before it is translated.
+//! Validation runs in the same pass when a function is translated at load:
+//! each operator goes to wasmparser's function validator before it is
+//! translated. A function translated on its first call was validated at
+//! load by [`check_function`]; the validator refuses what the translator
+//! does not support, so its translation cannot fail.
 
 use super::CompiledFunc;
 use super::instr::{Instr, Slot};
@@ -118,29 +121,54 @@ fn unsupported(what: impl std::fmt::Display, offset: u64) -> TranslateError {
     ))
 }
 
-/// Validates and translates one function body.
-pub(crate) fn translate_function(
-    env: &FuncEnv<'_>,
+/// Reads the local declarations, passing them to `validator` if any, and
+/// returns the number of locals including the parameters.
+fn read_locals(
     body: &FunctionBody<'_>,
-    validator: &mut FuncValidator<ValidatorResources>,
-    state: &mut TranslatorState,
-) -> Result<CompiledFunc> {
-    let ty = env.module.func_type(env.func_index);
-    let num_params = ty.params().len() as u32;
-    let num_results = ty.results().len() as u32;
+    num_params: u32,
+    mut validator: Option<&mut FuncValidator<ValidatorResources>>,
+) -> Result<u32> {
     let mut num_locals = u64::from(num_params);
     let mut locals = body.get_locals_reader()?;
     for _ in 0..locals.get_count() {
         let offset = locals.original_position();
         let (count, ty) = locals.read()?;
-        validator.define_locals(offset, count, ty)?;
+        if let Some(v) = validator.as_deref_mut() {
+            v.define_locals(offset, count, ty)?;
+        }
         if ty == wasmparser::ValType::V128 {
             return Err(unsupported("fixed-width SIMD (v128)", offset));
         }
         num_locals += u64::from(count);
     }
     // The validator caps locals at 50,000, which keeps slots within u32.
-    let num_locals = num_locals as u32;
+    Ok(num_locals as u32)
+}
+
+/// Validates one function body without translating it. The validator
+/// refuses fixed-width SIMD, the one part of WebAssembly 2.0 the
+/// translator does not support (see `module::parse::features`), so a body
+/// that passes translates without error.
+pub(crate) fn check_function(
+    body: &FunctionBody<'_>,
+    validator: &mut FuncValidator<ValidatorResources>,
+) -> Result<()> {
+    validator.validate(body)?;
+    Ok(())
+}
+
+/// Translates one function body, validating it too when given a
+/// validator; without one, the body must have passed [`check_function`].
+pub(crate) fn translate_function(
+    env: &FuncEnv<'_>,
+    body: &FunctionBody<'_>,
+    mut validator: Option<&mut FuncValidator<ValidatorResources>>,
+    state: &mut TranslatorState,
+) -> Result<CompiledFunc> {
+    let ty = env.module.func_type(env.func_index);
+    let num_params = ty.params().len() as u32;
+    let num_results = ty.results().len() as u32;
+    let num_locals = read_locals(body, num_params, validator.as_deref_mut())?;
     state.stack.clear();
     state.control.clear();
     state.local_refs.clear();
@@ -177,7 +205,9 @@ pub(crate) fn translate_function(
     while !reader.eof() {
         let offset = reader.original_position();
         let op = reader.read()?;
-        validator.op(offset, &op)?;
+        if let Some(v) = validator.as_deref_mut() {
+            v.op(offset, &op)?;
+        }
         t.charge();
         t.translate(&op, offset)?;
     }

@@ -7,7 +7,8 @@ pub(crate) use const_expr::ConstExpr;
 
 use crate::engine::{Engine, TypeId};
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::CompiledFunc;
+use crate::interp::translate::{FuncEnv, TranslateError, translate_function};
+use crate::interp::{CompiledFunc, FuncCode};
 use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
@@ -114,13 +115,74 @@ pub(crate) struct ModuleInner {
     pub elements: Vec<ElementSegment>,
     pub datas: Vec<DataSegment>,
     pub func_names: HashMap<u32, String>,
-    /// Translated code of the defined functions.
-    pub code: Vec<CompiledFunc>,
+    /// Code of the defined functions.
+    pub code: Vec<FuncCode>,
+    /// The code section, kept while functions remain to translate on their
+    /// first call (empty when all were translated at load).
+    pub code_section: Box<[u8]>,
+    /// Offset of `code_section` in the module's bytes.
+    pub code_section_offset: u64,
 }
 
 impl ModuleInner {
     pub(crate) fn func_type(&self, func_index: u32) -> &FuncType {
         &self.types[self.funcs[func_index as usize] as usize]
+    }
+
+    /// The translation of defined function `defined`, made now if it was
+    /// deferred to the first call.
+    ///
+    /// # Errors
+    ///
+    /// None for a function validated at load: the load refused everything
+    /// the translator does not support. An error here is a fault of the
+    /// engine, reported rather than run.
+    #[inline]
+    pub(crate) fn compiled(&self, defined: u32) -> Result<&CompiledFunc> {
+        let code = &self.code[defined as usize];
+        match code.get() {
+            Some(f) => Ok(f),
+            None => self.translate_deferred(defined, code),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn translate_deferred<'a>(
+        &'a self,
+        defined: u32,
+        code: &'a FuncCode,
+    ) -> Result<&'a CompiledFunc> {
+        code.get_or_try_init(|| {
+            let start = code.body.start.wrapping_sub(self.code_section_offset) as usize;
+            let end = code.body.end.wrapping_sub(self.code_section_offset) as usize;
+            let bytes = self.code_section.get(start..end).ok_or_else(|| {
+                Error::msg(format!(
+                    "the body of function {} is not in the retained code",
+                    self.num_imported_funcs + defined
+                ))
+            })?;
+            let reader =
+                wasmparser::BinaryReader::new_features(bytes, code.body.start, parse::features());
+            let body = wasmparser::FunctionBody::new(reader);
+            let env = FuncEnv {
+                module: self,
+                func_index: self.num_imported_funcs + defined,
+            };
+            let started = std::time::Instant::now();
+            let f = translate_function(&env, &body, None, &mut Default::default()).map_err(
+                |e| match e {
+                    TranslateError::Wasm(e) => parse::malformed(e),
+                    TranslateError::Other(e) => e,
+                },
+            )?;
+            tracing::trace!(
+                func = env.func_index,
+                elapsed_us = started.elapsed().as_micros() as u64,
+                "translated on first call"
+            );
+            Ok(f)
+        })
     }
 
     pub(crate) fn entity_type(&self, kind: EntityKind, index: u32) -> ExternType {
@@ -228,7 +290,10 @@ impl Module {
     #[doc(hidden)]
     pub fn disassemble(&self, func_index: u32) -> Option<String> {
         let defined = func_index.checked_sub(self.inner.num_imported_funcs)?;
-        let f = self.inner.code.get(defined as usize)?;
+        if defined as usize >= self.inner.code.len() {
+            return None;
+        }
+        let f = self.inner.compiled(defined).ok()?;
         let mut out = format!(
             "func {func_index}: params {} locals {} slots {}\n",
             f.num_params, f.num_locals, f.num_slots

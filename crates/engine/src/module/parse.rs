@@ -6,8 +6,10 @@ use super::{
 };
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::CompiledFunc;
-use crate::interp::translate::{FuncEnv, memarg_of, translate_function};
+use crate::interp::FuncCode;
+use crate::interp::translate::{
+    FuncEnv, TranslateError, check_function, memarg_of, translate_function,
+};
 use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 use std::collections::HashMap;
 use wasmparser::{
@@ -15,11 +17,16 @@ use wasmparser::{
     WasmFeatures,
 };
 
-/// The feature set of WebAssembly 2.0. SIMD is validated so that a module
-/// using it is refused with a message that names it, not a decoding error.
-fn features() -> WasmFeatures {
-    WasmFeatures::WASM2
+/// The feature set of WebAssembly 2.0 without fixed-width SIMD, which the
+/// interpreter does not run. SIMD still decodes, so a module using it is
+/// refused by the validator, and [`classify`] reports that as unsupported.
+pub(crate) fn features() -> WasmFeatures {
+    WasmFeatures::WASM2 - WasmFeatures::SIMD
 }
+
+/// The validator's message for an instruction or type of a disabled SIMD
+/// proposal.
+const SIMD_DISABLED: &str = "SIMD support is not enabled";
 
 fn at(e: &BinaryReaderError) -> String {
     format!("{} (at offset {:#x})", e.message(), e.offset())
@@ -66,6 +73,15 @@ fn classify(bytes: &[u8], e: BinaryReaderError) -> Error {
         return decode;
     }
     let msg = e.message();
+    if msg.contains(SIMD_DISABLED) {
+        let what = msg.trim_end_matches(SIMD_DISABLED).trim();
+        let what = if what.is_empty() {
+            "fixed-width SIMD".to_string()
+        } else {
+            format!("{what} SIMD")
+        };
+        return unsupported(&what, e.offset());
+    }
     if MALFORMED_MESSAGES.iter().any(|m| msg.contains(m))
         && !msg.contains("duplicate export")
         && !msg.contains("type mismatch")
@@ -251,7 +267,10 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         datas: Vec::new(),
         func_names: HashMap::new(),
         code: Vec::new(),
+        code_section: Box::default(),
+        code_section_offset: 0,
     };
+    let lazy = engine.config().lazy_translation;
     // Function bodies are validated and translated after the whole module
     // has been decoded, several at a time on big modules.
     let mut bodies = Vec::new();
@@ -412,6 +431,20 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
                     });
                 }
             }
+            Payload::CodeSectionStart {
+                unchecked_range: ref range,
+                ..
+            } if lazy => {
+                // Kept for the translations made on first call. A range
+                // past the end of `bytes` keeps nothing: its bodies then
+                // fail to decode and the module is refused.
+                let start = usize::try_from(range.start).unwrap_or(usize::MAX);
+                let end = usize::try_from(range.end).unwrap_or(usize::MAX);
+                if let Some(section) = bytes.get(start..end) {
+                    m.code_section = section.into();
+                    m.code_section_offset = range.start;
+                }
+            }
             Payload::CodeSectionEntry(_) => {
                 let ValidPayload::Func(to_validate, body) = valid else {
                     unreachable!("the validator hands out every function body");
@@ -428,7 +461,7 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             _ => {}
         }
     }
-    m.code = translate_all(&m, bodies, v)?;
+    m.code = translate_all(&m, bodies, lazy, v)?;
     Ok(m)
 }
 
@@ -444,14 +477,16 @@ type Chunk<'a> = (usize, Vec<Body<'a>>);
 /// starting another costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 16 << 10;
 
-/// Validates and translates every function body, in order; on several
-/// threads when there is enough code. The error is that of the first
-/// invalid function, whatever thread found it.
+/// Validates every function body and translates it now or, when `lazy`,
+/// prepares it for translation on first call; in order, on several threads
+/// when there is enough code. The error is that of the first invalid
+/// function, whatever thread found it.
 fn translate_all(
     m: &ModuleInner,
     bodies: Vec<Body<'_>>,
+    lazy: bool,
     v: impl Fn(BinaryReaderError) -> Error + Sync,
-) -> Result<Vec<CompiledFunc>> {
+) -> Result<Vec<FuncCode>> {
     let code_bytes: usize = bodies.iter().map(|(_, b)| b.as_bytes().len()).sum();
     let threads = if code_bytes < PARALLEL_THRESHOLD {
         1
@@ -461,24 +496,31 @@ fn translate_all(
             .min(4)
             .min(bodies.len().max(1))
     };
-    let translate_chunk = |first: usize, chunk: Vec<Body<'_>>| -> Result<Vec<CompiledFunc>> {
+    let error = |e| match e {
+        TranslateError::Wasm(e) => v(e),
+        TranslateError::Other(e) => e,
+    };
+    let translate_chunk = |first: usize, chunk: Vec<Body<'_>>| -> Result<Vec<FuncCode>> {
         let mut allocs = FuncValidatorAllocations::default();
         let mut state = Default::default();
         let mut out = Vec::with_capacity(chunk.len());
         for (i, (to_validate, body)) in chunk.into_iter().enumerate() {
             let mut validator = to_validate.into_validator(std::mem::take(&mut allocs));
-            let env = FuncEnv {
-                module: m,
-                func_index: m.num_imported_funcs + (first + i) as u32,
+            let code = if lazy {
+                check_function(&body, &mut validator).map_err(error)?;
+                FuncCode::deferred(body.range())
+            } else {
+                let env = FuncEnv {
+                    module: m,
+                    func_index: m.num_imported_funcs + (first + i) as u32,
+                };
+                FuncCode::translated(
+                    translate_function(&env, &body, Some(&mut validator), &mut state)
+                        .map_err(error)?,
+                )
             };
-            let compiled = translate_function(&env, &body, &mut validator, &mut state).map_err(
-                |e| match e {
-                    crate::interp::translate::TranslateError::Wasm(e) => v(e),
-                    crate::interp::translate::TranslateError::Other(e) => e,
-                },
-            )?;
             allocs = validator.into_allocations();
-            out.push(compiled);
+            out.push(code);
         }
         Ok(out)
     };
@@ -512,7 +554,7 @@ fn translate_all(
         let (first, chunk) = taken.expect("each chunk is taken once");
         translate_chunk(first, chunk)
     };
-    let results: Vec<Result<Vec<CompiledFunc>>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<FuncCode>>> = std::thread::scope(|scope| {
         let run = &run;
         // The first chunk is done on this thread, the others beside it.
         let handles: Vec<_> = (1..slots.len())

@@ -90,6 +90,9 @@ pub(crate) struct StoreInner {
     /// Whether a passed epoch deadline suspends a resumable call instead
     /// of trapping.
     pub epoch_deadline_yields: bool,
+    /// Why the running call stopped when it was not a trap: a function
+    /// whose translation on first call failed. Taken when the call unwinds.
+    pub failure: Option<crate::Error>,
 }
 
 impl StoreInner {
@@ -147,6 +150,7 @@ impl<T> Store<T> {
                 host_depth: 0,
                 suspend_depth: 0,
                 epoch_deadline_yields: false,
+                failure: None,
             },
             host: Vec::new(),
             limiter: None,
