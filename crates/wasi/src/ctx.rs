@@ -1,6 +1,7 @@
 //! The per-guest WASI state and its builder.
 
 use crate::stdio::{Input, Output, OutputBuffer};
+use crate::strings::StringList;
 use crate::table::{Descriptor, DirFd, DirPerms, FdTable, Socket, SocketFd};
 use rand::rngs::{OsRng, StdRng};
 use rand::{RngCore, SeedableRng, TryRngCore};
@@ -54,8 +55,8 @@ impl Random {
 /// register the functions with [`add_to_linker`](crate::add_to_linker).
 #[derive(Debug)]
 pub struct WasiCtx {
-    pub(crate) args: Vec<String>,
-    pub(crate) env: Vec<String>,
+    pub(crate) args: StringList,
+    pub(crate) env: StringList,
     pub(crate) stdin: Input,
     pub(crate) stdout: Output,
     pub(crate) stderr: Output,
@@ -93,8 +94,8 @@ impl WasiCtx {
 /// randomness from the operating system.
 #[derive(Debug, Default)]
 pub struct WasiCtxBuilder {
-    args: Vec<String>,
-    env: Vec<String>,
+    args: StringList,
+    env: StringList,
     stdin: Input,
     stdout: Output,
     stderr: Output,
@@ -111,25 +112,22 @@ impl WasiCtxBuilder {
     }
 
     /// Appends one argument; the first is the program name (`argv[0]`).
-    pub fn arg(&mut self, arg: impl Into<String>) -> &mut Self {
-        self.args.push(arg.into());
+    pub fn arg(&mut self, arg: impl AsRef<str>) -> &mut Self {
+        self.args.push(&[arg.as_ref()]);
         self
     }
 
     /// Appends arguments.
-    pub fn args(&mut self, args: impl IntoIterator<Item = impl Into<String>>) -> &mut Self {
-        self.args.extend(args.into_iter().map(Into::into));
+    pub fn args(&mut self, args: impl IntoIterator<Item = impl AsRef<str>>) -> &mut Self {
+        for arg in args {
+            self.arg(arg);
+        }
         self
     }
 
     /// Adds the environment variable `name=value`.
     pub fn env(&mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> &mut Self {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        let mut var = String::with_capacity(name.len() + 1 + value.len());
-        var.push_str(name);
-        var.push('=');
-        var.push_str(value);
-        self.env.push(var);
+        self.env.push(&[name.as_ref(), "=", value.as_ref()]);
         self
     }
 

@@ -49,6 +49,7 @@ mod errno;
 mod memory;
 mod preview1;
 mod stdio;
+mod strings;
 mod table;
 
 /// The capability-based filesystem crate this one is built on, for

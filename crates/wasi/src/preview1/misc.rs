@@ -11,34 +11,34 @@ const CLOCK_THREAD_CPUTIME: u32 = 3;
 /// `args_sizes_get` / `environ_sizes_get`: the count and the bytes the
 /// NUL-terminated strings need.
 pub(super) fn strings_sizes(
-    list: &[String],
+    list: &StringList,
     mem: &mut GuestMemory<'_>,
     count_out: u32,
     size_out: u32,
 ) -> Result<(), Errno> {
-    let size: usize = list.iter().map(|s| s.len() + 1).sum();
+    let size = u32::try_from(list.bytes().len()).map_err(|_| Errno::OVERFLOW)?;
     mem.write_u32(count_out, list.len() as u32)?;
-    mem.write_u32(size_out, u32::try_from(size).map_err(|_| Errno::OVERFLOW)?)
+    mem.write_u32(size_out, size)
 }
 
 /// `args_get` / `environ_get`: the pointer array at `ptrs`, the strings at
 /// `buf`.
 pub(super) fn strings_get(
-    list: &[String],
+    list: &StringList,
     mem: &mut GuestMemory<'_>,
     ptrs: u32,
     buf: u32,
 ) -> Result<(), Errno> {
-    let mut at = buf;
-    for (i, s) in list.iter().enumerate() {
-        let slot = ptrs.checked_add(4 * i as u32).ok_or(Errno::FAULT)?;
-        mem.write_u32(slot, at)?;
-        mem.write(at, s.as_bytes())?;
-        let nul = at.checked_add(s.len() as u32).ok_or(Errno::FAULT)?;
-        mem.write_u8(nul, 0)?;
-        at = nul.checked_add(1).ok_or(Errno::FAULT)?;
+    let bytes = list.bytes();
+    let len = u32::try_from(bytes.len()).map_err(|_| Errno::FAULT)?;
+    if buf.checked_add(len).is_none() {
+        return Err(Errno::FAULT);
     }
-    Ok(())
+    for (i, &start) in list.starts().iter().enumerate() {
+        let slot = ptrs.checked_add(4 * i as u32).ok_or(Errno::FAULT)?;
+        mem.write_u32(slot, buf + start)?;
+    }
+    mem.write(buf, bytes)
 }
 
 fn as_nanos(d: Duration) -> u64 {

@@ -13,6 +13,7 @@ mod sock;
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
 use crate::memory::GuestMemory;
+use crate::strings::StringList;
 use crate::table::Descriptor;
 use std::time::Instant;
 use tern_engine::{Caller, Error, Extern, FuncType, Linker, TrapCode, Val, ValType, Yield};
