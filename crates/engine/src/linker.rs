@@ -277,6 +277,15 @@ impl<T> InstancePre<T> {
     /// As [`Instance::new`].
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let store = store.as_context_mut().0;
+        // Room for the host functions made here and the instance's own, so
+        // that a fresh store grows its tables once.
+        let inner = &self.module.inner;
+        store.host.reserve(self.imports.len());
+        store
+            .inner
+            .funcs
+            .reserve(self.imports.len() + inner.code.len());
+        store.inner.instances.reserve(1);
         let imports: Vec<Extern> = self.imports.iter().map(|d| materialize(store, d)).collect();
         instantiate(store, &self.module, &imports)
     }

@@ -31,13 +31,42 @@ unsafe impl Send for Stack {}
 // SAFETY: as above; shared references never dereference the pointers.
 unsafe impl Sync for Stack {}
 
+/// The largest buffers a dropped stack leaves for the next one: 512 KiB
+/// of slots, 1024 frames. Bigger ones are freed.
+const SPARE_MAX_SLOTS: usize = 1 << 16;
+const SPARE_MAX_FRAMES: usize = 1 << 10;
+
+std::thread_local! {
+    /// Buffers of the last stack dropped on this thread, so that a server
+    /// making a store per request does not allocate them every time.
+    static SPARE: std::cell::Cell<(Vec<u64>, Vec<Frame>)> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let slots = std::mem::take(&mut self.slots);
+        let mut frames = std::mem::take(&mut self.frames);
+        if slots.capacity() > SPARE_MAX_SLOTS || frames.capacity() > SPARE_MAX_FRAMES {
+            return;
+        }
+        frames.clear();
+        // During thread exit the spare is gone; the buffers are just freed.
+        let _ = SPARE.try_with(|spare| spare.set((slots, frames)));
+    }
+}
+
 impl Stack {
     /// A stack that may use up to `max_bytes` for slots and frames.
     pub fn new(max_bytes: usize) -> Self {
         let per_frame = std::mem::size_of::<Frame>();
+        // The slots are zeroed as they are taken into use (see `grow`), so
+        // nothing of the previous store's values can be read.
+        let (mut slots, frames) = SPARE.try_with(|spare| spare.take()).unwrap_or_default();
+        slots.clear();
         Self {
-            slots: Vec::new(),
-            frames: Vec::new(),
+            slots,
+            frames,
             max_slots: max_bytes / 2 / 8,
             max_frames: (max_bytes / 2 / per_frame).max(1),
         }
@@ -111,5 +140,30 @@ impl Stack {
             self.grow(end)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_reusing_a_dropped_ones_buffers_reads_zeros() {
+        let mut first = Stack::new(1 << 20);
+        first.ensure(3000).expect("room");
+        first.slots_mut(0, 3000).fill(u64::MAX);
+        let buffer = first.slot_ptr(0);
+        drop(first);
+
+        let mut second = Stack::new(1 << 20);
+        second.ensure(2000).expect("room");
+        // The same buffer came back, and every slot in use reads zero.
+        assert_eq!(second.slot_ptr(0), buffer);
+        assert!(
+            second
+                .slots_mut(0, second.slots.len())
+                .iter()
+                .all(|&s| s == 0)
+        );
     }
 }
