@@ -8,6 +8,7 @@
 
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Method, StatusCode, Version};
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 /// What the server knows of a request when it hands it to a handler.
@@ -48,47 +49,49 @@ pub const SERVER_SOFTWARE: &str = concat!("Tern/", env!("CARGO_PKG_VERSION"));
 /// `CONTENT_LENGTH` only. A header whose name holds `_` is left out, so that
 /// a client cannot pass `X_Forwarded_For` off as `X-Forwarded-For` (nginx
 /// and Apache do the same).
-pub fn environment(req: &RequestMeta<'_>) -> Vec<(String, String)> {
+pub fn environment(req: &RequestMeta<'_>) -> Vec<EnvVar> {
     let (server_name, server_port) = server_name_and_port(req);
     let host = match req.headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        Some(h) => h.to_string(),
-        None => req.local_addr.to_string(),
+        Some(h) => Cow::Borrowed(h),
+        None => Cow::Owned(req.local_addr.to_string()),
     };
-    let query_suffix = if req.query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", req.query)
-    };
+    let query_suffix = if req.query.is_empty() { "" } else { "?" };
     let content_type = req
         .headers
         .get(header::CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|v| owned(String::from_utf8_lossy(v.as_bytes())))
         .unwrap_or_default();
     let remote = req.remote_addr.ip().to_string();
     let path_info = percent_decode(req.raw_path_info);
-    let mut env: Vec<(String, String)> = Vec::with_capacity(24 + req.headers.keys_len());
+    let mut env: Vec<EnvVar> = Vec::with_capacity(24 + req.headers.keys_len());
     env.extend([
         ("GATEWAY_INTERFACE".into(), "CGI/1.1".into()),
         ("SERVER_SOFTWARE".into(), SERVER_SOFTWARE.into()),
         ("SERVER_PROTOCOL".into(), protocol(req.version).into()),
-        ("SERVER_NAME".into(), server_name),
-        ("SERVER_PORT".into(), server_port),
-        ("REQUEST_METHOD".into(), req.method.as_str().into()),
-        ("SCRIPT_NAME".into(), req.script_name.into()),
-        ("PATH_TRANSLATED".into(), path_info.clone()),
-        ("PATH_INFO".into(), path_info),
-        ("QUERY_STRING".into(), req.query.into()),
-        ("REMOTE_ADDR".into(), remote.clone()),
-        ("REMOTE_HOST".into(), remote),
-        ("REMOTE_USER".into(), String::new()),
-        ("AUTH_TYPE".into(), String::new()),
+        ("SERVER_NAME".into(), server_name.into()),
+        ("SERVER_PORT".into(), server_port.into()),
+        ("REQUEST_METHOD".into(), method(req.method)),
+        ("SCRIPT_NAME".into(), req.script_name.to_string().into()),
+        ("PATH_TRANSLATED".into(), path_info.clone().into()),
+        ("PATH_INFO".into(), path_info.into()),
+        ("QUERY_STRING".into(), req.query.to_string().into()),
+        ("REMOTE_ADDR".into(), remote.clone().into()),
+        ("REMOTE_HOST".into(), remote.into()),
+        ("REMOTE_USER".into(), "".into()),
+        ("AUTH_TYPE".into(), "".into()),
         ("CONTENT_TYPE".into(), content_type),
-        ("CONTENT_LENGTH".into(), req.content_length.to_string()),
-        ("X_MATCHED_ROUTE".into(), req.matched_route.clone()),
-        ("X_RAW_PATH_INFO".into(), req.raw_path_info.into()),
+        (
+            "CONTENT_LENGTH".into(),
+            req.content_length.to_string().into(),
+        ),
+        ("X_MATCHED_ROUTE".into(), req.matched_route.clone().into()),
+        (
+            "X_RAW_PATH_INFO".into(),
+            req.raw_path_info.to_string().into(),
+        ),
         (
             "X_FULL_URL".into(),
-            format!("http://{host}{}{query_suffix}", req.path),
+            format!("http://{host}{}{query_suffix}{}", req.path, req.query).into(),
         ),
     ]);
     let mut seen: Vec<&HeaderName> = Vec::new();
@@ -101,19 +104,42 @@ pub fn environment(req: &RequestMeta<'_>) -> Vec<(String, String)> {
             continue;
         }
         seen.push(name);
-        let values: Vec<String> = req
-            .headers
-            .get_all(name)
-            .iter()
+        let mut values = req.headers.get_all(name).iter();
+        let mut value = values
+            .next()
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        let var = format!(
-            "HTTP_{}",
-            name.as_str().to_ascii_uppercase().replace('-', "_")
-        );
-        env.push((var, values.join(", ")));
+            .unwrap_or_default();
+        for v in values {
+            value.push_str(", ");
+            value.push_str(&String::from_utf8_lossy(v.as_bytes()));
+        }
+        let mut var = String::with_capacity(5 + name.as_str().len());
+        var.push_str("HTTP_");
+        var.extend(name.as_str().chars().map(|c| match c {
+            '-' => '_',
+            c => c.to_ascii_uppercase(),
+        }));
+        env.push((var.into(), value.into()));
     }
     env
+}
+
+/// One CGI variable: name and value, borrowed where they are constants.
+pub type EnvVar = (Cow<'static, str>, Cow<'static, str>);
+
+fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
+    Cow::Owned(s.into_owned())
+}
+
+/// The method's name, without allocating for the standard ones.
+fn method(m: &Method) -> Cow<'static, str> {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
+    ];
+    match KNOWN.iter().find(|k| **k == m.as_str()) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(m.as_str().to_string()),
+    }
 }
 
 /// The guest's arguments: the path, then each `&`-separated parameter of
@@ -326,7 +352,7 @@ mod tests {
         let get = |k: &str| {
             env.iter()
                 .find(|(n, _)| n == k)
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_ref())
                 .unwrap_or_else(|| panic!("{k} missing"))
         };
         assert_eq!(get("REQUEST_METHOD"), "POST");

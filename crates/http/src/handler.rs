@@ -134,7 +134,7 @@ pub struct Handler {
 #[derive(Debug)]
 pub struct Invocation {
     /// The CGI environment; wins over the route's variables of equal name.
-    pub env: Vec<(String, String)>,
+    pub env: Vec<crate::cgi::EnvVar>,
     /// The guest's arguments.
     pub args: Vec<String>,
     /// The request body, the guest's stdin.
