@@ -54,9 +54,9 @@ impl Config {
     ///
     /// Either way every function is validated at load, and a module the
     /// engine cannot run is refused then, so a call never fails for want
-    /// of a translation. Lazy translation makes loading several times
-    /// faster and costs nothing for functions that never run (most of a
-    /// typical program's); each function is translated once and shared by
+    /// of a translation. Lazy translation roughly halves the work of
+    /// loading (validation remains) and costs nothing for functions that
+    /// never run (most of a typical program's); each function is translated once and shared by
     /// every instance and thread. Turn it off to pay the whole cost up
     /// front, as a server does before taking traffic. Default: on.
     pub fn lazy_translation(&mut self, enable: bool) -> &mut Self {

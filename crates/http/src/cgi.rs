@@ -59,7 +59,7 @@ pub fn environment(req: &RequestMeta<'_>) -> Vec<EnvVar> {
     let content_type = req
         .headers
         .get(header::CONTENT_TYPE)
-        .map(|v| owned(String::from_utf8_lossy(v.as_bytes())))
+        .map(|v| Cow::Owned(String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .unwrap_or_default();
     let remote = req.remote_addr.ip().to_string();
     let path_info = percent_decode(req.raw_path_info);
@@ -126,10 +126,6 @@ pub fn environment(req: &RequestMeta<'_>) -> Vec<EnvVar> {
 
 /// One CGI variable: name and value, borrowed where they are constants.
 pub type EnvVar = (Cow<'static, str>, Cow<'static, str>);
-
-fn owned(s: Cow<'_, str>) -> Cow<'static, str> {
-    Cow::Owned(s.into_owned())
-}
 
 /// The method's name, without allocating for the standard ones.
 fn method(m: &Method) -> Cow<'static, str> {
