@@ -1,11 +1,15 @@
 //! Instances: a module's code joined with its own state and its imports.
 
+use crate::environ::{ConstExpr, DataMode, ElementMode, EntityKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::{Extern, Global, Memory, Table};
-use crate::func::{Func, TypedFunc, WasmParams, WasmResults, call_raw};
-use crate::module::{ConstExpr, DataMode, ElementMode, EntityKind, Module};
-use crate::runtime::{GlobalEntity, MemoryEntity, TableEntity};
-use crate::store::{AsContextMut, FuncEntity, InstanceEntity, Store, StoreId};
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults, call_raw, interp_array_call};
+use crate::module::Module;
+use crate::runtime::vmcontext::{FuncKind, VMCONTEXT_MAGIC, VMContext, VMFuncRef};
+use crate::runtime::{GlobalEntity, InstanceContext, MemoryEntity, TableEntity};
+use crate::store::{
+    AsContextMut, FuncEntity, FuncEntityKind, InstanceEntity, StoreId, StoreInner, libcalls,
+};
 use crate::types::ExternType;
 
 /// An instantiated module.
@@ -40,7 +44,7 @@ impl Instance {
     pub fn get_export(&self, mut store: impl AsContextMut, name: &str) -> Option<Extern> {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        let inst = &store.inner.instances[self.index as usize];
+        let inst = &store.opaque.instances[self.index as usize];
         let module = &inst.module.inner;
         let export = &module.exports[*module.export_index.get(name)?];
         Some(entity_extern(self.store, inst, export.kind, export.index))
@@ -50,7 +54,7 @@ impl Instance {
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        let inst = &store.inner.instances[self.index as usize];
+        let inst = &store.opaque.instances[self.index as usize];
         inst.module
             .inner
             .exports
@@ -136,7 +140,11 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
 }
 
 /// Checks `import` against the module's expectation `expected`.
-fn check_import<T>(store: &Store<T>, expected: &ExternType, import: &Extern) -> Result<(), String> {
+fn check_import<T>(
+    store: &StoreInner<T>,
+    expected: &ExternType,
+    import: &Extern,
+) -> Result<(), String> {
     let actual = import.ty(store);
     let ok = match (expected, &actual) {
         (ExternType::Func(e), ExternType::Func(a)) => e == a,
@@ -162,7 +170,7 @@ fn check_import<T>(store: &Store<T>, expected: &ExternType, import: &Extern) -> 
 }
 
 pub(crate) fn instantiate<T>(
-    store: &mut Store<T>,
+    store: &mut StoreInner<T>,
     module: &Module,
     imports: &[Extern],
 ) -> Result<Instance> {
@@ -216,52 +224,101 @@ pub(crate) fn instantiate<T>(
     }
     let defined_tables = m.tables.len() - m.num_imported_tables as usize;
     let defined_memories = m.memories.len() - m.num_imported_memories as usize;
-    store.check_entity_limit("instance", 1)?;
-    store.check_entity_limit("table", defined_tables)?;
-    store.check_entity_limit("memory", defined_memories)?;
+    let o = &mut store.opaque;
+    o.check_entity_limit("instance", 1)?;
+    o.check_entity_limit("table", defined_tables)?;
+    o.check_entity_limit("memory", defined_memories)?;
 
-    let instance = store.inner.instances.len() as u32;
-    let id = store.id();
-    for (i, &type_index) in m
-        .funcs
-        .iter()
-        .enumerate()
-        .skip(m.num_imported_funcs as usize)
-    {
-        store.inner.funcs.push(FuncEntity::Wasm {
+    let instance = o.instances.len() as u32;
+    let id = o.id;
+    let mut cx = InstanceContext::new(
+        m.offsets,
+        VMContext {
+            magic: VMCONTEXT_MAGIC,
             instance,
-            index: (i - m.num_imported_funcs as usize) as u32,
-            type_id: m.type_ids[type_index as usize],
+            store: &mut o.vm,
+            builtins: &libcalls::BUILTINS,
+            env: &m.env,
+            interp: std::ptr::from_ref(&m.interp).cast(),
+        },
+    );
+    for (i, &f) in funcs.iter().enumerate() {
+        cx.set_imported_func(i as u32, o.funcs[f as usize].func_ref.as_ptr());
+    }
+    for (d, &type_index) in m.funcs[m.num_imported_funcs as usize..].iter().enumerate() {
+        let d = d as u32;
+        let type_id = m.type_ids[type_index as usize];
+        let store_func = o.funcs.len() as u32;
+        let func_ref = cx.func_ref(d);
+        cx.set_func_ref(
+            d,
+            VMFuncRef {
+                wasm_call: std::ptr::null(),
+                array_call: interp_array_call::<T>,
+                // A function that is not compiled is its own context.
+                vmctx: func_ref.as_ptr().cast(),
+                instance: cx.as_ptr(),
+                type_id: type_id.0,
+                kind: FuncKind::Interpreted as u32,
+                index: d,
+                store_func,
+            },
+        );
+        o.funcs.push(FuncEntity {
+            kind: FuncEntityKind::Wasm { instance, index: d },
+            func_ref,
         });
-        funcs.push(store.inner.funcs.len() as u32 - 1);
+        funcs.push(store_func);
     }
     for ty in &m.tables[m.num_imported_tables as usize..] {
-        let (inner, limiter) = store.inner_and_limiter();
+        let (inner, limiter) = o.with_limiter();
         let table = TableEntity::new(*ty, 0, inner.engine.config(), limiter)?;
         inner.tables.push(table);
         tables.push(inner.tables.len() as u32 - 1);
     }
+    for (i, &t) in tables.iter().enumerate() {
+        cx.set_table(i as u32, o.tables[t as usize].definition());
+    }
     for ty in &m.memories[m.num_imported_memories as usize..] {
-        let (inner, limiter) = store.inner_and_limiter();
+        let (inner, limiter) = o.with_limiter();
         let memory = MemoryEntity::new(*ty, &inner.engine, limiter)?;
         inner.memories.push(memory);
         memories.push(inner.memories.len() as u32 - 1);
     }
-    let eval = |store: &Store<T>, funcs: &[u32], globals: &[u32], e: &ConstExpr| -> u64 {
+    for (i, &x) in memories.iter().enumerate() {
+        cx.set_memory(i as u32, o.memories[x as usize].definition());
+    }
+    // Constant expressions, as slot bits: a function reference is the
+    // address of its reference in this instance's context.
+    let eval = |o: &crate::store::StoreOpaque,
+                cx: &InstanceContext,
+                globals: &[u32],
+                e: &ConstExpr|
+     -> u64 {
         match *e {
             ConstExpr::Value(v) => v,
             ConstExpr::RefNull => 0,
-            ConstExpr::RefFunc(f) => u64::from(funcs[f as usize]) + 1,
-            ConstExpr::GlobalGet(g) => store.inner.globals[globals[g as usize] as usize].value,
+            ConstExpr::RefFunc(f) => cx.any_func_ref(f) as u64,
+            ConstExpr::GlobalGet(g) => o.globals[globals[g as usize] as usize].get(),
         }
     };
-    for (ty, init) in m.globals[m.num_imported_globals as usize..]
+    for (i, &g) in globals.iter().enumerate() {
+        cx.set_global(i as u32, o.globals[g as usize].cell());
+    }
+    for (d, (ty, init)) in m.globals[m.num_imported_globals as usize..]
         .iter()
         .zip(&m.global_inits)
+        .enumerate()
     {
-        let value = eval(store, &funcs, &globals, init);
-        store.inner.globals.push(GlobalEntity { ty: *ty, value });
-        globals.push(store.inner.globals.len() as u32 - 1);
+        let value = eval(o, &cx, &globals, init);
+        let mut cell = cx.defined_global(d as u32);
+        // SAFETY: the cell lies inside the context, which lives as long as
+        // the instance, and nothing else refers to it yet.
+        unsafe { cell.as_mut().set(value) };
+        let index = m.num_imported_globals + d as u32;
+        cx.set_global(index, cell.as_ptr());
+        o.globals.push(GlobalEntity::new(*ty, cell));
+        globals.push(o.globals.len() as u32 - 1);
     }
     let elems = m
         .elements
@@ -270,14 +327,15 @@ pub(crate) fn instantiate<T>(
             Some(
                 seg.items
                     .iter()
-                    .map(|e| eval(store, &funcs, &globals, e))
+                    .map(|e| eval(o, &cx, &globals, e))
                     .collect(),
             )
         })
         .collect();
     let datas = m.datas.iter().map(|d| Some(d.bytes.clone())).collect();
-    store.inner.instances.push(InstanceEntity {
+    o.instances.push(InstanceEntity {
         module: module.clone(),
+        context: cx,
         funcs: funcs.into(),
         tables: tables.into(),
         memories: memories.into(),
@@ -291,50 +349,45 @@ pub(crate) fn instantiate<T>(
     };
     initialize(store, instance)?;
     if let Some(start) = m.start {
-        let f = store.inner.instances[instance as usize].funcs[start as usize];
+        let f = store.opaque.instances[instance as usize].funcs[start as usize];
         call_raw(store, f, &mut [])?;
     }
     Ok(handle)
 }
 
 /// Applies active element and data segments, in order, then drops them.
-fn initialize<T>(store: &mut Store<T>, instance: u32) -> Result<()> {
-    let module = store.inner.instances[instance as usize].module.clone();
+fn initialize<T>(store: &mut StoreInner<T>, instance: u32) -> Result<()> {
+    let o = &mut store.opaque;
+    let module = o.instances[instance as usize].module.clone();
     let m = &module.inner;
-    let offset = |store: &Store<T>, e: &ConstExpr| -> u32 {
-        let inst = &store.inner.instances[instance as usize];
+    let offset = |o: &crate::store::StoreOpaque, e: &ConstExpr| -> u32 {
+        let inst = &o.instances[instance as usize];
         match *e {
             ConstExpr::Value(v) => v as u32,
-            ConstExpr::GlobalGet(g) => {
-                store.inner.globals[inst.globals[g as usize] as usize].value as u32
-            }
+            ConstExpr::GlobalGet(g) => o.globals[inst.globals[g as usize] as usize].get() as u32,
             _ => 0,
         }
     };
     for (i, seg) in m.elements.iter().enumerate() {
         match &seg.mode {
             ElementMode::Active { table, offset: e } => {
-                let dst = offset(store, e);
+                let dst = offset(o, e);
                 let len = seg.items.len() as u32;
-                store
-                    .inner
-                    .table_init(instance, *table, i as u32, dst, 0, len)
+                o.table_init(instance, *table, i as u32, dst, 0, len)
                     .map_err(Error::trap)?;
-                store.inner.instances[instance as usize].elems[i] = None;
+                o.instances[instance as usize].elems[i] = None;
             }
-            ElementMode::Declared => store.inner.instances[instance as usize].elems[i] = None,
+            ElementMode::Declared => o.instances[instance as usize].elems[i] = None,
             ElementMode::Passive => {}
         }
     }
     for (i, seg) in m.datas.iter().enumerate() {
         if let DataMode::Active { offset: e, .. } = &seg.mode {
-            let dst = offset(store, e);
+            let dst = offset(o, e);
             let len = seg.bytes.len() as u32;
-            store
-                .inner
-                .memory_init(instance, i as u32, dst, 0, len)
+            o.memory_init(instance, i as u32, dst, 0, len)
                 .map_err(Error::trap)?;
-            store.inner.instances[instance as usize].datas[i] = None;
+            o.instances[instance as usize].datas[i] = None;
         }
     }
     Ok(())

@@ -31,6 +31,7 @@
 
 mod config;
 mod engine;
+mod environ;
 mod error;
 mod externals;
 mod func;

@@ -7,7 +7,7 @@ use crate::externals::Extern;
 use crate::func::{Caller, HostFuncFn, IntoFunc, untyped_host_func};
 use crate::instance::{Instance, instantiate};
 use crate::module::Module;
-use crate::store::{AsContextMut, Store};
+use crate::store::{AsContextMut, StoreInner};
 use crate::types::FuncType;
 use crate::val::Val;
 use std::collections::HashMap;
@@ -231,7 +231,7 @@ impl<T: 'static> Linker<T> {
     }
 }
 
-fn materialize<T>(store: &mut Store<T>, def: &Definition<T>) -> Extern {
+fn materialize<T>(store: &mut StoreInner<T>, def: &Definition<T>) -> Extern {
     match def {
         Definition::Extern(e) => *e,
         Definition::HostFunc(ty, id, f) => {
@@ -282,10 +282,10 @@ impl<T> InstancePre<T> {
         let inner = &self.module.inner;
         store.host.reserve(self.imports.len());
         store
-            .inner
+            .opaque
             .funcs
-            .reserve(self.imports.len() + inner.code.len());
-        store.inner.instances.reserve(1);
+            .reserve(self.imports.len() + inner.num_defined_funcs() as usize);
+        store.opaque.instances.reserve(1);
         let imports: Vec<Extern> = self.imports.iter().map(|d| materialize(store, d)).collect();
         instantiate(store, &self.module, &imports)
     }

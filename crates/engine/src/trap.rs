@@ -38,6 +38,36 @@ pub enum TrapCode {
 }
 
 impl TrapCode {
+    /// Every trap code, in the order of [`to_raw`](Self::to_raw).
+    const ALL: [TrapCode; 12] = [
+        Self::UnreachableCodeReached,
+        Self::MemoryOutOfBounds,
+        Self::TableOutOfBounds,
+        Self::IndirectCallToNull,
+        Self::BadSignature,
+        Self::IntegerDivisionByZero,
+        Self::IntegerOverflow,
+        Self::BadConversionToInteger,
+        Self::StackOverflow,
+        Self::OutOfFuel,
+        Self::Interrupt,
+        Self::ResourceLimitExceeded,
+    ];
+
+    /// A small number for the code, never 0: how code and builtins pass it.
+    pub(crate) fn to_raw(self) -> u8 {
+        Self::ALL
+            .iter()
+            .position(|c| *c == self)
+            .expect("every code is listed") as u8
+            + 1
+    }
+
+    /// The code of [`to_raw`](Self::to_raw)'s number.
+    pub(crate) fn from_raw(raw: u8) -> Option<TrapCode> {
+        Self::ALL.get(usize::from(raw).checked_sub(1)?).copied()
+    }
+
     /// The message the WebAssembly specification uses for this trap.
     pub fn message(self) -> &'static str {
         match self {
@@ -109,5 +139,20 @@ impl fmt::Display for WasmBacktrace {
             writeln!(f, "  {i:>3}: {frame}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TrapCode;
+
+    #[test]
+    fn raw_codes_round_trip_and_are_never_zero() {
+        for code in TrapCode::ALL {
+            assert_ne!(code.to_raw(), 0);
+            assert_eq!(TrapCode::from_raw(code.to_raw()), Some(code));
+        }
+        assert_eq!(TrapCode::from_raw(0), None);
+        assert_eq!(TrapCode::from_raw(200), None);
     }
 }

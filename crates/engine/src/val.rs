@@ -1,7 +1,7 @@
 //! Values passed between the host and WebAssembly.
 
 use crate::func::Func;
-use crate::store::{ExternRef, StoreId};
+use crate::store::{ExternRef, StoreOpaque};
 use crate::types::ValType;
 
 /// A WebAssembly value.
@@ -80,9 +80,10 @@ impl Val {
         }
     }
 
-    /// The untyped slot bits of the value, or `None` when a reference
-    /// belongs to another store.
-    pub(crate) fn to_bits(self, store: StoreId) -> Option<u64> {
+    /// The untyped slot bits of the value in `store`, or `None` when a
+    /// reference belongs to another store. A function reference is the
+    /// address of its `VMFuncRef`, a host reference its index plus one.
+    pub(crate) fn to_bits(self, store: &StoreOpaque) -> Option<u64> {
         Some(match self {
             Self::I32(v) => v as u32 as u64,
             Self::I64(v) => v as u64,
@@ -90,13 +91,13 @@ impl Val {
             Self::F64(v) => v,
             Self::FuncRef(None) | Self::ExternRef(None) => 0,
             Self::FuncRef(Some(f)) => {
-                if f.store != store {
+                if f.store != store.id {
                     return None;
                 }
-                u64::from(f.index) + 1
+                store.funcs[f.index as usize].func_ref.as_ptr() as u64
             }
             Self::ExternRef(Some(e)) => {
-                if e.store != store {
+                if e.store != store.id {
                     return None;
                 }
                 u64::from(e.index) + 1
@@ -104,19 +105,19 @@ impl Val {
         })
     }
 
-    /// The value of type `ty` held in slot bits.
-    pub(crate) fn from_bits(bits: u64, ty: ValType, store: StoreId) -> Val {
+    /// The value of type `ty` held in slot bits of `store`.
+    pub(crate) fn from_bits(bits: u64, ty: ValType, store: &StoreOpaque) -> Val {
         match ty {
             ValType::I32 => Self::I32(bits as i32),
             ValType::I64 => Self::I64(bits as i64),
             ValType::F32 => Self::F32(bits as u32),
             ValType::F64 => Self::F64(bits),
-            ValType::FuncRef => Self::FuncRef((bits != 0).then(|| Func {
-                store,
-                index: (bits - 1) as u32,
+            ValType::FuncRef => Self::FuncRef(store.func_of_ref(bits).map(|index| Func {
+                store: store.id,
+                index,
             })),
             ValType::ExternRef => Self::ExternRef((bits != 0).then(|| ExternRef {
-                store,
+                store: store.id,
                 index: (bits - 1) as u32,
             })),
         }

@@ -2,7 +2,8 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::GlobalEntity;
-use crate::store::{AsContext, AsContextMut, StoreId};
+use crate::runtime::vmcontext::VMGlobalDefinition;
+use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
 use crate::types::{GlobalType, Mutability};
 use crate::val::Val;
 
@@ -20,20 +21,22 @@ impl Global {
     ///
     /// When `value` is not of the global's type.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
-        let store = store.as_context_mut().0;
-        let bits = check(store.id(), ty, value)?;
-        let inner = &mut store.inner;
-        inner.globals.push(GlobalEntity { ty, value: bits });
+        let store = &mut store.as_context_mut().0.opaque;
+        let bits = check(store, ty, value)?;
+        let mut cell = Box::new(VMGlobalDefinition::new(bits));
+        let ptr = std::ptr::NonNull::from(&mut *cell);
+        store.host_globals.push(cell);
+        store.globals.push(GlobalEntity::new(ty, ptr));
         Ok(Global {
-            store: inner.id,
-            index: inner.globals.len() as u32 - 1,
+            store: store.id,
+            index: store.globals.len() as u32 - 1,
         })
     }
 
     fn entity<'a, C: AsContext + 'a>(&self, store: &'a C) -> &'a GlobalEntity {
         let store = store.as_context().0;
         store.check(self.store);
-        &store.inner.globals[self.index as usize]
+        &store.opaque.globals[self.index as usize]
     }
 
     /// Its type.
@@ -48,7 +51,7 @@ impl Global {
     /// Its value.
     pub fn get(&self, store: impl AsContext) -> Val {
         let g = self.entity(&store);
-        Val::from_bits(g.value, g.ty.content(), self.store)
+        Val::from_bits(g.get(), g.ty.content(), &store.as_context().0.opaque)
     }
 
     /// Sets its value.
@@ -59,16 +62,17 @@ impl Global {
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        let g = &mut store.inner.globals[self.index as usize];
-        if g.ty.mutability() == Mutability::Const {
+        let ty = store.opaque.globals[self.index as usize].ty;
+        if ty.mutability() == Mutability::Const {
             return Err(Error::new_kind(ErrorKind::Usage, "global is immutable"));
         }
-        g.value = check(self.store, g.ty, value)?;
+        let bits = check(&store.opaque, ty, value)?;
+        store.opaque.globals[self.index as usize].set(bits);
         Ok(())
     }
 }
 
-fn check(store: StoreId, ty: GlobalType, value: Val) -> Result<u64> {
+fn check(store: &StoreOpaque, ty: GlobalType, value: Val) -> Result<u64> {
     if value.ty() != ty.content() {
         return Err(Error::new_kind(
             ErrorKind::Usage,

@@ -19,9 +19,9 @@ impl Memory {
     ///
     /// When limits refuse its minimum size, or address space runs out.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let store = store.as_context_mut().0;
+        let store = &mut store.as_context_mut().0.opaque;
         store.check_entity_limit("memory", 1)?;
-        let (inner, limiter) = store.inner_and_limiter();
+        let (inner, limiter) = store.with_limiter();
         let m = MemoryEntity::new(ty, &inner.engine, limiter)?;
         inner.memories.push(m);
         Ok(Memory {
@@ -33,7 +33,7 @@ impl Memory {
     fn entity<'a, C: AsContext + 'a>(&self, store: &'a C) -> &'a MemoryEntity {
         let store = store.as_context().0;
         store.check(self.store);
-        &store.inner.memories[self.index as usize]
+        &store.opaque.memories[self.index as usize]
     }
 
     /// Its type, with the current size as minimum.
@@ -64,7 +64,7 @@ impl Memory {
     pub fn data_mut<'a, C: AsContextMut + 'a>(&self, store: &'a mut C) -> &'a mut [u8] {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        store.inner.memories[self.index as usize].data_mut()
+        store.opaque.memories[self.index as usize].data_mut()
     }
 
     /// The bytes of the memory and the store's host state, both mutably:
@@ -116,7 +116,7 @@ impl Memory {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        let (inner, limiter) = store.inner_and_limiter();
+        let (inner, limiter) = store.opaque.with_limiter();
         inner.memories[self.index as usize]
             .grow(delta, limiter)?
             .ok_or_else(|| Error::new_kind(ErrorKind::Limit, "failed to grow memory"))

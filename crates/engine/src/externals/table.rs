@@ -2,7 +2,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::TableEntity;
-use crate::store::{AsContext, AsContextMut, StoreId};
+use crate::store::{AsContext, AsContextMut, StoreId, StoreOpaque};
 use crate::types::{TableType, ValType};
 use crate::val::Val;
 
@@ -13,7 +13,7 @@ pub struct Table {
     pub(crate) index: u32,
 }
 
-fn ref_bits(store: StoreId, ty: TableType, init: Val) -> Result<u64> {
+fn ref_bits(store: &StoreOpaque, ty: TableType, init: Val) -> Result<u64> {
     if init.ty() != ValType::from(ty.element()) {
         return Err(Error::new_kind(
             ErrorKind::Usage,
@@ -35,10 +35,10 @@ impl Table {
     ///
     /// When `init` does not fit the table or limits refuse the size.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let store = store.as_context_mut().0;
+        let store = &mut store.as_context_mut().0.opaque;
         store.check_entity_limit("table", 1)?;
-        let bits = ref_bits(store.id(), ty, init)?;
-        let (inner, limiter) = store.inner_and_limiter();
+        let bits = ref_bits(store, ty, init)?;
+        let (inner, limiter) = store.with_limiter();
         let table = TableEntity::new(ty, bits, inner.engine.config(), limiter)?;
         inner.tables.push(table);
         Ok(Table {
@@ -50,7 +50,7 @@ impl Table {
     fn entity<'a, C: AsContext + 'a>(&self, store: &'a C) -> &'a TableEntity {
         let store = store.as_context().0;
         store.check(self.store);
-        &store.inner.tables[self.index as usize]
+        &store.opaque.tables[self.index as usize]
     }
 
     /// Its type, with the current size as minimum.
@@ -71,7 +71,11 @@ impl Table {
     pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
         let t = self.entity(&store);
         let bits = t.get(u32::try_from(index).ok()?)?;
-        Some(Val::from_bits(bits, t.ty().element().into(), self.store))
+        Some(Val::from_bits(
+            bits,
+            t.ty().element().into(),
+            &store.as_context().0.opaque,
+        ))
     }
 
     /// Sets entry `index`.
@@ -82,8 +86,9 @@ impl Table {
     pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        let t = &mut store.inner.tables[self.index as usize];
-        let bits = ref_bits(self.store, t.ty(), value)?;
+        let ty = store.opaque.tables[self.index as usize].ty();
+        let bits = ref_bits(&store.opaque, ty, value)?;
+        let t = &mut store.opaque.tables[self.index as usize];
         let ok = u32::try_from(index).is_ok_and(|i| t.set(i, bits));
         if ok {
             Ok(())
@@ -103,11 +108,11 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let store = store.as_context_mut().0;
         store.check(self.store);
-        let ty = store.inner.tables[self.index as usize].ty();
-        let bits = ref_bits(self.store, ty, init)?;
+        let ty = store.opaque.tables[self.index as usize].ty();
+        let bits = ref_bits(&store.opaque, ty, init)?;
         let delta = u32::try_from(delta)
             .map_err(|_| Error::new_kind(ErrorKind::Limit, "failed to grow table"))?;
-        let (inner, limiter) = store.inner_and_limiter();
+        let (inner, limiter) = store.opaque.with_limiter();
         inner.tables[self.index as usize]
             .grow(delta, bits, limiter)?
             .map(u64::from)

@@ -3,14 +3,14 @@
 use crate::engine::Engine;
 use crate::externals::Extern;
 use crate::instance::Instance;
-use crate::store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
+use crate::store::{AsContext, AsContextMut, StoreContext, StoreContextMut, StoreInner};
 
 /// The store and calling instance, handed to host functions.
 ///
 /// Through it a host function reaches the host state and the caller's
 /// exports, typically its `memory`.
 pub struct Caller<'a, T> {
-    pub(crate) store: &'a mut Store<T>,
+    pub(crate) store: &'a mut StoreInner<T>,
     instance: Option<u32>,
 }
 
@@ -23,18 +23,26 @@ impl<T> std::fmt::Debug for Caller<'_, T> {
 }
 
 impl<'a, T> Caller<'a, T> {
-    pub(crate) fn new(store: &'a mut Store<T>, instance: Option<u32>) -> Self {
+    pub(crate) fn new(store: &'a mut StoreInner<T>, instance: Option<u32>) -> Self {
         Self { store, instance }
+    }
+
+    /// This caller for a shorter time.
+    pub(crate) fn reborrow(&mut self) -> Caller<'_, T> {
+        Caller {
+            store: self.store,
+            instance: self.instance,
+        }
     }
 
     /// The host state.
     pub fn data(&self) -> &T {
-        self.store.data()
+        &self.store.data
     }
 
     /// The host state, mutably.
     pub fn data_mut(&mut self) -> &mut T {
-        self.store.data_mut()
+        &mut self.store.data
     }
 
     /// The engine of the store.

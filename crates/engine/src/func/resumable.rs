@@ -10,7 +10,7 @@
 use super::typed::{TypedFunc, WasmParams, WasmResults};
 use super::{Driven, Entry, PendingHost, call_raw, drive, enter};
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::{AsContextMut, FuncEntity, Store, StoreId};
+use crate::store::{AsContextMut, FuncEntityKind, StoreId, StoreInner};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -107,36 +107,33 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         store.check(self.func.store);
         let mut slots = vec![0u64; self.slots];
         params.store_bits(&mut slots);
-        let (instance, defined) = match store.inner.funcs[self.func.index as usize] {
-            FuncEntity::Wasm {
-                instance, index, ..
-            } => (instance, index),
-            FuncEntity::Host { .. } => {
-                call_raw(store, self.func.index, &mut slots)?;
-                return Ok(CallState::Done(Results::load_bits(&slots)));
-            }
-        };
-        if store.inner.host_depth != 0 {
+        let entity = &store.opaque.funcs[self.func.index as usize];
+        let func_ref = entity.func_ref;
+        if let FuncEntityKind::Host { .. } = entity.kind {
+            call_raw(store, self.func.index, &mut slots)?;
+            return Ok(CallState::Done(Results::load_bits(&slots)));
+        }
+        if store.opaque.host_depth != 0 {
             return Err(Error::new_kind(
                 ErrorKind::Usage,
                 "a resumable call cannot be made from inside another call",
             ));
         }
-        let entry = enter(store, instance, defined, &slots)?;
+        let entry = enter(store, func_ref, &slots)?;
         run_resumable(store, entry, None)
     }
 }
 
 fn run_resumable<T, R: WasmResults>(
-    store: &mut Store<T>,
+    store: &mut StoreInner<T>,
     entry: Entry,
     pending: Option<PendingHost>,
 ) -> Result<CallState<R>> {
-    store.inner.host_depth += 1;
-    store.inner.suspend_depth = store.inner.host_depth;
+    store.opaque.host_depth += 1;
+    store.opaque.suspend_depth = store.opaque.host_depth;
     let driven = drive(store, &entry, pending);
-    store.inner.suspend_depth = 0;
-    store.inner.host_depth -= 1;
+    store.opaque.suspend_depth = 0;
+    store.opaque.host_depth -= 1;
     Ok(match driven? {
         Driven::Done => {
             let mut slots = vec![0u64; entry.num_results];
@@ -144,7 +141,7 @@ fn run_resumable<T, R: WasmResults>(
             CallState::Done(R::load_bits(&slots))
         }
         Driven::Suspended(pending) => CallState::Suspended(SuspendedCall {
-            store: store.inner.id,
+            store: store.opaque.id,
             entry,
             pending,
             _results: PhantomData,

@@ -1,36 +1,61 @@
 //! The interpreter loop.
 //!
-//! Wasm-to-Wasm calls push a [`Frame`](super::stack::Frame) on the store's
-//! heap-allocated stack and continue in the same loop, so guest recursion
-//! never grows the host's native stack. A call to a host function returns
-//! [`Outcome::Host`] to the generic driver, which runs the closure and
-//! resumes this loop where it left off.
+//! Wasm-to-Wasm calls between interpreted functions push a
+//! [`Frame`](super::stack::Frame) on the store's heap-allocated stack and
+//! continue in the same loop, so guest recursion never grows the host's
+//! native stack. Calls to compiled functions go through their array-call
+//! entry. A call to a host function, and a passed epoch deadline, return to
+//! the generic driver, which deals with them and resumes this loop where it
+//! left off.
 
 use super::instr::{Instr, Slot};
 use super::num;
 use super::ops::for_each_op;
-use super::stack::Frame;
-use super::{CompiledFunc, FuncCode};
+use super::stack::{Frame, Stack};
+use super::{InterpCode, InterpFunc};
+use crate::environ::ModuleEnv;
 use crate::error::Error;
-use crate::store::{FuncEntity, ResourceLimiter, StoreInner};
+use crate::runtime::vmcontext::{
+    BuiltinResult, FuncKind, VMContext, VMFuncRef, VMOffsets, VMStoreContext,
+};
 use crate::trap::TrapCode;
+use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
-/// Why the loop stopped.
+/// Why the loop stopped without a trap.
 #[derive(Debug)]
 pub(crate) enum Outcome {
     /// The entry frame returned.
     Done,
-    /// The code called host function `func` (a store index) with arguments
-    /// in the slots from `base`, where its results go too.
+    /// The code called host function `func` with arguments in the slots
+    /// from `base`, where its results go too; `caller` is the calling
+    /// instance.
     Host {
-        func: u32,
+        func: *mut VMFuncRef,
         base: usize,
-        instance: u32,
+        caller: *mut VMContext,
     },
-    /// The epoch deadline passed in a call that may suspend (see
-    /// [`StoreInner::may_suspend`]); the top frame resumes after the check.
-    Yield,
+    /// The epoch deadline passed: the driver traps or suspends the call.
+    /// The top frame resumes after the check.
+    Epoch,
+}
+
+/// Why the loop stopped abnormally. The frames from the entry depth up
+/// are left for the driver, which builds the backtrace and drops them.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// A trap.
+    Trap(TrapCode),
+    /// A function's deferred translation failed (a fault of the engine).
+    Failed(Error),
+    /// A compiled callee failed; the store holds why.
+    Callee,
+}
+
+impl From<TrapCode> for Stop {
+    fn from(code: TrapCode) -> Self {
+        Self::Trap(code)
+    }
 }
 
 /// The current frame's slots.
@@ -296,481 +321,577 @@ macro_rules! dispatch {
 /// keeps in a local of its own so it can live in a register).
 struct Cursor {
     base: usize,
-    instance: u32,
-    code: *const FuncCode,
+    vmctx: *mut VMContext,
+    env: *const ModuleEnv,
+    code: *const InterpCode,
 }
 
-impl StoreInner {
-    fn mem_cache(&self, instance: u32) -> MemCache {
-        match self.instances[instance as usize].memories.first() {
-            Some(&m) => {
-                let m = &self.memories[m as usize];
-                MemCache {
-                    base: m.base(),
-                    len: m.byte_len(),
-                }
+impl Cursor {
+    /// # Safety
+    ///
+    /// `vmctx` is a live instance context whose module has interpreter
+    /// code.
+    unsafe fn new(base: usize, vmctx: *mut VMContext) -> Self {
+        // SAFETY: as the caller guarantees.
+        unsafe {
+            Self {
+                base,
+                vmctx,
+                env: (*vmctx).env,
+                code: (*vmctx).interp.cast(),
             }
-            None => MemCache {
+        }
+    }
+
+    fn env(&self) -> &ModuleEnv {
+        // SAFETY: the instance keeps its module's environment alive.
+        unsafe { &*self.env }
+    }
+
+    fn offsets(&self) -> &VMOffsets {
+        &self.env().offsets
+    }
+
+    fn store(&self) -> *mut VMStoreContext {
+        // SAFETY: `vmctx` is live (see `new`).
+        unsafe { (*self.vmctx).store }
+    }
+
+    /// The default memory of the running instance.
+    fn mem(&self) -> MemCache {
+        if self.offsets().num_memories == 0 {
+            return MemCache {
                 base: std::ptr::null_mut(),
                 len: 0,
-            },
+            };
+        }
+        // SAFETY: the instance has a memory 0, whose definition lives as
+        // long as the store.
+        unsafe {
+            let def = VMContext::memory(self.vmctx, self.offsets(), 0);
+            MemCache {
+                base: (*def).base,
+                len: (*def).current_length,
+            }
         }
     }
+}
 
-    fn code_base(&self, instance: u32) -> *const FuncCode {
-        self.instances[instance as usize].module.inner.code.as_ptr()
-    }
-
-    /// Runs from the top frame until the frame at `entry_depth` returns or a
-    /// host function is called.
-    ///
-    /// # Errors
-    ///
-    /// A trap, with the frames from `entry_depth` up unwound.
-    pub(crate) fn run(
-        &mut self,
-        entry_depth: usize,
-        mut limiter: Option<&mut dyn ResourceLimiter>,
-    ) -> Result<Outcome, Error> {
-        let engine = self.engine.clone();
-        let epoch = engine.epoch_counter();
-        let top = *self.stack.frames.last().expect("a frame to run");
-        let mut ip = top.ip;
-        let mut c = Cursor {
-            base: top.base,
-            instance: top.instance,
-            code: self.code_base(top.instance),
+/// Runs from the top frame of `stack` until the frame at `entry_depth`
+/// returns, a host function is called, or the epoch deadline passes.
+///
+/// `stack` is passed as a pointer: compiled callees may run the interpreter
+/// again on the same stack, so no reference to it is held across a call.
+///
+/// # Errors
+///
+/// Why it stopped, with the frames from `entry_depth` up left in place.
+///
+/// # Safety
+///
+/// `stack` points to the store's interpreter stack, whose top frame is one
+/// of a live instance of the store; nothing else uses the stack while this
+/// runs, apart from the calls this makes.
+pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Outcome, Stop> {
+    // Re-borrows the stack for one statement.
+    macro_rules! stack {
+        () => {
+            // SAFETY: the caller hands over the stack for this run; nested
+            // runs started by callees end before their call returns.
+            unsafe { &mut *stack.as_ptr() }
         };
-        let mut regs = Regs(self.stack.slot_ptr(c.base));
-        let mut mem = self.mem_cache(c.instance);
-        // Calls store function `$f` (an import or a table entry) with its
-        // frame at `$base`, then continues in the callee or hands a host
-        // call back to the driver.
-        macro_rules! call_store_func {
-            ($exit:lifetime, $f:expr, $base:expr) => {{
-                let instance = c.instance;
-                match self.call_store_func(&mut c, ip, $f, $base) {
-                    Ok(Ok(next)) => ip = next,
-                    Ok(Err(outcome)) => return Ok(outcome),
-                    Err(code) => break $exit code,
+    }
+    let top = *stack!().frames.last().expect("a frame to run");
+    let mut ip = top.ip;
+    // SAFETY: frames are only ever pushed for live instances of the store.
+    let mut c = unsafe { Cursor::new(top.base, top.vmctx) };
+    let mut regs = Regs(stack!().slot_ptr(c.base));
+    let mut mem = c.mem();
+    let vm = c.store();
+    // SAFETY: the store context outlives every run on the store.
+    let epoch = unsafe { &*(*vm).epoch };
+    // Calls the function of `$fr` with its frame at `$base`, then
+    // continues in the callee or hands a host call back to the driver.
+    macro_rules! call_ref {
+        ($exit:lifetime, $fr:expr, $base:expr, $ty:expr) => {{
+            let fr: *mut VMFuncRef = $fr;
+            let vmctx = c.vmctx;
+            // SAFETY: function references of the store stay valid as long
+            // as it does.
+            match unsafe { call_ref(stack, &mut c, ip, fr, $base, $ty) } {
+                Ok(Ok(next)) => ip = next,
+                Ok(Err(outcome)) => return Ok(outcome),
+                Err(stop) => return Err(stop),
+            }
+            regs = Regs(stack!().slot_ptr(c.base));
+            // SAFETY: as above.
+            let interpreted = unsafe { (*fr).kind } == FuncKind::Interpreted as u32;
+            if c.vmctx != vmctx || !interpreted {
+                // Another instance, or code that may have grown memory.
+                mem = c.mem();
+            }
+            continue;
+        }};
+    }
+    // Calls builtin `$name` of the instance and breaks with its trap.
+    macro_rules! builtin {
+        ($exit:lifetime, $name:ident ( $($arg:expr),* )) => {{
+            // SAFETY: the instance's builtins table is the engine's, and the
+            // arguments are in range for the module (validated).
+            let raw = unsafe { ((*(*c.vmctx).builtins).$name)(c.vmctx, $($arg),*) };
+            match BuiltinResult::decode(raw) {
+                Ok(v) => v,
+                Err(code) => break $exit code,
+            }
+        }};
+    }
+    let code: TrapCode = 'exec: loop {
+        // SAFETY: `ip` points into the code of the running function: the
+        // translator ends every path with a return or branch that stays
+        // inside it, and the module owning the code outlives the store's
+        // instances.
+        let instr = unsafe { *ip };
+        for_each_op! { dispatch; ip, instr, regs, mem, 'exec; {
+            Instr::Unreachable => break 'exec TrapCode::UnreachableCodeReached,
+            Instr::ConsumeFuel { amount } => {
+                let amount = u64::from(amount);
+                // SAFETY: the store context is live (see above).
+                let fuel = unsafe { &mut (*vm).fuel };
+                if *fuel < amount {
+                    break 'exec TrapCode::OutOfFuel;
                 }
-                regs = Regs(self.stack.slot_ptr(c.base));
-                if c.instance != instance {
-                    mem = self.mem_cache(c.instance);
+                *fuel -= amount;
+            }
+            Instr::CheckEpoch => {
+                // SAFETY: the store context is live (see above).
+                if epoch.load(Ordering::Relaxed) >= unsafe { (*vm).epoch_deadline } {
+                    if let Some(top) = stack!().frames.last_mut() {
+                        top.ip = ip.wrapping_add(1);
+                    }
+                    return Ok(Outcome::Epoch);
                 }
+            }
+            Instr::Br { offset } => {
+                ip = ip.wrapping_offset(offset as isize);
                 continue;
-            }};
-        }
-        let code: TrapCode = 'exec: loop {
-            // SAFETY: `ip` points into the code of the running function: the
-            // translator ends every path with a return or branch that stays
-            // inside it, and the module owning the code outlives the store's
-            // instances.
-            let instr = unsafe { *ip };
-            for_each_op! { dispatch; ip, instr, regs, mem, 'exec; {
-                Instr::Unreachable => break 'exec TrapCode::UnreachableCodeReached,
-                Instr::ConsumeFuel { amount } => {
-                    let amount = u64::from(amount);
-                    if self.fuel < amount {
-                        break 'exec TrapCode::OutOfFuel;
-                    }
-                    self.fuel -= amount;
-                }
-                Instr::CheckEpoch => {
-                    if epoch.load(Ordering::Relaxed) >= self.epoch_deadline {
-                        if !(self.epoch_deadline_yields && self.may_suspend()) {
-                            break 'exec TrapCode::Interrupt;
-                        }
-                        if let Some(top) = self.stack.frames.last_mut() {
-                            top.ip = ip.wrapping_add(1);
-                        }
-                        return Ok(Outcome::Yield);
-                    }
-                }
-                Instr::Br { offset } => {
+            }
+            Instr::BrIfNez { cond, offset } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                if unsafe { regs.get(cond) } as u32 != 0 {
                     ip = ip.wrapping_offset(offset as isize);
                     continue;
                 }
-                Instr::BrIfNez { cond, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    if unsafe { regs.get(cond) } as u32 != 0 {
-                        ip = ip.wrapping_offset(offset as isize);
-                        continue;
-                    }
-                }
-                Instr::BrIfEqz { cond, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    if unsafe { regs.get(cond) } as u32 == 0 {
-                        ip = ip.wrapping_offset(offset as isize);
-                        continue;
-                    }
-                }
-                Instr::BrTable { index, len } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let i = (unsafe { regs.get(index) } as u32).min(len);
-                    ip = ip.wrapping_add(1 + i as usize);
-                    continue;
-                }
-                Instr::Return1 { src } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(0, regs.get(src)) };
-                    let instance = c.instance;
-                    match self.pop_frame(&mut c, entry_depth) {
-                        Some(next) => ip = next,
-                        None => return Ok(Outcome::Done),
-                    }
-                    regs = Regs(self.stack.slot_ptr(c.base));
-                    // `mem` follows grows made by callees of the same
-                    // instance; only another instance needs a reload.
-                    if c.instance != instance {
-                        mem = self.mem_cache(c.instance);
-                    }
-                    continue;
-                }
-                Instr::Return => {
-                    let instance = c.instance;
-                    match self.pop_frame(&mut c, entry_depth) {
-                        Some(next) => ip = next,
-                        None => return Ok(Outcome::Done),
-                    }
-                    regs = Regs(self.stack.slot_ptr(c.base));
-                    // `mem` follows grows made by callees of the same
-                    // instance; only another instance needs a reload.
-                    if c.instance != instance {
-                        mem = self.mem_cache(c.instance);
-                    }
-                    continue;
-                }
-                Instr::Copy { dst, src } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, regs.get(src)) };
-                }
-                Instr::Const32 { dst, value } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, u64::from(value)) };
-                }
-                Instr::Const64 { dst, lo, hi } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, u64::from(hi) << 32 | u64::from(lo)) };
-                }
-                Instr::CallDefined { func, base } => {
-                    // SAFETY: the validator checked `func` against the
-                    // module's functions, and `code` is that module's code.
-                    let callee = unsafe { c.code.add(func as usize) };
-                    let instance = c.instance;
-                    match self.push_frame(&mut c, ip, callee, base, instance) {
-                        Ok(next) => ip = next,
-                        Err(code) => break 'exec code,
-                    }
-                    regs = Regs(self.stack.slot_ptr(c.base));
-                    continue;
-                }
-                Instr::CallImport { func, base } => {
-                    let f = self.instances[c.instance as usize].funcs[func as usize];
-                    call_store_func!('exec, f, base);
-                }
-                Instr::CallIndirect { type_index, index, base } => {
-                    let table = data_word(ip).0;
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let i = unsafe { regs.get(index) } as u32;
-                    let f = match self.indirect_target(c.instance, table, type_index, i) {
-                        Ok(f) => f,
-                        Err(code) => break 'exec code,
-                    };
-                    // Step onto the data word, so the return lands after it.
-                    ip = ip.wrapping_add(1);
-                    call_store_func!('exec, f, base);
-                }
-                Instr::Select { dst, cond, other } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe {
-                        if regs.get(cond) as u32 == 0 {
-                            regs.set(dst, regs.get(other));
-                        }
-                    }
-                }
-                Instr::GlobalGet { dst, index } => {
-                    let g = self.instances[c.instance as usize].globals[index as usize];
-                    let value = self.globals[g as usize].value;
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, value) };
-                }
-                Instr::GlobalSet { src, index } => {
-                    let g = self.instances[c.instance as usize].globals[index as usize];
-                    // SAFETY: the translator only emits slots inside the frame.
-                    self.globals[g as usize].value = unsafe { regs.get(src) };
-                }
-                Instr::MemorySize { dst } => {
-                    let pages = (mem.len >> 16) as u64;
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, pages) };
-                }
-                Instr::MemoryGrow { dst, delta } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let delta = unsafe { regs.get(delta) } as u32;
-                    let m = self.instances[c.instance as usize].memories[0];
-                    let result = match self.memories[m as usize].grow(u64::from(delta), reborrow(&mut limiter)) {
-                        Ok(Some(old)) => old as u32,
-                        Ok(None) => u32::MAX,
-                        Err(_) => break 'exec TrapCode::ResourceLimitExceeded,
-                    };
-                    mem = self.mem_cache(c.instance);
-                    // SAFETY: as above.
-                    unsafe { regs.set(dst, u64::from(result)) };
-                }
-                Instr::MemoryFill { dst, val, len } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
-                    if let Err(code) = self.memory_fill(c.instance, d as u32, v as u8, n as u32) {
-                        break 'exec code;
-                    }
-                }
-                Instr::MemoryCopy { dst, src, len } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
-                    if let Err(code) = self.memory_copy(c.instance, d as u32, s as u32, n as u32) {
-                        break 'exec code;
-                    }
-                }
-                Instr::MemoryInit { dst, src, len } => {
-                    let segment = data_word(ip).0;
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
-                    if let Err(code) = self.memory_init(c.instance, segment, d as u32, s as u32, n as u32) {
-                        break 'exec code;
-                    }
-                    ip = ip.wrapping_add(1);
-                }
-                Instr::DataDrop { segment } => {
-                    self.instances[c.instance as usize].datas[segment as usize] = None;
-                }
-                Instr::TableGet { dst, index, table } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let i = unsafe { regs.get(index) } as u32;
-                    match self.table_get(c.instance, table, i) {
-                        // SAFETY: as above.
-                        Ok(v) => unsafe { regs.set(dst, v) },
-                        Err(code) => break 'exec code,
-                    }
-                }
-                Instr::TableSet { index, value, table } => {
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (i, v) = unsafe { (regs.get(index) as u32, regs.get(value)) };
-                    if let Err(code) = self.table_set(c.instance, table, i, v) {
-                        break 'exec code;
-                    }
-                }
-                Instr::TableSize { dst, table } => {
-                    let t = self.instances[c.instance as usize].tables[table as usize];
-                    let size = self.tables[t as usize].size();
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, u64::from(size)) };
-                }
-                Instr::TableGrow { dst, init, delta } => {
-                    let table = data_word(ip).0;
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (init, delta) = unsafe { (regs.get(init), regs.get(delta) as u32) };
-                    let t = self.instances[c.instance as usize].tables[table as usize];
-                    let result = match self.tables[t as usize].grow(delta, init, reborrow(&mut limiter)) {
-                        Ok(Some(old)) => old,
-                        Ok(None) => u32::MAX,
-                        Err(_) => break 'exec TrapCode::ResourceLimitExceeded,
-                    };
-                    // SAFETY: as above.
-                    unsafe { regs.set(dst, u64::from(result)) };
-                    ip = ip.wrapping_add(1);
-                }
-                Instr::TableFill { dst, val, len } => {
-                    let table = data_word(ip).0;
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
-                    if let Err(code) = self.table_fill(c.instance, table, d as u32, v, n as u32) {
-                        break 'exec code;
-                    }
-                    ip = ip.wrapping_add(1);
-                }
-                Instr::TableCopy { dst, src, len } => {
-                    let (dst_table, src_table) = data_word(ip);
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
-                    if let Err(code) = self.table_copy(c.instance, dst_table, src_table, d as u32, s as u32, n as u32) {
-                        break 'exec code;
-                    }
-                    ip = ip.wrapping_add(1);
-                }
-                Instr::TableInit { dst, src, len } => {
-                    let (table, segment) = data_word(ip);
-                    // SAFETY: the translator only emits slots inside the frame.
-                    let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
-                    if let Err(code) = self.table_init(c.instance, table, segment, d as u32, s as u32, n as u32) {
-                        break 'exec code;
-                    }
-                    ip = ip.wrapping_add(1);
-                }
-                Instr::ElemDrop { segment } => {
-                    self.instances[c.instance as usize].elems[segment as usize] = None;
-                }
-                Instr::RefFunc { dst, func } => {
-                    let f = self.instances[c.instance as usize].funcs[func as usize];
-                    // SAFETY: the translator only emits slots inside the frame.
-                    unsafe { regs.set(dst, u64::from(f) + 1) };
-                }
-                Instr::Data { .. } => unreachable!("data words are skipped"),
-            } }
-            ip = ip.wrapping_add(1);
-        };
-        Err(self.unwind(code, entry_depth))
-    }
-
-    /// Enters `callee` of `instance` with its frame at `base` of the current
-    /// frame.
-    #[inline(always)]
-    fn push_frame(
-        &mut self,
-        c: &mut Cursor,
-        ip: *const Instr,
-        callee: *const FuncCode,
-        base: Slot,
-        instance: u32,
-    ) -> Result<*const Instr, TrapCode> {
-        let new_base = c.base + base as usize;
-        if let Some(top) = self.stack.frames.last_mut() {
-            top.ip = ip.wrapping_add(1);
-        }
-        // SAFETY: `callee` points into the code of `instance`'s module, which
-        // the store keeps alive.
-        let f = match unsafe { &*callee }.get() {
-            Some(f) => f,
-            None => self.translate_deferred(instance, callee)?,
-        };
-        self.stack.enter(f, new_base)?;
-        self.stack.frames.push(Frame {
-            ip: f.code.as_ptr(),
-            func: std::ptr::from_ref(f),
-            base: new_base,
-            instance,
-        });
-        c.base = new_base;
-        if instance != c.instance {
-            c.instance = instance;
-            c.code = self.code_base(instance);
-        }
-        Ok(f.code.as_ptr())
-    }
-
-    /// Translates `callee`, a function of `instance`'s module, on its first
-    /// call. A failure (a fault of the engine: the module was checked at
-    /// load) is kept in `failure` and unwinds the call.
-    #[cold]
-    #[inline(never)]
-    fn translate_deferred<'m>(
-        &mut self,
-        instance: u32,
-        callee: *const FuncCode,
-    ) -> Result<&'m CompiledFunc, TrapCode> {
-        let module = &self.instances[instance as usize].module.inner;
-        // SAFETY: `callee` points into `module.code` (see `push_frame`).
-        let defined = unsafe { callee.offset_from(module.code.as_ptr()) } as u32;
-        match module.compiled(defined) {
-            // SAFETY: the translation lives in the module, which the store
-            // keeps alive for as long as it runs the module's code.
-            Ok(f) => Ok(unsafe { &*std::ptr::from_ref(f) }),
-            Err(e) => {
-                self.failure = Some(e);
-                Err(TrapCode::UnreachableCodeReached)
             }
-        }
-    }
-
-    /// Leaves the current frame, returning where the caller continues;
-    /// `None` when it was the entry frame.
-    #[inline(always)]
-    fn pop_frame(&mut self, c: &mut Cursor, entry_depth: usize) -> Option<*const Instr> {
-        self.stack.frames.pop();
-        if self.stack.frames.len() <= entry_depth {
-            return None;
-        }
-        let top = *self.stack.frames.last().expect("a caller frame");
-        c.base = top.base;
-        if top.instance != c.instance {
-            c.instance = top.instance;
-            c.code = self.code_base(top.instance);
-        }
-        Some(top.ip)
-    }
-
-    /// Calls store function `f` from the current frame: Wasm callees are
-    /// entered here, host callees are handed back to the driver.
-    fn call_store_func(
-        &mut self,
-        c: &mut Cursor,
-        ip: *const Instr,
-        f: u32,
-        base: Slot,
-    ) -> Result<Result<*const Instr, Outcome>, TrapCode> {
-        match self.funcs[f as usize] {
-            FuncEntity::Wasm {
-                instance, index, ..
-            } => {
-                let callee = self.instances[instance as usize].module.inner.code.as_ptr();
-                // SAFETY: `index` is a defined function of that instance's
-                // module, checked when the entity was created.
-                let callee = unsafe { callee.add(index as usize) };
-                Ok(Ok(self.push_frame(c, ip, callee, base, instance)?))
-            }
-            FuncEntity::Host { .. } => {
-                if let Some(top) = self.stack.frames.last_mut() {
-                    top.ip = ip.wrapping_add(1);
+            Instr::BrIfEqz { cond, offset } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                if unsafe { regs.get(cond) } as u32 == 0 {
+                    ip = ip.wrapping_offset(offset as isize);
+                    continue;
                 }
-                Ok(Err(Outcome::Host {
-                    func: f,
-                    base: c.base + base as usize,
-                    instance: c.instance,
-                }))
             }
-        }
+            Instr::BrTable { index, len } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                let i = (unsafe { regs.get(index) } as u32).min(len);
+                ip = ip.wrapping_add(1 + i as usize);
+                continue;
+            }
+            Instr::Return1 { src } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(0, regs.get(src)) };
+                let vmctx = c.vmctx;
+                // SAFETY: as for `Return` below.
+                match unsafe { pop_frame(stack, &mut c, entry_depth) } {
+                    Some(next) => ip = next,
+                    None => return Ok(Outcome::Done),
+                }
+                regs = Regs(stack!().slot_ptr(c.base));
+                if c.vmctx != vmctx {
+                    mem = c.mem();
+                }
+                continue;
+            }
+            Instr::Return => {
+                let vmctx = c.vmctx;
+                // SAFETY: the stack is ours for this run (see above).
+                match unsafe { pop_frame(stack, &mut c, entry_depth) } {
+                    Some(next) => ip = next,
+                    None => return Ok(Outcome::Done),
+                }
+                regs = Regs(stack!().slot_ptr(c.base));
+                // `mem` follows grows made by callees of the same
+                // instance; only another instance needs a reload.
+                if c.vmctx != vmctx {
+                    mem = c.mem();
+                }
+                continue;
+            }
+            Instr::Copy { dst, src } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, regs.get(src)) };
+            }
+            Instr::Const32 { dst, value } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, u64::from(value)) };
+            }
+            Instr::Const64 { dst, lo, hi } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, u64::from(hi) << 32 | u64::from(lo)) };
+            }
+            Instr::CallDefined { func, base } => {
+                // SAFETY: the validator checked `func` against the module's
+                // functions, and the code is that module's.
+                let callee = match unsafe { (*c.code).func(&*c.env, func) } {
+                    Ok(f) => f,
+                    Err(e) => return Err(Stop::Failed(e)),
+                };
+                let vmctx = c.vmctx;
+                // SAFETY: the stack is ours for this run (see above).
+                match unsafe { push_frame(stack, &mut c, ip, callee, base, vmctx) } {
+                    Ok(next) => ip = next,
+                    Err(code) => break 'exec code,
+                }
+                regs = Regs(stack!().slot_ptr(c.base));
+                continue;
+            }
+            Instr::CallImport { func, base } => {
+                // SAFETY: validated index of an imported function.
+                let fr = unsafe { VMContext::imported_func(c.vmctx, c.offsets(), func) };
+                let ty = c.env().func_type(func);
+                let n = (ty.params().len(), ty.results().len());
+                call_ref!('exec, fr, base, n);
+            }
+            Instr::CallNative { func, base } => {
+                // SAFETY: validated index of a defined function.
+                let fr = unsafe { VMContext::func_ref(c.vmctx, c.offsets(), func) };
+                let ty = c.env().func_type(c.offsets().num_imported_funcs + func);
+                let n = (ty.params().len(), ty.results().len());
+                call_ref!('exec, fr, base, n);
+            }
+            Instr::CallIndirect { type_index, index, base } => {
+                let table = data_word(ip).0;
+                // SAFETY: the translator only emits slots inside the frame.
+                let i = unsafe { regs.get(index) } as u32;
+                // SAFETY: validated table index of the running instance.
+                let fr = match unsafe { indirect_target(&c, table, type_index, i) } {
+                    Ok(f) => f,
+                    Err(code) => break 'exec code,
+                };
+                let ty = &c.env().types[type_index as usize];
+                let n = (ty.params().len(), ty.results().len());
+                // Step onto the data word, so the return lands after it.
+                ip = ip.wrapping_add(1);
+                call_ref!('exec, fr, base, n);
+            }
+            Instr::Select { dst, cond, other } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe {
+                    if regs.get(cond) as u32 == 0 {
+                        regs.set(dst, regs.get(other));
+                    }
+                }
+            }
+            Instr::GlobalGet { dst, index } => {
+                // SAFETY: validated global index; the cell lives as long as
+                // the store. The translator only emits slots inside the frame.
+                unsafe {
+                    let g = VMContext::global(c.vmctx, c.offsets(), index);
+                    regs.set(dst, (*g).get());
+                }
+            }
+            Instr::GlobalSet { src, index } => {
+                // SAFETY: as for `GlobalGet`; validation allows this only
+                // for a mutable global.
+                unsafe {
+                    let g = VMContext::global(c.vmctx, c.offsets(), index);
+                    (*g).set(regs.get(src));
+                }
+            }
+            Instr::MemorySize { dst } => {
+                let pages = (mem.len >> 16) as u64;
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, pages) };
+            }
+            Instr::MemoryGrow { dst, delta } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                let delta = unsafe { regs.get(delta) } as u32;
+                let result = builtin!('exec, memory_grow(delta));
+                mem = c.mem();
+                // SAFETY: as above.
+                unsafe { regs.set(dst, u64::from(result)) };
+            }
+            Instr::MemoryFill { dst, val, len } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
+                builtin!('exec, memory_fill(d as u32, v as u32, n as u32));
+            }
+            Instr::MemoryCopy { dst, src, len } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
+                builtin!('exec, memory_copy(d as u32, s as u32, n as u32));
+            }
+            Instr::MemoryInit { dst, src, len } => {
+                let segment = data_word(ip).0;
+                // SAFETY: the translator only emits slots inside the frame.
+                let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
+                builtin!('exec, memory_init(segment, d as u32, s as u32, n as u32));
+                ip = ip.wrapping_add(1);
+            }
+            Instr::DataDrop { segment } => {
+                // SAFETY: validated segment index of the running instance.
+                unsafe { ((*(*c.vmctx).builtins).data_drop)(c.vmctx, segment) };
+            }
+            Instr::TableGet { dst, index, table } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                let i = unsafe { regs.get(index) };
+                // SAFETY: validated table index; the definition describes
+                // the table's current elements.
+                let value = unsafe {
+                    let t = VMContext::table(c.vmctx, c.offsets(), table);
+                    if i as u32 as u64 >= (*t).current_elements {
+                        break 'exec TrapCode::TableOutOfBounds;
+                    }
+                    *(*t).base.add(i as u32 as usize)
+                };
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, value) };
+            }
+            Instr::TableSet { index, value, table } => {
+                // SAFETY: the translator only emits slots inside the frame.
+                let (i, v) = unsafe { (regs.get(index) as u32, regs.get(value)) };
+                // SAFETY: as for `TableGet`; the value is a reference of the
+                // table's element type (validated).
+                unsafe {
+                    let t = VMContext::table(c.vmctx, c.offsets(), table);
+                    if u64::from(i) >= (*t).current_elements {
+                        break 'exec TrapCode::TableOutOfBounds;
+                    }
+                    *(*t).base.add(i as usize) = v;
+                }
+            }
+            Instr::TableSize { dst, table } => {
+                // SAFETY: validated table index.
+                let size = unsafe { (*VMContext::table(c.vmctx, c.offsets(), table)).current_elements };
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, size) };
+            }
+            Instr::TableGrow { dst, init, delta } => {
+                let table = data_word(ip).0;
+                // SAFETY: the translator only emits slots inside the frame.
+                let (init, delta) = unsafe { (regs.get(init), regs.get(delta) as u32) };
+                let result = builtin!('exec, table_grow(table, init, delta));
+                // SAFETY: as above.
+                unsafe { regs.set(dst, u64::from(result)) };
+                ip = ip.wrapping_add(1);
+            }
+            Instr::TableFill { dst, val, len } => {
+                let table = data_word(ip).0;
+                // SAFETY: the translator only emits slots inside the frame.
+                let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
+                builtin!('exec, table_fill(table, d as u32, v, n as u32));
+                ip = ip.wrapping_add(1);
+            }
+            Instr::TableCopy { dst, src, len } => {
+                let (dst_table, src_table) = data_word(ip);
+                // SAFETY: the translator only emits slots inside the frame.
+                let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
+                builtin!('exec, table_copy(dst_table, src_table, d as u32, s as u32, n as u32));
+                ip = ip.wrapping_add(1);
+            }
+            Instr::TableInit { dst, src, len } => {
+                let (table, segment) = data_word(ip);
+                // SAFETY: the translator only emits slots inside the frame.
+                let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
+                builtin!('exec, table_init(table, segment, d as u32, s as u32, n as u32));
+                ip = ip.wrapping_add(1);
+            }
+            Instr::ElemDrop { segment } => {
+                // SAFETY: validated segment index of the running instance.
+                unsafe { ((*(*c.vmctx).builtins).elem_drop)(c.vmctx, segment) };
+            }
+            Instr::RefFunc { dst, func } => {
+                // SAFETY: validated function index.
+                let fr = unsafe { VMContext::any_func_ref(c.vmctx, c.offsets(), func) };
+                // SAFETY: the translator only emits slots inside the frame.
+                unsafe { regs.set(dst, fr as u64) };
+            }
+            Instr::Data { .. } => unreachable!("data words are skipped"),
+        } }
+        ip = ip.wrapping_add(1);
+    };
+    // The trapping frame's position, for nothing but completeness: the
+    // driver unwinds it.
+    if let Some(top) = stack!().frames.last_mut() {
+        top.ip = ip;
     }
-
-    fn indirect_target(
-        &self,
-        instance: u32,
-        table: u32,
-        type_index: u32,
-        i: u32,
-    ) -> Result<u32, TrapCode> {
-        let inst = &self.instances[instance as usize];
-        let t = &self.tables[inst.tables[table as usize] as usize];
-        let raw = t.get(i).ok_or(TrapCode::TableOutOfBounds)?;
-        if raw == 0 {
-            return Err(TrapCode::IndirectCallToNull);
-        }
-        let f = (raw - 1) as u32;
-        let expected = inst.module.inner.type_ids[type_index as usize];
-        if self.funcs[f as usize].type_id() != expected {
-            return Err(TrapCode::BadSignature);
-        }
-        Ok(f)
-    }
-
-    /// Builds the trap error with its backtrace and unwinds to `entry_depth`.
-    fn unwind(&mut self, code: TrapCode, entry_depth: usize) -> Error {
-        if let Some(failure) = self.failure.take() {
-            self.stack.frames.truncate(entry_depth);
-            return failure;
-        }
-        let backtrace = self.backtrace(entry_depth);
-        self.stack.frames.truncate(entry_depth);
-        Error::trap(code).with_backtrace(backtrace)
-    }
+    Err(Stop::Trap(code))
 }
 
-/// Lends the limiter for one call.
-fn reborrow<'a>(
-    limiter: &'a mut Option<&mut dyn ResourceLimiter>,
-) -> Option<&'a mut dyn ResourceLimiter> {
-    match limiter {
-        Some(l) => Some(&mut **l),
-        None => None,
+/// Enters `callee` of `vmctx` with its frame at `base` of the current frame.
+///
+/// # Safety
+///
+/// As for [`run`]; `callee` is code of `vmctx`'s module.
+#[inline(always)]
+unsafe fn push_frame(
+    stack: NonNull<Stack>,
+    c: &mut Cursor,
+    ip: *const Instr,
+    callee: &InterpFunc,
+    base: Slot,
+    vmctx: *mut VMContext,
+) -> Result<*const Instr, TrapCode> {
+    // SAFETY: the caller hands over the stack.
+    let stack = unsafe { &mut *stack.as_ptr() };
+    let new_base = c.base + base as usize;
+    if let Some(top) = stack.frames.last_mut() {
+        top.ip = ip.wrapping_add(1);
+    }
+    stack.enter(callee, new_base)?;
+    stack.frames.push(Frame {
+        ip: callee.code.as_ptr(),
+        func: std::ptr::from_ref(callee),
+        base: new_base,
+        vmctx,
+    });
+    c.base = new_base;
+    if vmctx != c.vmctx {
+        // SAFETY: `vmctx` is live (the caller's contract).
+        *c = unsafe { Cursor::new(new_base, vmctx) };
+    }
+    Ok(callee.code.as_ptr())
+}
+
+/// Leaves the current frame, returning where the caller continues;
+/// `None` when it was the entry frame.
+///
+/// # Safety
+///
+/// As for [`run`].
+#[inline(always)]
+unsafe fn pop_frame(
+    stack: NonNull<Stack>,
+    c: &mut Cursor,
+    entry_depth: usize,
+) -> Option<*const Instr> {
+    // SAFETY: the caller hands over the stack.
+    let stack = unsafe { &mut *stack.as_ptr() };
+    stack.frames.pop();
+    if stack.frames.len() <= entry_depth {
+        return None;
+    }
+    let top = *stack.frames.last().expect("a caller frame");
+    c.base = top.base;
+    if top.vmctx != c.vmctx {
+        // SAFETY: frames are only pushed for live instances.
+        *c = unsafe { Cursor::new(top.base, top.vmctx) };
+    }
+    Some(top.ip)
+}
+
+/// Calls the function of `fr` from the current frame, with arguments and
+/// results in the slots from `base`, `n` = (parameters, results):
+/// interpreted callees are entered here, compiled ones called through
+/// their array-call entry, host ones handed back to the driver.
+///
+/// # Safety
+///
+/// As for [`run`]; `fr` is a live function reference of the store whose
+/// type has `n` parameters and results.
+unsafe fn call_ref(
+    stack: NonNull<Stack>,
+    c: &mut Cursor,
+    ip: *const Instr,
+    fr: *mut VMFuncRef,
+    base: Slot,
+    n: (usize, usize),
+) -> Result<Result<*const Instr, Outcome>, Stop> {
+    // SAFETY: the caller guarantees `fr` is live.
+    let f = unsafe { &*fr };
+    let abs_base = c.base + base as usize;
+    {
+        // SAFETY: the caller hands over the stack.
+        let stack = unsafe { &mut *stack.as_ptr() };
+        if let Some(top) = stack.frames.last_mut() {
+            top.ip = ip.wrapping_add(1);
+        }
+    }
+    if f.kind == FuncKind::Interpreted as u32 {
+        // SAFETY: an interpreted reference's `instance` is its live
+        // instance, whose module has interpreter code.
+        let (code, env) = unsafe { ((*f.instance).interp.cast::<InterpCode>(), (*f.instance).env) };
+        // SAFETY: as above; `index` is one of the module's functions.
+        let callee = match unsafe { (*code).func(&*env, f.index) } {
+            Ok(callee) => callee,
+            Err(e) => return Err(Stop::Failed(e)),
+        };
+        // SAFETY: as for `push_frame`.
+        return Ok(Ok(unsafe {
+            push_frame(stack, c, ip, callee, base, f.instance)?
+        }));
+    }
+    if f.kind == FuncKind::Host as u32 {
+        return Ok(Err(Outcome::Host {
+            func: fr,
+            base: abs_base,
+            caller: c.vmctx,
+        }));
+    }
+    // Compiled code: the arguments go through a buffer of our own, as the
+    // callee may run the interpreter again, which may move the slots.
+    let len = n.0.max(n.1);
+    let mut buf = [0u64; 16];
+    let mut heap;
+    let args: &mut [u64] = if len <= buf.len() {
+        &mut buf[..len]
+    } else {
+        heap = vec![0u64; len];
+        &mut heap
+    };
+    {
+        // SAFETY: the caller hands over the stack.
+        let stack = unsafe { &mut *stack.as_ptr() };
+        stack.ensure(abs_base + len)?;
+        args[..n.0].copy_from_slice(stack.slots_mut(abs_base, n.0));
+    }
+    // SAFETY: `array_call` is the callee's entry for its type, which has
+    // `n` parameters and results, all of which fit in `args`.
+    let ok = unsafe { (f.array_call)(fr, c.vmctx, args.as_mut_ptr(), len) };
+    if !ok {
+        return Err(Stop::Callee);
+    }
+    // SAFETY: the caller hands over the stack.
+    let stack = unsafe { &mut *stack.as_ptr() };
+    stack.slots_mut(abs_base, n.1).copy_from_slice(&args[..n.1]);
+    Ok(Ok(ip.wrapping_add(1)))
+}
+
+/// The function entry `i` of `table` refers to, checked against type
+/// `type_index` of the running module.
+///
+/// # Safety
+///
+/// `table` is a table of the running instance.
+unsafe fn indirect_target(
+    c: &Cursor,
+    table: u32,
+    type_index: u32,
+    i: u32,
+) -> Result<*mut VMFuncRef, TrapCode> {
+    // SAFETY: as the caller guarantees; the definition describes the
+    // table's current elements, which are function references or null.
+    unsafe {
+        let t = VMContext::table(c.vmctx, c.offsets(), table);
+        if u64::from(i) >= (*t).current_elements {
+            return Err(TrapCode::TableOutOfBounds);
+        }
+        let fr = *(*t).base.add(i as usize) as *mut VMFuncRef;
+        if fr.is_null() {
+            return Err(TrapCode::IndirectCallToNull);
+        }
+        if (*fr).type_id != c.env().type_ids[type_index as usize].0 {
+            return Err(TrapCode::BadSignature);
+        }
+        Ok(fr)
     }
 }
 

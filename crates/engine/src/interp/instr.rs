@@ -50,6 +50,9 @@ macro_rules! define_instr {
             CallDefined { func: u32, base: Slot },
             /// Calls imported function `func`; arguments and results at `base`.
             CallImport { func: u32, base: Slot },
+            /// Calls defined function `func`, which runs as native code,
+            /// through its function reference; arguments and results at `base`.
+            CallNative { func: u32, base: Slot },
             /// Calls through a table; a `Data { a: table }` follows.
             CallIndirect { type_index: u32, index: Slot, base: Slot },
             /// `dst = cond != 0 ? dst : other`.

@@ -1,4 +1,10 @@
 //! The interpreter tier: translated code and the loop that runs it.
+//!
+//! The interpreter runs on the shared runtime layout: it reaches globals,
+//! memories, tables and callees through the instance's
+//! [`VMContext`](crate::runtime::vmcontext::VMContext), fuel and the epoch
+//! deadline through the store's context, and calls the same builtins as
+//! compiled code. It knows nothing of stores or modules beyond that.
 
 mod exec;
 mod instr;
@@ -7,14 +13,17 @@ mod ops;
 pub(crate) mod stack;
 pub(crate) mod translate;
 
+use crate::environ::ModuleEnv;
+use crate::error::{Error, Result};
 use std::sync::OnceLock;
 
-pub(crate) use exec::Outcome;
+pub(crate) use exec::{Outcome, Stop, run};
 pub(crate) use instr::Instr;
+pub(crate) use translate::TranslatorState;
 
 /// A function translated for the interpreter.
 #[derive(Debug)]
-pub(crate) struct CompiledFunc {
+pub(crate) struct InterpFunc {
     pub code: Box<[Instr]>,
     /// Index in the module's function index space.
     pub func_index: u32,
@@ -26,52 +35,130 @@ pub(crate) struct CompiledFunc {
     pub num_slots: u32,
 }
 
-/// A defined function of a module: its body, validated at load, and its
-/// translation, made at load or on the first call (see
-/// [`Config::lazy_translation`](crate::Config::lazy_translation)) and
-/// shared from then on by every instance on every thread.
-#[derive(Debug)]
-pub(crate) struct FuncCode {
-    compiled: OnceLock<CompiledFunc>,
-    /// The body's place in the module's retained code section, as offsets
-    /// in the module's bytes (empty once translated at load).
-    pub body: std::ops::Range<u64>,
+/// How the module's functions are translated: which code the translator
+/// plants for fuel and epochs, and which callees are compiled to native
+/// code rather than interpreted.
+#[derive(Debug, Clone)]
+pub(crate) struct InterpOptions {
+    pub fuel: bool,
+    pub epoch: bool,
+    /// Per defined function: whether it runs as native code.
+    pub native: Box<[bool]>,
 }
 
-impl FuncCode {
-    /// A function translated at load.
-    pub fn translated(f: CompiledFunc) -> Self {
+/// A defined function's interpreter code, made at load or on its first
+/// call and shared from then on by every instance on every thread.
+#[derive(Debug)]
+struct LazyFunc {
+    compiled: OnceLock<InterpFunc>,
+    /// The body's place in the retained code section, as offsets in the
+    /// module's bytes (empty when translated at load or never needed).
+    body: std::ops::Range<u64>,
+}
+
+/// The interpreter code of a module's defined functions.
+#[derive(Debug)]
+pub(crate) struct InterpCode {
+    funcs: Box<[LazyFunc]>,
+    /// The code section, kept while functions remain to translate on their
+    /// first call.
+    code_section: Box<[u8]>,
+    code_section_offset: u64,
+    options: InterpOptions,
+}
+
+impl InterpCode {
+    /// Code whose functions are given (`Ok`) or to be translated from the
+    /// body at that range of the module's bytes (`Err`), with the code
+    /// section those ranges point into.
+    pub fn new(
+        funcs: Vec<std::result::Result<InterpFunc, std::ops::Range<u64>>>,
+        code_section: Box<[u8]>,
+        code_section_offset: u64,
+        options: InterpOptions,
+    ) -> Self {
+        let funcs = funcs
+            .into_iter()
+            .map(|f| match f {
+                Ok(f) => LazyFunc {
+                    compiled: OnceLock::from(f),
+                    body: 0..0,
+                },
+                Err(body) => LazyFunc {
+                    compiled: OnceLock::new(),
+                    body,
+                },
+            })
+            .collect();
         Self {
-            compiled: OnceLock::from(f),
-            body: 0..0,
+            funcs,
+            code_section,
+            code_section_offset,
+            options,
         }
     }
 
-    /// A function to translate on its first call.
-    pub fn deferred(body: std::ops::Range<u64>) -> Self {
-        Self {
-            compiled: OnceLock::new(),
-            body,
+    /// The translation options.
+    pub fn options(&self) -> &InterpOptions {
+        &self.options
+    }
+
+    /// The code of defined function `defined`, translated now if it was
+    /// deferred to the first call.
+    ///
+    /// # Errors
+    ///
+    /// None for a function validated at load: the load refused everything
+    /// the translator does not support. An error here is a fault of the
+    /// engine, reported rather than run.
+    #[inline]
+    pub fn func(&self, env: &ModuleEnv, defined: u32) -> Result<&InterpFunc> {
+        let f = &self.funcs[defined as usize];
+        match f.compiled.get() {
+            Some(code) => Ok(code),
+            None => self.translate_deferred(env, defined),
         }
     }
 
-    /// The translation, if made.
-    #[inline(always)]
-    pub fn get(&self) -> Option<&CompiledFunc> {
-        self.compiled.get()
-    }
-
-    /// The translation, made by `translate` unless it already exists; when
-    /// several threads race, one translation wins and the others are
-    /// dropped.
-    pub fn get_or_try_init(
-        &self,
-        translate: impl FnOnce() -> crate::Result<CompiledFunc>,
-    ) -> crate::Result<&CompiledFunc> {
-        if let Some(f) = self.compiled.get() {
-            return Ok(f);
+    #[cold]
+    #[inline(never)]
+    fn translate_deferred(&self, env: &ModuleEnv, defined: u32) -> Result<&InterpFunc> {
+        let f = &self.funcs[defined as usize];
+        if let Some(code) = f.compiled.get() {
+            return Ok(code);
         }
-        let f = translate()?;
-        Ok(self.compiled.get_or_init(|| f))
+        let func_index = env.num_imported_funcs + defined;
+        let start = f.body.start.wrapping_sub(self.code_section_offset) as usize;
+        let end = f.body.end.wrapping_sub(self.code_section_offset) as usize;
+        let bytes = self.code_section.get(start..end).ok_or_else(|| {
+            Error::msg(format!(
+                "the body of function {func_index} is not in the retained code"
+            ))
+        })?;
+        let reader = wasmparser::BinaryReader::new_features(
+            bytes,
+            f.body.start,
+            crate::environ::parse::features(),
+        );
+        let body = wasmparser::FunctionBody::new(reader);
+        let fenv = translate::FuncEnv {
+            module: env,
+            func_index,
+            options: &self.options,
+        };
+        let started = std::time::Instant::now();
+        let code = translate::translate_function(&fenv, &body, None, &mut Default::default())
+            .map_err(|e| match e {
+                translate::TranslateError::Wasm(e) => crate::environ::parse::malformed(e),
+                translate::TranslateError::Other(e) => e,
+            })?;
+        tracing::trace!(
+            func = func_index,
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "translated on first call"
+        );
+        // When several threads race, one translation wins and the others
+        // are dropped.
+        Ok(f.compiled.get_or_init(|| code))
     }
 }

@@ -1,7 +1,8 @@
 //! The Wasm call stack: frames and their slots, on the heap.
 
-use super::CompiledFunc;
+use super::InterpFunc;
 use super::instr::Instr;
+use crate::runtime::vmcontext::VMContext;
 use crate::trap::TrapCode;
 
 /// One activation of a Wasm function.
@@ -9,10 +10,11 @@ use crate::trap::TrapCode;
 pub(crate) struct Frame {
     /// Where to continue: the caller's next instruction while a callee runs.
     pub ip: *const Instr,
-    pub func: *const CompiledFunc,
+    pub func: *const InterpFunc,
     /// Index of the frame's first slot in the stack.
     pub base: usize,
-    pub instance: u32,
+    /// The running function's instance.
+    pub vmctx: *mut VMContext,
 }
 
 /// Frames and slots of every Wasm activation of a store.
@@ -90,7 +92,7 @@ impl Stack {
     /// Reserves the slots of a frame of `func` at `base` and zeroes its
     /// non-parameter locals.
     #[inline(always)]
-    pub fn enter(&mut self, func: &CompiledFunc, base: usize) -> Result<(), TrapCode> {
+    pub fn enter(&mut self, func: &InterpFunc, base: usize) -> Result<(), TrapCode> {
         let end = base + func.num_slots as usize;
         if end > self.slots.len() {
             self.grow(end)?;
@@ -124,14 +126,19 @@ impl Stack {
         &mut self.slots[base..base + n]
     }
 
-    /// `(instance, function index)` of the frames from `entry_depth` up,
-    /// innermost first.
-    pub fn trace(&self, entry_depth: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.frames[entry_depth.min(self.frames.len())..]
+    /// `(instance context, function index)` of the frames from `from` up
+    /// to `to`, innermost first.
+    pub fn trace(
+        &self,
+        from: usize,
+        to: usize,
+    ) -> impl Iterator<Item = (*mut VMContext, u32)> + '_ {
+        let to = to.min(self.frames.len());
+        self.frames[from.min(to)..to]
             .iter()
             .rev()
             // SAFETY: frame functions point into modules the store keeps alive.
-            .map(|f| (f.instance, unsafe { (*f.func).func_index }))
+            .map(|f| (f.vmctx, unsafe { (*f.func).func_index }))
     }
 
     /// Makes sure slots `base..base + n` exist (for host call arguments).

@@ -13,19 +13,20 @@
 //! load by [`check_function`]; the validator refuses what the translator
 //! does not support, so its translation cannot fail.
 
-use super::CompiledFunc;
 use super::instr::{Instr, Slot};
 use super::ops::for_each_op;
+use super::{InterpFunc, InterpOptions};
+use crate::environ::ModuleEnv;
 use crate::error::{Error, ErrorKind};
-use crate::module::ModuleInner;
 use wasmparser::{
     BinaryReaderError, BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources,
 };
 
 /// What the translator needs to know of the module around a function.
 pub(crate) struct FuncEnv<'a> {
-    pub module: &'a ModuleInner,
+    pub module: &'a ModuleEnv,
     pub func_index: u32,
+    pub options: &'a InterpOptions,
 }
 
 /// A failed translation: the validator's error, or another refusal.
@@ -164,7 +165,7 @@ pub(crate) fn translate_function(
     body: &FunctionBody<'_>,
     mut validator: Option<&mut FuncValidator<ValidatorResources>>,
     state: &mut TranslatorState,
-) -> Result<CompiledFunc> {
+) -> Result<InterpFunc> {
     let ty = env.module.func_type(env.func_index);
     let num_params = ty.params().len() as u32;
     let num_results = ty.results().len() as u32;
@@ -175,7 +176,7 @@ pub(crate) fn translate_function(
     state.local_refs.resize(num_locals as usize, 0);
     let mut t = Translator {
         env,
-        fuel: env.module.engine.config().consume_fuel,
+        fuel: env.options.fuel,
         code: Vec::new(),
         num_locals,
         stack: &mut state.stack,
@@ -188,7 +189,7 @@ pub(crate) fn translate_function(
         fuel_instr: None,
     };
     t.start_region();
-    if env.module.engine.config().epoch_interruption {
+    if env.options.epoch {
         t.emit(Instr::CheckEpoch);
     }
     // The function body is an implicit block whose end returns.
@@ -213,7 +214,7 @@ pub(crate) fn translate_function(
     }
     reader.finish()?;
     let num_slots = num_locals + t.max_height + 1;
-    Ok(CompiledFunc {
+    Ok(InterpFunc {
         code: t.code.into_boxed_slice(),
         func_index: env.func_index,
         num_params,
@@ -275,29 +276,6 @@ macro_rules! translate_numeric {
         }
     };
 }
-
-macro_rules! memarg_of {
-    (()
-        unary { $( ($un:ident, $ui:ident, $uo:ident, $uf:expr) ),* $(,)? }
-        unary_trap { $( ($tn:ident, $ti:ident, $to:ident, $tf:expr) ),* $(,)? }
-        binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
-        binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
-        binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
-        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
-        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
-        compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
-    ) => {
-        /// The memory argument of a load or store.
-        pub(crate) fn memarg_of(op: &Operator<'_>) -> Option<wasmparser::MemArg> {
-            match op {
-                $( Operator::$ln { memarg } )|* | $( Operator::$sn { memarg } )|* => Some(*memarg),
-                _ => None,
-            }
-        }
-    };
-}
-
-for_each_op!(memarg_of;);
 
 impl Translator<'_, '_> {
     fn slot(&self, height: u32) -> Slot {
@@ -751,7 +729,7 @@ impl Translator<'_, '_> {
                 t.materialize_all();
                 t.push_control(ControlKind::Loop, blockty);
                 t.start_region();
-                if t.env.module.engine.config().epoch_interruption {
+                if t.env.options.epoch {
                     t.emit(Instr::CheckEpoch);
                 }
             }
@@ -1062,6 +1040,11 @@ impl Translator<'_, '_> {
         let imported = self.env.module.num_imported_funcs;
         if func < imported {
             self.emit(Instr::CallImport { func, base });
+        } else if self.env.options.native[(func - imported) as usize] {
+            self.emit(Instr::CallNative {
+                func: func - imported,
+                base,
+            });
         } else {
             self.emit(Instr::CallDefined {
                 func: func - imported,

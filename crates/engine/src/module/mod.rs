@@ -1,18 +1,12 @@
-//! Modules: validated and translated WebAssembly code, ready to instantiate.
+//! Modules: validated WebAssembly and its code, ready to instantiate.
 
-mod const_expr;
-pub(crate) mod parse;
+mod compile;
 
-pub(crate) use const_expr::ConstExpr;
-
-use crate::engine::{Engine, TypeId};
+use crate::engine::Engine;
+use crate::environ::ModuleEnv;
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::translate::{FuncEnv, TranslateError, translate_function};
-use crate::interp::{CompiledFunc, FuncCode};
-use crate::types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
-};
-use std::collections::HashMap;
+use crate::interp::InterpCode;
+use crate::types::{ExportType, ExternType, ImportType};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,162 +31,20 @@ pub struct Module {
     pub(crate) inner: Arc<ModuleInner>,
 }
 
-/// What kind of entity an import or export names.
-#[derive(Debug, Copy, Clone, PartialEq, Eq)]
-pub(crate) enum EntityKind {
-    Func,
-    Table,
-    Memory,
-    Global,
-}
-
-#[derive(Debug)]
-pub(crate) struct Import {
-    pub module: String,
-    pub name: String,
-    pub kind: EntityKind,
-    /// Index in the module's index space of that kind.
-    pub index: u32,
-}
-
-#[derive(Debug)]
-pub(crate) struct Export {
-    pub name: String,
-    pub kind: EntityKind,
-    pub index: u32,
-}
-
-#[derive(Debug)]
-pub(crate) enum ElementMode {
-    Passive,
-    Active { table: u32, offset: ConstExpr },
-    Declared,
-}
-
-#[derive(Debug)]
-pub(crate) struct ElementSegment {
-    pub mode: ElementMode,
-    pub items: Box<[ConstExpr]>,
-}
-
-#[derive(Debug)]
-pub(crate) enum DataMode {
-    Passive,
-    /// WebAssembly 2.0 has one memory, so the index is always 0.
-    Active {
-        offset: ConstExpr,
-    },
-}
-
-#[derive(Debug)]
-pub(crate) struct DataSegment {
-    pub mode: DataMode,
-    pub bytes: Arc<[u8]>,
-}
-
-/// Everything a module is, after validation and translation.
+/// A module: what it is, and its code.
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
     pub engine: Engine,
-    pub name: Option<String>,
-    pub types: Vec<FuncType>,
-    pub type_ids: Vec<TypeId>,
-    pub imports: Vec<Import>,
-    /// Type index of every function, imported ones first.
-    pub funcs: Vec<u32>,
-    pub num_imported_funcs: u32,
-    pub tables: Vec<TableType>,
-    pub num_imported_tables: u32,
-    pub memories: Vec<MemoryType>,
-    pub num_imported_memories: u32,
-    pub globals: Vec<GlobalType>,
-    pub num_imported_globals: u32,
-    /// Initialisers of the defined globals.
-    pub global_inits: Vec<ConstExpr>,
-    pub exports: Vec<Export>,
-    pub export_index: HashMap<String, usize>,
-    pub start: Option<u32>,
-    pub elements: Vec<ElementSegment>,
-    pub datas: Vec<DataSegment>,
-    pub func_names: HashMap<u32, String>,
-    /// Code of the defined functions.
-    pub code: Vec<FuncCode>,
-    /// The code section, kept while functions remain to translate on their
-    /// first call (empty when all were translated at load).
-    pub code_section: Box<[u8]>,
-    /// Offset of `code_section` in the module's bytes.
-    pub code_section_offset: u64,
+    pub env: ModuleEnv,
+    /// The interpreter code of the functions that are interpreted.
+    pub interp: InterpCode,
 }
 
-impl ModuleInner {
-    pub(crate) fn func_type(&self, func_index: u32) -> &FuncType {
-        &self.types[self.funcs[func_index as usize] as usize]
-    }
+impl std::ops::Deref for ModuleInner {
+    type Target = ModuleEnv;
 
-    /// The translation of defined function `defined`, made now if it was
-    /// deferred to the first call.
-    ///
-    /// # Errors
-    ///
-    /// None for a function validated at load: the load refused everything
-    /// the translator does not support. An error here is a fault of the
-    /// engine, reported rather than run.
-    #[inline]
-    pub(crate) fn compiled(&self, defined: u32) -> Result<&CompiledFunc> {
-        let code = &self.code[defined as usize];
-        match code.get() {
-            Some(f) => Ok(f),
-            None => self.translate_deferred(defined, code),
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn translate_deferred<'a>(
-        &'a self,
-        defined: u32,
-        code: &'a FuncCode,
-    ) -> Result<&'a CompiledFunc> {
-        code.get_or_try_init(|| {
-            let start = code.body.start.wrapping_sub(self.code_section_offset) as usize;
-            let end = code.body.end.wrapping_sub(self.code_section_offset) as usize;
-            let bytes = self.code_section.get(start..end).ok_or_else(|| {
-                Error::msg(format!(
-                    "the body of function {} is not in the retained code",
-                    self.num_imported_funcs + defined
-                ))
-            })?;
-            let reader =
-                wasmparser::BinaryReader::new_features(bytes, code.body.start, parse::features());
-            let body = wasmparser::FunctionBody::new(reader);
-            let env = FuncEnv {
-                module: self,
-                func_index: self.num_imported_funcs + defined,
-            };
-            let started = std::time::Instant::now();
-            let f = translate_function(&env, &body, None, &mut Default::default()).map_err(
-                |e| match e {
-                    TranslateError::Wasm(e) => parse::malformed(e),
-                    TranslateError::Other(e) => e,
-                },
-            )?;
-            tracing::trace!(
-                func = env.func_index,
-                elapsed_us = started.elapsed().as_micros() as u64,
-                "translated on first call"
-            );
-            Ok(f)
-        })
-    }
-
-    pub(crate) fn entity_type(&self, kind: EntityKind, index: u32) -> ExternType {
-        let i = index as usize;
-        match kind {
-            EntityKind::Func => ExternType::Func(self.func_type(index).clone()),
-            EntityKind::Table => ExternType::Table(self.tables[i]),
-            EntityKind::Memory => ExternType::Memory(self.memories[i]),
-            EntityKind::Global => ExternType::Global(self.globals[i]),
-        }
+    fn deref(&self) -> &ModuleEnv {
+        &self.env
     }
 }
 
@@ -220,10 +72,10 @@ impl Module {
     /// As [`Module::new`], except that text is refused as malformed.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let start = std::time::Instant::now();
-        let inner = parse::parse(engine, binary)?;
+        let inner = compile::compile(engine, binary)?;
         tracing::debug!(
             bytes = binary.len(),
-            functions = inner.code.len(),
+            functions = inner.num_defined_funcs(),
             elapsed_us = start.elapsed().as_micros() as u64,
             "compiled module"
         );
@@ -255,7 +107,7 @@ impl Module {
     ///
     /// As [`Module::from_binary`].
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
-        parse::validate_only(engine, binary)
+        crate::environ::parse::validate_only(engine, binary)
     }
 
     /// The engine the module was compiled for.
@@ -287,13 +139,16 @@ impl Module {
 
     /// The interpreter code of defined function `func_index`, one
     /// instruction per line: for looking at what the translator produced.
+    /// `None` for functions that are not interpreted.
     #[doc(hidden)]
     pub fn disassemble(&self, func_index: u32) -> Option<String> {
         let defined = func_index.checked_sub(self.inner.num_imported_funcs)?;
-        if defined as usize >= self.inner.code.len() {
+        if defined >= self.inner.num_defined_funcs()
+            || self.inner.interp.options().native[defined as usize]
+        {
             return None;
         }
-        let f = self.inner.compiled(defined).ok()?;
+        let f = self.inner.interp.func(&self.inner.env, defined).ok()?;
         let mut out = format!(
             "func {func_index}: params {} locals {} slots {}\n",
             f.num_params, f.num_locals, f.num_slots

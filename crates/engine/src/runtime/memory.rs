@@ -22,7 +22,8 @@ pub(crate) struct MemoryEntity {
     mmap: Option<Mmap>,
     /// Where the reservation goes back to when the memory is dropped.
     pool: Option<Arc<MemoryPool>>,
-    definition: VMMemoryDefinition,
+    /// What code reads; boxed, so its address is stable.
+    definition: Box<VMMemoryDefinition>,
     ty: MemoryType,
     /// Pages the memory may grow to: its type's maximum, capped by the
     /// reservation.
@@ -81,10 +82,10 @@ impl MemoryEntity {
             Error::new_kind(ErrorKind::Limit, format!("failed to commit memory: {e}"))
         })?;
         Ok(Self {
-            definition: VMMemoryDefinition {
+            definition: Box::new(VMMemoryDefinition {
                 base: mmap.as_ptr(),
                 current_length: initial_bytes as usize,
-            },
+            }),
             mmap: Some(mmap),
             pool: pool.cloned(),
             ty,
@@ -96,8 +97,9 @@ impl MemoryEntity {
         MemoryType::from_pages(self.pages(), self.ty.maximum())
     }
 
-    pub fn base(&self) -> *mut u8 {
-        self.definition.base
+    /// The definition code reads the memory through.
+    pub fn definition(&mut self) -> *mut VMMemoryDefinition {
+        &mut *self.definition
     }
 
     pub fn byte_len(&self) -> usize {

@@ -1,14 +1,19 @@
-//! Runtime entities owned by a store: memories, tables, globals, and the
-//! layout machine code will address.
+//! The runtime: what a store's instances are made of (memories, tables,
+//! globals, instance contexts, function references) and the layout code
+//! addresses them through.
 
+pub(crate) mod func_refs;
 pub(crate) mod global;
+pub(crate) mod instance;
 pub(crate) mod memory;
 mod mmap;
 pub(crate) mod pool;
 pub(crate) mod table;
 pub(crate) mod vmcontext;
 
+pub(crate) use func_refs::FuncRefArena;
 pub(crate) use global::GlobalEntity;
+pub(crate) use instance::InstanceContext;
 pub(crate) use memory::MemoryEntity;
 pub(crate) use pool::MemoryPool;
 pub(crate) use table::TableEntity;

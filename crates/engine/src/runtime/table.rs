@@ -1,19 +1,29 @@
 //! Tables of references.
 
+use super::vmcontext::VMTableDefinition;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::ResourceLimiter;
 use crate::types::TableType;
 
-/// A table: references as untyped slot bits (0 is null; a function
-/// reference is its store index plus one).
+/// A table: references as raw words (0 is null; a function reference is a
+/// pointer to its `VMFuncRef`, a host reference its store index plus one),
+/// and the definition code reads them through, which follows the elements
+/// when they move.
 #[derive(Debug)]
 pub(crate) struct TableEntity {
     ty: TableType,
     elements: Vec<u64>,
     /// The engine's cap on elements, whatever the type allows.
     cap: u64,
+    definition: Box<VMTableDefinition>,
 }
+
+// SAFETY: the definition points into `elements`, owned by this value; it
+// moves between threads only with it.
+unsafe impl Send for TableEntity {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for TableEntity {}
 
 impl TableEntity {
     pub fn new(
@@ -52,7 +62,21 @@ impl TableEntity {
             ));
         }
         elements.resize(min as usize, init);
-        Ok(Self { ty, elements, cap })
+        let definition = Box::new(VMTableDefinition {
+            base: elements.as_mut_ptr(),
+            current_elements: min,
+        });
+        Ok(Self {
+            ty,
+            elements,
+            cap,
+            definition,
+        })
+    }
+
+    /// The definition code reads the table through; its address is stable.
+    pub fn definition(&mut self) -> *mut VMTableDefinition {
+        &mut *self.definition
     }
 
     pub fn ty(&self) -> TableType {
@@ -115,6 +139,8 @@ impl TableEntity {
             return Ok(None);
         }
         self.elements.resize(new as usize, init);
+        self.definition.base = self.elements.as_mut_ptr();
+        self.definition.current_elements = u64::from(new);
         Ok(Some(old))
     }
 }

@@ -1,7 +1,8 @@
-//! Bulk memory and table operations, and backtraces: runtime services the
-//! interpreter calls on the store.
+//! Bulk memory and table operations, growth, and backtraces: runtime
+//! services the builtins and the driver call on the store.
 
-use super::StoreInner;
+use super::StoreOpaque;
+use crate::runtime::vmcontext::VMContext;
 use crate::trap::{FrameInfo, TrapCode, WasmBacktrace};
 
 /// `start..start + len` when it lies within `size`.
@@ -13,7 +14,7 @@ fn range(start: u32, len: u32, size: usize) -> Result<std::ops::Range<usize>, ()
     Ok(start as usize..end as usize)
 }
 
-impl StoreInner {
+impl StoreOpaque {
     fn memory_index(&self, instance: u32) -> usize {
         self.instances[instance as usize].memories[0] as usize
     }
@@ -68,26 +69,6 @@ impl StoreInner {
         let d = range(dst, len, data.len()).map_err(|()| TrapCode::MemoryOutOfBounds)?;
         data[d].copy_from_slice(&bytes[s]);
         Ok(())
-    }
-
-    pub(crate) fn table_get(&self, instance: u32, table: u32, i: u32) -> Result<u64, TrapCode> {
-        let t = self.table_index(instance, table);
-        self.tables[t].get(i).ok_or(TrapCode::TableOutOfBounds)
-    }
-
-    pub(crate) fn table_set(
-        &mut self,
-        instance: u32,
-        table: u32,
-        i: u32,
-        value: u64,
-    ) -> Result<(), TrapCode> {
-        let t = self.table_index(instance, table);
-        if self.tables[t].set(i, value) {
-            Ok(())
-        } else {
-            Err(TrapCode::TableOutOfBounds)
-        }
     }
 
     pub(crate) fn table_fill(
@@ -153,20 +134,57 @@ impl StoreInner {
         Ok(())
     }
 
-    /// The Wasm frames from `entry_depth` up, innermost first.
-    pub(crate) fn backtrace(&self, entry_depth: usize) -> WasmBacktrace {
-        let frames = self
-            .stack
-            .trace(entry_depth)
-            .map(|(instance, func_index)| {
-                let module = &self.instances[instance as usize].module.inner;
+    /// `memory.grow` of `instance`'s memory: the old size in pages, or
+    /// `u32::MAX` when it cannot grow.
+    pub(crate) fn memory_grow(&mut self, instance: u32, delta: u32) -> Result<u32, TrapCode> {
+        let m = self.memory_index(instance);
+        let (this, limiter) = self.with_limiter();
+        match this.memories[m].grow(u64::from(delta), limiter) {
+            Ok(Some(old)) => Ok(old as u32),
+            Ok(None) => Ok(u32::MAX),
+            // The limiter failed the store rather than refusing: a trap.
+            Err(_) => Err(TrapCode::ResourceLimitExceeded),
+        }
+    }
+
+    /// `table.grow` of `instance`'s table `table`: the old size, or
+    /// `u32::MAX` when it cannot grow.
+    pub(crate) fn table_grow(
+        &mut self,
+        instance: u32,
+        table: u32,
+        init: u64,
+        delta: u32,
+    ) -> Result<u32, TrapCode> {
+        let t = self.table_index(instance, table);
+        let (this, limiter) = self.with_limiter();
+        match this.tables[t].grow(delta, init, limiter) {
+            Ok(Some(old)) => Ok(old),
+            Ok(None) => Ok(u32::MAX),
+            // The limiter failed the store rather than refusing: a trap.
+            Err(_) => Err(TrapCode::ResourceLimitExceeded),
+        }
+    }
+
+    /// The interpreted frames from `from` up to `to`, innermost first.
+    pub(crate) fn interp_frames(&self, from: usize, to: usize) -> Vec<FrameInfo> {
+        self.stack
+            .trace(from, to)
+            .map(|(vmctx, func_index)| {
+                // SAFETY: frames are pushed only for live instances of this
+                // store, whose environments they keep alive.
+                let module = unsafe { VMContext::env(vmctx) };
                 FrameInfo {
                     module_name: module.name.clone(),
                     func_index,
                     func_name: module.func_names.get(&func_index).cloned(),
                 }
             })
-            .collect();
-        WasmBacktrace::new(frames)
+            .collect()
+    }
+
+    /// The Wasm frames from `entry_depth` up, innermost first.
+    pub(crate) fn backtrace(&self, entry_depth: usize) -> WasmBacktrace {
+        WasmBacktrace::new(self.interp_frames(entry_depth, usize::MAX))
     }
 }

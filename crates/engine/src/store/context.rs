@@ -1,14 +1,24 @@
 //! Ways to name a store: the store itself, a reference, or a caller.
 
-use super::Store;
+use super::{Store, StoreInner};
 
 /// A shared view of a store.
-#[derive(Debug)]
-pub struct StoreContext<'a, T>(pub(crate) &'a Store<T>);
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
 
 /// An exclusive view of a store.
-#[derive(Debug)]
-pub struct StoreContextMut<'a, T>(pub(crate) &'a mut Store<T>);
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<T> std::fmt::Debug for StoreContext<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreContext").finish_non_exhaustive()
+    }
+}
+
+impl<T> std::fmt::Debug for StoreContextMut<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreContextMut").finish_non_exhaustive()
+    }
+}
 
 /// Anything that can name a store for reading: `&Store<T>`, a `Caller`, ...
 pub trait AsContext {
@@ -28,13 +38,13 @@ pub trait AsContextMut: AsContext {
 impl<T> AsContext for Store<T> {
     type Data = T;
     fn as_context(&self) -> StoreContext<'_, T> {
-        StoreContext(self)
+        StoreContext(&self.inner)
     }
 }
 
 impl<T> AsContextMut for Store<T> {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
-        StoreContextMut(self)
+        StoreContextMut(&mut self.inner)
     }
 }
 
@@ -75,5 +85,18 @@ impl<C: AsContext + ?Sized> AsContext for &mut C {
 impl<C: AsContextMut + ?Sized> AsContextMut for &mut C {
     fn as_context_mut(&mut self) -> StoreContextMut<'_, C::Data> {
         (**self).as_context_mut()
+    }
+}
+
+impl<T> AsContext for StoreInner<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self)
+    }
+}
+
+impl<T> AsContextMut for StoreInner<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self)
     }
 }

@@ -1,20 +1,27 @@
 //! Stores: the owners of instances, their entities and host state.
+//!
+//! A store's state lives in one heap allocation that never moves, whatever
+//! the embedder does with the [`Store`] value: instance contexts, compiled
+//! code and suspended calls point into it.
 
 mod bulk;
 mod context;
+pub(crate) mod libcalls;
 mod limits;
 
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 
-use crate::engine::{Engine, TypeId};
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::func::HostFuncFn;
 use crate::interp::stack::Stack;
 use crate::module::Module;
-use crate::runtime::{GlobalEntity, MemoryEntity, TableEntity};
+use crate::runtime::vmcontext::{VMFuncRef, VMGlobalDefinition, VMStoreContext};
+use crate::runtime::{FuncRefArena, GlobalEntity, InstanceContext, MemoryEntity, TableEntity};
 use crate::types::FuncType;
 use std::any::Any;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -29,35 +36,38 @@ impl StoreId {
     }
 }
 
-/// A function as the store knows it.
+/// A function as the store knows it, with its reference.
 #[derive(Debug, Clone)]
-pub(crate) enum FuncEntity {
+pub(crate) struct FuncEntity {
+    pub kind: FuncEntityKind,
+    /// The function's reference, in its instance's context or the store's
+    /// arena; it lives as long as the store.
+    pub func_ref: NonNull<VMFuncRef>,
+}
+
+// SAFETY: the reference belongs to the same store as the entity and moves
+// between threads only with it.
+unsafe impl Send for FuncEntity {}
+// SAFETY: shared access only reads.
+unsafe impl Sync for FuncEntity {}
+
+/// Who defines a function.
+#[derive(Debug, Clone)]
+pub(crate) enum FuncEntityKind {
     /// Defined function `index` (among the defined ones) of an instance.
-    Wasm {
-        instance: u32,
-        index: u32,
-        type_id: TypeId,
-    },
-    /// A host closure, `Store::host[host]`.
-    Host {
-        host: u32,
-        type_id: TypeId,
-        ty: FuncType,
-    },
+    Wasm { instance: u32, index: u32 },
+    /// A host closure, `Store::host[host]`, of type `ty`.
+    Host { host: u32, ty: FuncType },
 }
 
-impl FuncEntity {
-    pub(crate) fn type_id(&self) -> TypeId {
-        match self {
-            Self::Wasm { type_id, .. } | Self::Host { type_id, .. } => *type_id,
-        }
-    }
-}
-
-/// An instance: a module and the store entities its index spaces name.
+/// An instance: a module, its context, and the store entities its index
+/// spaces name.
 #[derive(Debug)]
 pub(crate) struct InstanceEntity {
     pub module: Module,
+    /// Owns the context the instance's code and references point into.
+    #[allow(dead_code)] // Read by the Cranelift tier.
+    pub context: InstanceContext,
     pub funcs: Box<[u32]>,
     pub tables: Box<[u32]>,
     pub memories: Box<[u32]>,
@@ -68,9 +78,14 @@ pub(crate) struct InstanceEntity {
     pub elems: Box<[Option<Box<[u64]>>]>,
 }
 
+/// Finds the limiter of the `StoreInner<T>` that holds this opaque part.
+type LimiterOf = unsafe fn(*mut StoreOpaque) -> Option<*mut dyn ResourceLimiter>;
+
 /// The part of a store that does not depend on the host state's type.
 #[derive(Debug)]
-pub(crate) struct StoreInner {
+pub(crate) struct StoreOpaque {
+    /// What code reads: fuel, the epoch deadline, the stack limit.
+    pub vm: VMStoreContext,
     pub id: StoreId,
     pub engine: Engine,
     pub funcs: Vec<FuncEntity>,
@@ -78,9 +93,12 @@ pub(crate) struct StoreInner {
     pub memories: Vec<MemoryEntity>,
     pub tables: Vec<TableEntity>,
     pub globals: Vec<GlobalEntity>,
+    /// Cells of the globals the host made, boxed so they never move.
+    #[allow(clippy::vec_box)]
+    pub host_globals: Vec<Box<VMGlobalDefinition>>,
+    /// References of the host functions.
+    pub host_func_refs: FuncRefArena,
     pub externs: Vec<Box<dyn Any + Send + Sync>>,
-    pub fuel: u64,
-    pub epoch_deadline: u64,
     pub stack: Stack,
     /// How many host-to-Wasm calls are nested on the native stack.
     pub host_depth: u32,
@@ -90,180 +108,51 @@ pub(crate) struct StoreInner {
     /// Whether a passed epoch deadline suspends a resumable call instead
     /// of trapping.
     pub epoch_deadline_yields: bool,
-    /// Why the running call stopped when it was not a trap: a function
-    /// whose translation on first call failed. Taken when the call unwinds.
-    pub failure: Option<crate::Error>,
+    /// Why the running call stopped when that is not a trap of its own: a
+    /// host function's error, or a failed translation. Taken when the call
+    /// unwinds.
+    pub failure: Option<Error>,
+    limiter_of: LimiterOf,
 }
 
-impl StoreInner {
+impl StoreOpaque {
     /// Whether the code running now may suspend: it belongs to a resumable
     /// call, not to a host function's nested call into Wasm.
     pub(crate) fn may_suspend(&self) -> bool {
         self.suspend_depth != 0 && self.suspend_depth == self.host_depth
     }
-}
 
-/// Nested host-to-Wasm calls allowed on one thread's native stack.
-pub(crate) const MAX_HOST_DEPTH: u32 = 256;
-
-type LimiterFn<T> = dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync;
-
-/// Owns instances and everything they create, plus host state `T`.
-///
-/// Every WebAssembly object (functions, memories, tables, globals) lives in
-/// a store and is named by a small handle that is only valid with it. A
-/// store is single-threaded (it is `Send` when `T` is) and cheap to create:
-/// a server can make one per request and drop it afterwards, which frees
-/// everything its instances allocated.
-pub struct Store<T> {
-    pub(crate) inner: StoreInner,
-    pub(crate) host: Vec<Arc<HostFuncFn<T>>>,
-    pub(crate) limiter: Option<Box<LimiterFn<T>>>,
-    data: T,
-}
-
-impl<T> std::fmt::Debug for Store<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("id", &self.inner.id)
-            .field("instances", &self.inner.instances.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> Store<T> {
-    /// A new, empty store for `engine`, holding `data`.
-    pub fn new(engine: &Engine, data: T) -> Self {
-        Self {
-            inner: StoreInner {
-                id: StoreId::next(),
-                engine: engine.clone(),
-                funcs: Vec::new(),
-                instances: Vec::new(),
-                memories: Vec::new(),
-                tables: Vec::new(),
-                globals: Vec::new(),
-                externs: Vec::new(),
-                fuel: 0,
-                epoch_deadline: 0,
-                stack: Stack::new(engine.config().max_wasm_stack),
-                host_depth: 0,
-                suspend_depth: 0,
-                epoch_deadline_yields: false,
-                failure: None,
-            },
-            host: Vec::new(),
-            limiter: None,
-            data,
+    /// The store whose context is `vm`.
+    ///
+    /// # Safety
+    ///
+    /// `vm` is the `vm` field of a live store, and nothing else borrows the
+    /// store while the result is used.
+    pub(crate) unsafe fn from_vm<'a>(vm: *mut VMStoreContext) -> &'a mut StoreOpaque {
+        // SAFETY: `vm` lies `offset_of!(StoreOpaque, vm)` bytes into its
+        // store, as the caller guarantees.
+        unsafe {
+            &mut *vm
+                .byte_sub(std::mem::offset_of!(StoreOpaque, vm))
+                .cast::<StoreOpaque>()
         }
     }
 
-    /// The engine the store belongs to.
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
-
-    /// The host state.
-    pub fn data(&self) -> &T {
-        &self.data
-    }
-
-    /// The host state, mutably.
-    pub fn data_mut(&mut self) -> &mut T {
-        &mut self.data
-    }
-
-    /// Consumes the store, returning its host state.
-    pub fn into_data(self) -> T {
-        self.data
-    }
-
-    /// Installs a resource limiter, found in the host state by `limiter`,
-    /// that decides every memory and table growth of this store.
-    pub fn limiter(
-        &mut self,
-        limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
-    ) {
-        self.limiter = Some(Box::new(limiter));
-    }
-
-    /// Sets the fuel left for Wasm execution.
-    ///
-    /// # Errors
-    ///
-    /// When the engine was not configured to consume fuel.
-    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
-        self.check_fuel_enabled()?;
-        self.inner.fuel = fuel;
-        Ok(())
-    }
-
-    /// The fuel left.
-    ///
-    /// # Errors
-    ///
-    /// When the engine was not configured to consume fuel.
-    pub fn get_fuel(&self) -> Result<u64> {
-        self.check_fuel_enabled()?;
-        Ok(self.inner.fuel)
-    }
-
-    fn check_fuel_enabled(&self) -> Result<()> {
-        if self.inner.engine.config().consume_fuel {
-            Ok(())
-        } else {
-            Err(Error::new_kind(
-                ErrorKind::Usage,
-                "fuel is not enabled in this store's engine configuration",
-            ))
-        }
-    }
-
-    /// Sets the deadline to `ticks` epochs after the engine's current epoch:
-    /// once the engine's epoch reaches it, Wasm code traps with
-    /// [`TrapCode::Interrupt`](crate::TrapCode) at its next function entry or
-    /// loop iteration. Needs [`Config::epoch_interruption`](crate::Config::epoch_interruption).
-    pub fn set_epoch_deadline(&mut self, ticks: u64) {
-        self.inner.epoch_deadline = self.inner.engine.current_epoch().saturating_add(ticks);
-    }
-
-    /// What a passed epoch deadline does to a call made with
-    /// [`TypedFunc::call_resumable`](crate::TypedFunc::call_resumable):
-    /// with `true` the call suspends (returns
-    /// [`CallState::Suspended`](crate::CallState)) and can be resumed,
-    /// on any thread, after a new deadline is set; with `false` it traps
-    /// with [`TrapCode::Interrupt`](crate::TrapCode) as any other call does.
-    /// Plain calls always trap. Default: `false`.
-    pub fn epoch_deadline_yields(&mut self, yields: bool) {
-        self.inner.epoch_deadline_yields = yields;
-    }
-
-    /// Memory `index`'s bytes and the host state, borrowed together.
-    pub(crate) fn memory_and_data(&mut self, index: u32) -> (&mut [u8], &mut T) {
-        (
-            self.inner.memories[index as usize].data_mut(),
-            &mut self.data,
-        )
-    }
-
-    pub(crate) fn id(&self) -> StoreId {
-        self.inner.id
-    }
-
-    /// Splits the store into its inner part and the limiter, as the
-    /// interpreter needs both at once.
-    pub(crate) fn inner_and_limiter(
-        &mut self,
-    ) -> (&mut StoreInner, Option<&mut dyn ResourceLimiter>) {
-        let limiter = match &mut self.limiter {
-            Some(f) => Some(f(&mut self.data)),
-            None => None,
-        };
-        (&mut self.inner, limiter)
+    /// The store's resource limiter, if it has one, beside the store.
+    pub(crate) fn with_limiter(&mut self) -> (&mut StoreOpaque, Option<&mut dyn ResourceLimiter>) {
+        let this: *mut StoreOpaque = self;
+        // SAFETY: `limiter_of` was made for the `T` of the `StoreInner<T>`
+        // this is the first field of; it reaches only that store's `limiter`
+        // and `data` fields, which are disjoint from `self`.
+        let limiter = unsafe { (self.limiter_of)(this) }.map(|l| {
+            // SAFETY: as above; the limiter lives in the store's data.
+            unsafe { &mut *l }
+        });
+        (self, limiter)
     }
 
     pub(crate) fn check_entity_limit(&mut self, kind: &str, new: usize) -> Result<()> {
-        let (inner, limiter) = self.inner_and_limiter();
+        let (inner, limiter) = self.with_limiter();
         let Some(limiter) = limiter else {
             return Ok(());
         };
@@ -279,6 +168,206 @@ impl<T> Store<T> {
             ));
         }
         Ok(())
+    }
+
+    /// The function whose reference is `func_ref` (a reference of this
+    /// store, or null).
+    pub(crate) fn func_of_ref(&self, func_ref: u64) -> Option<u32> {
+        let ptr = NonNull::new(func_ref as *mut VMFuncRef)?;
+        // SAFETY: references in this store's tables, globals and code all
+        // point to live references of the store.
+        Some(unsafe { ptr.as_ref() }.store_func)
+    }
+}
+
+/// Nested host-to-Wasm calls allowed on one thread's native stack.
+pub(crate) const MAX_HOST_DEPTH: u32 = 256;
+
+type LimiterFn<T> = dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync;
+
+/// A store's state, boxed by [`Store`] so that it never moves.
+#[repr(C)]
+pub(crate) struct StoreInner<T> {
+    /// First, so that a pointer to the opaque part is one to the whole.
+    pub opaque: StoreOpaque,
+    pub host: Vec<Arc<HostFuncFn<T>>>,
+    pub limiter: Option<Box<LimiterFn<T>>>,
+    pub data: T,
+}
+
+/// Owns instances and everything they create, plus host state `T`.
+///
+/// Every WebAssembly object (functions, memories, tables, globals) lives in
+/// a store and is named by a small handle that is only valid with it. A
+/// store is single-threaded (it is `Send` when `T` is) and cheap to create:
+/// a server can make one per request and drop it afterwards, which frees
+/// everything its instances allocated.
+pub struct Store<T> {
+    pub(crate) inner: Box<StoreInner<T>>,
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.opaque.id)
+            .field("instances", &self.inner.opaque.instances.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The limiter of the `StoreInner<T>` whose opaque part is at `opaque`.
+///
+/// # Safety
+///
+/// `opaque` is the first field of a live `StoreInner<T>`.
+unsafe fn limiter_of<T>(opaque: *mut StoreOpaque) -> Option<*mut dyn ResourceLimiter> {
+    let inner = opaque.cast::<StoreInner<T>>();
+    // SAFETY: as the caller guarantees; only the `limiter` and `data`
+    // fields are borrowed. The limiter borrows the store's data, so the
+    // pointer is only valid while the store is, which `with_limiter` ties
+    // the reference it makes of it to; the lifetime erased here is that
+    // one.
+    unsafe {
+        let f = (*inner).limiter.as_mut()?;
+        let data = &mut (*inner).data;
+        let limiter: *mut (dyn ResourceLimiter + '_) = f(data);
+        Some(std::mem::transmute::<
+            *mut (dyn ResourceLimiter + '_),
+            *mut (dyn ResourceLimiter + 'static),
+        >(limiter))
+    }
+}
+
+impl<T> Store<T> {
+    /// A new, empty store for `engine`, holding `data`.
+    pub fn new(engine: &Engine, data: T) -> Self {
+        let opaque = StoreOpaque {
+            vm: VMStoreContext::new(engine.epoch_counter()),
+            id: StoreId::next(),
+            engine: engine.clone(),
+            funcs: Vec::new(),
+            instances: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            host_globals: Vec::new(),
+            host_func_refs: FuncRefArena::default(),
+            externs: Vec::new(),
+            stack: Stack::new(engine.config().max_wasm_stack),
+            host_depth: 0,
+            suspend_depth: 0,
+            epoch_deadline_yields: false,
+            failure: None,
+            limiter_of: limiter_of::<T>,
+        };
+        Self {
+            inner: Box::new(StoreInner {
+                opaque,
+                host: Vec::new(),
+                limiter: None,
+                data,
+            }),
+        }
+    }
+
+    /// The engine the store belongs to.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+
+    /// The host state.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host state, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// Consumes the store, returning its host state.
+    pub fn into_data(self) -> T {
+        let inner = *self.inner;
+        inner.data
+    }
+
+    /// Installs a resource limiter, found in the host state by `limiter`,
+    /// that decides every memory and table growth of this store.
+    pub fn limiter(
+        &mut self,
+        limiter: impl (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.inner.limiter = Some(Box::new(limiter));
+    }
+
+    /// Sets the fuel left for Wasm execution.
+    ///
+    /// # Errors
+    ///
+    /// When the engine was not configured to consume fuel.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.inner.check_fuel_enabled()?;
+        self.inner.opaque.vm.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left.
+    ///
+    /// # Errors
+    ///
+    /// When the engine was not configured to consume fuel.
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.inner.check_fuel_enabled()?;
+        Ok(self.inner.opaque.vm.fuel)
+    }
+
+    /// Sets the deadline to `ticks` epochs after the engine's current epoch:
+    /// once the engine's epoch reaches it, Wasm code traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode) at its next function entry or
+    /// loop iteration. Needs [`Config::epoch_interruption`](crate::Config::epoch_interruption).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let o = &mut self.inner.opaque;
+        o.vm.epoch_deadline = o.engine.current_epoch().saturating_add(ticks);
+    }
+
+    /// What a passed epoch deadline does to a call made with
+    /// [`TypedFunc::call_resumable`](crate::TypedFunc::call_resumable):
+    /// with `true` the call suspends (returns
+    /// [`CallState::Suspended`](crate::CallState)) and can be resumed,
+    /// on any thread, after a new deadline is set; with `false` it traps
+    /// with [`TrapCode::Interrupt`](crate::TrapCode) as any other call does.
+    /// Plain calls always trap. Default: `false`.
+    pub fn epoch_deadline_yields(&mut self, yields: bool) {
+        self.inner.opaque.epoch_deadline_yields = yields;
+    }
+}
+
+impl<T> StoreInner<T> {
+    pub(crate) fn id(&self) -> StoreId {
+        self.opaque.id
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.opaque.engine
+    }
+
+    fn check_fuel_enabled(&self) -> Result<()> {
+        if self.opaque.engine.config().consume_fuel {
+            Ok(())
+        } else {
+            Err(Error::new_kind(
+                ErrorKind::Usage,
+                "fuel is not enabled in this store's engine configuration",
+            ))
+        }
+    }
+
+    /// Memory `index`'s bytes and the host state, borrowed together.
+    pub(crate) fn memory_and_data(&mut self, index: u32) -> (&mut [u8], &mut T) {
+        (
+            self.opaque.memories[index as usize].data_mut(),
+            &mut self.data,
+        )
     }
 }
 
@@ -300,7 +389,7 @@ impl ExternRef {
     /// Wraps `value` for Wasm code of `store` to hold.
     pub fn new(mut store: impl AsContextMut, value: impl Any + Send + Sync) -> ExternRef {
         let store = store.as_context_mut().0;
-        let inner = &mut store.inner;
+        let inner = &mut store.opaque;
         inner.externs.push(Box::new(value));
         ExternRef {
             store: inner.id,
@@ -316,9 +405,9 @@ impl ExternRef {
     pub fn data<'a, C: AsContext + 'a>(&self, store: &'a C) -> &'a (dyn Any + Send + Sync) {
         let store = store.as_context().0;
         assert_eq!(
-            store.inner.id, self.store,
+            store.opaque.id, self.store,
             "externref used with the wrong store"
         );
-        &*store.inner.externs[self.index as usize]
+        &*store.opaque.externs[self.index as usize]
     }
 }

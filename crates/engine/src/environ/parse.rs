@@ -2,19 +2,15 @@
 
 use super::{
     ConstExpr, DataMode, DataSegment, ElementMode, ElementSegment, EntityKind, Export, Import,
-    ModuleInner,
+    ModuleEnv,
 };
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::FuncCode;
-use crate::interp::translate::{
-    FuncEnv, TranslateError, check_function, memarg_of, translate_function,
-};
+use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
 use std::collections::HashMap;
 use wasmparser::{
-    BinaryReaderError, FuncValidatorAllocations, Parser, Payload, ValidPayload, Validator,
-    WasmFeatures,
+    BinaryReaderError, Operator, Parser, Payload, ValidPayload, Validator, WasmFeatures,
 };
 
 /// The feature set of WebAssembly 2.0 without fixed-width SIMD, which the
@@ -68,7 +64,7 @@ const MALFORMED_MESSAGES: &[&str] = &[
 /// Turns a validator error into the right kind: it is `Malformed` when the
 /// same bytes also fail to decode without validation, or when the message
 /// is one of the structural ones.
-fn classify(bytes: &[u8], e: BinaryReaderError) -> Error {
+pub(crate) fn classify(bytes: &[u8], e: BinaryReaderError) -> Error {
     if let Err(decode) = decode_only(bytes) {
         return decode;
     }
@@ -242,11 +238,57 @@ fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType> {
     ))
 }
 
-/// Decodes, validates and translates `bytes` into a module.
-pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
+/// A function body, with the validator that still has to check it.
+pub(crate) type Body<'a> = (
+    wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
+    wasmparser::FunctionBody<'a>,
+);
+
+/// A decoded module whose function bodies remain to be validated and
+/// translated by a tier.
+pub(crate) struct Parsed<'a> {
+    pub env: ModuleEnv,
+    pub bodies: Vec<Body<'a>>,
+    /// The code section and its offset in the module's bytes.
+    pub code_section: Option<(&'a [u8], u64)>,
+}
+
+/// The memory argument of a load or store.
+pub(crate) fn memarg_of(op: &Operator<'_>) -> Option<wasmparser::MemArg> {
+    use Operator as O;
+    match op {
+        O::I32Load { memarg }
+        | O::I64Load { memarg }
+        | O::F32Load { memarg }
+        | O::F64Load { memarg }
+        | O::I32Load8S { memarg }
+        | O::I32Load8U { memarg }
+        | O::I32Load16S { memarg }
+        | O::I32Load16U { memarg }
+        | O::I64Load8S { memarg }
+        | O::I64Load8U { memarg }
+        | O::I64Load16S { memarg }
+        | O::I64Load16U { memarg }
+        | O::I64Load32S { memarg }
+        | O::I64Load32U { memarg }
+        | O::I32Store { memarg }
+        | O::I64Store { memarg }
+        | O::F32Store { memarg }
+        | O::F64Store { memarg }
+        | O::I32Store8 { memarg }
+        | O::I32Store16 { memarg }
+        | O::I64Store8 { memarg }
+        | O::I64Store16 { memarg }
+        | O::I64Store32 { memarg } => Some(*memarg),
+        _ => None,
+    }
+}
+
+/// Decodes and validates `bytes` up to its function bodies, which are
+/// handed back unvalidated with their validators.
+pub(crate) fn parse<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<Parsed<'a>> {
     let mut validator = Validator::new_with_features(features());
-    let mut m = ModuleInner {
-        engine: engine.clone(),
+    let mut m = ModuleEnv {
         name: None,
         types: Vec::new(),
         type_ids: Vec::new(),
@@ -266,14 +308,17 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         elements: Vec::new(),
         datas: Vec::new(),
         func_names: HashMap::new(),
-        code: Vec::new(),
-        code_section: Box::default(),
-        code_section_offset: 0,
+        offsets: VMOffsets {
+            num_imported_funcs: 0,
+            num_memories: 0,
+            num_tables: 0,
+            num_globals: 0,
+            num_defined_globals: 0,
+            num_defined_funcs: 0,
+        },
     };
-    let lazy = engine.config().lazy_translation;
-    // Function bodies are validated and translated after the whole module
-    // has been decoded, several at a time on big modules.
     let mut bodies = Vec::new();
+    let mut code_section = None;
     let v = |e: BinaryReaderError| classify(bytes, e);
     let mut parser = Parser::new(0);
     parser.set_features(features());
@@ -434,15 +479,13 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             Payload::CodeSectionStart {
                 unchecked_range: ref range,
                 ..
-            } if lazy => {
-                // Kept for the translations made on first call. A range
-                // past the end of `bytes` keeps nothing: its bodies then
-                // fail to decode and the module is refused.
+            } => {
+                // A range past the end of `bytes` keeps nothing: its
+                // bodies then fail to decode and the module is refused.
                 let start = usize::try_from(range.start).unwrap_or(usize::MAX);
                 let end = usize::try_from(range.end).unwrap_or(usize::MAX);
                 if let Some(section) = bytes.get(start..end) {
-                    m.code_section = section.into();
-                    m.code_section_offset = range.start;
+                    code_section = Some((section, range.start));
                 }
             }
             Payload::CodeSectionEntry(_) => {
@@ -461,131 +504,16 @@ pub(crate) fn parse(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             _ => {}
         }
     }
-    m.code = translate_all(&m, bodies, lazy, v)?;
-    Ok(m)
-}
-
-type Body<'a> = (
-    wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
-    wasmparser::FunctionBody<'a>,
-);
-
-/// Consecutive bodies, with the index of the first.
-type Chunk<'a> = (usize, Vec<Body<'a>>);
-
-/// Bytes of function bodies below which one thread translates them all:
-/// starting another costs more than it saves.
-const PARALLEL_THRESHOLD: usize = 16 << 10;
-
-/// Validates every function body and translates it now or, when `lazy`,
-/// prepares it for translation on first call; in order, on several threads
-/// when there is enough code. The error is that of the first invalid
-/// function, whatever thread found it.
-fn translate_all(
-    m: &ModuleInner,
-    bodies: Vec<Body<'_>>,
-    lazy: bool,
-    v: impl Fn(BinaryReaderError) -> Error + Sync,
-) -> Result<Vec<FuncCode>> {
-    let code_bytes: usize = bodies.iter().map(|(_, b)| b.as_bytes().len()).sum();
-    let threads = if code_bytes < PARALLEL_THRESHOLD {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(4)
-            .min(bodies.len().max(1))
-    };
-    let error = |e| match e {
-        TranslateError::Wasm(e) => v(e),
-        TranslateError::Other(e) => e,
-    };
-    let translate_chunk = |first: usize, chunk: Vec<Body<'_>>| -> Result<Vec<FuncCode>> {
-        let mut allocs = FuncValidatorAllocations::default();
-        let mut state = Default::default();
-        let mut out = Vec::with_capacity(chunk.len());
-        for (i, (to_validate, body)) in chunk.into_iter().enumerate() {
-            let mut validator = to_validate.into_validator(std::mem::take(&mut allocs));
-            let code = if lazy {
-                check_function(&body, &mut validator).map_err(error)?;
-                FuncCode::deferred(body.range())
-            } else {
-                let env = FuncEnv {
-                    module: m,
-                    func_index: m.num_imported_funcs + (first + i) as u32,
-                };
-                FuncCode::translated(
-                    translate_function(&env, &body, Some(&mut validator), &mut state)
-                        .map_err(error)?,
-                )
-            };
-            allocs = validator.into_allocations();
-            out.push(code);
-        }
-        Ok(out)
-    };
-    if threads <= 1 {
-        return translate_chunk(0, bodies);
-    }
-    // Contiguous chunks of about equal code size, so that results come
-    // back in order and the first error is the lowest function's.
-    let per_thread = code_bytes.div_ceil(threads);
-    let mut chunks: Vec<Chunk<'_>> = Vec::new();
-    let mut size = 0;
-    for (i, body) in bodies.into_iter().enumerate() {
-        if chunks.is_empty() || (size >= per_thread && chunks.len() < threads) {
-            chunks.push((i, Vec::new()));
-            size = 0;
-        }
-        size += body.1.as_bytes().len();
-        chunks.last_mut().expect("pushed above").1.push(body);
-    }
-    // Each chunk is taken once: by its thread, or here when no thread
-    // could be started for it.
-    let slots: Vec<std::sync::Mutex<Option<Chunk<'_>>>> = chunks
-        .into_iter()
-        .map(|c| std::sync::Mutex::new(Some(c)))
-        .collect();
-    let run = |i: usize| {
-        let taken = slots[i]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        let (first, chunk) = taken.expect("each chunk is taken once");
-        translate_chunk(first, chunk)
-    };
-    let results: Vec<Result<Vec<FuncCode>>> = std::thread::scope(|scope| {
-        let run = &run;
-        // The first chunk is done on this thread, the others beside it.
-        let handles: Vec<_> = (1..slots.len())
-            .map(|i| {
-                std::thread::Builder::new()
-                    .name("tern-translate".into())
-                    .spawn_scoped(scope, move || run(i))
-                    .map_err(|_| run(i))
-            })
-            .collect();
-        let first = run(0);
-        std::iter::once(first)
-            .chain(handles.into_iter().map(|h| {
-                match h {
-                    Ok(thread) => thread
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                    Err(done_here) => done_here,
-                }
-            }))
-            .collect()
-    });
-    let mut code = Vec::new();
-    for r in results {
-        code.extend(r?);
-    }
-    Ok(code)
+    m.offsets = VMOffsets::for_module(&m);
+    Ok(Parsed {
+        env: m,
+        bodies,
+        code_section,
+    })
 }
 
 fn read_names(
-    m: &mut ModuleInner,
+    m: &mut ModuleEnv,
     names: wasmparser::NameSectionReader<'_>,
 ) -> std::result::Result<(), BinaryReaderError> {
     for name in names {

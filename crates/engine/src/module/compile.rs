@@ -1,0 +1,166 @@
+//! Turning a binary into a module: decoding, then validating every function
+//! body and making its code, on several threads for big modules.
+
+use super::ModuleInner;
+use crate::engine::Engine;
+use crate::environ::ModuleEnv;
+use crate::environ::parse::{self, Body};
+use crate::error::{Error, Result};
+use crate::interp::translate::{FuncEnv, TranslateError, check_function, translate_function};
+use crate::interp::{InterpCode, InterpFunc, InterpOptions, TranslatorState};
+use wasmparser::{BinaryReaderError, FuncValidatorAllocations};
+
+/// Bytes of function bodies below which one thread does them all:
+/// starting another costs more than it saves.
+const PARALLEL_THRESHOLD: usize = 16 << 10;
+
+/// Threads that work on one module at most.
+const MAX_THREADS: usize = 4;
+
+/// What became of one function body.
+type Made = std::result::Result<InterpFunc, std::ops::Range<u64>>;
+
+/// Decodes, validates and makes the code of `bytes`.
+pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
+    let parsed = parse::parse(engine, bytes)?;
+    let env = parsed.env;
+    let config = engine.config();
+    let lazy = config.lazy_translation;
+    let options = InterpOptions {
+        fuel: config.consume_fuel,
+        epoch: config.epoch_interruption,
+        native: vec![false; env.num_defined_funcs() as usize].into(),
+    };
+    let v = |e: BinaryReaderError| parse::classify(bytes, e);
+    let funcs = for_each_body(parsed.bodies, |first, chunk| {
+        translate_chunk(&env, &options, lazy, first, chunk, &v)
+    })?;
+    let (code_section, code_section_offset) = match parsed.code_section {
+        Some((section, offset)) if lazy => (section.into(), offset),
+        _ => (Box::default(), 0),
+    };
+    let interp = InterpCode::new(funcs, code_section, code_section_offset, options);
+    Ok(ModuleInner {
+        engine: engine.clone(),
+        env,
+        interp,
+    })
+}
+
+/// Validates consecutive bodies, the first being defined function `first`,
+/// and translates them now or, when `lazy`, prepares them for translation
+/// on first call.
+fn translate_chunk(
+    env: &ModuleEnv,
+    options: &InterpOptions,
+    lazy: bool,
+    first: usize,
+    chunk: Vec<Body<'_>>,
+    v: &(impl Fn(BinaryReaderError) -> Error + Sync),
+) -> Result<Vec<Made>> {
+    let error = |e| match e {
+        TranslateError::Wasm(e) => v(e),
+        TranslateError::Other(e) => e,
+    };
+    let mut allocs = FuncValidatorAllocations::default();
+    let mut state = TranslatorState::default();
+    let mut out = Vec::with_capacity(chunk.len());
+    for (i, (to_validate, body)) in chunk.into_iter().enumerate() {
+        let mut validator = to_validate.into_validator(std::mem::take(&mut allocs));
+        let made = if lazy {
+            check_function(&body, &mut validator).map_err(error)?;
+            Err(body.range())
+        } else {
+            let fenv = FuncEnv {
+                module: env,
+                func_index: env.num_imported_funcs + (first + i) as u32,
+                options,
+            };
+            Ok(
+                translate_function(&fenv, &body, Some(&mut validator), &mut state)
+                    .map_err(error)?,
+            )
+        };
+        allocs = validator.into_allocations();
+        out.push(made);
+    }
+    Ok(out)
+}
+
+/// Consecutive bodies, with the index of the first.
+type Chunk<'a> = (usize, Vec<Body<'a>>);
+
+/// Runs `work` over every body, in order, on several threads when there is
+/// enough code: contiguous chunks of about equal code size, so that results
+/// come back in order and the first error is the lowest function's,
+/// whichever thread found it.
+pub(crate) fn for_each_body<'a, T: Send>(
+    bodies: Vec<Body<'a>>,
+    work: impl Fn(usize, Vec<Body<'a>>) -> Result<Vec<T>> + Sync,
+) -> Result<Vec<T>> {
+    let code_bytes: usize = bodies.iter().map(|(_, b)| b.as_bytes().len()).sum();
+    let threads = if code_bytes < PARALLEL_THRESHOLD {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+            .min(bodies.len().max(1))
+    };
+    if threads <= 1 {
+        return work(0, bodies);
+    }
+    let per_thread = code_bytes.div_ceil(threads);
+    let mut chunks: Vec<Chunk<'a>> = Vec::new();
+    let mut size = 0;
+    for (i, body) in bodies.into_iter().enumerate() {
+        if chunks.is_empty() || (size >= per_thread && chunks.len() < threads) {
+            chunks.push((i, Vec::new()));
+            size = 0;
+        }
+        size += body.1.as_bytes().len();
+        chunks.last_mut().expect("pushed above").1.push(body);
+    }
+    // Each chunk is taken once: by its thread, or here when no thread
+    // could be started for it.
+    let slots: Vec<std::sync::Mutex<Option<Chunk<'a>>>> = chunks
+        .into_iter()
+        .map(|c| std::sync::Mutex::new(Some(c)))
+        .collect();
+    let run = |i: usize| {
+        let taken = slots[i]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let (first, chunk) = taken.expect("each chunk is taken once");
+        work(first, chunk)
+    };
+    let results: Vec<Result<Vec<T>>> = std::thread::scope(|scope| {
+        let run = &run;
+        // The first chunk is done on this thread, the others beside it.
+        let handles: Vec<_> = (1..slots.len())
+            .map(|i| {
+                std::thread::Builder::new()
+                    .name("tern-compile".into())
+                    .spawn_scoped(scope, move || run(i))
+                    .map_err(|_| run(i))
+            })
+            .collect();
+        let first = run(0);
+        std::iter::once(first)
+            .chain(handles.into_iter().map(|h| {
+                match h {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(done_here) => done_here,
+                }
+            }))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
