@@ -1,5 +1,38 @@
 //! Engine configuration.
 
+/// How an engine runs Wasm functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// Every function runs on the interpreter: it starts at once (each
+    /// function is translated on its first call) and needs no code
+    /// generation. The default.
+    #[default]
+    Interpreter,
+    /// Every function is compiled to native code with Cranelift when the
+    /// module loads: slower to load, much faster to run.
+    Cranelift,
+    /// A testing mode: functions of even index are compiled, the others
+    /// interpreted, so calls cross tiers in every direction.
+    Mixed,
+}
+
+impl std::str::FromStr for Strategy {
+    type Err = String;
+
+    /// `interpreter`, `cranelift` or `mixed`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "interpreter" => Ok(Self::Interpreter),
+            "cranelift" => Ok(Self::Cranelift),
+            "mixed" => Ok(Self::Mixed),
+            other => Err(format!(
+                "unknown compiler `{other}` (expected `interpreter` or `cranelift`)"
+            )),
+        }
+    }
+}
+
 /// Configuration for an [`Engine`](crate::Engine).
 ///
 /// Every setter states its default. A `Config` is cheap to clone.
@@ -14,6 +47,7 @@ pub struct Config {
     pub(crate) pooled_memories: usize,
     pub(crate) pooled_memory_keep_resident: usize,
     pub(crate) lazy_translation: bool,
+    pub(crate) strategy: Strategy,
 }
 
 impl Default for Config {
@@ -28,6 +62,7 @@ impl Default for Config {
             pooled_memories: 0,
             pooled_memory_keep_resident: 0,
             lazy_translation: true,
+            strategy: Strategy::Interpreter,
         }
     }
 }
@@ -38,12 +73,27 @@ impl Config {
         Self::default()
     }
 
+    /// How functions run: interpreted or compiled. Default:
+    /// [`Strategy::Interpreter`].
+    pub fn strategy(&mut self, strategy: Strategy) -> &mut Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// The strategy set with [`strategy`](Self::strategy).
+    pub fn get_strategy(&self) -> Strategy {
+        self.strategy
+    }
+
     /// Bytes of Wasm call stack (frames, locals and operands) a call may
     /// use before it traps with [`TrapCode::StackOverflow`](crate::TrapCode).
     ///
-    /// The stack lives on the heap, not on the host thread's stack, so deep
-    /// recursion never crashes the process. Default: 256 MiB, enough for
-    /// well over a million frames of a small function.
+    /// Neither tier runs Wasm on the host thread's stack, so deep recursion
+    /// never crashes the process: the interpreter keeps its frames on the
+    /// heap, and compiled code runs on a stack of its own of this size
+    /// (plus room for the host functions it calls), checked in every
+    /// function's prologue. Default: 256 MiB, enough for well over a million
+    /// frames of a small function.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
         self.max_wasm_stack = bytes;
         self

@@ -1,11 +1,14 @@
 //! The engine: configuration and state shared by every module and store.
 
-use crate::config::Config;
+use crate::config::{Config, Strategy};
+use crate::cranelift::{Compiler, Trampolines};
+use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::MemoryPool;
+use crate::runtime::fiber::{FiberPool, HOST_STACK};
 use crate::types::FuncType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A process-wide identifier of a function signature, equal for equal types.
 #[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
@@ -27,6 +30,17 @@ struct EngineInner {
     epoch: AtomicU64,
     types: Mutex<TypeRegistry>,
     memory_pool: Option<Arc<MemoryPool>>,
+    /// The code generator and what compiled code needs, made on first use.
+    jit: OnceLock<std::result::Result<Jit, String>>,
+}
+
+/// What an engine that compiles code keeps: the compiler, the trampolines
+/// of every signature, and the stacks compiled code runs on.
+#[derive(Debug)]
+pub(crate) struct Jit {
+    pub compiler: Compiler,
+    pub trampolines: Trampolines,
+    pub fibers: FiberPool,
 }
 
 #[derive(Debug, Default)]
@@ -58,8 +72,34 @@ impl Engine {
                         config.pooled_memory_keep_resident,
                     ))
                 }),
+                jit: OnceLock::new(),
             }),
         }
+    }
+
+    /// Whether Wasm calls run on fibers: whenever code may be compiled.
+    pub(crate) fn uses_fibers(&self) -> bool {
+        self.inner.config.strategy != Strategy::Interpreter
+    }
+
+    /// The code generator and its companions.
+    ///
+    /// # Errors
+    ///
+    /// When the host cannot run compiled code.
+    pub(crate) fn jit(&self) -> Result<&Jit> {
+        let jit = self.inner.jit.get_or_init(|| {
+            let config = &self.inner.config;
+            let compiler = Compiler::new(config).map_err(|e| e.to_string())?;
+            let stacks = std::thread::available_parallelism().map_or(4, |n| n.get() * 2);
+            Ok(Jit {
+                compiler,
+                trampolines: Trampolines::default(),
+                fibers: FiberPool::new(config.max_wasm_stack + HOST_STACK, stacks),
+            })
+        });
+        jit.as_ref()
+            .map_err(|why| Error::new_kind(ErrorKind::Unsupported, why.clone()))
     }
 
     /// The configuration this engine was built with.

@@ -245,17 +245,46 @@ pub(crate) fn instantiate<T>(
     for (i, &f) in funcs.iter().enumerate() {
         cx.set_imported_func(i as u32, o.funcs[f as usize].func_ref.as_ptr());
     }
+    let jit = match &m.native {
+        Some(native) => Some((native, o.engine.jit()?)),
+        None => None,
+    };
     for (d, &type_index) in m.funcs[m.num_imported_funcs as usize..].iter().enumerate() {
         let d = d as u32;
         let type_id = m.type_ids[type_index as usize];
         let store_func = o.funcs.len() as u32;
         let func_ref = cx.func_ref(d);
-        cx.set_func_ref(
-            d,
-            VMFuncRef {
+        let ty = &m.types[type_index as usize];
+        let func = match jit {
+            Some((native, jit)) => {
+                let trampolines = jit.trampolines.get(&jit.compiler, type_id, ty)?;
+                match native.func_ptr(d) {
+                    Some(code) => VMFuncRef {
+                        wasm_call: code,
+                        array_call: trampolines.array_to_wasm,
+                        vmctx: cx.as_ptr().cast(),
+                        instance: cx.as_ptr(),
+                        type_id: type_id.0,
+                        kind: FuncKind::Compiled as u32,
+                        index: d,
+                        store_func,
+                    },
+                    None => VMFuncRef {
+                        wasm_call: trampolines.wasm_to_array,
+                        array_call: interp_array_call::<T>,
+                        // A function that is not compiled is its own context.
+                        vmctx: func_ref.as_ptr().cast(),
+                        instance: cx.as_ptr(),
+                        type_id: type_id.0,
+                        kind: FuncKind::Interpreted as u32,
+                        index: d,
+                        store_func,
+                    },
+                }
+            }
+            None => VMFuncRef {
                 wasm_call: std::ptr::null(),
                 array_call: interp_array_call::<T>,
-                // A function that is not compiled is its own context.
                 vmctx: func_ref.as_ptr().cast(),
                 instance: cx.as_ptr(),
                 type_id: type_id.0,
@@ -263,7 +292,8 @@ pub(crate) fn instantiate<T>(
                 index: d,
                 store_func,
             },
-        );
+        };
+        cx.set_func_ref(d, func);
         o.funcs.push(FuncEntity {
             kind: FuncEntityKind::Wasm { instance, index: d },
             func_ref,

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 mod config;
+mod cranelift;
 mod engine;
 mod environ;
 mod error;
@@ -45,7 +46,7 @@ mod trap;
 mod types;
 mod val;
 
-pub use config::Config;
+pub use config::{Config, Strategy};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, Table};

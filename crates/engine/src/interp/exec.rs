@@ -38,6 +38,16 @@ pub(crate) enum Outcome {
     /// The epoch deadline passed: the driver traps or suspends the call.
     /// The top frame resumes after the check.
     Epoch,
+    /// The code called compiled function `func`, of `params` parameters
+    /// and `results` results, with arguments in the slots from `base`,
+    /// where its results go too; `caller` is the calling instance.
+    Native {
+        func: *mut VMFuncRef,
+        base: usize,
+        caller: *mut VMContext,
+        params: usize,
+        results: usize,
+    },
 }
 
 /// Why the loop stopped abnormally. The frames from the entry depth up
@@ -48,8 +58,6 @@ pub(crate) enum Stop {
     Trap(TrapCode),
     /// A function's deferred translation failed (a fault of the engine).
     Failed(Error),
-    /// A compiled callee failed; the store holds why.
-    Callee,
 }
 
 impl From<TrapCode> for Stop {
@@ -424,10 +432,7 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 Err(stop) => return Err(stop),
             }
             regs = Regs(stack!().slot_ptr(c.base));
-            // SAFETY: as above.
-            let interpreted = unsafe { (*fr).kind } == FuncKind::Interpreted as u32;
-            if c.vmctx != vmctx || !interpreted {
-                // Another instance, or code that may have grown memory.
+            if c.vmctx != vmctx {
                 mem = c.mem();
             }
             continue;
@@ -790,8 +795,8 @@ unsafe fn pop_frame(
 
 /// Calls the function of `fr` from the current frame, with arguments and
 /// results in the slots from `base`, `n` = (parameters, results):
-/// interpreted callees are entered here, compiled ones called through
-/// their array-call entry, host ones handed back to the driver.
+/// interpreted callees are entered here, compiled and host ones handed
+/// back to the driver.
 ///
 /// # Safety
 ///
@@ -836,33 +841,13 @@ unsafe fn call_ref(
             caller: c.vmctx,
         }));
     }
-    // Compiled code: the arguments go through a buffer of our own, as the
-    // callee may run the interpreter again, which may move the slots.
-    let len = n.0.max(n.1);
-    let mut buf = [0u64; 16];
-    let mut heap;
-    let args: &mut [u64] = if len <= buf.len() {
-        &mut buf[..len]
-    } else {
-        heap = vec![0u64; len];
-        &mut heap
-    };
-    {
-        // SAFETY: the caller hands over the stack.
-        let stack = unsafe { &mut *stack.as_ptr() };
-        stack.ensure(abs_base + len)?;
-        args[..n.0].copy_from_slice(stack.slots_mut(abs_base, n.0));
-    }
-    // SAFETY: `array_call` is the callee's entry for its type, which has
-    // `n` parameters and results, all of which fit in `args`.
-    let ok = unsafe { (f.array_call)(fr, c.vmctx, args.as_mut_ptr(), len) };
-    if !ok {
-        return Err(Stop::Callee);
-    }
-    // SAFETY: the caller hands over the stack.
-    let stack = unsafe { &mut *stack.as_ptr() };
-    stack.slots_mut(abs_base, n.1).copy_from_slice(&args[..n.1]);
-    Ok(Ok(ip.wrapping_add(1)))
+    Ok(Err(Outcome::Native {
+        func: fr,
+        base: abs_base,
+        caller: c.vmctx,
+        params: n.0,
+        results: n.1,
+    }))
 }
 
 /// The function entry `i` of `table` refers to, checked against type

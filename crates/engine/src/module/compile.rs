@@ -2,6 +2,8 @@
 //! body and making its code, on several threads for big modules.
 
 use super::ModuleInner;
+use crate::config::Strategy;
+use crate::cranelift::{self, CompiledFunc, FuncCompiler};
 use crate::engine::Engine;
 use crate::environ::ModuleEnv;
 use crate::environ::parse::{self, Body};
@@ -17,34 +19,123 @@ const PARALLEL_THRESHOLD: usize = 16 << 10;
 /// Threads that work on one module at most.
 const MAX_THREADS: usize = 4;
 
-/// What became of one function body.
-type Made = std::result::Result<InterpFunc, std::ops::Range<u64>>;
+/// What became of one function body: interpreter code (or its body's
+/// range, to translate on first call), or native code.
+enum Made {
+    Interp(std::result::Result<InterpFunc, std::ops::Range<u64>>),
+    Native(CompiledFunc),
+}
 
 /// Decodes, validates and makes the code of `bytes`.
 pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
     let parsed = parse::parse(engine, bytes)?;
     let env = parsed.env;
     let config = engine.config();
+    let n = env.num_defined_funcs();
+    let native: Box<[bool]> = match config.strategy {
+        Strategy::Interpreter => vec![false; n as usize].into(),
+        Strategy::Cranelift => vec![true; n as usize].into(),
+        Strategy::Mixed => (0..n)
+            .map(|d| (env.num_imported_funcs + d) % 2 == 0)
+            .collect(),
+    };
+    let jit = match config.strategy {
+        Strategy::Interpreter => None,
+        _ => Some(engine.jit()?),
+    };
     let lazy = config.lazy_translation;
     let options = InterpOptions {
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
-        native: vec![false; env.num_defined_funcs() as usize].into(),
+        native,
     };
     let v = |e: BinaryReaderError| parse::classify(bytes, e);
-    let funcs = for_each_body(parsed.bodies, |first, chunk| {
-        translate_chunk(&env, &options, lazy, first, chunk, &v)
+    let made = for_each_body(parsed.bodies, |first, chunk| {
+        make_chunk(
+            &env,
+            &options,
+            jit.map(|j| &j.compiler),
+            lazy,
+            first,
+            chunk,
+            &v,
+        )
     })?;
+    let mut interp_funcs = Vec::with_capacity(made.len());
+    let mut natives = Vec::new();
+    for (d, m) in made.into_iter().enumerate() {
+        match m {
+            Made::Interp(f) => interp_funcs.push(f),
+            Made::Native(f) => {
+                // Never translated for the interpreter, which calls it
+                // through its reference.
+                interp_funcs.push(Err(0..0));
+                natives.push((d as u32, f));
+            }
+        }
+    }
+    let native = match jit {
+        Some(jit) => {
+            // Every signature's trampolines, made now so instantiation
+            // cannot fail for want of them.
+            for (ty, id) in env.types.iter().zip(&env.type_ids) {
+                jit.trampolines.get(&jit.compiler, *id, ty)?;
+            }
+            Some(cranelift::compile_module(&jit.compiler, &env, natives)?)
+        }
+        None => None,
+    };
     let (code_section, code_section_offset) = match parsed.code_section {
         Some((section, offset)) if lazy => (section.into(), offset),
         _ => (Box::default(), 0),
     };
-    let interp = InterpCode::new(funcs, code_section, code_section_offset, options);
+    let interp = InterpCode::new(interp_funcs, code_section, code_section_offset, options);
     Ok(ModuleInner {
         engine: engine.clone(),
         env,
         interp,
+        native,
     })
+}
+
+/// Validates and makes the code of consecutive bodies, the first being
+/// defined function `first`: native code for the functions `options` says
+/// are compiled, interpreter code for the others.
+fn make_chunk(
+    env: &ModuleEnv,
+    options: &InterpOptions,
+    compiler: Option<&cranelift::Compiler>,
+    lazy: bool,
+    first: usize,
+    chunk: Vec<Body<'_>>,
+    v: &(impl Fn(BinaryReaderError) -> Error + Sync),
+) -> Result<Vec<Made>> {
+    let Some(compiler) = compiler else {
+        return Ok(translate_chunk(env, options, lazy, first, chunk, v)?
+            .into_iter()
+            .map(Made::Interp)
+            .collect());
+    };
+    let error = |e| match e {
+        TranslateError::Wasm(e) => v(e),
+        TranslateError::Other(e) => e,
+    };
+    let mut fc = FuncCompiler::default();
+    let mut out = Vec::with_capacity(chunk.len());
+    for (i, body) in chunk.into_iter().enumerate() {
+        let d = first + i;
+        if options.native[d] {
+            let (to_validate, body) = body;
+            let f = fc
+                .compile(compiler, env, &options.native, d as u32, &body, to_validate)
+                .map_err(error)?;
+            out.push(Made::Native(f));
+        } else {
+            let mut made = translate_chunk(env, options, lazy, d, vec![body], v)?;
+            out.push(Made::Interp(made.pop().expect("one function")));
+        }
+    }
+    Ok(out)
 }
 
 /// Validates consecutive bodies, the first being defined function `first`,
@@ -57,7 +148,7 @@ fn translate_chunk(
     first: usize,
     chunk: Vec<Body<'_>>,
     v: &(impl Fn(BinaryReaderError) -> Error + Sync),
-) -> Result<Vec<Made>> {
+) -> Result<Vec<std::result::Result<InterpFunc, std::ops::Range<u64>>>> {
     let error = |e| match e {
         TranslateError::Wasm(e) => v(e),
         TranslateError::Other(e) => e,

@@ -38,6 +38,8 @@ pub(crate) struct ModuleInner {
     pub env: ModuleEnv,
     /// The interpreter code of the functions that are interpreted.
     pub interp: InterpCode,
+    /// The native code of the functions that are compiled.
+    pub native: Option<crate::cranelift::NativeCode>,
 }
 
 impl std::ops::Deref for ModuleInner {

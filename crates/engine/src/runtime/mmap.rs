@@ -2,6 +2,13 @@
 
 use std::ptr::NonNull;
 
+/// What may be done with a range of pages.
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub(crate) enum Protection {
+    ReadWrite,
+    ReadExecute,
+}
+
 /// A reservation of address space whose first `accessible` bytes are
 /// readable and writable; the rest is mapped inaccessible.
 #[derive(Debug)]
@@ -151,8 +158,36 @@ impl Mmap {
         Ok(())
     }
 
+    /// Sets the protection of `len` bytes at `start`, whole pages, outside
+    /// the accessible-prefix bookkeeping: for stacks (a guard below
+    /// read-write pages) and code (read-write while written, then
+    /// read-execute, never both writable and executable).
+    pub fn protect(&mut self, start: usize, len: usize, prot: Protection) -> std::io::Result<()> {
+        let page = rustix::param::page_size();
+        assert!(
+            start.is_multiple_of(page) && start + len <= self.len,
+            "whole pages inside the mapping"
+        );
+        if len == 0 {
+            return Ok(());
+        }
+        let flags = match prot {
+            Protection::ReadWrite => {
+                rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::WRITE
+            }
+            Protection::ReadExecute => {
+                rustix::mm::MprotectFlags::READ | rustix::mm::MprotectFlags::EXEC
+            }
+        };
+        // SAFETY: the range lies inside this mapping, which we own
+        // exclusively (`&mut self`); changing its protection affects no Rust
+        // object, since references into it need `&self`.
+        unsafe { rustix::mm::mprotect(self.ptr.as_ptr().add(start).cast(), len, flags) }?;
+        Ok(())
+    }
+
     /// Discards `len` bytes at `start`: they read zero afterwards.
-    fn discard(&mut self, start: usize, len: usize) -> std::io::Result<()> {
+    pub fn discard(&mut self, start: usize, len: usize) -> std::io::Result<()> {
         // SAFETY: `start..start + len` lies inside this mapping, which we own
         // exclusively (`&mut self`); no Rust reference points into it.
         let ptr = unsafe { self.ptr.as_ptr().add(start) };

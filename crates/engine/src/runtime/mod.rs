@@ -2,12 +2,16 @@
 //! globals, instance contexts, function references) and the layout code
 //! addresses them through.
 
+pub(crate) mod code_memory;
+pub(crate) mod fiber;
 pub(crate) mod func_refs;
 pub(crate) mod global;
 pub(crate) mod instance;
 pub(crate) mod memory;
 mod mmap;
 pub(crate) mod pool;
+#[cfg(target_os = "linux")]
+pub(crate) mod signals;
 pub(crate) mod table;
 pub(crate) mod vmcontext;
 

@@ -1,9 +1,8 @@
-//! Bulk memory and table operations, growth, and backtraces: runtime
-//! services the builtins and the driver call on the store.
+//! Bulk memory and table operations, and growth: runtime services the
+//! builtins call on the store.
 
 use super::StoreOpaque;
-use crate::runtime::vmcontext::VMContext;
-use crate::trap::{FrameInfo, TrapCode, WasmBacktrace};
+use crate::trap::TrapCode;
 
 /// `start..start + len` when it lies within `size`.
 fn range(start: u32, len: u32, size: usize) -> Result<std::ops::Range<usize>, ()> {
@@ -164,27 +163,5 @@ impl StoreOpaque {
             // The limiter failed the store rather than refusing: a trap.
             Err(_) => Err(TrapCode::ResourceLimitExceeded),
         }
-    }
-
-    /// The interpreted frames from `from` up to `to`, innermost first.
-    pub(crate) fn interp_frames(&self, from: usize, to: usize) -> Vec<FrameInfo> {
-        self.stack
-            .trace(from, to)
-            .map(|(vmctx, func_index)| {
-                // SAFETY: frames are pushed only for live instances of this
-                // store, whose environments they keep alive.
-                let module = unsafe { VMContext::env(vmctx) };
-                FrameInfo {
-                    module_name: module.name.clone(),
-                    func_index,
-                    func_name: module.func_names.get(&func_index).cloned(),
-                }
-            })
-            .collect()
-    }
-
-    /// The Wasm frames from `entry_depth` up, innermost first.
-    pub(crate) fn backtrace(&self, entry_depth: usize) -> WasmBacktrace {
-        WasmBacktrace::new(self.interp_frames(entry_depth, usize::MAX))
     }
 }

@@ -3,8 +3,11 @@
 //! segments, and, for compiled code, traps and interruption).
 
 use super::StoreOpaque;
+use crate::error::Error;
+use crate::runtime::fiber::{self, Abort};
 use crate::runtime::vmcontext::{BuiltinResult, VMBuiltins, VMContext};
 use crate::trap::TrapCode;
+use std::sync::atomic::Ordering;
 
 /// The builtins every instance context points to.
 pub(crate) static BUILTINS: VMBuiltins = VMBuiltins {
@@ -132,14 +135,47 @@ unsafe extern "C" fn elem_drop(vmctx: *mut VMContext, segment: u32) {
     store.instances[instance as usize].elems[segment as usize] = None;
 }
 
-unsafe extern "C" fn epoch_reached(_vmctx: *mut VMContext) {
-    unreachable!("only compiled code calls epoch_reached")
+/// Compiled code found the epoch deadline passed: suspends the call when
+/// it may, until it is resumed with a deadline ahead; traps otherwise.
+unsafe extern "C" fn epoch_reached(vmctx: *mut VMContext) {
+    loop {
+        // SAFETY: as in `memory_grow`; taken anew after every suspension,
+        // during which the store may have changed.
+        let (store, _) = unsafe { store(vmctx) };
+        // SAFETY: the counter is the engine's, which the store keeps alive.
+        let epoch = unsafe { (*store.vm.epoch).load(Ordering::Relaxed) };
+        if epoch < store.vm.epoch_deadline {
+            return;
+        }
+        if store.epoch_deadline_yields && store.may_suspend() {
+            // SAFETY: compiled code runs on a fiber; nothing here is
+            // thread-local.
+            unsafe { fiber::suspend() };
+            continue;
+        }
+        store.failure = Some(Error::trap(TrapCode::Interrupt));
+        // SAFETY: on the call's fiber; this frame holds nothing to drop.
+        unsafe { fiber::abort(Abort::Raised) }
+    }
 }
 
-unsafe extern "C" fn out_of_fuel(_vmctx: *mut VMContext) {
-    unreachable!("only compiled code calls out_of_fuel")
+/// Compiled code has too little fuel left for its next region.
+unsafe extern "C" fn out_of_fuel(vmctx: *mut VMContext) {
+    // SAFETY: as in `memory_grow`.
+    let (store, _) = unsafe { store(vmctx) };
+    store.failure = Some(Error::trap(TrapCode::OutOfFuel));
+    // SAFETY: on the call's fiber; this frame holds nothing to drop.
+    unsafe { fiber::abort(Abort::Raised) }
 }
 
-unsafe extern "C" fn raise(_vmctx: *mut VMContext, _trap: u64) {
-    unreachable!("only compiled code calls raise")
+/// Unwinds compiled code: with the trap `trap` encodes, or, for 0, with the
+/// failure already in the store.
+unsafe extern "C" fn raise(vmctx: *mut VMContext, trap: u64) {
+    // SAFETY: as in `memory_grow`.
+    let (store, _) = unsafe { store(vmctx) };
+    if let Err(code) = BuiltinResult::decode(trap) {
+        store.failure = Some(Error::trap(code));
+    }
+    // SAFETY: on the call's fiber; this frame holds nothing to drop.
+    unsafe { fiber::abort(Abort::Raised) }
 }

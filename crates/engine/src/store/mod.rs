@@ -4,6 +4,7 @@
 //! the embedder does with the [`Store`] value: instance contexts, compiled
 //! code and suspended calls point into it.
 
+mod backtrace;
 mod bulk;
 mod context;
 pub(crate) mod libcalls;
@@ -112,10 +113,107 @@ pub(crate) struct StoreOpaque {
     /// host function's error, or a failed translation. Taken when the call
     /// unwinds.
     pub failure: Option<Error>,
+    /// A host function's panic, carried past compiled frames to continue
+    /// on the host side.
+    pub panic: Option<Box<dyn Any + Send>>,
+    /// The stretches of Wasm frames of the calls in progress, outermost
+    /// first, each run by one tier: what backtraces walk.
+    pub activations: Vec<Activation>,
+    /// Argument buffers of calls from the interpreter into compiled code
+    /// that need more than a few slots, kept here so that an unwinding call
+    /// frees them.
+    pub arg_buffers: Vec<Vec<u64>>,
+    /// The call suspended on this store, if any.
+    pub parked: Option<Parked>,
     limiter_of: LimiterOf,
 }
 
+/// A stretch of Wasm frames run by one tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Activation {
+    /// The interpreter's frames from `depth` of its stack up to the next
+    /// activation's.
+    Interp { depth: usize },
+    /// Compiled frames, entered by the trampoline whose frame pointer is
+    /// `entry_fp`. Once they call out of compiled code, `exit_fp` and
+    /// `exit_pc` tell where (the innermost activation's are in the store's
+    /// context instead).
+    Compiled {
+        entry_fp: usize,
+        exit_fp: usize,
+        exit_pc: usize,
+    },
+}
+
+/// A call suspended on a store: the state to return to when it is dropped,
+/// and whether its handle was.
+#[derive(Debug)]
+pub(crate) struct Parked {
+    pub ticket: u64,
+    pub dropped: Arc<std::sync::atomic::AtomicBool>,
+    pub mark: Mark,
+}
+
+/// What a call into Wasm changes in the store, as it was when the call
+/// began: restored when the call ends, however it ends.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    pub frames: usize,
+    pub activations: usize,
+    pub arg_buffers: usize,
+    pub stack_limit: usize,
+    pub last_entry_fp: usize,
+    pub last_exit_fp: usize,
+    pub last_exit_pc: usize,
+}
+
 impl StoreOpaque {
+    /// The state a call beginning now returns to.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            frames: self.stack.frames.len(),
+            activations: self.activations.len(),
+            arg_buffers: self.arg_buffers.len(),
+            stack_limit: self.vm.stack_limit,
+            last_entry_fp: self.vm.last_entry_fp,
+            last_exit_fp: self.vm.last_exit_fp,
+            last_exit_pc: self.vm.last_exit_pc,
+        }
+    }
+
+    /// Drops whatever calls begun after `mark` left behind.
+    pub(crate) fn reset_to(&mut self, mark: &Mark) {
+        self.stack.frames.truncate(mark.frames);
+        self.activations.truncate(mark.activations);
+        self.arg_buffers.truncate(mark.arg_buffers);
+        self.vm.stack_limit = mark.stack_limit;
+        self.vm.last_entry_fp = mark.last_entry_fp;
+        self.vm.last_exit_fp = mark.last_exit_fp;
+        self.vm.last_exit_pc = mark.last_exit_pc;
+    }
+
+    /// Refuses a new call while a suspended one awaits its resumption; a
+    /// suspended call whose handle was dropped is abandoned instead.
+    ///
+    /// # Errors
+    ///
+    /// When a suspended call is pending.
+    pub(crate) fn check_parked(&mut self) -> Result<()> {
+        let Some(parked) = &self.parked else {
+            return Ok(());
+        };
+        if parked.dropped.load(Ordering::Acquire) {
+            let mark = parked.mark;
+            self.parked = None;
+            self.reset_to(&mark);
+            return Ok(());
+        }
+        Err(Error::new_kind(
+            ErrorKind::Usage,
+            "a suspended call is pending on this store: resume it, or drop it, before making another call",
+        ))
+    }
+
     /// Whether the code running now may suspend: it belongs to a resumable
     /// call, not to a host function's nested call into Wasm.
     pub(crate) fn may_suspend(&self) -> bool {
@@ -258,6 +356,10 @@ impl<T> Store<T> {
             suspend_depth: 0,
             epoch_deadline_yields: false,
             failure: None,
+            panic: None,
+            activations: Vec::new(),
+            arg_buffers: Vec::new(),
+            parked: None,
             limiter_of: limiter_of::<T>,
         };
         Self {

@@ -1,0 +1,717 @@
+//! Fibers: computations on stacks of their own, which can stop in the
+//! middle and go on later, on another thread even.
+//!
+//! Compiled Wasm runs on a fiber, never on the host thread's stack: the
+//! stack is as big as the configured Wasm stack plus room for the host
+//! code Wasm calls, and a guard page below it turns an overflow past that
+//! into a crash rather than a corruption. A call stops in one of three ways:
+//! its body returns ([`Switch::Finished`]), it [`suspend`]s to be resumed
+//! later ([`Switch::Suspended`]), or it is [`abort`]ed by a trap
+//! ([`Switch::Aborted`]), which abandons everything on the fiber's stack.
+//!
+//! A switch saves the callee-saved registers on the stack it leaves and
+//! restores those of the stack it enters (`switch` below, per
+//! architecture). Nothing with a destructor may be live on a fiber's stack
+//! where it is aborted; the code that aborts (traps, in the runtime) is
+//! written for that.
+
+use super::mmap::{Mmap, Protection};
+use crate::trap::TrapCode;
+use std::any::Any;
+use std::cell::Cell;
+use std::sync::Mutex;
+
+/// Bytes of a fiber's stack below the Wasm stack limit, for the host code
+/// Wasm calls: host functions, the interpreter, the runtime.
+pub(crate) const HOST_STACK: usize = 1 << 20;
+
+/// Bytes at the top of a pooled stack that stay resident between uses;
+/// deeper pages are given back to the system when a call used them.
+const KEEP_RESIDENT: usize = 64 << 10;
+
+/// Written just below the resident part of a pooled stack: a call that
+/// overwrote it went deeper, and the pages below are released.
+const CANARY: u64 = 0x7465_726e_5f73_746b;
+
+/// A stack for fibers: a guard page, then the usable bytes, in one mapping.
+#[derive(Debug)]
+pub(crate) struct FiberStack {
+    mmap: Mmap,
+    guard: usize,
+}
+
+impl FiberStack {
+    /// A stack of `size` usable bytes (rounded up to pages).
+    pub fn new(size: usize) -> std::io::Result<Self> {
+        let page = rustix::param::page_size();
+        let size = size.max(KEEP_RESIDENT * 2).next_multiple_of(page);
+        let guard = page;
+        let mut mmap = Mmap::reserve(guard + size)?;
+        mmap.protect(guard, size, Protection::ReadWrite)?;
+        let mut stack = Self { mmap, guard };
+        stack.set_canary();
+        Ok(stack)
+    }
+
+    /// One past the highest usable address; 16-byte aligned.
+    pub fn top(&self) -> usize {
+        self.mmap.as_ptr() as usize + self.mmap.len()
+    }
+
+    /// The lowest usable address, just above the guard page.
+    pub fn bottom(&self) -> usize {
+        self.mmap.as_ptr() as usize + self.guard
+    }
+
+    /// The lowest address Wasm code may use: below it is room for the host.
+    pub fn wasm_limit(&self) -> usize {
+        let size = self.top() - self.bottom();
+        self.bottom() + HOST_STACK.min(size / 2)
+    }
+
+    fn canary(&self) -> *mut u64 {
+        (self.top() - KEEP_RESIDENT - size_of::<u64>()) as *mut u64
+    }
+
+    fn set_canary(&mut self) {
+        // SAFETY: the canary lies inside the usable, writable part, and no
+        // fiber runs on the stack while we hold it mutably.
+        unsafe { self.canary().write(CANARY) };
+    }
+
+    /// Gives back the pages below the resident top when a call used them,
+    /// so a deep recursion once does not keep its memory for good.
+    fn release_deep_pages(&mut self) -> std::io::Result<()> {
+        // SAFETY: as in `set_canary`.
+        if unsafe { self.canary().read() } == CANARY {
+            return Ok(());
+        }
+        let resident_from = self.top() - KEEP_RESIDENT;
+        let start = self.guard;
+        let len = resident_from - self.bottom();
+        self.mmap.discard(start, len)?;
+        self.set_canary();
+        Ok(())
+    }
+}
+
+/// Stacks kept for reuse, all of one size.
+#[derive(Debug)]
+pub(crate) struct FiberPool {
+    size: usize,
+    max: usize,
+    stacks: Mutex<Vec<FiberStack>>,
+}
+
+impl FiberPool {
+    /// A pool of stacks of `size` usable bytes, keeping up to `max`.
+    pub fn new(size: usize, max: usize) -> Self {
+        Self {
+            size,
+            max,
+            stacks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A stack, kept or new.
+    ///
+    /// # Errors
+    ///
+    /// When no address space is left for a new one.
+    pub fn take(&self) -> std::io::Result<FiberStack> {
+        let kept = self
+            .stacks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        match kept {
+            Some(stack) => Ok(stack),
+            None => FiberStack::new(self.size),
+        }
+    }
+
+    /// Keeps `stack` for reuse, if there is room.
+    pub fn give(&self, mut stack: FiberStack) {
+        if stack.release_deep_pages().is_err() {
+            return;
+        }
+        let mut stacks = self
+            .stacks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if stacks.len() < self.max {
+            stacks.push(stack);
+        }
+    }
+}
+
+/// Where a trap happened in compiled code: its code, and the program
+/// counter and frame pointer there, for the backtrace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TrapSite {
+    pub code: TrapCode,
+    pub pc: usize,
+    pub fp: usize,
+}
+
+/// Why a fiber was aborted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Abort {
+    /// A trap caught by the signal handler in compiled code.
+    Trap(TrapSite),
+    /// A trap or failure raised by the runtime; the store holds its details.
+    Raised,
+}
+
+/// How a fiber came back to its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Switch {
+    /// Its body returned.
+    Finished,
+    /// It suspended; resume it to go on.
+    Suspended,
+    /// It was aborted; its stack's contents are abandoned.
+    Aborted(Abort),
+}
+
+// The values passed through a switch.
+const RESUME: usize = 0;
+const FINISHED: usize = 1;
+const SUSPENDED: usize = 2;
+const ABORTED: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    New,
+    Running,
+    Suspended,
+    Done,
+}
+
+/// What a fiber runs: a function and its data. Nothing is allocated for
+/// it, so nothing leaks when a fiber is abandoned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Body {
+    pub entry: unsafe fn(data: *mut u8, payload: usize),
+    pub data: *mut u8,
+}
+
+/// A computation on a stack of its own.
+pub(crate) struct Fiber {
+    /// The pooled stack it runs on (taken back when it ends).
+    stack: Option<FiberStack>,
+    /// The lowest address Wasm code on the fiber may use.
+    limit: usize,
+    /// The fiber's stack pointer while it is not running.
+    sp: usize,
+    /// The parent's stack pointer while the fiber runs.
+    parent_sp: usize,
+    state: State,
+    body: Body,
+    /// What the last `resume` passed.
+    payload: usize,
+    panic: Option<Box<dyn Any + Send>>,
+    abort: Option<Abort>,
+}
+
+impl std::fmt::Debug for Fiber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fiber")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+// SAFETY: a fiber is resumed by one thread at a time (`&mut self`). What
+// its stack holds while it is suspended is runtime code written not to
+// depend on the thread it runs on (no thread-local state is kept across a
+// suspension), and its body's data belongs to the call that owns it.
+unsafe impl Send for Fiber {}
+
+std::thread_local! {
+    /// The fiber running on this thread, innermost.
+    static ACTIVE: Cell<*mut Fiber> = const { Cell::new(std::ptr::null_mut()) };
+}
+
+impl Fiber {
+    /// A fiber that will run `body` on `stack`.
+    pub fn new(stack: FiberStack, body: Body) -> Box<Self> {
+        let mut fiber = Box::new(Self {
+            limit: stack.wasm_limit(),
+            stack: None,
+            sp: 0,
+            parent_sp: 0,
+            state: State::New,
+            body,
+            payload: 0,
+            panic: None,
+            abort: None,
+        });
+        let top = stack.top();
+        fiber.stack = Some(stack);
+        // SAFETY: `top` is the top of a writable stack that nothing uses.
+        fiber.sp = unsafe { init_stack(top, &mut *fiber) };
+        fiber
+    }
+
+    /// The lowest stack address Wasm code running on the fiber may use.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Runs the fiber until its body returns, it suspends or it is aborted,
+    /// handing it `payload`: the body's second argument on the first
+    /// resume, what [`suspend`] returns on later ones. A panic of the body
+    /// continues here, on the parent's stack.
+    ///
+    /// # Safety
+    ///
+    /// The body's data is valid until the fiber ends.
+    ///
+    /// # Panics
+    ///
+    /// When the fiber has finished or was aborted.
+    pub unsafe fn resume(&mut self, payload: usize) -> Switch {
+        assert!(
+            matches!(self.state, State::New | State::Suspended),
+            "a fiber resumed after it ended"
+        );
+        let this: *mut Fiber = self;
+        let prev = ACTIVE.replace(this);
+        self.state = State::Running;
+        self.payload = payload;
+        // SAFETY: `sp` is the fiber's saved stack pointer (made by
+        // `init_stack` or saved by its last switch); the parent's is saved
+        // in `parent_sp` for the fiber to switch back to.
+        let value = unsafe { switch(&raw mut self.parent_sp, self.sp, RESUME) };
+        ACTIVE.set(prev);
+        match value {
+            FINISHED => {
+                self.state = State::Done;
+                if let Some(panic) = self.panic.take() {
+                    std::panic::resume_unwind(panic);
+                }
+                Switch::Finished
+            }
+            SUSPENDED => {
+                self.state = State::Suspended;
+                Switch::Suspended
+            }
+            _ => {
+                self.state = State::Done;
+                Switch::Aborted(self.abort.take().unwrap_or(Abort::Raised))
+            }
+        }
+    }
+
+    /// The pooled stack, for reuse once the fiber is done or abandoned.
+    pub fn take_stack(&mut self) -> Option<FiberStack> {
+        self.stack.take()
+    }
+}
+
+/// Whether a fiber is running on this thread.
+pub(crate) fn on_fiber() -> bool {
+    !ACTIVE.get().is_null()
+}
+
+/// Suspends the running fiber: its parent's `resume` returns
+/// [`Switch::Suspended`], and this returns, with the payload of the
+/// `resume` that goes on, when the fiber is resumed, perhaps on another
+/// thread.
+///
+/// # Safety
+///
+/// Called on a fiber (see [`on_fiber`]), by code that keeps no reference to
+/// thread-local state across the call.
+pub(crate) unsafe fn suspend() -> usize {
+    let fiber = ACTIVE.get();
+    assert!(!fiber.is_null(), "suspend outside a fiber");
+    // SAFETY: the active fiber is alive while it runs; its parent's stack
+    // pointer was saved by `resume`, which sets the payload before
+    // switching back.
+    unsafe {
+        let value = switch(&raw mut (*fiber).sp, (*fiber).parent_sp, SUSPENDED);
+        debug_assert_eq!(value, RESUME);
+        (*fiber).payload
+    }
+}
+
+/// Aborts the running fiber: its parent's `resume` returns
+/// [`Switch::Aborted`] with `why`. Never returns.
+///
+/// # Safety
+///
+/// Called on a fiber (see [`on_fiber`]); nothing on the fiber's stack
+/// needs dropping, for nothing on it runs again.
+pub(crate) unsafe fn abort(why: Abort) -> ! {
+    let fiber = ACTIVE.get();
+    assert!(!fiber.is_null(), "abort outside a fiber");
+    let mut dead_sp = 0usize;
+    // SAFETY: as in `suspend`; the fiber is never switched back to.
+    unsafe {
+        (*fiber).abort = Some(why);
+        switch(&raw mut dead_sp, (*fiber).parent_sp, ABORTED);
+    }
+    unreachable!("an aborted fiber was resumed")
+}
+
+/// Where a fiber starts: runs the body, then switches back for good.
+extern "C" fn fiber_start(fiber: *mut Fiber) -> ! {
+    // SAFETY: `init_stack` passed the fiber, which lives while it runs.
+    let (body, payload) = unsafe { ((*fiber).body, (*fiber).payload) };
+    // SAFETY: the body's data is valid while the fiber runs (the contract
+    // of `resume`).
+    let run = || unsafe { (body.entry)(body.data, payload) };
+    if let Err(panic) = std::panic::catch_unwind(run) {
+        // SAFETY: as above.
+        unsafe { (*fiber).panic = Some(panic) };
+    }
+    let mut dead_sp = 0usize;
+    // SAFETY: as above; nothing is left on this stack to drop.
+    unsafe { switch(&raw mut dead_sp, (*fiber).parent_sp, FINISHED) };
+    unreachable!("a finished fiber was resumed")
+}
+
+/// Prepares the stack below `top` so that the first switch to the returned
+/// stack pointer starts `fiber_start(fiber)`.
+///
+/// # Safety
+///
+/// `top` is 16-byte aligned and the top of writable memory nothing else
+/// uses, with room for a few hundred bytes below it.
+unsafe fn init_stack(top: usize, fiber: *mut Fiber) -> usize {
+    let start = fiber_start as *const () as usize;
+    let words: &[usize] = arch::initial_frame!(fiber as usize, start);
+    let sp = top - std::mem::size_of_val(words);
+    // SAFETY: as the caller guarantees.
+    unsafe {
+        std::ptr::copy_nonoverlapping(words.as_ptr(), sp as *mut usize, words.len());
+    }
+    sp
+}
+
+/// Saves the callee-saved registers on the current stack, stores its
+/// pointer at `save`, switches to the stack at `to`, restores its
+/// registers and returns `value` there.
+///
+/// # Safety
+///
+/// `to` is a stack pointer saved by `switch` or made by `init_stack`, whose
+/// stack is live.
+unsafe fn switch(save: *mut usize, to: usize, value: usize) -> usize {
+    // SAFETY: as the caller guarantees.
+    unsafe { arch::tern_fiber_switch(save, to, value) }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod arch {
+    /// The words below the top of a new stack, lowest first: the registers
+    /// `tern_fiber_switch` pops (r15, r14, r13, r12 = entry, rbx = argument,
+    /// rbp = 0), the address it returns to, and a null return address that
+    /// ends frame walks.
+    macro_rules! initial_frame {
+        ($arg:expr, $entry:expr) => {
+            &[
+                0,
+                0,
+                0,
+                $entry,
+                $arg,
+                0,
+                arch::tern_fiber_bootstrap as *const () as usize,
+                0,
+            ]
+        };
+    }
+    pub(super) use initial_frame;
+
+    /// See `super::switch`. rdi = save, rsi = to, rdx = value.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn tern_fiber_switch(
+        _save: *mut usize,
+        _to: usize,
+        _value: usize,
+    ) -> usize {
+        core::arch::naked_asm!(
+            "push rbp",
+            "push rbx",
+            "push r12",
+            "push r13",
+            "push r14",
+            "push r15",
+            "mov [rdi], rsp",
+            "mov rsp, rsi",
+            "pop r15",
+            "pop r14",
+            "pop r13",
+            "pop r12",
+            "pop rbx",
+            "pop rbp",
+            "mov rax, rdx",
+            "ret",
+        )
+    }
+
+    /// The first code a new fiber runs: calls the entry (r12) with the
+    /// argument (rbx), on an aligned stack whose frame chain ends here.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn tern_fiber_bootstrap() {
+        core::arch::naked_asm!(
+            "push rbp",
+            "mov rbp, rsp",
+            "mov rdi, rbx",
+            "call r12",
+            "ud2",
+        )
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod arch {
+    /// The words below the top of a new stack, lowest first, as
+    /// `tern_fiber_switch` restores them: x19 = argument, x20 = entry,
+    /// x21-x28, x29 = 0 (ends frame walks), x30 = the bootstrap, d8-d15.
+    macro_rules! initial_frame {
+        ($arg:expr, $entry:expr) => {
+            &[
+                $arg,
+                $entry,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                arch::tern_fiber_bootstrap as *const () as usize,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ]
+        };
+    }
+    pub(super) use initial_frame;
+
+    /// See `super::switch`. x0 = save, x1 = to, x2 = value.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn tern_fiber_switch(
+        _save: *mut usize,
+        _to: usize,
+        _value: usize,
+    ) -> usize {
+        core::arch::naked_asm!(
+            "sub sp, sp, #0xa0",
+            "stp x19, x20, [sp, #0x00]",
+            "stp x21, x22, [sp, #0x10]",
+            "stp x23, x24, [sp, #0x20]",
+            "stp x25, x26, [sp, #0x30]",
+            "stp x27, x28, [sp, #0x40]",
+            "stp x29, x30, [sp, #0x50]",
+            "stp d8, d9, [sp, #0x60]",
+            "stp d10, d11, [sp, #0x70]",
+            "stp d12, d13, [sp, #0x80]",
+            "stp d14, d15, [sp, #0x90]",
+            "mov x3, sp",
+            "str x3, [x0]",
+            "mov sp, x1",
+            "ldp x19, x20, [sp, #0x00]",
+            "ldp x21, x22, [sp, #0x10]",
+            "ldp x23, x24, [sp, #0x20]",
+            "ldp x25, x26, [sp, #0x30]",
+            "ldp x27, x28, [sp, #0x40]",
+            "ldp x29, x30, [sp, #0x50]",
+            "ldp d8, d9, [sp, #0x60]",
+            "ldp d10, d11, [sp, #0x70]",
+            "ldp d12, d13, [sp, #0x80]",
+            "ldp d14, d15, [sp, #0x90]",
+            "add sp, sp, #0xa0",
+            "mov x0, x2",
+            "ret",
+        )
+    }
+
+    /// The first code a new fiber runs: calls the entry (x20) with the
+    /// argument (x19).
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn tern_fiber_bootstrap() {
+        core::arch::naked_asm!("mov x0, x19", "blr x20", "brk #1")
+    }
+}
+
+/// A body that calls `f` with the payload, for tests: `f` must outlive the
+/// fiber.
+#[cfg(test)]
+pub(crate) fn body_of<F: FnMut(usize)>(f: &mut F) -> Body {
+    /// # Safety
+    ///
+    /// `data` is the `F` given to `body_of`, still alive.
+    unsafe fn call<F: FnMut(usize)>(data: *mut u8, payload: usize) {
+        // SAFETY: as above.
+        unsafe { (*data.cast::<F>())(payload) }
+    }
+    Body {
+        entry: call::<F>,
+        data: std::ptr::from_mut(f).cast(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn stack() -> FiberStack {
+        FiberStack::new(256 << 10).expect("a stack")
+    }
+
+    #[test]
+    fn a_body_runs_on_its_own_stack_and_finishes() {
+        let stack = stack();
+        let (bottom, top) = (stack.bottom(), stack.top());
+        let mut seen = (0, 0);
+        let mut f = |payload| {
+            let local = 0u8;
+            seen = (std::ptr::from_ref(&local) as usize, payload);
+        };
+        let mut fiber = Fiber::new(stack, body_of(&mut f));
+        assert!(!on_fiber());
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(unsafe { fiber.resume(42) }, Switch::Finished);
+        drop(fiber);
+        assert!(
+            seen.0 > bottom && seen.0 < top,
+            "the body ran on the fiber's stack"
+        );
+        assert_eq!(seen.1, 42, "the first payload is the body's argument");
+    }
+
+    #[test]
+    fn a_fiber_suspends_and_resumes_on_another_thread() {
+        let steps = Arc::new(AtomicUsize::new(0));
+        let s = steps.clone();
+        // Leaked: the fiber and its body move to another thread.
+        let f: &'static mut _ = Box::leak(Box::new(move |_| {
+            for _ in 0..3 {
+                s.fetch_add(1, Ordering::SeqCst);
+                assert!(on_fiber());
+                // SAFETY: on a fiber; nothing thread-local is held.
+                let payload = unsafe { suspend() };
+                s.fetch_add(payload * 100, Ordering::SeqCst);
+            }
+        }));
+        let body = body_of(f);
+        struct SendBody(Box<Fiber>);
+        // SAFETY: the body's data is a `Send` closure leaked for the test.
+        unsafe impl Send for SendBody {}
+        let mut fiber = Fiber::new(stack(), body);
+        // SAFETY: the body is leaked, so it outlives the fiber.
+        assert_eq!(unsafe { fiber.resume(0) }, Switch::Suspended);
+        assert_eq!(steps.load(Ordering::SeqCst), 1);
+        let sent = SendBody(fiber);
+        let sent = std::thread::spawn(move || {
+            let mut sent = sent;
+            // SAFETY: as above.
+            assert_eq!(unsafe { sent.0.resume(1) }, Switch::Suspended);
+            sent
+        })
+        .join()
+        .unwrap();
+        let mut fiber = sent.0;
+        assert_eq!(steps.load(Ordering::SeqCst), 102);
+        // SAFETY: as above.
+        assert_eq!(unsafe { fiber.resume(2) }, Switch::Suspended);
+        // SAFETY: as above.
+        assert_eq!(unsafe { fiber.resume(3) }, Switch::Finished);
+        assert_eq!(steps.load(Ordering::SeqCst), 603);
+    }
+
+    #[test]
+    fn an_aborted_fiber_reports_why_and_never_runs_again() {
+        let mut after = 0;
+        let site = TrapSite {
+            code: TrapCode::UnreachableCodeReached,
+            pc: 1,
+            fp: 2,
+        };
+        let mut f = |_| {
+            // SAFETY: on a fiber; nothing here needs dropping.
+            unsafe { abort(Abort::Trap(site)) };
+            #[allow(unreachable_code)]
+            {
+                after += 1;
+            }
+        };
+        let mut fiber = Fiber::new(stack(), body_of(&mut f));
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(
+            unsafe { fiber.resume(0) },
+            Switch::Aborted(Abort::Trap(site))
+        );
+        drop(fiber);
+        assert_eq!(after, 0);
+    }
+
+    #[test]
+    fn a_panic_on_a_fiber_continues_on_the_parent() {
+        let mut f = |_| panic!("from the fiber");
+        let mut fiber = Fiber::new(stack(), body_of(&mut f));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: `f` outlives the fiber.
+            unsafe { fiber.resume(0) }
+        }));
+        let payload = caught.expect_err("the panic came through");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"from the fiber"));
+    }
+
+    #[test]
+    fn a_fiber_started_on_a_fiber_aborts_alone() {
+        let mut f = |_| {
+            let mut g = |_| {
+                // SAFETY: on the inner fiber; nothing needs dropping.
+                unsafe { abort(Abort::Raised) }
+            };
+            let mut inner = Fiber::new(stack(), body_of(&mut g));
+            // SAFETY: `g` outlives the inner fiber.
+            assert_eq!(unsafe { inner.resume(0) }, Switch::Aborted(Abort::Raised));
+            // The outer fiber goes on, and is active again.
+            assert!(on_fiber());
+            // SAFETY: on a fiber.
+            unsafe { suspend() };
+        };
+        let mut outer = Fiber::new(stack(), body_of(&mut f));
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Suspended);
+        // SAFETY: as above.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Finished);
+        assert!(!on_fiber());
+    }
+
+    #[test]
+    fn a_pooled_stack_that_went_deep_gives_its_pages_back() {
+        let pool = FiberPool::new(1 << 20, 1);
+        let stack = pool.take().unwrap();
+        let deep = (stack.bottom() + 4096) as *mut u8;
+        // SAFETY: inside the usable part of a stack nothing runs on.
+        unsafe { deep.write(7) };
+        // Clobber the canary as a deep recursion would.
+        // SAFETY: as above.
+        unsafe { stack.canary().write(0) };
+        let top = stack.top();
+        pool.give(stack);
+        let again = pool.take().unwrap();
+        assert_eq!(again.top(), top, "the same stack came back");
+        // SAFETY: as above; released pages read zero.
+        assert_eq!(unsafe { deep.read() }, 0);
+        // SAFETY: as above.
+        assert_eq!(unsafe { again.canary().read() }, CANARY);
+    }
+}
