@@ -652,10 +652,8 @@ mod tests {
         };
         let mut fiber = Fiber::new(stack(), body_of(&mut f));
         // SAFETY: `f` outlives the fiber.
-        assert_eq!(
-            unsafe { fiber.resume(0) },
-            Switch::Aborted(Abort::Trap(site))
-        );
+        let switch = unsafe { fiber.resume(0) };
+        assert_eq!(switch, Switch::Aborted(Abort::Trap(site)));
         drop(fiber);
         assert_eq!(after, 0);
     }
