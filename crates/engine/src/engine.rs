@@ -4,7 +4,7 @@ use crate::config::{Config, Strategy};
 use crate::cranelift::{Compiler, Trampolines};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::MemoryPool;
-use crate::runtime::fiber::{FiberPool, HOST_STACK};
+use crate::runtime::fiber::FiberPool;
 use crate::types::FuncType;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,7 +95,7 @@ impl Engine {
             Ok(Jit {
                 compiler,
                 trampolines: Trampolines::default(),
-                fibers: FiberPool::new(config.max_wasm_stack + HOST_STACK, stacks),
+                fibers: FiberPool::new(config.max_wasm_stack, stacks),
             })
         });
         jit.as_ref()

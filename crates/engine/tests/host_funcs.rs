@@ -2,6 +2,8 @@
 //! the caller's memory, errors raised by the host, untyped `Val` functions,
 //! multi-value results and host code that calls back into Wasm.
 
+mod common;
+
 use anyhow::Result;
 use std::fmt;
 use tern_engine::{
@@ -21,9 +23,8 @@ impl fmt::Display for ExitCode {
 
 impl std::error::Error for ExitCode {}
 
-#[test]
 fn linker_func_wrap_without_caller() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap("host", "mul_add", |a: i32, b: i64, c: f64| -> f64 {
         f64::from(a) * b as f64 + c
@@ -52,9 +53,8 @@ fn linker_func_wrap_without_caller() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn linker_func_wrap_with_caller_updates_host_state() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<Vec<i32>>::new(&engine);
     linker.func_wrap(
         "host",
@@ -91,9 +91,8 @@ fn linker_func_wrap_with_caller_updates_host_state() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn func_wrap_imports_passed_to_instance_new() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut store = Store::new(&engine, 0u64);
     let double = Func::wrap(&mut store, |x: u32| x.wrapping_mul(2));
     let add_to_state = Func::wrap(&mut store, |mut caller: Caller<'_, u64>, x: i64| {
@@ -123,9 +122,8 @@ fn func_wrap_imports_passed_to_instance_new() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn host_function_reads_and_writes_caller_memory() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<String>::new(&engine);
     // Upper-cases `len` bytes at `ptr` in place and remembers the text.
     linker.func_wrap(
@@ -170,9 +168,8 @@ fn host_function_reads_and_writes_caller_memory() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn caller_get_export_is_none_for_missing_exports() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap("host", "probe", |mut caller: Caller<'_, ()>| -> i32 {
         let memory = caller.get_export("memory").is_some();
@@ -206,9 +203,8 @@ const CALLS_FAIL: &str = r#"(module
         (global.set $after (i32.const 1))
         (local.get $r)))"#;
 
-#[test]
 fn host_error_msg_is_a_host_error_of_the_guest_call() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap("host", "fail", |x: i32| -> tern_engine::Result<i32> {
         if x < 0 {
@@ -244,9 +240,8 @@ fn host_error_msg_is_a_host_error_of_the_guest_call() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn host_error_new_keeps_the_custom_error() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap("host", "fail", |code: i32| -> tern_engine::Result<i32> {
         Err(Error::new(ExitCode(code)))
@@ -273,9 +268,8 @@ fn host_error_new_keeps_the_custom_error() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn host_error_unwinds_nested_wasm_frames() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap("host", "fail", || -> tern_engine::Result<()> {
         Err(Error::new(ExitCode(3)))
@@ -303,9 +297,8 @@ fn host_error_unwinds_nested_wasm_frames() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn func_new_with_vals() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut store = Store::new(&engine, ());
     let ty = FuncType::new(
         [ValType::I32, ValType::I64, ValType::F32, ValType::F64],
@@ -374,9 +367,8 @@ fn func_new_with_vals() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn func_new_result_of_wrong_type_is_a_host_error() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_new(
         "host",
@@ -404,9 +396,8 @@ fn func_new_result_of_wrong_type_is_a_host_error() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn multi_value_results() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap("host", "divmod", |a: i32, b: i32| -> (i32, i32, i64) {
         (a / b, a % b, i64::from(a) * i64::from(b))
@@ -451,9 +442,8 @@ fn multi_value_results() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn host_function_reenters_wasm() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<Vec<i32>>::new(&engine);
     // Calls the guest's `square` export from inside a host function.
     linker.func_wrap(
@@ -523,9 +513,8 @@ fn ping_pong(engine: &Engine) -> Result<(Store<u32>, Instance)> {
     Ok((store, instance))
 }
 
-#[test]
 fn host_and_wasm_interleave_deeply() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let (mut store, instance) = ping_pong(&engine)?;
     let countdown = instance.get_typed_func::<i32, i32>(&mut store, "countdown")?;
     assert_eq!(countdown.call(&mut store, 100)?, 100);
@@ -533,9 +522,8 @@ fn host_and_wasm_interleave_deeply() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn too_deep_host_reentry_is_a_stack_overflow_not_a_crash() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let (mut store, instance) = ping_pong(&engine)?;
     let countdown = instance.get_typed_func::<i32, i32>(&mut store, "countdown")?;
     let err = countdown
@@ -545,4 +533,21 @@ fn too_deep_host_reentry_is_a_stack_overflow_not_a_crash() -> Result<()> {
     // The store recovers.
     assert_eq!(countdown.call(&mut store, 3)?, 3);
     Ok(())
+}
+
+tiers! {
+    linker_func_wrap_without_caller,
+    linker_func_wrap_with_caller_updates_host_state,
+    func_wrap_imports_passed_to_instance_new,
+    host_function_reads_and_writes_caller_memory,
+    caller_get_export_is_none_for_missing_exports,
+    host_error_msg_is_a_host_error_of_the_guest_call,
+    host_error_new_keeps_the_custom_error,
+    host_error_unwinds_nested_wasm_frames,
+    func_new_with_vals,
+    func_new_result_of_wrong_type_is_a_host_error,
+    multi_value_results,
+    host_function_reenters_wasm,
+    host_and_wasm_interleave_deeply,
+    too_deep_host_reentry_is_a_stack_overflow_not_a_crash,
 }

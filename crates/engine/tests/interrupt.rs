@@ -1,6 +1,8 @@
 //! Interruption: fuel metering and epoch deadlines stop guests that would
 //! otherwise run forever.
 
+mod common;
+
 use anyhow::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -29,12 +31,11 @@ fn instantiate(config: &Config) -> Result<(Engine, Store<()>, Instance)> {
 }
 
 fn fuel_config() -> Config {
-    let mut config = Config::new();
+    let mut config = common::config();
     config.consume_fuel(true);
     config
 }
 
-#[test]
 fn fuel_stops_an_infinite_loop() -> Result<()> {
     let (_engine, mut store, instance) = instantiate(&fuel_config())?;
     store.set_fuel(10_000)?;
@@ -53,7 +54,6 @@ fn fuel_stops_an_infinite_loop() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn enough_fuel_lets_a_computation_finish() -> Result<()> {
     let (_engine, mut store, instance) = instantiate(&fuel_config())?;
     let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
@@ -84,7 +84,6 @@ fn enough_fuel_lets_a_computation_finish() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn a_store_starts_without_fuel() -> Result<()> {
     let (_engine, mut store, instance) = instantiate(&fuel_config())?;
     assert_eq!(store.get_fuel()?, 0);
@@ -94,16 +93,15 @@ fn a_store_starts_without_fuel() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn fuel_api_needs_fuel_enabled() -> Result<()> {
-    let (_engine, mut store, _instance) = instantiate(&Config::new())?;
+    let (_engine, mut store, _instance) = instantiate(&common::config())?;
     assert_eq!(store.set_fuel(1).expect_err("off").kind(), ErrorKind::Usage);
     assert_eq!(store.get_fuel().expect_err("off").kind(), ErrorKind::Usage);
     Ok(())
 }
 
 fn epoch_config() -> Config {
-    let mut config = Config::new();
+    let mut config = common::config();
     config.epoch_interruption(true);
     config
 }
@@ -135,7 +133,6 @@ fn interrupt_after_50ms(export: &str) -> Result<(tern_engine::Error, Duration)> 
     Ok((result.expect_err("the loop never ends"), elapsed))
 }
 
-#[test]
 fn epoch_deadline_interrupts_an_infinite_loop() -> Result<()> {
     let (err, elapsed) = interrupt_after_50ms("spin")?;
     assert_eq!(err.kind(), ErrorKind::Trap);
@@ -147,7 +144,6 @@ fn epoch_deadline_interrupts_an_infinite_loop() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn epoch_deadline_interrupts_a_loop_in_a_callee() -> Result<()> {
     let (err, _) = interrupt_after_50ms("spin_in_callee")?;
     assert_eq!(err.trap_code(), Some(TrapCode::Interrupt), "{err:?}");
@@ -162,7 +158,6 @@ fn epoch_deadline_interrupts_a_loop_in_a_callee() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn a_passed_deadline_traps_at_once_and_a_new_one_lets_code_run() -> Result<()> {
     let (engine, mut store, instance) = instantiate(&epoch_config())?;
     let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
@@ -178,13 +173,23 @@ fn a_passed_deadline_traps_at_once_and_a_new_one_lets_code_run() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn epochs_are_ignored_when_interruption_is_off() -> Result<()> {
-    let (engine, mut store, instance) = instantiate(&Config::new())?;
+    let (engine, mut store, instance) = instantiate(&common::config())?;
     let count = instance.get_typed_func::<i32, i32>(&mut store, "count")?;
     store.set_epoch_deadline(0);
     engine.increment_epoch();
     engine.increment_epoch();
     assert_eq!(count.call(&mut store, 100)?, 4950);
     Ok(())
+}
+
+tiers! {
+    fuel_stops_an_infinite_loop,
+    enough_fuel_lets_a_computation_finish,
+    a_store_starts_without_fuel,
+    fuel_api_needs_fuel_enabled,
+    epoch_deadline_interrupts_an_infinite_loop,
+    epoch_deadline_interrupts_a_loop_in_a_callee,
+    a_passed_deadline_traps_at_once_and_a_new_one_lets_code_run,
+    epochs_are_ignored_when_interruption_is_off,
 }

@@ -2,13 +2,18 @@
 //! loading still refuses every invalid or unsupported function, whether it
 //! ever runs or not, and code runs the same as when translated at load.
 
+mod common;
+
 use anyhow::Result;
-use tern_engine::{Config, Engine, ErrorKind, Linker, Module, Store, TrapCode};
+use tern_engine::{Engine, ErrorKind, Linker, Module, Store, TrapCode};
 
 fn engines() -> [(&'static str, Engine); 2] {
     [
-        ("lazy", Engine::default()),
-        ("eager", Engine::new(Config::new().lazy_translation(false))),
+        ("lazy", common::engine()),
+        (
+            "eager",
+            Engine::new(common::config().lazy_translation(false)),
+        ),
     ]
 }
 
@@ -34,7 +39,6 @@ const PROGRAM: &str = r#"(module $program
         (i32.load (local.get 0)))
     (func $never_called (result i32) (i32.const 99)))"#;
 
-#[test]
 fn lazy_and_eager_translation_compute_the_same() -> Result<()> {
     for (mode, engine) in engines() {
         let module = Module::new(&engine, PROGRAM)?;
@@ -53,7 +57,6 @@ fn lazy_and_eager_translation_compute_the_same() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn an_invalid_function_that_never_runs_is_refused_at_load() {
     let wat = r#"(module
         (func (export "ok") (result i32) (i32.const 1))
@@ -66,7 +69,6 @@ fn an_invalid_function_that_never_runs_is_refused_at_load() {
     }
 }
 
-#[test]
 fn simd_anywhere_is_refused_at_load_in_both_modes() {
     let cases = [
         // In a function that is never called.
@@ -84,9 +86,8 @@ fn simd_anywhere_is_refused_at_load_in_both_modes() {
     }
 }
 
-#[test]
 fn first_calls_racing_on_many_threads_agree() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, PROGRAM)?;
     let results = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..8)
@@ -109,12 +110,23 @@ fn first_calls_racing_on_many_threads_agree() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn disassembly_translates_on_demand() -> Result<()> {
-    let module = Module::new(&Engine::default(), PROGRAM)?;
+    let module = Module::new(&common::engine(), PROGRAM)?;
     // Function 4 is `$never_called`.
     let text = module.disassemble(4).expect("a defined function");
     assert!(text.starts_with("func 4:"), "{text}");
     assert!(module.disassemble(5).is_none());
     Ok(())
+}
+
+#[test]
+fn disassembly_on_the_interpreter() {
+    disassembly_translates_on_demand().unwrap();
+}
+
+tiers! {
+    lazy_and_eager_translation_compute_the_same,
+    an_invalid_function_that_never_runs_is_refused_at_load,
+    simd_anywhere_is_refused_at_load_in_both_modes,
+    first_calls_racing_on_many_threads_agree,
 }

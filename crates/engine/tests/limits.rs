@@ -1,6 +1,8 @@
 //! Resource limits: a `StoreLimits` limiter caps memory and table growth
 //! and entity counts; refused growth is visible to the guest, which goes on.
 
+mod common;
+
 use anyhow::Result;
 use tern_engine::{
     Engine, ErrorKind, Instance, Linker, Memory, MemoryType, Module, Store, StoreLimits,
@@ -31,9 +33,8 @@ const GROWER: &str = r#"(module
         (local.set $r (memory.grow (i32.const 1)))
         (i32.add (i32.mul (local.get $r) (i32.const 10)) (memory.size))))"#;
 
-#[test]
 fn memory_grow_past_the_cap_returns_minus_one() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, GROWER)?;
     let limits = StoreLimitsBuilder::new().memory_size(3 * PAGE).build();
     let mut store = limited_store(&engine, limits);
@@ -86,9 +87,8 @@ fn memory_grow_past_the_cap_returns_minus_one() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn host_memory_grow_past_the_cap_is_a_limit_error() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let limits = StoreLimitsBuilder::new().memory_size(2 * PAGE).build();
     let mut store = limited_store(&engine, limits);
     let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
@@ -99,9 +99,8 @@ fn host_memory_grow_past_the_cap_is_a_limit_error() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn memory_maximum_of_the_type_is_respected_without_a_limiter() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module (memory 1 3)
@@ -118,9 +117,8 @@ fn memory_maximum_of_the_type_is_respected_without_a_limiter() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn new_pages_read_as_zero() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module
@@ -176,9 +174,8 @@ fn new_pages_read_as_zero() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn table_growth_is_capped() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module
@@ -208,9 +205,8 @@ fn table_growth_is_capped() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn initial_memory_past_the_cap_fails_to_instantiate() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, r#"(module (memory 4))"#)?;
     let limits = StoreLimitsBuilder::new().memory_size(3 * PAGE).build();
     let mut store = limited_store(&engine, limits);
@@ -225,9 +221,8 @@ fn initial_memory_past_the_cap_fails_to_instantiate() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn initial_table_past_the_cap_fails_to_instantiate() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, r#"(module (table 100 funcref))"#)?;
     let limits = StoreLimitsBuilder::new().table_elements(10).build();
     let mut store = limited_store(&engine, limits);
@@ -238,9 +233,8 @@ fn initial_table_past_the_cap_fails_to_instantiate() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn entity_counts_are_capped() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, r#"(module (memory 1))"#)?;
 
     let limits = StoreLimitsBuilder::new().instances(2).build();
@@ -258,9 +252,8 @@ fn entity_counts_are_capped() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn unlimited_store_grows_freely() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, GROWER)?;
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
@@ -271,9 +264,8 @@ fn unlimited_store_grows_freely() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn huge_tables_are_refused_without_a_limiter() -> anyhow::Result<()> {
-    let engine = tern_engine::Engine::default();
+    let engine = common::engine();
     // Four billion entries would need 32 GiB of host memory.
     let module = tern_engine::Module::new(&engine, "(module (table 0xffffffff funcref))")?;
     let mut store = tern_engine::Store::new(&engine, ());
@@ -291,4 +283,17 @@ fn huge_tables_are_refused_without_a_limiter() -> anyhow::Result<()> {
     let grow = instance.get_typed_func::<(), i32>(&mut store, "grow")?;
     assert_eq!(grow.call(&mut store, ())?, -1);
     Ok(())
+}
+
+tiers! {
+    memory_grow_past_the_cap_returns_minus_one,
+    host_memory_grow_past_the_cap_is_a_limit_error,
+    memory_maximum_of_the_type_is_respected_without_a_limiter,
+    new_pages_read_as_zero,
+    table_growth_is_capped,
+    initial_memory_past_the_cap_fails_to_instantiate,
+    initial_table_past_the_cap_fails_to_instantiate,
+    entity_counts_are_capped,
+    unlimited_store_grows_freely,
+    huge_tables_are_refused_without_a_limiter,
 }

@@ -1,6 +1,8 @@
 //! The linker: imports resolved by name, pre-linked modules instantiated
 //! many times, and link errors that name the import.
 
+mod common;
+
 use anyhow::Result;
 use tern_engine::{
     Engine, ErrorKind, Global, GlobalType, Linker, Memory, MemoryType, Module, Mutability, Store,
@@ -23,9 +25,8 @@ fn counter_linker(engine: &Engine) -> Result<Linker<()>> {
     Ok(linker)
 }
 
-#[test]
 fn instance_pre_instantiates_many_times_in_fresh_stores() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, COUNTER)?;
     let pre = counter_linker(&engine)?.instantiate_pre(&module)?;
     assert_eq!(pre.module().exports().count(), 4);
@@ -45,9 +46,8 @@ fn instance_pre_instantiates_many_times_in_fresh_stores() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn instances_do_not_share_memory() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, COUNTER)?;
     let pre = counter_linker(&engine)?.instantiate_pre(&module)?;
 
@@ -75,9 +75,8 @@ fn instances_do_not_share_memory() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn missing_import_is_a_link_error_naming_it() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module
@@ -100,9 +99,8 @@ fn missing_import_is_a_link_error_naming_it() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn import_of_the_wrong_type_is_a_link_error() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module (import "host" "step" (func (param i64) (result i32))))"#,
@@ -126,9 +124,8 @@ fn import_of_the_wrong_type_is_a_link_error() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn redefinition_needs_shadowing() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = counter_linker(&engine)?;
     let err = linker
         .func_wrap("host", "step", || 3i32)
@@ -146,9 +143,8 @@ fn redefinition_needs_shadowing() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn instances_link_to_each_other_by_name() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let provider = Module::new(
         &engine,
         r#"(module
@@ -195,9 +191,8 @@ fn instances_link_to_each_other_by_name() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn a_linker_serves_stores_with_separate_host_state() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<i32>::new(&engine);
     linker.func_wrap(
         "host",
@@ -219,4 +214,14 @@ fn a_linker_serves_stores_with_separate_host_state() -> Result<()> {
     assert_eq!(b1.call(&mut one, ())?, 1 + 2);
     assert_eq!((*one.data(), *two.data()), (2, 101));
     Ok(())
+}
+
+tiers! {
+    instance_pre_instantiates_many_times_in_fresh_stores,
+    instances_do_not_share_memory,
+    missing_import_is_a_link_error_naming_it,
+    import_of_the_wrong_type_is_a_link_error,
+    redefinition_needs_shadowing,
+    instances_link_to_each_other_by_name,
+    a_linker_serves_stores_with_separate_host_state,
 }

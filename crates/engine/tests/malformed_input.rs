@@ -9,10 +9,11 @@
 //! panics, the test prints which one and saves its bytes to the temporary
 //! directory.
 
+mod common;
+
 use std::ops::Range;
 use tern_engine::{
-    Config, Engine, ErrorKind, Func, Instance, Module, Store, StoreLimits, StoreLimitsBuilder, Val,
-    ValType,
+    Engine, ErrorKind, Func, Instance, Module, Store, StoreLimits, StoreLimitsBuilder, Val, ValType,
 };
 
 const KERNELS: &[u8] = include_bytes!("../../../guests/bench/wasm/kernels.wasm");
@@ -187,7 +188,7 @@ struct Limited {
 
 impl Harness {
     fn new() -> Self {
-        let mut config = Config::new();
+        let mut config = common::config();
         config.consume_fuel(true);
         // Deep recursion in a corrupted module must not take long.
         config.max_wasm_stack(1 << 20);
@@ -333,7 +334,6 @@ fn check_truncations(h: &mut Harness, name: &str, wasm: &[u8], lens: impl Iterat
     }
 }
 
-#[test]
 fn truncated_modules_are_refused_without_panics() {
     let mut h = Harness::new();
     for (name, wasm) in wat_modules() {
@@ -447,7 +447,6 @@ fn check_mutations(h: &mut Harness, name: &str, wasm: &[u8], count: usize, seed:
     }
 }
 
-#[test]
 fn corrupted_modules_are_refused_or_run_without_panics() {
     let mut h = Harness::new();
     for (i, (name, wasm)) in wat_modules().into_iter().enumerate() {
@@ -463,7 +462,6 @@ fn corrupted_modules_are_refused_or_run_without_panics() {
     assert!(h.tally.calls > 500, "{:?}", h.tally);
 }
 
-#[test]
 fn the_unmodified_modules_load_and_run() {
     let mut h = Harness::new();
     h.check("kernels.wasm", KERNELS)
@@ -476,4 +474,10 @@ fn the_unmodified_modules_load_and_run() {
     assert_eq!(h.tally.instantiated, 4, "{:?}", h.tally);
     // kernels: 6 functions, large: 1, features: 11, control: 4.
     assert_eq!(h.tally.calls, 6 + 1 + 11 + 4, "{:?}", h.tally);
+}
+
+tiers! {
+    truncated_modules_are_refused_without_panics,
+    corrupted_modules_are_refused_or_run_without_panics,
+    the_unmodified_modules_load_and_run,
 }

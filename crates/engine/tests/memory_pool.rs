@@ -3,8 +3,10 @@
 //! the previous one held — neither in its initial pages nor in the pages the
 //! previous memory grew into (the CVE-2022-39393 class of bug).
 
+mod common;
+
 use anyhow::Result;
-use tern_engine::{Config, Engine, Linker, Module, Store, TypedFunc};
+use tern_engine::{Engine, Linker, Module, Store, TypedFunc};
 
 const PAGE: usize = 64 * 1024;
 
@@ -54,13 +56,12 @@ fn run(engine: &Engine, module: &Module, grow_to: u32) -> Result<Run> {
     })
 }
 
-#[test]
 fn reused_memory_shows_nothing_of_the_previous_instance() -> Result<()> {
     // Everything discarded; a kept prefix shorter than what the guest
     // grew to; a kept prefix longer than all of it.
     for keep in [0, 2 * PAGE, 16 * PAGE] {
         let engine = Engine::new(
-            Config::new()
+            common::config()
                 .pooled_memories(4)
                 .pooled_memory_keep_resident(keep),
         );
@@ -86,9 +87,8 @@ fn reused_memory_shows_nothing_of_the_previous_instance() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn reuse_through_the_host_api_reads_zero() -> Result<()> {
-    let engine = Engine::new(Config::new().pooled_memories(1));
+    let engine = Engine::new(common::config().pooled_memories(1));
     let module = Module::new(&engine, GUEST)?;
     run(&engine, &module, 4)?;
 
@@ -103,11 +103,16 @@ fn reuse_through_the_host_api_reads_zero() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn without_pooling_nothing_is_kept() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, GUEST)?;
     run(&engine, &module, 2)?;
     assert_eq!(engine.pooled_memories(), 0);
     Ok(())
+}
+
+tiers! {
+    reused_memory_shows_nothing_of_the_previous_instance,
+    reuse_through_the_host_api_reads_zero,
+    without_pooling_nothing_is_kept,
 }

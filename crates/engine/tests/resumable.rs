@@ -1,11 +1,12 @@
 //! Resumable calls: a call suspends at an epoch deadline or when a host
 //! function returns `Yield`, and resumes where it stopped, on any thread.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use tern_engine::{
-    CallState, Caller, Config, Engine, Error, Func, Linker, Module, Store, TrapCode, TypedFunc,
-    Yield,
+    CallState, Caller, Engine, Error, Func, Linker, Module, Store, TrapCode, TypedFunc, Yield,
 };
 
 /// Sums 1..=n in a loop (which checks the epoch at its back-edge), calling
@@ -23,7 +24,7 @@ const SUMMER: &str = r#"(module
         (local.get $s)))"#;
 
 fn engine() -> Engine {
-    Engine::new(Config::new().epoch_interruption(true))
+    Engine::new(common::config().epoch_interruption(true))
 }
 
 type Sum = TypedFunc<(i64, i64), i64>;
@@ -51,7 +52,6 @@ fn instantiate(engine: &Engine, yields: u32) -> (Store<()>, Sum, Arc<AtomicU32>)
 const N: i64 = 100_000;
 const SUM: i64 = N * (N + 1) / 2;
 
-#[test]
 fn a_call_suspends_at_the_epoch_deadline_and_resumes_on_another_thread() {
     let engine = engine();
     let (mut store, sum, _) = instantiate(&engine, 0);
@@ -75,7 +75,6 @@ fn a_call_suspends_at_the_epoch_deadline_and_resumes_on_another_thread() {
     assert_eq!(result, SUM);
 }
 
-#[test]
 fn a_suspended_call_can_be_resumed_many_times() {
     let engine = engine();
     let (mut store, sum, _) = instantiate(&engine, 0);
@@ -100,7 +99,6 @@ fn a_suspended_call_can_be_resumed_many_times() {
     assert!(suspensions >= 100);
 }
 
-#[test]
 fn a_host_function_that_yields_is_called_again_on_resume() {
     let engine = engine();
     let (mut store, sum, calls) = instantiate(&engine, 2);
@@ -123,7 +121,6 @@ fn a_host_function_that_yields_is_called_again_on_resume() {
     assert_eq!(calls.load(Ordering::SeqCst), 6);
 }
 
-#[test]
 fn plain_calls_trap_where_resumable_ones_suspend() {
     let engine = engine();
     let (mut store, sum, _) = instantiate(&engine, 1);
@@ -141,7 +138,6 @@ fn plain_calls_trap_where_resumable_ones_suspend() {
     assert_eq!(sum.call(&mut store, (10, 100)).unwrap(), 55);
 }
 
-#[test]
 fn a_trap_after_resuming_unwinds_cleanly() {
     let engine = engine();
     let module = Module::new(
@@ -169,4 +165,83 @@ fn a_trap_after_resuming_unwinds_cleanly() {
         f.call_resumable(&mut store, 3).unwrap(),
         CallState::Done(0)
     ));
+}
+
+/// Suspends a call of `sum` at the epoch deadline.
+fn suspend_one(
+    engine: &Engine,
+    store: &mut Store<()>,
+    sum: &Sum,
+) -> tern_engine::SuspendedCall<i64> {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_yields(true);
+    engine.increment_epoch();
+    match sum.call_resumable(&mut *store, (N, N + 1)).unwrap() {
+        CallState::Suspended(s) => s,
+        CallState::Done(v) => panic!("finished with {v} despite the deadline"),
+    }
+}
+
+fn other_calls_are_refused_while_a_call_is_suspended() {
+    let engine = engine();
+    let (mut store, sum, _) = instantiate(&engine, 0);
+    let suspended = suspend_one(&engine, &mut store, &sum);
+    // Neither a plain call nor another resumable one may run on top of it.
+    let err = sum.call(&mut store, (3, 10)).expect_err("refused");
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Usage, "{err}");
+    assert!(
+        err.to_string().contains("suspended call is pending"),
+        "{err}"
+    );
+    let err = sum
+        .call_resumable(&mut store, (3, 10))
+        .expect_err("refused");
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Usage, "{err}");
+    // The suspended call is intact and finishes.
+    store.set_epoch_deadline(1_000_000);
+    match suspended.resume(&mut store).unwrap() {
+        CallState::Done(v) => assert_eq!(v, SUM),
+        CallState::Suspended(_) => panic!("suspended again"),
+    }
+    // Afterwards the store takes calls again.
+    assert_eq!(sum.call(&mut store, (3, 10)).unwrap(), 6);
+}
+
+fn dropping_a_suspended_call_frees_the_store_for_others() {
+    let engine = engine();
+    let (mut store, sum, _) = instantiate(&engine, 0);
+    for _ in 0..3 {
+        let suspended = suspend_one(&engine, &mut store, &sum);
+        drop(suspended);
+        store.set_epoch_deadline(1_000_000);
+        assert_eq!(sum.call(&mut store, (4, 10)).unwrap(), 10);
+    }
+    // And a resumable call after an abandoned one runs to its end.
+    let suspended = suspend_one(&engine, &mut store, &sum);
+    drop(suspended);
+    store.set_epoch_deadline(1_000_000);
+    match sum.call_resumable(&mut store, (N, N + 1)).unwrap() {
+        CallState::Done(v) => assert_eq!(v, SUM),
+        CallState::Suspended(_) => panic!("suspended with a deadline far ahead"),
+    }
+}
+
+fn resuming_with_another_store_is_an_error() {
+    let engine = engine();
+    let (mut store, sum, _) = instantiate(&engine, 0);
+    let (mut other, _, _) = instantiate(&engine, 0);
+    let suspended = suspend_one(&engine, &mut store, &sum);
+    let err = suspended.resume(&mut other).expect_err("another store");
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Usage, "{err}");
+}
+
+tiers! {
+    other_calls_are_refused_while_a_call_is_suspended,
+    dropping_a_suspended_call_frees_the_store_for_others,
+    resuming_with_another_store_is_an_error,
+    a_call_suspends_at_the_epoch_deadline_and_resumes_on_another_thread,
+    a_suspended_call_can_be_resumed_many_times,
+    a_host_function_that_yields_is_called_again_on_resume,
+    plain_calls_trap_where_resumable_ones_suspend,
+    a_trap_after_resuming_unwinds_cleanly,
 }

@@ -1,6 +1,8 @@
 //! Threads: engines, modules, linkers and pre-linked modules are shared
 //! between threads; each thread runs guests in a store of its own.
 
+mod common;
+
 use anyhow::Result;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -9,7 +11,6 @@ use tern_engine::{Caller, Engine, InstancePre, Linker, Module, Store};
 fn assert_send_sync<T: Send + Sync>() {}
 fn assert_send<T: Send>() {}
 
-#[test]
 fn api_types_are_send_and_sync() {
     assert_send_sync::<Engine>();
     assert_send_sync::<Module>();
@@ -37,9 +38,8 @@ fn fib(n: i32) -> i32 {
     if n < 2 { n } else { fib(n - 1) + fib(n - 2) }
 }
 
-#[test]
 fn one_module_many_threads() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, FIB)?;
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
@@ -66,9 +66,8 @@ fn one_module_many_threads() -> Result<()> {
     })
 }
 
-#[test]
 fn shared_instance_pre_with_host_functions() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let calls = Arc::new(AtomicU32::new(0));
     let mut linker = Linker::<u32>::new(&engine);
     let counter = calls.clone();
@@ -115,9 +114,8 @@ fn shared_instance_pre_with_host_functions() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn a_store_moves_to_another_thread() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, FIB)?;
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine).instantiate(&mut store, &module)?;
@@ -133,4 +131,11 @@ fn a_store_moves_to_another_thread() -> Result<()> {
     // And back again.
     assert_eq!(fib_f.call(&mut store, 12)?, 144);
     Ok(())
+}
+
+tiers! {
+    api_types_are_send_and_sync,
+    one_module_many_threads,
+    shared_instance_pre_with_host_functions,
+    a_store_moves_to_another_thread,
 }

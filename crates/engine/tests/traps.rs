@@ -1,8 +1,10 @@
 //! Traps: every trap a guest can cause reaches the host as its `TrapCode`,
 //! with a backtrace of function names from the name section.
 
+mod common;
+
 use anyhow::Result;
-use tern_engine::{Config, Engine, ErrorKind, Instance, Linker, Module, Store, TrapCode};
+use tern_engine::{Engine, ErrorKind, Instance, Linker, Module, Store, TrapCode};
 
 const TRAPS: &str = r#"(module $traps
     (type $unary (func (param i32) (result i32)))
@@ -49,17 +51,15 @@ fn assert_trap<T: std::fmt::Debug>(result: tern_engine::Result<T>, code: TrapCod
     assert!(err.message().contains(code.message()), "{err:?}");
 }
 
-#[test]
 fn unreachable() -> Result<()> {
-    let (mut store, instance) = instance(&Engine::default())?;
+    let (mut store, instance) = instance(&common::engine())?;
     let f = instance.get_typed_func::<(), ()>(&mut store, "unreachable")?;
     assert_trap(f.call(&mut store, ()), TrapCode::UnreachableCodeReached);
     Ok(())
 }
 
-#[test]
 fn memory_out_of_bounds() -> Result<()> {
-    let (mut store, instance) = instance(&Engine::default())?;
+    let (mut store, instance) = instance(&common::engine())?;
     let load = instance.get_typed_func::<i32, i32>(&mut store, "load")?;
     let store32 = instance.get_typed_func::<i32, ()>(&mut store, "store")?;
     let load64 = instance.get_typed_func::<i32, i64>(&mut store, "load64_offset")?;
@@ -85,9 +85,8 @@ fn memory_out_of_bounds() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn integer_division_by_zero_and_overflow() -> Result<()> {
-    let (mut store, instance) = instance(&Engine::default())?;
+    let (mut store, instance) = instance(&common::engine())?;
     let div_s = instance.get_typed_func::<(i32, i32), i32>(&mut store, "div_s")?;
     let div_u = instance.get_typed_func::<(i32, i32), i32>(&mut store, "div_u")?;
     let rem_s = instance.get_typed_func::<(i32, i32), i32>(&mut store, "rem_s")?;
@@ -125,9 +124,8 @@ fn integer_division_by_zero_and_overflow() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn bad_conversion_to_integer() -> Result<()> {
-    let (mut store, instance) = instance(&Engine::default())?;
+    let (mut store, instance) = instance(&common::engine())?;
     let trunc32 = instance.get_typed_func::<f32, i32>(&mut store, "trunc_f32_s")?;
     let trunc64 = instance.get_typed_func::<f64, i64>(&mut store, "trunc_f64_u")?;
     let sat = instance.get_typed_func::<f64, i32>(&mut store, "trunc_sat")?;
@@ -156,9 +154,8 @@ fn bad_conversion_to_integer() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn indirect_calls() -> Result<()> {
-    let (mut store, instance) = instance(&Engine::default())?;
+    let (mut store, instance) = instance(&common::engine())?;
     let call_unary = instance.get_typed_func::<(i32, i32), i32>(&mut store, "call_unary")?;
     let call_nullary = instance.get_typed_func::<i32, ()>(&mut store, "call_nullary")?;
     let table_get = instance
@@ -188,10 +185,9 @@ fn indirect_calls() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn stack_overflow() -> Result<()> {
     // A small stack keeps the test fast; `recursion.rs` covers the default.
-    let mut config = Config::new();
+    let mut config = common::config();
     config.max_wasm_stack(256 * 1024);
     let (mut store, instance) = instance(&Engine::new(&config))?;
     let recurse = instance.get_typed_func::<(), ()>(&mut store, "recurse")?;
@@ -199,9 +195,8 @@ fn stack_overflow() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn start_function_trap_fails_instantiation() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module (func $start unreachable) (start $start))"#,
@@ -214,9 +209,8 @@ fn start_function_trap_fails_instantiation() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn active_data_segment_out_of_bounds_fails_instantiation() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module (memory 1) (data (i32.const 65535) "ab"))"#,
@@ -237,9 +231,8 @@ const NAMED: &str = r#"(module $app
     (func $outer (export "run") (param i32) (result i32)
         (call $middle (local.get 0))))"#;
 
-#[test]
 fn backtrace_names_frames_innermost_first() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, NAMED)?;
     assert_eq!(module.name(), Some("app"));
     let mut store = Store::new(&engine, ());
@@ -271,9 +264,8 @@ fn backtrace_names_frames_innermost_first() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn backtrace_without_names_uses_indices() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     // A binary without a name section.
     let wasm = wat::parse_str(
         r#"(module
@@ -297,9 +289,8 @@ fn backtrace_without_names_uses_indices() -> Result<()> {
     Ok(())
 }
 
-#[test]
 fn host_frames_between_wasm_frames_keep_the_trap_code() -> Result<()> {
-    let engine = Engine::default();
+    let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
     linker.func_wrap(
         "host",
@@ -353,4 +344,18 @@ fn strip_custom_sections(wasm: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+tiers! {
+    unreachable,
+    memory_out_of_bounds,
+    integer_division_by_zero_and_overflow,
+    bad_conversion_to_integer,
+    indirect_calls,
+    stack_overflow,
+    start_function_trap_fails_instantiation,
+    active_data_segment_out_of_bounds_fails_instantiation,
+    backtrace_names_frames_innermost_first,
+    backtrace_without_names_uses_indices,
+    host_frames_between_wasm_frames_keep_the_trap_code,
 }

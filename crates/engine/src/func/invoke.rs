@@ -185,6 +185,7 @@ pub(crate) fn drive<T>(
                     if !fibers {
                         return Ok(Driven::Suspended(Some(host)));
                     }
+                    store.opaque.yielded_at_host = true;
                     suspend(store);
                     pending = Some(host);
                     continue;
@@ -206,6 +207,7 @@ pub(crate) fn drive<T>(
                 if !fibers {
                     return Ok(Driven::Suspended(None));
                 }
+                store.opaque.yielded_at_host = false;
                 suspend(store);
             }
             Ok(Outcome::Host { func, base, caller }) => {
@@ -430,6 +432,7 @@ pub(crate) unsafe extern "C" fn host_array_call<T>(
                     ));
                     return false;
                 }
+                store.opaque.yielded_at_host = true;
                 suspend(store);
             }
             Ok(Err(e)) => {

@@ -56,8 +56,13 @@ enum Resume {
         entry: Entry,
         pending: Option<PendingHost>,
     },
-    /// On its fiber, which owns the call's slots.
-    Fiber { call: FiberCall, slots: Box<[u64]> },
+    /// On its fiber, which owns the call's slots; `at_host` when it
+    /// stopped at a host function's request.
+    Fiber {
+        call: FiberCall,
+        slots: Box<[u64]>,
+        at_host: bool,
+    },
 }
 
 /// A call stopped at an epoch deadline or at a host function that asked to
@@ -90,17 +95,13 @@ impl<R> Drop for SuspendedCall<R> {
 
 impl<R> SuspendedCall<R> {
     /// Whether the call stopped at a host function (rather than at an epoch
-    /// deadline) in an engine that only interprets; resuming calls it
-    /// again first. (With compiled code the host function is called again
-    /// as well, but the call does not tell where it stopped.)
+    /// deadline); resuming calls it again first.
     pub fn at_host_call(&self) -> bool {
-        matches!(
-            self.resume,
-            Some(Resume::Interp {
-                pending: Some(_),
-                ..
-            })
-        )
+        match &self.resume {
+            Some(Resume::Interp { pending, .. }) => pending.is_some(),
+            Some(Resume::Fiber { at_host, .. }) => *at_host,
+            None => false,
+        }
     }
 }
 
@@ -199,7 +200,15 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
                 result?;
                 Ok(CallState::Done(Results::load_bits(&slots)))
             }
-            Run::Suspended(call) => Ok(park(store, Resume::Fiber { call, slots }, num_results)),
+            Run::Suspended(call) => {
+                let at_host = store.opaque.yielded_at_host;
+                let resume = Resume::Fiber {
+                    call,
+                    slots,
+                    at_host,
+                };
+                Ok(park(store, resume, num_results))
+            }
         }
     }
 }
@@ -221,9 +230,13 @@ fn run_resumable<T, R: WasmResults>(
             }
             Driven::Suspended(pending) => Err(Resume::Interp { entry, pending }),
         }),
-        Resume::Fiber { call, slots } => call.resume(store).and_then(|run| match run {
+        Resume::Fiber { call, slots, .. } => call.resume(store).and_then(|run| match run {
             Run::Done(result) => result.map(|()| Ok(slots)),
-            Run::Suspended(call) => Ok(Err(Resume::Fiber { call, slots })),
+            Run::Suspended(call) => Ok(Err(Resume::Fiber {
+                call,
+                slots,
+                at_host: store.opaque.yielded_at_host,
+            })),
         }),
     };
     store.opaque.suspend_depth = 0;

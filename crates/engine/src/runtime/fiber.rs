@@ -34,21 +34,26 @@ const KEEP_RESIDENT: usize = 64 << 10;
 const CANARY: u64 = 0x7465_726e_5f73_746b;
 
 /// A stack for fibers: a guard page, then the usable bytes, in one mapping.
+/// Wasm may use its top `wasm` bytes; below them is room for host code.
 #[derive(Debug)]
 pub(crate) struct FiberStack {
     mmap: Mmap,
     guard: usize,
+    wasm: usize,
 }
 
 impl FiberStack {
-    /// A stack of `size` usable bytes (rounded up to pages).
-    pub fn new(size: usize) -> std::io::Result<Self> {
+    /// A stack whose top `wasm` bytes Wasm may use, with [`HOST_STACK`]
+    /// more below for the host code it calls (rounded up to pages).
+    pub fn new(wasm: usize) -> std::io::Result<Self> {
         let page = rustix::param::page_size();
-        let size = size.max(KEEP_RESIDENT * 2).next_multiple_of(page);
+        let size = (wasm + HOST_STACK)
+            .max(KEEP_RESIDENT * 2)
+            .next_multiple_of(page);
         let guard = page;
         let mut mmap = Mmap::reserve(guard + size)?;
         mmap.protect(guard, size, Protection::ReadWrite)?;
-        let mut stack = Self { mmap, guard };
+        let mut stack = Self { mmap, guard, wasm };
         stack.set_canary();
         Ok(stack)
     }
@@ -65,8 +70,7 @@ impl FiberStack {
 
     /// The lowest address Wasm code may use: below it is room for the host.
     pub fn wasm_limit(&self) -> usize {
-        let size = self.top() - self.bottom();
-        self.bottom() + HOST_STACK.min(size / 2)
+        self.top().saturating_sub(self.wasm).max(self.bottom())
     }
 
     fn canary(&self) -> *mut u64 {
@@ -98,16 +102,17 @@ impl FiberStack {
 /// Stacks kept for reuse, all of one size.
 #[derive(Debug)]
 pub(crate) struct FiberPool {
-    size: usize,
+    wasm: usize,
     max: usize,
     stacks: Mutex<Vec<FiberStack>>,
 }
 
 impl FiberPool {
-    /// A pool of stacks of `size` usable bytes, keeping up to `max`.
-    pub fn new(size: usize, max: usize) -> Self {
+    /// A pool of stacks with `wasm` bytes for Wasm (see
+    /// [`FiberStack::new`]), keeping up to `max`.
+    pub fn new(wasm: usize, max: usize) -> Self {
         Self {
-            size,
+            wasm,
             max,
             stacks: Mutex::new(Vec::new()),
         }
@@ -126,7 +131,7 @@ impl FiberPool {
             .pop();
         match kept {
             Some(stack) => Ok(stack),
-            None => FiberStack::new(self.size),
+            None => FiberStack::new(self.wasm),
         }
     }
 

@@ -148,6 +148,7 @@ unsafe extern "C" fn epoch_reached(vmctx: *mut VMContext) {
             return;
         }
         if store.epoch_deadline_yields && store.may_suspend() {
+            store.yielded_at_host = false;
             // SAFETY: compiled code runs on a fiber; nothing here is
             // thread-local.
             unsafe { fiber::suspend() };

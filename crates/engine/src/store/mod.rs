@@ -125,6 +125,9 @@ pub(crate) struct StoreOpaque {
     pub arg_buffers: Vec<Vec<u64>>,
     /// The call suspended on this store, if any.
     pub parked: Option<Parked>,
+    /// Whether the last suspension was at a host function's request
+    /// (rather than at an epoch deadline).
+    pub yielded_at_host: bool,
     limiter_of: LimiterOf,
 }
 
@@ -360,6 +363,7 @@ impl<T> Store<T> {
             activations: Vec::new(),
             arg_buffers: Vec::new(),
             parked: None,
+            yielded_at_host: false,
             limiter_of: limiter_of::<T>,
         };
         Self {

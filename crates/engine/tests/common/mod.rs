@@ -1,0 +1,78 @@
+//! Running the engine's tests on every tier: `tiers!` turns each listed
+//! test function into a module of tests, one per strategy, and
+//! [`config`] and [`engine`] give the strategy of the test running.
+
+#![allow(dead_code)] // Each test file uses part of this.
+
+use std::cell::Cell;
+use tern_engine::{Config, Engine, Strategy};
+
+std::thread_local! {
+    static STRATEGY: Cell<Strategy> = const { Cell::new(Strategy::Interpreter) };
+}
+
+/// The strategies every tiered test runs on.
+pub const STRATEGIES: [Strategy; 3] = [Strategy::Interpreter, Strategy::Cranelift, Strategy::Mixed];
+
+/// A default configuration on the running test's tier.
+pub fn config() -> Config {
+    let mut config = Config::new();
+    config.strategy(STRATEGY.get());
+    config
+}
+
+/// An engine on the running test's tier.
+pub fn engine() -> Engine {
+    Engine::new(&config())
+}
+
+/// The running test's tier.
+pub fn strategy() -> Strategy {
+    STRATEGY.get()
+}
+
+/// Runs `test` on tier `strategy` (each test runs on a thread of its own).
+pub fn on<R: Outcome>(strategy: Strategy, test: impl FnOnce() -> R) {
+    STRATEGY.set(strategy);
+    test().check();
+}
+
+/// What a test function returns.
+pub trait Outcome {
+    fn check(self);
+}
+
+impl Outcome for () {
+    fn check(self) {}
+}
+
+impl<E: std::fmt::Debug> Outcome for Result<(), E> {
+    fn check(self) {
+        if let Err(e) = self {
+            panic!("{e:?}");
+        }
+    }
+}
+
+/// Makes every listed test function (a plain `fn`, not `#[test]`) a module
+/// of tests named after the tiers: `name::interpreter`, `name::cranelift`,
+/// `name::mixed`.
+#[macro_export]
+macro_rules! tiers {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn interpreter() {
+                super::common::on(tern_engine::Strategy::Interpreter, super::$name);
+            }
+            #[test]
+            fn cranelift() {
+                super::common::on(tern_engine::Strategy::Cranelift, super::$name);
+            }
+            #[test]
+            fn mixed() {
+                super::common::on(tern_engine::Strategy::Mixed, super::$name);
+            }
+        }
+    )*};
+}
