@@ -27,7 +27,7 @@ fn probe_as() -> String {
 
 fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tern"));
-    cmd.args(args)
+    cmd.args(common::with_compiler(args))
         .env("FROM_HOST", "passed")
         .env("NOT_PASSED", "secret");
     cmd
@@ -71,7 +71,6 @@ fn hello(probe: &str) -> Output {
     ])
 }
 
-#[test]
 fn go_guest_gets_args_env_and_stdio() {
     let out = hello(&probe_go());
     assert!(out.status.success(), "{out:?}");
@@ -94,7 +93,6 @@ fn exits_with_the_code_asked(probe: &str) {
     }
 }
 
-#[test]
 fn go_guest_exit_codes_and_panic() {
     let probe = probe_go();
     exits_with_the_code_asked(&probe);
@@ -159,7 +157,6 @@ refused removed dir gone: file does not exist
 fs ok
 ";
 
-#[test]
 fn go_guest_files_in_a_preopen() {
     let dir = TempDir::new("go-fs");
     std::fs::write(dir.0.join("kept.txt"), "kept").unwrap();
@@ -187,7 +184,6 @@ fn go_guest_files_in_a_preopen() {
     assert_eq!(dir.entries(), ["kept.txt"]);
 }
 
-#[test]
 fn go_guest_without_the_preopen_fails_cleanly() {
     // Go resolves a path against the preopens' names itself; with none that
     // matches it passes descriptor -1, which is EBADF.
@@ -199,7 +195,6 @@ fn go_guest_without_the_preopen_fails_cleanly() {
     );
 }
 
-#[test]
 fn go_guest_clock_random_and_stdin() {
     let probe = probe_go();
     let out = tern(&[&probe, "clock"]);
@@ -221,7 +216,6 @@ fn go_guest_clock_random_and_stdin() {
     );
 }
 
-#[test]
 fn go_guest_everything_then_exit_code() {
     let dir = TempDir::new("go-all");
     let probe = probe_go();
@@ -236,7 +230,6 @@ fn go_guest_everything_then_exit_code() {
     assert_eq!(dir.entries(), Vec::<String>::new());
 }
 
-#[test]
 fn as_guest_gets_args_env_and_stdio() {
     let out = hello(&probe_as());
     assert!(out.status.success(), "{out:?}");
@@ -248,7 +241,6 @@ fn as_guest_gets_args_env_and_stdio() {
     assert_eq!(text(&out.stderr), "to stderr\n");
 }
 
-#[test]
 fn as_guest_exit_codes_abort_and_throw() {
     let probe = probe_as();
     exits_with_the_code_asked(&probe);
@@ -273,7 +265,6 @@ fn as_guest_exit_codes_abort_and_throw() {
     );
 }
 
-#[test]
 fn as_guest_files_clock_random_and_stdin() {
     let dir = TempDir::new("as-fs");
     let probe = probe_as();
@@ -310,4 +301,17 @@ fn as_guest_files_clock_random_and_stdin() {
         "cat returned {} bytes",
         out.stdout.len()
     );
+}
+
+tiers! {
+    @on [interpreter: Interpreter, cranelift: Cranelift]
+    go_guest_gets_args_env_and_stdio,
+    go_guest_exit_codes_and_panic,
+    go_guest_files_in_a_preopen,
+    go_guest_without_the_preopen_fails_cleanly,
+    go_guest_clock_random_and_stdin,
+    go_guest_everything_then_exit_code,
+    as_guest_gets_args_env_and_stdio,
+    as_guest_exit_codes_abort_and_throw,
+    as_guest_files_clock_random_and_stdin,
 }

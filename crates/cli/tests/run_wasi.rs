@@ -13,7 +13,7 @@ fn probe() -> PathBuf {
 
 fn tern(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tern"))
-        .args(args)
+        .args(common::with_compiler(args))
         .env("FROM_HOST", "passed")
         .env("NOT_PASSED", "secret")
         .output()
@@ -24,7 +24,6 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[test]
 fn wasi_command_gets_args_env_and_stdio() {
     let probe = probe();
     let out = tern(&[
@@ -49,7 +48,6 @@ fn wasi_command_gets_args_env_and_stdio() {
     assert_eq!(text(&out.stderr), "to stderr\n");
 }
 
-#[test]
 fn proc_exit_sets_the_exit_code() {
     let probe = probe();
     let out = tern(&["run", probe.to_str().unwrap(), "exit", "42"]);
@@ -57,7 +55,6 @@ fn proc_exit_sets_the_exit_code() {
     assert_eq!(text(&out.stderr), "");
 }
 
-#[test]
 fn a_trap_prints_its_backtrace_and_fails() {
     let probe = probe();
     let out = tern(&["run", probe.to_str().unwrap(), "trap"]);
@@ -73,7 +70,6 @@ fn a_trap_prints_its_backtrace_and_fails() {
     assert!(stderr.lines().count() > 2, "{stderr}");
 }
 
-#[test]
 fn dir_grants_a_sandbox() {
     let dir = TempDir::new("fs");
     let map = format!("{}::/sandbox", dir.0.display());
@@ -95,7 +91,6 @@ fn dir_grants_a_sandbox() {
     assert!(out.status.success(), "{out:?}");
 }
 
-#[test]
 fn dir_ro_refuses_changes() {
     let dir = TempDir::new("ro");
     std::fs::write(dir.0.join("data.txt"), "data").unwrap();
@@ -114,7 +109,6 @@ fn dir_ro_refuses_changes() {
     assert_eq!(std::fs::read_dir(&dir.0).unwrap().count(), 1);
 }
 
-#[test]
 fn escapes_fail() {
     let base = TempDir::new("escape");
     let outside = base.0.join("outside.txt");
@@ -140,7 +134,6 @@ fn escapes_fail() {
     assert!(!base.0.join("planted.txt").exists());
 }
 
-#[test]
 fn bad_dir_is_reported_before_running() {
     let probe = probe();
     let out = tern(&[
@@ -159,7 +152,6 @@ fn bad_dir_is_reported_before_running() {
     assert_eq!(text(&out.stdout), "");
 }
 
-#[test]
 fn invoke_still_runs_plain_exports() {
     let fib = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/fib.wat");
     let out = tern(&["run", "--invoke", "fib", fib.to_str().unwrap(), "10"]);
@@ -167,7 +159,6 @@ fn invoke_still_runs_plain_exports() {
     assert_eq!(text(&out.stdout), "55\n");
 }
 
-#[test]
 fn module_without_run_is_short_for_run() {
     let probe = probe();
     let probe = probe.to_str().unwrap();
@@ -225,7 +216,6 @@ fn probe_c() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasi-c/wasm/probe-c.wasm")
 }
 
-#[test]
 fn c_guest_exit_codes_and_abort() {
     let probe = probe_c();
     let probe = probe.to_str().unwrap();
@@ -240,7 +230,6 @@ fn c_guest_exit_codes_and_abort() {
     assert!(stderr.contains("abort"), "{stderr}");
 }
 
-#[test]
 fn c_guest_files_and_escapes() {
     let base = TempDir::new("c");
     std::fs::write(base.0.join("outside.txt"), "SECRET").unwrap();
@@ -278,7 +267,6 @@ impl Drop for Child {
     }
 }
 
-#[test]
 fn tcplisten_grants_a_listener_the_guest_accepts_on() {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::process::Stdio;
@@ -341,7 +329,6 @@ fn tcplisten_grants_a_listener_the_guest_accepts_on() {
     assert!(child.0.wait().unwrap().success());
 }
 
-#[test]
 fn tcplisten_rejects_a_bad_address_before_running() {
     let probe = probe_c();
     let out = tern(&["--tcplisten", "localhost", probe.to_str().unwrap(), "hello"]);
@@ -350,7 +337,6 @@ fn tcplisten_rejects_a_bad_address_before_running() {
     assert!(text(&out.stderr).contains("--tcplisten"), "{out:?}");
 }
 
-#[test]
 fn poll_oneoff_waits_for_an_inherited_stdin() {
     use std::io::Write;
     use std::process::Stdio;
@@ -372,4 +358,22 @@ fn poll_oneoff_waits_for_an_inherited_stdin() {
     };
     assert_eq!(run(None), Some(9), "nothing to read: the clock fires");
     assert_eq!(run(Some(b"hi\n")), Some(7), "data waiting: stdin is ready");
+}
+
+tiers! {
+    @on [interpreter: Interpreter, cranelift: Cranelift]
+    wasi_command_gets_args_env_and_stdio,
+    proc_exit_sets_the_exit_code,
+    a_trap_prints_its_backtrace_and_fails,
+    dir_grants_a_sandbox,
+    dir_ro_refuses_changes,
+    escapes_fail,
+    bad_dir_is_reported_before_running,
+    invoke_still_runs_plain_exports,
+    module_without_run_is_short_for_run,
+    c_guest_exit_codes_and_abort,
+    c_guest_files_and_escapes,
+    tcplisten_grants_a_listener_the_guest_accepts_on,
+    tcplisten_rejects_a_bad_address_before_running,
+    poll_oneoff_waits_for_an_inherited_stdin,
 }

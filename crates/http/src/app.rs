@@ -31,6 +31,8 @@ pub struct EngineOptions {
     /// Bytes of Wasm stack a request may use (`-W max-wasm-stack`);
     /// default 8 MiB.
     pub max_wasm_stack: Option<usize>,
+    /// How handlers run (`-C compiler=`); default: interpreted.
+    pub strategy: tern_engine::Strategy,
 }
 
 /// The routes of a running server.
@@ -92,6 +94,7 @@ impl App {
             fuel,
             instances.min(1024),
             Some(engine.max_wasm_stack.unwrap_or(8 << 20)),
+            engine.strategy,
         )?;
         let mut routes = Vec::new();
         for (r, limits) in spec.routes.iter().zip(limits) {

@@ -43,17 +43,24 @@ pub struct Host {
 }
 
 impl Host {
-    /// An engine for serving: every function translated when its module
-    /// loads (never while a request waits), epoch interruption on, fuel metering when
-    /// `fuel` is set, `pooled_memories` memory reservations kept for reuse,
-    /// and `max_wasm_stack` bytes of Wasm stack per request when given.
+    /// An engine for serving: every function translated or compiled when
+    /// its module loads (never while a request waits) as `strategy` says,
+    /// epoch interruption on, fuel metering when `fuel` is set,
+    /// `pooled_memories` memory reservations kept for reuse, and
+    /// `max_wasm_stack` bytes of Wasm stack per request when given.
     ///
     /// # Errors
     ///
     /// When the WASI functions cannot be registered.
-    pub fn new(fuel: bool, pooled_memories: usize, max_wasm_stack: Option<usize>) -> Result<Self> {
+    pub fn new(
+        fuel: bool,
+        pooled_memories: usize,
+        max_wasm_stack: Option<usize>,
+        strategy: tern_engine::Strategy,
+    ) -> Result<Self> {
         let mut config = Config::new();
         config
+            .strategy(strategy)
             .lazy_translation(false)
             .epoch_interruption(true)
             .consume_fuel(fuel)

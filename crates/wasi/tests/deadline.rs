@@ -2,8 +2,10 @@
 //! its deadline and interrupted, instead of holding its thread for as long
 //! as it asked to sleep.
 
+mod common;
+
 use std::time::{Duration, Instant};
-use tern_engine::{Engine, Linker, Module, Store, TrapCode};
+use tern_engine::{Linker, Module, Store, TrapCode};
 use tern_wasi::{WasiCtx, WasiCtxBuilder};
 
 /// Sleeps for 30 s with one clock subscription, then returns the errno.
@@ -20,7 +22,7 @@ const SLEEPER: &str = r#"(module
         (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128))))"#;
 
 fn sleep_with(wasi: WasiCtx) -> (Result<i32, tern_engine::Error>, Duration) {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, SLEEPER).unwrap();
     let mut linker = Linker::new(&engine);
     tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
@@ -34,7 +36,6 @@ fn sleep_with(wasi: WasiCtx) -> (Result<i32, tern_engine::Error>, Duration) {
     (result, started.elapsed())
 }
 
-#[test]
 fn a_sleeping_guest_is_interrupted_at_its_deadline() {
     let deadline = Instant::now() + Duration::from_millis(100);
     let (result, took) = sleep_with(WasiCtxBuilder::new().deadline(deadline).build());
@@ -44,10 +45,14 @@ fn a_sleeping_guest_is_interrupted_at_its_deadline() {
     assert!(took < Duration::from_secs(10), "slept on: {took:?}");
 }
 
-#[test]
 fn a_call_made_after_the_deadline_fails_at_once() {
     let deadline = Instant::now();
     let (result, took) = sleep_with(WasiCtxBuilder::new().deadline(deadline).build());
     assert_eq!(result.unwrap_err().trap_code(), Some(TrapCode::Interrupt));
     assert!(took < Duration::from_secs(10));
+}
+
+tiers! {
+    a_sleeping_guest_is_interrupted_at_its_deadline,
+    a_call_made_after_the_deadline_fails_at_once,
 }

@@ -2,7 +2,9 @@
 //! before a WASI call that could block its thread, and does not for calls
 //! that cannot; resumed with it off, the call goes on where it stopped.
 
-use tern_engine::{CallState, Engine, Linker, Module, Store};
+mod common;
+
+use tern_engine::{CallState, Linker, Module, Store};
 use tern_wasi::{OutputBuffer, WasiCtx, WasiCtxBuilder};
 
 /// Writes "a" to stdout, sleeps 1 ms, writes "b".
@@ -25,9 +27,8 @@ const GUEST: &str = r#"(module
         (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
         (call $out (i32.const 201))))"#;
 
-#[test]
 fn blocking_calls_suspend_and_the_rest_run() {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, GUEST).unwrap();
     let mut linker = Linker::new(&engine);
     tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
@@ -63,9 +64,8 @@ fn blocking_calls_suspend_and_the_rest_run() {
     assert_eq!(stdout.contents(), b"ab");
 }
 
-#[test]
 fn a_plain_call_fails_at_a_deferred_call() {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, GUEST).unwrap();
     let mut linker = Linker::new(&engine);
     tern_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
@@ -79,4 +79,9 @@ fn a_plain_call_fails_at_a_deferred_call() {
         .unwrap();
     let err = start.call(&mut store, ()).unwrap_err();
     assert!(err.to_string().contains("cannot suspend"), "{err}");
+}
+
+tiers! {
+    blocking_calls_suspend_and_the_rest_run,
+    a_plain_call_fails_at_a_deferred_call,
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Outcome, TempDir, run_guest};
 use std::path::PathBuf;
-use tern_engine::{Engine, Linker, Module, Store};
+use tern_engine::{Linker, Module, Store};
 use tern_wasi::{DirPerms, WasiCtx, WasiCtxBuilder};
 
 const PROBE: &[u8] = include_bytes!("../../../guests/wasi/wasm/probe.wasm");
@@ -18,7 +18,6 @@ fn run_with(args: &[&str], cap: usize, configure: impl FnOnce(&mut WasiCtxBuilde
     run_guest(PROBE, "probe", args, cap, configure)
 }
 
-#[test]
 fn args_env_and_stdio() {
     let out = run(&["hello", "one", "two words"], |b| {
         b.env("GREETING", "hi").env("OTHER", "x=y");
@@ -31,13 +30,11 @@ fn args_env_and_stdio() {
     assert_eq!(out.stderr, "to stderr\n");
 }
 
-#[test]
 fn proc_exit_code_is_recovered() {
     assert_eq!(run(&["exit", "7"], |_| {}).exit, Some(7));
     assert_eq!(run(&["exit", "0"], |_| {}).exit, Some(0));
 }
 
-#[test]
 fn abort_traps_with_a_backtrace() {
     let out = run(&["trap"], |_| {});
     assert_eq!(out.exit, None);
@@ -45,7 +42,6 @@ fn abort_traps_with_a_backtrace() {
     assert!(error.contains("unreachable"), "{error}");
 }
 
-#[test]
 fn stdin_bytes_are_served() {
     let out = run(&["stdin"], |b| {
         b.stdin_bytes("shout\nthis\n");
@@ -54,7 +50,6 @@ fn stdin_bytes_are_served() {
     assert_eq!(out.stdout, "SHOUT\nTHIS\n");
 }
 
-#[test]
 fn file_operations_in_a_preopen() {
     let dir = TempDir::new("fs");
     let out = run(&["fs", "/sandbox"], |b| {
@@ -92,7 +87,6 @@ fn escape_fixture() -> (TempDir, PathBuf) {
     (base, sandbox)
 }
 
-#[test]
 fn paths_cannot_leave_the_preopen() {
     let (base, sandbox) = escape_fixture();
     let out = run(&["escape", "/sandbox"], |b| {
@@ -117,7 +111,6 @@ fn paths_cannot_leave_the_preopen() {
     assert!(!base.path().join("planted.txt").exists());
 }
 
-#[test]
 fn read_only_preopens_refuse_changes() {
     let dir = TempDir::new("ro");
     std::fs::write(dir.path().join("data.txt"), "data").unwrap();
@@ -145,14 +138,12 @@ fn read_only_preopens_refuse_changes() {
     assert_eq!(std::fs::read(dir.path().join("data.txt")).unwrap(), b"data");
 }
 
-#[test]
 fn clocks_and_sleep() {
     let out = run(&["clock"], |_| {});
     assert_eq!(out.exit, Some(0), "{out:?}");
     assert_eq!(out.stdout, "clock ok\n");
 }
 
-#[test]
 fn seeded_random_is_reproducible() {
     let seeded = |seed| {
         run(&["random"], |b| {
@@ -167,14 +158,12 @@ fn seeded_random_is_reproducible() {
     assert_ne!(os, run(&["random"], |_| {}).stdout);
 }
 
-#[test]
 fn bad_guest_pointers_are_efault() {
     let out = run(&["efault"], |_| {});
     assert_eq!(out.exit, Some(0), "{out:?}");
     assert_eq!(out.stdout, "efault: 21 21 21\n");
 }
 
-#[test]
 fn captured_output_is_capped() {
     // Rust's `println!` panics when stdout fails, so the guest aborts once
     // the buffer is full; the host keeps what fit.
@@ -183,9 +172,8 @@ fn captured_output_is_capped() {
     assert_eq!(out.stdout, "args: [\"");
 }
 
-#[test]
 fn a_module_without_memory_fails_cleanly() {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module
@@ -204,4 +192,19 @@ fn a_module_without_memory_fails_cleanly() {
         .unwrap();
     let e = start.call(&mut store, ()).unwrap_err();
     assert!(e.to_string().contains("does not export `memory`"), "{e}");
+}
+
+tiers! {
+    args_env_and_stdio,
+    proc_exit_code_is_recovered,
+    abort_traps_with_a_backtrace,
+    stdin_bytes_are_served,
+    file_operations_in_a_preopen,
+    paths_cannot_leave_the_preopen,
+    read_only_preopens_refuse_changes,
+    clocks_and_sleep,
+    seeded_random_is_reproducible,
+    bad_guest_pointers_are_efault,
+    captured_output_is_capped,
+    a_module_without_memory_fails_cleanly,
 }

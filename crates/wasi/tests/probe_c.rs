@@ -5,7 +5,7 @@
 mod common;
 
 use common::{Outcome, TempDir, run_guest};
-use tern_engine::{Engine, Linker, Module, Store};
+use tern_engine::{Linker, Module, Store};
 use tern_wasi::{DirPerms, OutputBuffer, WasiCtx, WasiCtxBuilder};
 
 const PROBE_C: &[u8] = include_bytes!("../../../guests/wasi-c/wasm/probe-c.wasm");
@@ -39,7 +39,6 @@ fn passed(out: &Outcome, mode: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
 fn args_env_and_stdio() {
     let out = run(&["hello", "one", "two words"], |b| {
         b.env("GREETING", "hi").env("OTHER", "x=y");
@@ -52,7 +51,6 @@ fn args_env_and_stdio() {
     assert_eq!(out.stderr, "to stderr\n");
 }
 
-#[test]
 fn exit_codes_and_abort() {
     assert_eq!(run(&["exit", "3"], |_| {}).exit, Some(3));
     assert_eq!(run(&["exit", "0"], |_| {}).exit, Some(0));
@@ -67,7 +65,6 @@ fn exit_codes_and_abort() {
     assert!(error.contains("abort"), "{error}");
 }
 
-#[test]
 fn stdin_is_read_to_its_end() {
     let out = run(&["cat"], |b| {
         b.stdin_bytes("line one\nline two\n");
@@ -76,7 +73,6 @@ fn stdin_is_read_to_its_end() {
     assert_eq!(out.stdout, "line one\nline two\n");
 }
 
-#[test]
 fn stdio_files_directories_and_links() {
     let dir = TempDir::new("fs");
     let out = run_in(&dir, "fs");
@@ -98,7 +94,6 @@ fn stdio_files_directories_and_links() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-#[test]
 fn read_only_preopen_refuses_writes() {
     let dir = TempDir::new("ro");
     let out = run(&["fs", "/sb"], |b| {
@@ -115,7 +110,6 @@ fn read_only_preopen_refuses_writes() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-#[test]
 fn escapes_fail() {
     let base = TempDir::new("escape");
     let outside = base.path().join("outside.txt");
@@ -157,7 +151,6 @@ fn escapes_fail() {
     assert_eq!(std::fs::read(&outside).unwrap(), b"SECRET");
 }
 
-#[test]
 fn clocks_and_sleep() {
     let out = run(&["clock"], |_| {});
     assert_eq!(
@@ -166,7 +159,6 @@ fn clocks_and_sleep() {
     );
 }
 
-#[test]
 fn entropy() {
     let out = run(&["random"], |_| {});
     // wasi-libc's getentropy refuses more than 256 bytes itself, with EIO.
@@ -176,7 +168,6 @@ fn entropy() {
     );
 }
 
-#[test]
 fn allocate_advise_sync_renumber_and_set_times() {
     let dir = TempDir::new("calls");
     let out = run_in(&dir, "calls");
@@ -208,7 +199,6 @@ fn allocate_advise_sync_renumber_and_set_times() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-#[test]
 fn poll_oneoff_clocks_and_descriptors() {
     let dir = TempDir::new("poll");
     let out = run_in(&dir, "poll");
@@ -224,7 +214,6 @@ fn poll_oneoff_clocks_and_descriptors() {
     assert!(out.stdout.contains("ok slept until the earliest\n"));
 }
 
-#[test]
 fn a_preopened_listener_accepts_and_echoes() {
     use std::io::{Read, Write};
 
@@ -251,7 +240,7 @@ fn a_preopened_listener_accepts_and_echoes() {
             reply
         })
     };
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(&engine, PROBE_C).unwrap();
     let mut builder = WasiCtxBuilder::new();
     builder
@@ -273,4 +262,18 @@ fn a_preopened_listener_accepts_and_echoes() {
     assert!(out.ends_with("ok close\necho ok\n"), "{out}");
     assert!(!out.contains("FAIL"), "{out}");
     assert!(out.contains("ok accept nonblocking is EAGAIN\n"), "{out}");
+}
+
+tiers! {
+    args_env_and_stdio,
+    exit_codes_and_abort,
+    stdin_is_read_to_its_end,
+    stdio_files_directories_and_links,
+    read_only_preopen_refuses_writes,
+    escapes_fail,
+    clocks_and_sleep,
+    entropy,
+    allocate_advise_sync_renumber_and_set_times,
+    poll_oneoff_clocks_and_descriptors,
+    a_preopened_listener_accepts_and_echoes,
 }

@@ -48,6 +48,15 @@ pub struct RunCommand {
     #[arg(long, value_name = "N", default_value_t = 0)]
     fuel: u64,
 
+    /// Code generation, as KEY=VALUE, comma-separated or repeated:
+    /// compiler=interpreter (the default: start at once) or
+    /// compiler=cranelift (compile to native code at load: slower to load,
+    /// much faster to run).
+    // Not a flattened `CodegenOptions`: `tern -C ... MODULE` must parse as
+    // `tern run`, which clap only sees for arguments of this struct.
+    #[arg(short = 'C', long = "codegen", value_name = "KEY=VALUE[,...]")]
+    codegen: Vec<String>,
+
     /// The module (.wasm or .wat).
     #[arg(value_name = "MODULE")]
     module: PathBuf,
@@ -189,6 +198,7 @@ impl RunCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = tern_engine::Config::new();
         config.consume_fuel(self.fuel > 0);
+        super::codegen::CodegenOptions::new(self.codegen.clone()).apply(&mut config)?;
         let engine = Engine::new(&config);
         let module = Module::from_file(&engine, &self.module)
             .with_context(|| format!("failed to load {}", self.module.display()))?;

@@ -47,6 +47,9 @@ pub struct ServeCommand {
     #[arg(short = 'W', value_name = "KEY=VALUE[,...]")]
     wasm: Vec<String>,
 
+    #[command(flatten)]
+    codegen: super::codegen::CodegenOptions,
+
     /// Grant the handler the host directory HOST, seen as GUEST (default:
     /// HOST itself), for reading and writing. Repeatable.
     #[arg(long = "dir", value_name = "HOST[::GUEST]", conflicts_with = "config")]
@@ -86,7 +89,8 @@ pub struct ServeCommand {
 
 impl ServeCommand {
     pub fn execute(self) -> Result<ExitCode> {
-        let (limits, engine) = parse_wasm_options(&self.wasm)?;
+        let (limits, mut engine) = parse_wasm_options(&self.wasm)?;
+        engine.strategy = self.codegen.strategy()?;
         let spec = match (&self.config, &self.module) {
             (Some(file), _) => AppSpec::load(file)?,
             (None, Some(module)) => AppSpec::single(module.clone(), self.env()?, self.dirs()?),

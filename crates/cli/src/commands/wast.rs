@@ -14,12 +14,16 @@ pub struct WastCommand {
     /// The script files to run.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    codegen: super::codegen::CodegenOptions,
 }
 
 impl WastCommand {
     /// Runs every file and prints the summary.
     pub fn execute(self) -> Result<ExitCode> {
-        let config = tern_engine::Config::default();
+        let mut config = tern_engine::Config::default();
+        self.codegen.apply(&mut config)?;
         let (mut passed, mut failed) = (0usize, 0usize);
         for file in &self.files {
             match tern_wast::run_file(file, &config) {

@@ -5,6 +5,28 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+#[path = "../../../engine/tests/common/mod.rs"]
+mod tiers;
+pub use tiers::{on, strategy};
+
+/// `args` for the `tern` binary, with the running test's tier chosen by
+/// `-C compiler=...` after the subcommand (or first, for `tern MODULE`);
+/// unchanged when they ask for help or are empty.
+pub fn with_compiler(args: &[&str]) -> Vec<String> {
+    if args.is_empty() || args.contains(&"--help") {
+        return args.iter().map(|a| a.to_string()).collect();
+    }
+    let compiler = match strategy() {
+        tern_engine::Strategy::Cranelift => "compiler=cranelift",
+        tern_engine::Strategy::Mixed => "compiler=mixed",
+        _ => "compiler=interpreter",
+    };
+    let mut out: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let at = usize::from(matches!(args.first(), Some(&("run" | "serve" | "wast"))));
+    out.splice(at..at, ["-C".to_string(), compiler.to_string()]);
+    out
+}
+
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 

@@ -28,7 +28,11 @@ impl Server {
     /// address line.
     pub fn start(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tern"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(crate::common::with_compiler(&[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ]))
             .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())

@@ -38,7 +38,6 @@ fn lines(text: &str) -> Vec<&str> {
     text.lines().collect()
 }
 
-#[test]
 fn hello_on_every_path_with_a_single_module() {
     let hello = guest("hello.wasm");
     let server = Server::start(&[hello.to_str().unwrap()]);
@@ -51,7 +50,6 @@ fn hello_on_every_path_with_a_single_module() {
     }
 }
 
-#[test]
 fn the_bundled_example_application_serves() {
     let config = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/tern.toml");
     let server = Server::start(&["--config", config.to_str().unwrap()]);
@@ -66,7 +64,6 @@ fn the_bundled_example_application_serves() {
     assert_eq!(server.get("/").status, 404);
 }
 
-#[test]
 fn every_cgi_variable_reaches_the_guest() {
     let dir = TempDir::new("cgi");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -116,7 +113,6 @@ fn every_cgi_variable_reaches_the_guest() {
     );
 }
 
-#[test]
 fn bodies_in_and_out() {
     let dir = TempDir::new("body");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -147,7 +143,6 @@ fn bodies_in_and_out() {
     assert_eq!(r.text(), "hello world");
 }
 
-#[test]
 fn status_headers_and_redirects() {
     let dir = TempDir::new("status");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -162,7 +157,6 @@ fn status_headers_and_redirects() {
     assert_eq!(r.status, 400);
 }
 
-#[test]
 fn routing_longest_match_and_404() {
     let dir = TempDir::new("routes");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -179,7 +173,6 @@ fn routing_longest_match_and_404() {
     assert!(r.text().contains("PATH_INFO=\n"), "{}", r.text());
 }
 
-#[test]
 fn http2_over_cleartext_is_served() {
     use http_body_util::{BodyExt, Empty};
     let hello = guest("hello.wasm");
@@ -210,7 +203,6 @@ fn http2_over_cleartext_is_served() {
     assert_eq!(&body[..], b"Hello, world!\n");
 }
 
-#[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
     let hello = guest("hello.wasm");
     let server = Server::start(&[hello.to_str().unwrap()]);
@@ -225,7 +217,6 @@ fn keep_alive_serves_several_requests_on_one_connection() {
     }
 }
 
-#[test]
 fn an_invalid_cgi_response_is_a_502_with_the_request_id() {
     let dir = TempDir::new("badcgi");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -241,7 +232,6 @@ fn an_invalid_cgi_response_is_a_502_with_the_request_id() {
     assert!(server.log().contains("invalid CGI response"));
 }
 
-#[test]
 fn guest_stderr_goes_to_the_log_under_the_request_id() {
     let dir = TempDir::new("stderr");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -258,7 +248,6 @@ fn guest_stderr_goes_to_the_log_under_the_request_id() {
         && l.contains("status=200")));
 }
 
-#[test]
 fn the_deadline_interrupts_a_looping_or_sleeping_guest() {
     let dir = TempDir::new("timeout");
     let server = Server::start(&["--config", &app(&dir, ""), "-W", "timeout=300ms"]);
@@ -272,7 +261,6 @@ fn the_deadline_interrupts_a_looping_or_sleeping_guest() {
     assert_eq!(server.get("/hello").status, 200);
 }
 
-#[test]
 fn memory_cap_stops_a_guest_that_allocates_without_end() {
     let dir = TempDir::new("oom");
     let server = Server::start(&["--config", &app(&dir, ""), "-W", "max-memory-size=16MiB"]);
@@ -287,7 +275,6 @@ fn memory_cap_stops_a_guest_that_allocates_without_end() {
     assert_eq!(server.get("/hello").status, 200);
 }
 
-#[test]
 fn request_body_limit_is_413_without_reading_it_all() {
     let dir = TempDir::new("body-limit");
     let server = Server::start(&["--config", &app(&dir, ""), "-W", "max-request-body=1KiB"]);
@@ -310,7 +297,6 @@ fn request_body_limit_is_413_without_reading_it_all() {
     assert_eq!(read_response(&mut BufReader::new(s)).unwrap().status, 413);
 }
 
-#[test]
 fn response_size_limit_fails_a_guest_that_writes_without_end() {
     let dir = TempDir::new("spew");
     let server = Server::start(&["--config", &app(&dir, ""), "-W", "max-response-size=256KiB"]);
@@ -330,7 +316,6 @@ fn response_size_limit_fails_a_guest_that_writes_without_end() {
     assert_eq!(r.status, 200, "a response under the limit passes");
 }
 
-#[test]
 fn excess_requests_wait_then_get_503() {
     let dir = TempDir::new("instances");
     let config = app(
@@ -354,7 +339,6 @@ fn excess_requests_wait_then_get_503() {
     assert_eq!(server.get("/api/?mode=env").status, 200, "free again");
 }
 
-#[test]
 fn hostile_handlers_harm_only_their_own_request() {
     let dir = TempDir::new("hostile");
     let server = Arc::new(Server::start(&[
@@ -410,7 +394,6 @@ fn hostile_handlers_harm_only_their_own_request() {
     assert_eq!(server.get("/api/?mode=env").status, 200);
 }
 
-#[test]
 fn busy_guests_do_not_stall_other_requests() {
     let dir = TempDir::new("busy");
     let server = Arc::new(Server::start(&[
@@ -442,7 +425,6 @@ fn busy_guests_do_not_stall_other_requests() {
     }
 }
 
-#[test]
 fn a_fresh_instance_sees_nothing_of_earlier_requests() {
     let dir = TempDir::new("fresh");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -469,7 +451,6 @@ fn a_fresh_instance_sees_nothing_of_earlier_requests() {
     }
 }
 
-#[test]
 fn read_only_directory_can_be_read_not_written() {
     let dir = TempDir::new("dirs");
     std::fs::create_dir(dir.join("data")).unwrap();
@@ -494,7 +475,6 @@ fn read_only_directory_can_be_read_not_written() {
     assert_eq!(server.get("/api/?mode=read&name=../tern.toml").status, 404);
 }
 
-#[test]
 fn metrics_count_requests_by_route_and_status() {
     let dir = TempDir::new("metrics");
     let server = Server::start(&["--config", &app(&dir, ""), "--metrics", "127.0.0.1:0"]);
@@ -516,7 +496,6 @@ fn metrics_count_requests_by_route_and_status() {
     }
 }
 
-#[test]
 fn graceful_shutdown_finishes_requests_in_flight() {
     let dir = TempDir::new("shutdown");
     let mut server = Server::start(&["--config", &app(&dir, "")]);
@@ -532,7 +511,6 @@ fn graceful_shutdown_finishes_requests_in_flight() {
     assert!(TcpStream::connect(addr).is_err(), "no longer accepting");
 }
 
-#[test]
 fn hot_reload_under_load_drops_no_request() {
     let dir = TempDir::new("reload");
     let module = dir.join("handler.wat");
@@ -617,7 +595,6 @@ fn hot_reload_under_load_drops_no_request() {
     assert!(total > 0);
 }
 
-#[test]
 fn sighup_reloads_modules() {
     let dir = TempDir::new("sighup");
     let module = dir.join("handler.wasm");
@@ -645,7 +622,6 @@ fn fails_to_start(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-#[test]
 fn configuration_errors_name_the_file_line_and_key() {
     let dir = TempDir::new("config-errors");
     let file = dir.write(
@@ -670,4 +646,32 @@ fn configuration_errors_name_the_file_line_and_key() {
     let hello = guest("hello.wasm");
     let err = fails_to_start(&["serve", "-W", "timeout=forever", hello.to_str().unwrap()]);
     assert!(err.contains("invalid duration `forever`"), "{err}");
+}
+
+tiers! {
+    @on [interpreter: Interpreter, cranelift: Cranelift]
+    hello_on_every_path_with_a_single_module,
+    the_bundled_example_application_serves,
+    every_cgi_variable_reaches_the_guest,
+    bodies_in_and_out,
+    status_headers_and_redirects,
+    routing_longest_match_and_404,
+    http2_over_cleartext_is_served,
+    keep_alive_serves_several_requests_on_one_connection,
+    an_invalid_cgi_response_is_a_502_with_the_request_id,
+    guest_stderr_goes_to_the_log_under_the_request_id,
+    the_deadline_interrupts_a_looping_or_sleeping_guest,
+    memory_cap_stops_a_guest_that_allocates_without_end,
+    request_body_limit_is_413_without_reading_it_all,
+    response_size_limit_fails_a_guest_that_writes_without_end,
+    excess_requests_wait_then_get_503,
+    hostile_handlers_harm_only_their_own_request,
+    busy_guests_do_not_stall_other_requests,
+    a_fresh_instance_sees_nothing_of_earlier_requests,
+    read_only_directory_can_be_read_not_written,
+    metrics_count_requests_by_route_and_status,
+    graceful_shutdown_finishes_requests_in_flight,
+    hot_reload_under_load_drops_no_request,
+    sighup_reloads_modules,
+    configuration_errors_name_the_file_line_and_key,
 }

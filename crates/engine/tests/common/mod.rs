@@ -1,6 +1,8 @@
-//! Running the engine's tests on every tier: `tiers!` turns each listed
-//! test function into a module of tests, one per strategy, and
-//! [`config`] and [`engine`] give the strategy of the test running.
+//! Running tests on every tier: `tiers!` turns each listed test function
+//! into a module of tests, one per strategy, and [`config`] and [`engine`]
+//! give the strategy of the test running. The engine's tests declare this
+//! as `mod common`; other crates' tests include it by path and re-export
+//! [`on`] from their own `common`, which the macro calls.
 
 #![allow(dead_code)] // Each test file uses part of this.
 
@@ -56,23 +58,24 @@ impl<E: std::fmt::Debug> Outcome for Result<(), E> {
 
 /// Makes every listed test function (a plain `fn`, not `#[test]`) a module
 /// of tests named after the tiers: `name::interpreter`, `name::cranelift`,
-/// `name::mixed`.
+/// `name::mixed`. `tiers!(@on [interpreter: Interpreter, ...] names...)`
+/// picks the tiers.
 #[macro_export]
 macro_rules! tiers {
-    ($($name:ident),* $(,)?) => {$(
+    ($($name:ident),* $(,)?) => {
+        $crate::tiers!(@on [interpreter: Interpreter, cranelift: Cranelift, mixed: Mixed] $($name),*);
+    };
+    (@on $tiers:tt $($name:ident),* $(,)?) => {
+        $( $crate::tiers!(@one $tiers $name); )*
+    };
+    (@one [$($tier:ident: $strategy:ident),*] $name:ident) => {
         mod $name {
-            #[test]
-            fn interpreter() {
-                super::common::on(tern_engine::Strategy::Interpreter, super::$name);
-            }
-            #[test]
-            fn cranelift() {
-                super::common::on(tern_engine::Strategy::Cranelift, super::$name);
-            }
-            #[test]
-            fn mixed() {
-                super::common::on(tern_engine::Strategy::Mixed, super::$name);
-            }
+            $(
+                #[test]
+                fn $tier() {
+                    $crate::common::on(tern_engine::Strategy::$strategy, super::$name);
+                }
+            )*
         }
-    )*};
+    };
 }

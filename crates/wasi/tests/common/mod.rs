@@ -1,10 +1,17 @@
 //! The harness the probe tests share: a temporary directory, and running a
-//! WASI command module with captured output.
+//! WASI command module with captured output, on the running test's tier.
+
+#![allow(dead_code)] // Each test binary uses its own part.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use tern_engine::{Engine, Linker, Module, Store};
+use tern_engine::{Linker, Module, Store};
+
+#[path = "../../../engine/tests/common/mod.rs"]
+mod tiers;
 use tern_wasi::{I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+#[allow(unused_imports)]
+pub use tiers::{config, engine, on, strategy};
 
 /// A fresh directory under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -52,7 +59,7 @@ pub fn run_guest(
     cap: usize,
     configure: impl FnOnce(&mut WasiCtxBuilder),
 ) -> Outcome {
-    let engine = Engine::default();
+    let engine = engine();
     let module = Module::new(&engine, wasm).expect("the guest loads");
     let stdout = OutputBuffer::new(cap);
     let stderr = OutputBuffer::new(cap);
