@@ -365,7 +365,7 @@ pub(crate) fn instantiate<T>(
     let datas = m.datas.iter().map(|d| Some(d.bytes.clone())).collect();
     o.instances.push(InstanceEntity {
         module: module.clone(),
-        context: cx,
+        _context: cx,
         funcs: funcs.into(),
         tables: tables.into(),
         memories: memories.into(),

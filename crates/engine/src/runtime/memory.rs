@@ -162,12 +162,6 @@ impl MemoryEntity {
         unsafe { std::slice::from_raw_parts_mut(self.definition.base, self.byte_len()) }
     }
 
-    /// Bytes reserved for the memory, guard region included.
-    #[allow(dead_code)]
-    pub fn reserved(&self) -> usize {
-        self.mmap.as_ref().map_or(0, Mmap::len)
-    }
-
     fn mmap_mut(&mut self) -> &mut Mmap {
         self.mmap.as_mut().expect("present until drop")
     }

@@ -91,7 +91,6 @@ pub(crate) enum FuncKind {
     /// other callers go through `array_call`.
     Interpreted = 0,
     /// Wasm compiled to native code at `wasm_call`.
-    #[allow(dead_code)] // Made by the Cranelift tier.
     Compiled = 1,
     /// A host function.
     Host = 2,
@@ -421,7 +420,6 @@ pub(crate) struct VMOffsets {
     pub num_defined_funcs: u32,
 }
 
-#[allow(dead_code)] // The field offsets are read by the Cranelift tier.
 impl VMOffsets {
     const PTR: u32 = size_of::<usize>() as u32;
 

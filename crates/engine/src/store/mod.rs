@@ -66,9 +66,9 @@ pub(crate) enum FuncEntityKind {
 #[derive(Debug)]
 pub(crate) struct InstanceEntity {
     pub module: Module,
-    /// Owns the context the instance's code and references point into.
-    #[allow(dead_code)] // Read by the Cranelift tier.
-    pub context: InstanceContext,
+    /// The context the instance's code and function references point into,
+    /// owned here, freed with the instance.
+    pub _context: InstanceContext,
     pub funcs: Box<[u32]>,
     pub tables: Box<[u32]>,
     pub memories: Box<[u32]>,
