@@ -1,4 +1,4 @@
-//! Long differential runs of Tern against wasmi.
+//! Long differential runs of Tern (both tiers) against wasmi.
 //!
 //! ```text
 //! tern-difftest START COUNT          check seeds START..START+COUNT

@@ -2,7 +2,7 @@
 //! compare everything a host can observe.
 
 use crate::generate::{Rng, generate, smith_config};
-use crate::runtime::{Subject, Tern, TernBudget, Wasmi};
+use crate::runtime::{Subject, Tern, TernBudget, Tiers, Wasmi};
 use crate::value::{ExportKind, Failure, Outcome, ShowOutcome, Trap, Ty, Value, Values};
 use std::any::Any;
 use std::collections::HashSet;
@@ -260,8 +260,10 @@ pub struct Report {
 /// Tern's epoch; create one and reuse it for many modules.
 #[derive(Debug)]
 pub struct Oracle {
-    tern_fuel: tern_engine::Engine,
-    tern_epoch: tern_engine::Engine,
+    /// Tern's engines for fuel and epochs: the interpreter's, then
+    /// Cranelift's.
+    tern_fuel: [tern_engine::Engine; 2],
+    tern_epoch: [tern_engine::Engine; 2],
     wasmi: wasmi::Engine,
     /// Kept for its `Drop`, which stops the thread.
     _ticker: Ticker,
@@ -276,14 +278,27 @@ impl Default for Oracle {
 
 impl Oracle {
     /// An oracle with Tern's default configuration (plus fuel or epochs)
-    /// and wasmi's (plus fuel, eager translation and a deeper stack).
+    /// on both tiers, and wasmi's (plus fuel, eager translation and a
+    /// deeper stack).
     pub fn new() -> Self {
-        let mut config = tern_engine::Config::new();
-        config.consume_fuel(true);
-        let tern_fuel = tern_engine::Engine::new(&config);
-        let mut config = tern_engine::Config::new();
-        config.epoch_interruption(true);
-        let tern_epoch = tern_engine::Engine::new(&config);
+        let tiers = |f: &dyn Fn(&mut tern_engine::Config)| {
+            [
+                tern_engine::Strategy::Interpreter,
+                tern_engine::Strategy::Cranelift,
+            ]
+            .map(|s| {
+                let mut config = tern_engine::Config::new();
+                config.strategy(s);
+                f(&mut config);
+                tern_engine::Engine::new(&config)
+            })
+        };
+        let tern_fuel = tiers(&|c| {
+            c.consume_fuel(true);
+        });
+        let tern_epoch = tiers(&|c| {
+            c.epoch_interruption(true);
+        });
 
         let mut config = wasmi::Config::default();
         config
@@ -368,9 +383,21 @@ impl Run {
     ) -> Result<(), Stop> {
         // Compile.
         let wasmi = guard(|| Wasmi::new(&oracle.wasmi, wasm, WASMI_FUEL));
-        let tern = guard(|| match setup.mode {
-            Mode::Fuel => Tern::new(&oracle.tern_fuel, wasm, TernBudget::Fuel(TERN_FUEL)),
-            Mode::Epoch => Tern::new(&oracle.tern_epoch, wasm, TernBudget::Epoch(EPOCH_DEADLINE)),
+        let tern = guard(|| {
+            let (engines, budget) = match setup.mode {
+                Mode::Fuel => (&oracle.tern_fuel, TernBudget::Fuel(TERN_FUEL)),
+                Mode::Epoch => (&oracle.tern_epoch, TernBudget::Epoch(EPOCH_DEADLINE)),
+            };
+            let interp = Tern::new(&engines[0], wasm, budget);
+            let compiled = Tern::new(&engines[1], wasm, budget);
+            match (interp, compiled) {
+                (Ok(a), Ok(b)) => Ok(Tiers::new(a, b)),
+                (Err(a), Err(_)) => Err(a),
+                (Ok(_), Err(b)) => Err(format!("the tiers disagree: only cranelift refused: {b}")),
+                (Err(a), Ok(_)) => Err(format!(
+                    "the tiers disagree: only the interpreter refused: {a}"
+                )),
+            }
         });
         let (mut wasmi, mut tern) = match (wasmi, tern) {
             (Ok(w), Ok(t)) => (w, t),
@@ -497,7 +524,7 @@ impl Run {
         &mut self,
         exports: &[(String, ExportKind)],
         wasmi: &mut Wasmi,
-        tern: &mut Tern,
+        tern: &mut Tiers,
     ) -> Result<(), Stop> {
         let w = guard(|| wasmi.instantiate());
         if let Err(Failure::Trap(t)) = &w
@@ -539,7 +566,7 @@ fn show_unit(o: &Outcome<()>) -> String {
 fn compare_state(
     exports: &[(String, ExportKind)],
     wasmi: &mut Wasmi,
-    tern: &mut Tern,
+    tern: &mut Tiers,
     exact_nans: bool,
 ) -> Result<(), Stop> {
     for (name, kind) in exports {
@@ -743,7 +770,7 @@ struct Ticker {
 }
 
 impl Ticker {
-    fn start(engine: tern_engine::Engine) -> Self {
+    fn start(engines: [tern_engine::Engine; 2]) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = thread::Builder::new()
@@ -751,7 +778,9 @@ impl Ticker {
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
                     thread::sleep(TICK);
-                    engine.increment_epoch();
+                    for engine in &engines {
+                        engine.increment_epoch();
+                    }
                 }
             })
             .expect("spawn the epoch ticker");

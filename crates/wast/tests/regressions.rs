@@ -1,8 +1,9 @@
 //! Local regression scripts: one `.wast` per bug found, in
-//! `tests/regressions/`, each run by the same runner as the spec tests.
+//! `tests/regressions/`, each run by the same runner as the spec tests, on
+//! every tier.
 
 use std::path::Path;
-use tern_engine::Config;
+use tern_engine::{Config, Strategy};
 
 #[test]
 fn regression_scripts_pass() {
@@ -15,11 +16,15 @@ fn regression_scripts_pass() {
     scripts.sort();
     assert!(!scripts.is_empty(), "no scripts in {}", dir.display());
     let mut failures = Vec::new();
-    for script in &scripts {
-        let report = tern_wast::run_file(script, &Config::default())
-            .unwrap_or_else(|e| panic!("{}: {e:#}", script.display()));
-        assert!(report.passed > 0, "{} ran no directive", script.display());
-        failures.extend(report.failures.iter().map(ToString::to_string));
+    for strategy in [Strategy::Interpreter, Strategy::Cranelift, Strategy::Mixed] {
+        let mut config = Config::new();
+        config.strategy(strategy);
+        for script in &scripts {
+            let report = tern_wast::run_file(script, &config)
+                .unwrap_or_else(|e| panic!("{}: {e:#}", script.display()));
+            assert!(report.passed > 0, "{} ran no directive", script.display());
+            failures.extend(report.failures.iter().map(|f| format!("{strategy:?}: {f}")));
+        }
     }
     assert!(
         failures.is_empty(),

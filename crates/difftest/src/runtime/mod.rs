@@ -1,9 +1,11 @@
 //! The two engines under comparison, behind one small interface.
 
 mod tern;
+mod tiers;
 mod wasmi;
 
 pub(crate) use self::tern::{Tern, TernBudget};
+pub(crate) use self::tiers::Tiers;
 pub(crate) use self::wasmi::Wasmi;
 
 use crate::value::{ExportKind, Outcome, Value};

@@ -49,6 +49,14 @@ impl Tern {
         }
     }
 
+    /// The fuel left, when the budget is fuel.
+    pub(crate) fn fuel(&self) -> Option<u64> {
+        match self.budget {
+            TernBudget::Fuel(_) => self.store.get_fuel().ok(),
+            TernBudget::Epoch(_) => None,
+        }
+    }
+
     fn instance(&self) -> Instance {
         self.instance.expect("module not instantiated")
     }

@@ -91,6 +91,8 @@ impl Compiler {
         // Stack overflow is caught by the limit check in every prologue.
         set(&mut flags, "enable_probestack", "false")?;
         set(&mut flags, "unwind_info", "false")?;
+        // Wasm functions may return more values than there are registers.
+        set(&mut flags, "enable_multi_ret_implicit_sret", "true")?;
         set(
             &mut flags,
             "enable_verifier",
