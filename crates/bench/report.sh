@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the side-by-side benchmarks and prints Tern's time over wasmi's.
+# Runs the side-by-side benchmarks and prints, per workload, Tern's
+# interpreter over wasmi and Tern's Cranelift tier over wasmtime.
 #
 # Usage: crates/bench/report.sh [--no-run] [FILTER]
 #
-#   FILTER    passed to criterion, e.g. `execute/fib` or `translate`
+#   FILTER    passed to criterion, e.g. `execute/sha256` or `compile`
 #   --no-run  only report the results of earlier runs
 #
 # Reads criterion's estimates from <target>/criterion/<group>/<workload>/
@@ -62,7 +63,12 @@ import os
 import sys
 
 criterion_dir, since = sys.argv[1], float(sys.argv[2])
-RUNTIMES = ("tern", "wasmi")
+RUNTIMES = ("tern", "wasmi", "tern-cranelift", "wasmtime")
+# Modules' files, for compile throughput.
+SIZES = {"programs": "guests/bench/wasm/programs.wasm", "large": "guests/bench/wasm/large.wasm"}
+# The small kernels; the others are the real programs, whose geometric
+# mean is the Cranelift tier's target.
+KERNELS = {"fib-recursive", "count-loop", "sieve", "matmul", "calls", "sha256-kernel", "large-run"}
 
 
 def median(group, workload, runtime):
@@ -88,35 +94,62 @@ def fmt_time(ns):
     return f"{ns:.3g} ns"
 
 
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}"
+
+
+def geomean(rs):
+    rs = [r for r in rs if r is not None]
+    return math.exp(sum(math.log(r) for r in rs) / len(rs)) if rs else None
+
+
 def table(group, title):
-    """Prints one group's table and returns its tern/wasmi ratios."""
+    """Prints one group's table; returns {workload: (interpreter ratio, cranelift ratio)}."""
     group_dir = os.path.join(criterion_dir, group)
     workloads = sorted(os.listdir(group_dir)) if os.path.isdir(group_dir) else []
-    rows = []
+    rows = {}
     for workload in workloads:
         times = [median(group, workload, runtime) for runtime in RUNTIMES]
         if any(t is not None for t in times):
-            rows.append((workload, *times))
+            rows[workload] = times
     if not rows:
-        return []
+        return {}
     print(f"\n{title}")
-    print(f"{'workload':<16} {'tern':>10} {'wasmi':>10} {'tern/wasmi':>11}")
-    ratios = []
-    for workload, tern, wasmi in rows:
-        ratio = tern / wasmi if tern is not None and wasmi else None
-        if ratio is not None:
-            ratios.append(ratio)
-        shown = "-" if ratio is None else f"{ratio:.2f}"
-        print(f"{workload:<16} {fmt_time(tern):>10} {fmt_time(wasmi):>10} {shown:>11}")
+    print(
+        f"{'workload':<16} {'tern':>9} {'wasmi':>9} {'tern/wasmi':>10}"
+        f" {'tern-cl':>9} {'wasmtime':>9} {'tern-cl/wasmtime':>16}"
+    )
+    ratios = {}
+    for workload, (tern, wasmi, tern_cl, wasmtime) in rows.items():
+        pair = (ratio(tern, wasmi), ratio(tern_cl, wasmtime))
+        ratios[workload] = pair
+        print(
+            f"{workload:<16} {fmt_time(tern):>9} {fmt_time(wasmi):>9} {fmt_ratio(pair[0]):>10}"
+            f" {fmt_time(tern_cl):>9} {fmt_time(wasmtime):>9} {fmt_ratio(pair[1]):>16}"
+        )
     return ratios
 
 
 if not os.path.isdir(criterion_dir):
     sys.exit(f"error: no criterion results in {criterion_dir}")
-ratios = table("execute", "execute: median time of one call")
+ratios = table("execute", "execute: median time of one call (tern-cl: Tern's Cranelift tier)")
 if ratios:
-    geomean = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
-    print(f"{'geometric mean':<38} {geomean:>11.2f}")
-table("translate", "translate: median time of Module::new (load, validate, translate)")
+    programs = {w: r for w, r in ratios.items() if w not in KERNELS}
+    for label, subset in (("geometric mean, programs", programs), ("geometric mean, all", ratios)):
+        interp = geomean(r[0] for r in subset.values())
+        jit = geomean(r[1] for r in subset.values())
+        print(f"{label:<36} {fmt_ratio(interp):>10} {'':>19} {fmt_ratio(jit):>16}")
+compile = table("compile", "compile: median time of Module::new (load, validate, translate or compile)")
+for name in compile:
+    path = SIZES.get(name)
+    if path and os.path.exists(path):
+        size = os.path.getsize(path)
+        times = [median("compile", name, r) for r in RUNTIMES]
+        rates = ", ".join(f"{r} {size / t * 1e3:.1f} MB/s" for r, t in zip(RUNTIMES, times) if t)
+        print(f"  {name} ({size // 1024} KiB): {rates}")
 EOF
 exit "$status"

@@ -31,9 +31,10 @@ out="$target_dir/wasm32-unknown-unknown/release"
 mkdir -p wasm
 install -m 0644 "$out/bench_kernels.wasm" wasm/kernels.wasm
 install -m 0644 "$out/bench_large.wasm" wasm/large.wasm
+install -m 0644 "$out/bench_programs.wasm" wasm/programs.wasm
 
 if command -v wasm-objdump >/dev/null && command -v wasm-validate >/dev/null; then
-    for module in wasm/kernels.wasm wasm/large.wasm; do
+    for module in wasm/kernels.wasm wasm/large.wasm wasm/programs.wasm; do
         if wasm-objdump -h "$module" | grep -q ' Import '; then
             echo "error: $module imports something; the guests must import nothing" >&2
             wasm-objdump -x -j Import "$module" >&2

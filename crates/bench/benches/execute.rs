@@ -1,9 +1,11 @@
-//! Tern against wasmi on the same guests, in the same process.
+//! Tern's tiers against their peers on the same guests, in the same
+//! process: the interpreter (`tern`) against wasmi, the Cranelift tier
+//! (`tern-cranelift`) against wasmtime.
 //!
 //! - `execute/<workload>/<runtime>`: one call of a workload's export on an
 //!   instance prepared beforehand (see `tern_bench::WORKLOADS`).
-//! - `translate/large/<runtime>`: `Module::new` (load, validate, translate)
-//!   of the large guest.
+//! - `compile/<guest>/<runtime>`: `Module::new` (load, validate, translate
+//!   or compile) of the programs and of the large guest.
 //!
 //! `crates/bench/report.sh` runs this and prints the ratios.
 
@@ -13,7 +15,10 @@ use std::time::Duration;
 use criterion::{
     BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, measurement::WallTime,
 };
-use tern_bench::{LARGE, Prepared, Runtime, Tern, WORKLOADS, Wasmi, Workload, prepare_checked};
+use tern_bench::{
+    Guest, LARGE, PROGRAMS, Prepared, Runtime, Tern, TernCranelift, WORKLOADS, Wasmi, Wasmtime,
+    Workload, prepare_checked,
+};
 
 /// Short runs so the whole suite takes a few minutes on two cores; every
 /// iteration takes milliseconds, so flat sampling fits.
@@ -25,8 +30,8 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
         .measurement_time(Duration::from_secs(3));
 }
 
-/// A runtime that cannot run a workload correctly (Tern is young) is skipped
-/// with a message rather than failing the suite; the report shows a gap.
+/// A runtime that cannot run a workload correctly is skipped with a
+/// message rather than failing the suite; the report shows a gap.
 fn execute_on<R: Runtime>(group: &mut BenchmarkGroup<'_, WallTime>, workload: &Workload) {
     let mut prepared = match prepare_checked::<R>(workload) {
         Ok(prepared) => prepared,
@@ -46,23 +51,25 @@ fn execute(c: &mut Criterion) {
     for workload in WORKLOADS {
         execute_on::<Tern>(&mut group, workload);
         execute_on::<Wasmi>(&mut group, workload);
+        execute_on::<TernCranelift>(&mut group, workload);
+        execute_on::<Wasmtime>(&mut group, workload);
     }
     group.finish();
 }
 
-/// Each iteration gets a fresh engine, so that code the engine keeps (wasmi's
-/// code map) does not pile up; creating and dropping it is not timed.
-fn translate_on<R: Runtime>(group: &mut BenchmarkGroup<'_, WallTime>) {
-    if let Err(error) = R::compile(&R::engine(), &LARGE) {
-        eprintln!("skipping translate/large/{}: {error:#}", R::NAME);
+/// Each iteration gets a fresh engine, so that code the engine keeps does
+/// not pile up; creating and dropping it is not timed.
+fn compile_on<R: Runtime>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, guest: &Guest) {
+    if let Err(error) = R::compile(&R::engine(), guest) {
+        eprintln!("skipping compile/{name}/{}: {error:#}", R::NAME);
         return;
     }
-    group.bench_function(BenchmarkId::new("large", R::NAME), |b| {
+    group.bench_function(BenchmarkId::new(name, R::NAME), |b| {
         b.iter_batched(
             R::engine,
             |engine| {
                 let module =
-                    R::compile(&engine, black_box(&LARGE)).expect("the module compiled before");
+                    R::compile(&engine, black_box(guest)).expect("the module compiled before");
                 (engine, module)
             },
             BatchSize::PerIteration,
@@ -70,13 +77,17 @@ fn translate_on<R: Runtime>(group: &mut BenchmarkGroup<'_, WallTime>) {
     });
 }
 
-fn translate(c: &mut Criterion) {
-    let mut group = c.benchmark_group("translate");
+fn compile(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compile");
     configure(&mut group);
-    translate_on::<Tern>(&mut group);
-    translate_on::<Wasmi>(&mut group);
+    for (name, guest) in [("programs", &PROGRAMS), ("large", &LARGE)] {
+        compile_on::<Tern>(&mut group, name, guest);
+        compile_on::<Wasmi>(&mut group, name, guest);
+        compile_on::<TernCranelift>(&mut group, name, guest);
+        compile_on::<Wasmtime>(&mut group, name, guest);
+    }
     group.finish();
 }
 
-criterion::criterion_group!(benches, execute, translate);
+criterion::criterion_group!(benches, execute, compile);
 criterion::criterion_main!(benches);

@@ -1,4 +1,6 @@
-//! Side-by-side benchmarks of Tern against [wasmi], its closest peer.
+//! Side-by-side benchmarks of Tern's two tiers against their peers: the
+//! interpreter against [wasmi], the Cranelift tier against [wasmtime] (the
+//! same code generator).
 //!
 //! The guests are real programs, built from the sources in `guests/bench`
 //! (see its `build.sh`) and committed as `.wasm` files. This crate holds what
@@ -17,10 +19,12 @@
 //! # Ok::<(), anyhow::Error>(())
 //! ```
 //!
-//! `crates/bench/report.sh` runs the benchmarks and prints Tern's time over
-//! wasmi's for each workload.
+//! `crates/bench/report.sh` runs the benchmarks and prints, for each
+//! workload, Tern's interpreter over wasmi and Tern's Cranelift tier over
+//! wasmtime, and the same for compile times.
 //!
 //! [wasmi]: https://github.com/wasmi-labs/wasmi
+//! [wasmtime]: https://github.com/bytecodealliance/wasmtime
 
 #![forbid(unsafe_code)]
 
@@ -48,6 +52,15 @@ pub const KERNELS: Guest = Guest {
 pub const LARGE: Guest = Guest {
     path: "guests/bench/wasm/large.wasm",
     wasm: include_bytes!("../../../guests/bench/wasm/large.wasm"),
+};
+
+/// Compute-heavy real programs: hashing (SHA-256, SHA3), compression
+/// (DEFLATE), JSON, regexes, encryption (ChaCha20), Base64, sorting, a
+/// bytecode interpreter and an n-body simulation. Each export takes a size
+/// and returns a checksum.
+pub const PROGRAMS: Guest = Guest {
+    path: "guests/bench/wasm/programs.wasm",
+    wasm: include_bytes!("../../../guests/bench/wasm/programs.wasm"),
 };
 
 /// The signature of a workload's export and the arguments to call it with.
@@ -129,7 +142,7 @@ pub const WORKLOADS: &[Workload] = &[
         expected: Output::I32(-546_621_610),
     },
     Workload {
-        name: "sha256",
+        name: "sha256-kernel",
         guest: KERNELS,
         export: "sha256_bench",
         call: Call::I32I32ToI32(16 * 1024, 8),
@@ -142,7 +155,29 @@ pub const WORKLOADS: &[Workload] = &[
         call: Call::I32I32ToI32(7, 20),
         expected: Output::I32(-383_303_191),
     },
+    program("sha256", "sha256", 64, -1_871_667_762),
+    program("sha3", "keccak", 64, -2_076_228_369),
+    program("deflate", "deflate", 64, 356_716_560),
+    program("json", "json", 300, -1_982_267_208),
+    program("regex", "regex", 16, -1_613_316_050),
+    program("chacha20", "chacha20", 256, -653_654_754),
+    program("base64", "base64", 128, 607_581_400),
+    program("sort", "sort", 20_000, -1_143_616_410),
+    program("interpreter", "interp", 5_000, 555_483_798),
+    program("nbody", "nbody", 20_000, -169_089_262),
 ];
+
+/// A workload of [`PROGRAMS`]: `export(size)`, whose checksum was recorded
+/// from Tern's interpreter, and which every runtime must reproduce.
+const fn program(name: &'static str, export: &'static str, size: i32, expected: i32) -> Workload {
+    Workload {
+        name,
+        guest: PROGRAMS,
+        export,
+        call: Call::I32ToI32(size),
+        expected: Output::I32(expected),
+    }
+}
 
 /// A Wasm runtime under benchmark.
 pub trait Runtime {
@@ -187,10 +222,15 @@ pub trait Prepared {
     fn call(&mut self) -> Result<Output>;
 }
 
-/// Tern, configured by default except that it translates eagerly, like
-/// [`Wasmi`], so that [`Runtime::compile`] does the same work on both.
+/// Tern's interpreter, configured by default except that it translates
+/// eagerly, like [`Wasmi`], so that [`Runtime::compile`] does the same work
+/// on both.
 #[derive(Debug, Clone, Copy)]
 pub struct Tern;
+
+/// Tern's Cranelift tier, configured by default.
+#[derive(Debug, Clone, Copy)]
+pub struct TernCranelift;
 
 enum TernFunc {
     I32ToI32(tern_engine::TypedFunc<i32, i32>, i32),
@@ -198,7 +238,7 @@ enum TernFunc {
     I32I32ToI32(tern_engine::TypedFunc<(i32, i32), i32>, i32, i32),
 }
 
-/// A workload prepared on [`Tern`].
+/// A workload prepared on [`Tern`] or [`TernCranelift`].
 pub struct TernPrepared {
     store: tern_engine::Store<()>,
     func: TernFunc,
@@ -208,6 +248,46 @@ impl std::fmt::Debug for TernPrepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TernPrepared").finish_non_exhaustive()
     }
+}
+
+fn tern_compile(engine: &tern_engine::Engine, guest: &Guest) -> Result<tern_engine::Module> {
+    tern_engine::Module::new(engine, guest.wasm)
+        .with_context(|| format!("tern cannot compile {}", guest.path))
+}
+
+fn tern_prepare(
+    engine: &tern_engine::Engine,
+    module: &tern_engine::Module,
+    workload: &Workload,
+) -> Result<TernPrepared> {
+    let mut store = tern_engine::Store::new(engine, ());
+    let linker = tern_engine::Linker::<()>::new(engine);
+    let instance = linker
+        .instantiate(&mut store, module)
+        .with_context(|| format!("tern cannot instantiate {}", workload.guest.path))?;
+    let name = workload.export;
+    let context = || format!("tern cannot get `{name}` from {}", workload.guest.path);
+    let func = match workload.call {
+        Call::I32ToI32(a) => {
+            let f = instance
+                .get_typed_func(&mut store, name)
+                .with_context(context)?;
+            TernFunc::I32ToI32(f, a)
+        }
+        Call::I32ToF64(a) => {
+            let f = instance
+                .get_typed_func(&mut store, name)
+                .with_context(context)?;
+            TernFunc::I32ToF64(f, a)
+        }
+        Call::I32I32ToI32(a, b) => {
+            let f = instance
+                .get_typed_func(&mut store, name)
+                .with_context(context)?;
+            TernFunc::I32I32ToI32(f, a, b)
+        }
+    };
+    Ok(TernPrepared { store, func })
 }
 
 impl Runtime for Tern {
@@ -221,8 +301,7 @@ impl Runtime for Tern {
     }
 
     fn compile(engine: &Self::Engine, guest: &Guest) -> Result<Self::Module> {
-        tern_engine::Module::new(engine, guest.wasm)
-            .with_context(|| format!("tern cannot compile {}", guest.path))
+        tern_compile(engine, guest)
     }
 
     fn prepare(
@@ -230,34 +309,32 @@ impl Runtime for Tern {
         module: &Self::Module,
         workload: &Workload,
     ) -> Result<Self::Prepared> {
-        let mut store = tern_engine::Store::new(engine, ());
-        let linker = tern_engine::Linker::<()>::new(engine);
-        let instance = linker
-            .instantiate(&mut store, module)
-            .with_context(|| format!("tern cannot instantiate {}", workload.guest.path))?;
-        let name = workload.export;
-        let context = || format!("tern cannot get `{name}` from {}", workload.guest.path);
-        let func = match workload.call {
-            Call::I32ToI32(a) => {
-                let f = instance
-                    .get_typed_func(&mut store, name)
-                    .with_context(context)?;
-                TernFunc::I32ToI32(f, a)
-            }
-            Call::I32ToF64(a) => {
-                let f = instance
-                    .get_typed_func(&mut store, name)
-                    .with_context(context)?;
-                TernFunc::I32ToF64(f, a)
-            }
-            Call::I32I32ToI32(a, b) => {
-                let f = instance
-                    .get_typed_func(&mut store, name)
-                    .with_context(context)?;
-                TernFunc::I32I32ToI32(f, a, b)
-            }
-        };
-        Ok(TernPrepared { store, func })
+        tern_prepare(engine, module, workload)
+    }
+}
+
+impl Runtime for TernCranelift {
+    const NAME: &'static str = "tern-cranelift";
+    type Engine = tern_engine::Engine;
+    type Module = tern_engine::Module;
+    type Prepared = TernPrepared;
+
+    fn engine() -> Self::Engine {
+        tern_engine::Engine::new(
+            tern_engine::Config::new().strategy(tern_engine::Strategy::Cranelift),
+        )
+    }
+
+    fn compile(engine: &Self::Engine, guest: &Guest) -> Result<Self::Module> {
+        tern_compile(engine, guest)
+    }
+
+    fn prepare(
+        engine: &Self::Engine,
+        module: &Self::Module,
+        workload: &Workload,
+    ) -> Result<Self::Prepared> {
+        tern_prepare(engine, module, workload)
     }
 }
 
@@ -356,6 +433,88 @@ impl Prepared for WasmiPrepared {
     }
 }
 
+/// wasmtime with its default configuration (Cranelift, optimising for
+/// speed, parallel compilation, no compilation cache).
+#[derive(Debug, Clone, Copy)]
+pub struct Wasmtime;
+
+enum WasmtimeFunc {
+    I32ToI32(wasmtime::TypedFunc<i32, i32>, i32),
+    I32ToF64(wasmtime::TypedFunc<i32, f64>, i32),
+    I32I32ToI32(wasmtime::TypedFunc<(i32, i32), i32>, i32, i32),
+}
+
+/// A workload prepared on [`Wasmtime`].
+pub struct WasmtimePrepared {
+    store: wasmtime::Store<()>,
+    func: WasmtimeFunc,
+}
+
+impl std::fmt::Debug for WasmtimePrepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmtimePrepared").finish_non_exhaustive()
+    }
+}
+
+impl Runtime for Wasmtime {
+    const NAME: &'static str = "wasmtime";
+    type Engine = wasmtime::Engine;
+    type Module = wasmtime::Module;
+    type Prepared = WasmtimePrepared;
+
+    fn engine() -> Self::Engine {
+        wasmtime::Engine::default()
+    }
+
+    fn compile(engine: &Self::Engine, guest: &Guest) -> Result<Self::Module> {
+        wasmtime::Module::new(engine, guest.wasm)
+            .map_err(|e| anyhow::anyhow!("wasmtime cannot compile {}: {e}", guest.path))
+    }
+
+    fn prepare(
+        engine: &Self::Engine,
+        module: &Self::Module,
+        workload: &Workload,
+    ) -> Result<Self::Prepared> {
+        let mut store = wasmtime::Store::new(engine, ());
+        let instance = wasmtime::Instance::new(&mut store, module, &[]).map_err(|e| {
+            anyhow::anyhow!("wasmtime cannot instantiate {}: {e}", workload.guest.path)
+        })?;
+        let name = workload.export;
+        let context = |e: wasmtime::Error| anyhow::anyhow!("wasmtime cannot get `{name}`: {e}");
+        let func = match workload.call {
+            Call::I32ToI32(a) => WasmtimeFunc::I32ToI32(
+                instance.get_typed_func(&mut store, name).map_err(context)?,
+                a,
+            ),
+            Call::I32ToF64(a) => WasmtimeFunc::I32ToF64(
+                instance.get_typed_func(&mut store, name).map_err(context)?,
+                a,
+            ),
+            Call::I32I32ToI32(a, b) => WasmtimeFunc::I32I32ToI32(
+                instance.get_typed_func(&mut store, name).map_err(context)?,
+                a,
+                b,
+            ),
+        };
+        Ok(WasmtimePrepared { store, func })
+    }
+}
+
+impl Prepared for WasmtimePrepared {
+    fn call(&mut self) -> Result<Output> {
+        let store = &mut self.store;
+        let trapped = |e: wasmtime::Error| anyhow::anyhow!("{e}");
+        Ok(match &self.func {
+            WasmtimeFunc::I32ToI32(f, a) => Output::I32(f.call(store, *a).map_err(trapped)?),
+            WasmtimeFunc::I32ToF64(f, a) => Output::F64(f.call(store, *a).map_err(trapped)?),
+            WasmtimeFunc::I32I32ToI32(f, a, b) => {
+                Output::I32(f.call(store, (*a, *b)).map_err(trapped)?)
+            }
+        })
+    }
+}
+
 /// Compiles `workload`'s guest on `R`, prepares the workload and checks that
 /// one call returns the expected result, so that a wrong answer is never
 /// timed.
@@ -402,5 +561,15 @@ mod tests {
     #[test]
     fn tern_computes_expected_results() -> Result<()> {
         check_all::<Tern>()
+    }
+
+    #[test]
+    fn tern_cranelift_computes_expected_results() -> Result<()> {
+        check_all::<TernCranelift>()
+    }
+
+    #[test]
+    fn wasmtime_computes_expected_results() -> Result<()> {
+        check_all::<Wasmtime>()
     }
 }

@@ -245,19 +245,15 @@ pub(crate) fn instantiate<T>(
     for (i, &f) in funcs.iter().enumerate() {
         cx.set_imported_func(i as u32, o.funcs[f as usize].func_ref.as_ptr());
     }
-    let jit = match &m.native {
-        Some(native) => Some((native, o.engine.jit()?)),
-        None => None,
-    };
+    let native = m.native.as_ref();
     for (d, &type_index) in m.funcs[m.num_imported_funcs as usize..].iter().enumerate() {
         let d = d as u32;
         let type_id = m.type_ids[type_index as usize];
         let store_func = o.funcs.len() as u32;
         let func_ref = cx.func_ref(d);
-        let ty = &m.types[type_index as usize];
-        let func = match jit {
-            Some((native, jit)) => {
-                let trampolines = jit.trampolines.get(&jit.compiler, type_id, ty)?;
+        let func = match native {
+            Some(native) => {
+                let trampolines = native.trampolines(type_index);
                 match native.func_ptr(d) {
                     Some(code) => VMFuncRef {
                         wasm_call: code,

@@ -4,7 +4,7 @@
 use crate::engine::{Engine, TypeId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
-use crate::func::{Caller, HostFuncFn, IntoFunc, untyped_host_func};
+use crate::func::{Caller, HostEntry, HostFuncFn, IntoFunc, untyped_host_func};
 use crate::instance::{Instance, instantiate};
 use crate::module::Module;
 use crate::store::{AsContextMut, StoreInner};
@@ -17,15 +17,16 @@ use std::sync::Arc;
 /// instantiates something that imports them.
 enum Definition<T> {
     Extern(Extern),
-    /// A host function, with its type interned in the engine once.
-    HostFunc(FuncType, TypeId, Arc<HostFuncFn<T>>),
+    /// A host function, with its type interned in the engine and its entry
+    /// for compiled code found once.
+    HostFunc(FuncType, TypeId, HostEntry, Arc<HostFuncFn<T>>),
 }
 
 impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Self::Extern(e) => Self::Extern(*e),
-            Self::HostFunc(ty, id, f) => Self::HostFunc(ty.clone(), *id, f.clone()),
+            Self::HostFunc(ty, id, e, f) => Self::HostFunc(ty.clone(), *id, *e, f.clone()),
         }
     }
 }
@@ -124,7 +125,8 @@ impl<T: 'static> Linker<T> {
     ) -> Result<&mut Self> {
         let (ty, f) = func.into_func();
         let id = self.engine.intern(&ty);
-        self.insert(module, name, Definition::HostFunc(ty, id, f))
+        let entry = HostEntry::new(&self.engine, id, &ty);
+        self.insert(module, name, Definition::HostFunc(ty, id, entry, f))
     }
 
     /// Defines `module::name` as a host closure over [`Val`]s of type `ty`.
@@ -141,7 +143,8 @@ impl<T: 'static> Linker<T> {
     ) -> Result<&mut Self> {
         let f = untyped_host_func(ty.clone(), func);
         let id = self.engine.intern(&ty);
-        self.insert(module, name, Definition::HostFunc(ty, id, f))
+        let entry = HostEntry::new(&self.engine, id, &ty);
+        self.insert(module, name, Definition::HostFunc(ty, id, entry, f))
     }
 
     /// Defines `module::name` as an entity of a store.
@@ -234,8 +237,8 @@ impl<T: 'static> Linker<T> {
 fn materialize<T>(store: &mut StoreInner<T>, def: &Definition<T>) -> Extern {
     match def {
         Definition::Extern(e) => *e,
-        Definition::HostFunc(ty, id, f) => {
-            Extern::Func(store.push_interned_host_func(ty.clone(), *id, f.clone()))
+        Definition::HostFunc(ty, id, entry, f) => {
+            Extern::Func(store.push_interned_host_func(ty.clone(), *id, *entry, f.clone()))
         }
     }
 }

@@ -2,6 +2,7 @@
 //! resolving their relocations.
 
 use super::Compiler;
+use super::trampolines::Pair;
 use super::translate::{CompiledFunc, Reloc, RelocTarget};
 use crate::environ::ModuleEnv;
 use crate::error::{Error, Result};
@@ -20,9 +21,16 @@ pub(crate) struct NativeCode {
     funcs: Box<[Option<(u32, u32)>]>,
     /// Compiled functions by start offset: `(start, end, function index)`.
     by_offset: Box<[(u32, u32, u32)]>,
+    /// The trampolines of each of the module's types.
+    trampolines: Box<[Pair]>,
 }
 
 impl NativeCode {
+    /// The trampolines of type `type_index`.
+    pub fn trampolines(&self, type_index: u32) -> Pair {
+        self.trampolines[type_index as usize]
+    }
+
     /// The entry of defined function `defined`, if it was compiled.
     pub fn func_ptr(&self, defined: u32) -> Option<*const u8> {
         let (offset, _) = self.funcs.get(defined as usize).copied().flatten()?;
@@ -50,6 +58,7 @@ pub(crate) fn link(
     _compiler: &Compiler,
     env: &ModuleEnv,
     compiled: Vec<(u32, CompiledFunc)>,
+    trampolines: Vec<Pair>,
 ) -> Result<NativeCode> {
     let mut funcs = vec![None; env.num_defined_funcs() as usize];
     let mut offset = 0usize;
@@ -95,6 +104,7 @@ pub(crate) fn link(
         code,
         funcs: funcs.into(),
         by_offset: by_offset.into(),
+        trampolines: trampolines.into(),
     })
 }
 

@@ -170,8 +170,9 @@ pub(crate) fn compile_module(
     compiler: &Compiler,
     env: &ModuleEnv,
     compiled: Vec<(u32, translate::CompiledFunc)>,
+    trampolines: Vec<trampolines::Pair>,
 ) -> Result<NativeCode> {
-    link::link(compiler, env, compiled)
+    link::link(compiler, env, compiled, trampolines)
 }
 
 pub(crate) use translate::{CompiledFunc, FuncCompiler};

@@ -129,6 +129,35 @@ impl Func {
     }
 }
 
+/// Where compiled code calls a host function of some type: the trampoline
+/// of that signature from the Wasm calling convention to the host
+/// function's array-call entry. Null in engines that compile nothing.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HostEntry(*const u8);
+
+// SAFETY: the pointer names trampoline code the engine owns for as long as
+// it lives, never written.
+unsafe impl Send for HostEntry {}
+// SAFETY: as above.
+unsafe impl Sync for HostEntry {}
+
+impl HostEntry {
+    /// The entry of signature `type_id` (of type `ty`) in `engine`.
+    pub(crate) fn new(engine: &crate::Engine, type_id: TypeId, ty: &FuncType) -> Self {
+        if !engine.uses_fibers() {
+            return Self(std::ptr::null());
+        }
+        // An engine whose tier is unavailable compiles no code, so nothing
+        // ever calls the entry.
+        Self(
+            engine
+                .jit()
+                .and_then(|jit| jit.trampolines.get(&jit.compiler, type_id, ty))
+                .map_or(std::ptr::null(), |t| t.wasm_to_array),
+        )
+    }
+}
+
 /// Wraps a closure over [`Val`]s into a slot-level host function.
 pub(crate) fn untyped_host_func<T: 'static>(
     ty: FuncType,
@@ -176,32 +205,24 @@ impl<T> StoreInner<T> {
 
     pub(crate) fn push_host_func(&mut self, ty: FuncType, f: Arc<HostFuncFn<T>>) -> Func {
         let type_id = self.engine().intern(&ty);
-        self.push_interned_host_func(ty, type_id, f)
+        let entry = HostEntry::new(self.engine(), type_id, &ty);
+        self.push_interned_host_func(ty, type_id, entry, f)
     }
 
     /// [`push_host_func`](Self::push_host_func) for a type already interned
-    /// in this store's engine as `type_id`.
+    /// in this store's engine as `type_id`, whose entry is `entry`.
     pub(crate) fn push_interned_host_func(
         &mut self,
         ty: FuncType,
         type_id: TypeId,
+        entry: HostEntry,
         f: Arc<HostFuncFn<T>>,
     ) -> Func {
         self.host.push(f);
         let host = self.host.len() as u32 - 1;
         let store_func = self.opaque.funcs.len() as u32;
-        // Compiled code calls host functions through the trampoline of
-        // their signature.
-        let wasm_call = match self.engine().uses_fibers() {
-            true => self
-                .engine()
-                .jit()
-                .and_then(|jit| jit.trampolines.get(&jit.compiler, type_id, &ty))
-                .map_or(std::ptr::null(), |t| t.wasm_to_array),
-            false => std::ptr::null(),
-        };
         let mut func_ref = self.opaque.host_func_refs.push(VMFuncRef {
-            wasm_call,
+            wasm_call: entry.0,
             array_call: host_array_call::<T>,
             vmctx: std::ptr::null_mut(),
             instance: std::ptr::null_mut(),

@@ -76,12 +76,20 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
     }
     let native = match jit {
         Some(jit) => {
-            // Every signature's trampolines, made now so instantiation
-            // cannot fail for want of them.
-            for (ty, id) in env.types.iter().zip(&env.type_ids) {
-                jit.trampolines.get(&jit.compiler, *id, ty)?;
-            }
-            Some(cranelift::compile_module(&jit.compiler, &env, natives)?)
+            // Every signature's trampolines, looked up now so that
+            // instantiation needs no lock and cannot fail for want of them.
+            let trampolines = env
+                .types
+                .iter()
+                .zip(&env.type_ids)
+                .map(|(ty, id)| jit.trampolines.get(&jit.compiler, *id, ty))
+                .collect::<Result<Vec<_>>>()?;
+            Some(cranelift::compile_module(
+                &jit.compiler,
+                &env,
+                natives,
+                trampolines,
+            )?)
         }
         None => None,
     };
