@@ -151,5 +151,18 @@ for name in compile:
         times = [median("compile", name, r) for r in RUNTIMES]
         rates = ", ".join(f"{r} {size / t * 1e3:.1f} MB/s" for r, t in zip(RUNTIMES, times) if t)
         print(f"  {name} ({size // 1024} KiB): {rates}")
+bounds_dir = os.path.join(criterion_dir, "bounds")
+rows = []
+for workload in sorted(os.listdir(bounds_dir)) if os.path.isdir(bounds_dir) else []:
+    guard = median("bounds", workload, "tern-cranelift")
+    checked = median("bounds", workload, "tern-cranelift-checked")
+    if guard is not None or checked is not None:
+        rows.append((workload, guard, checked, ratio(checked, guard)))
+if rows:
+    print("\nbounds: the Cranelift tier with explicit bounds checks over guard regions")
+    print(f"{'workload':<16} {'guard':>9} {'checked':>9} {'checked/guard':>13}")
+    for workload, guard, checked, r in rows:
+        print(f"{workload:<16} {fmt_time(guard):>9} {fmt_time(checked):>9} {fmt_ratio(r):>13}")
+    print(f"{'geometric mean':<36} {fmt_ratio(geomean(r for *_, r in rows)):>13}")
 EOF
 exit "$status"

@@ -6,6 +6,9 @@
 //!   instance prepared beforehand (see `tern_bench::WORKLOADS`).
 //! - `compile/<guest>/<runtime>`: `Module::new` (load, validate, translate
 //!   or compile) of the programs and of the large guest.
+//! - `bounds/<workload>/<runtime>`: the programs on the Cranelift tier with
+//!   guard regions (`tern-cranelift`) and with explicit bounds checks
+//!   (`tern-cranelift-checked`).
 //!
 //! `crates/bench/report.sh` runs this and prints the ratios.
 
@@ -16,8 +19,8 @@ use criterion::{
     BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, measurement::WallTime,
 };
 use tern_bench::{
-    Guest, LARGE, PROGRAMS, Prepared, Runtime, Tern, TernCranelift, WORKLOADS, Wasmi, Wasmtime,
-    Workload, prepare_checked,
+    Guest, LARGE, PROGRAMS, Prepared, Runtime, Tern, TernCranelift, TernCraneliftChecked,
+    WORKLOADS, Wasmi, Wasmtime, Workload, prepare_checked,
 };
 
 /// Short runs so the whole suite takes a few minutes on two cores; every
@@ -89,5 +92,15 @@ fn compile(c: &mut Criterion) {
     group.finish();
 }
 
-criterion::criterion_group!(benches, execute, compile);
+fn bounds(c: &mut Criterion) {
+    let mut group = c.benchmark_group("bounds");
+    configure(&mut group);
+    for workload in WORKLOADS.iter().filter(|w| w.guest.path == PROGRAMS.path) {
+        execute_on::<TernCranelift>(&mut group, workload);
+        execute_on::<TernCraneliftChecked>(&mut group, workload);
+    }
+    group.finish();
+}
+
+criterion::criterion_group!(benches, execute, compile, bounds);
 criterion::criterion_main!(benches);

@@ -228,9 +228,16 @@ pub trait Prepared {
 #[derive(Debug, Clone, Copy)]
 pub struct Tern;
 
-/// Tern's Cranelift tier, configured by default.
+/// Tern's Cranelift tier, configured by default: memory accesses rely on
+/// the guard region after each memory's 4 GiB reservation.
 #[derive(Debug, Clone, Copy)]
 pub struct TernCranelift;
+
+/// Tern's Cranelift tier with a 1 GiB reservation and no guard region, so
+/// that every memory access is checked explicitly: the other way of
+/// keeping accesses in bounds, to measure against [`TernCranelift`].
+#[derive(Debug, Clone, Copy)]
+pub struct TernCraneliftChecked;
 
 enum TernFunc {
     I32ToI32(tern_engine::TypedFunc<i32, i32>, i32),
@@ -322,6 +329,34 @@ impl Runtime for TernCranelift {
     fn engine() -> Self::Engine {
         tern_engine::Engine::new(
             tern_engine::Config::new().strategy(tern_engine::Strategy::Cranelift),
+        )
+    }
+
+    fn compile(engine: &Self::Engine, guest: &Guest) -> Result<Self::Module> {
+        tern_compile(engine, guest)
+    }
+
+    fn prepare(
+        engine: &Self::Engine,
+        module: &Self::Module,
+        workload: &Workload,
+    ) -> Result<Self::Prepared> {
+        tern_prepare(engine, module, workload)
+    }
+}
+
+impl Runtime for TernCraneliftChecked {
+    const NAME: &'static str = "tern-cranelift-checked";
+    type Engine = tern_engine::Engine;
+    type Module = tern_engine::Module;
+    type Prepared = TernPrepared;
+
+    fn engine() -> Self::Engine {
+        tern_engine::Engine::new(
+            tern_engine::Config::new()
+                .strategy(tern_engine::Strategy::Cranelift)
+                .memory_reservation(1 << 30)
+                .memory_guard_size(0),
         )
     }
 
@@ -566,6 +601,11 @@ mod tests {
     #[test]
     fn tern_cranelift_computes_expected_results() -> Result<()> {
         check_all::<TernCranelift>()
+    }
+
+    #[test]
+    fn tern_cranelift_with_explicit_checks_computes_expected_results() -> Result<()> {
+        check_all::<TernCraneliftChecked>()
     }
 
     #[test]
