@@ -5,15 +5,10 @@ use crate::cranelift::{Compiler, Trampolines};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::MemoryPool;
 use crate::runtime::fiber::FiberPool;
-use crate::types::FuncType;
+use crate::types::{FuncType, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// A process-wide identifier of a function signature, equal for equal types.
-#[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
-#[repr(transparent)]
-pub(crate) struct TypeId(pub(crate) u32);
 
 /// Shared compilation and runtime settings.
 ///

@@ -238,7 +238,7 @@ pub(crate) fn instantiate<T>(
             instance,
             store: &mut o.vm,
             builtins: &libcalls::BUILTINS,
-            env: &m.env,
+            env: std::ptr::from_ref(&m.env).cast(),
             interp: std::ptr::from_ref(&m.interp).cast(),
         },
     );
@@ -307,7 +307,8 @@ pub(crate) fn instantiate<T>(
     }
     for ty in &m.memories[m.num_imported_memories as usize..] {
         let (inner, limiter) = o.with_limiter();
-        let memory = MemoryEntity::new(*ty, &inner.engine, limiter)?;
+        let engine = &inner.engine;
+        let memory = MemoryEntity::new(*ty, engine.config(), engine.memory_pool(), limiter)?;
         inner.memories.push(memory);
         memories.push(inner.memories.len() as u32 - 1);
     }

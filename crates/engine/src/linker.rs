@@ -1,7 +1,7 @@
 //! The linker: resolves imports by name, and pre-links modules for cheap
 //! repeated instantiation.
 
-use crate::engine::{Engine, TypeId};
+use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
 use crate::func::{Caller, HostEntry, HostFuncFn, IntoFunc, untyped_host_func};
@@ -9,6 +9,7 @@ use crate::instance::{Instance, instantiate};
 use crate::module::Module;
 use crate::store::{AsContextMut, StoreInner};
 use crate::types::FuncType;
+use crate::types::TypeId;
 use crate::val::Val;
 use std::collections::HashMap;
 use std::sync::Arc;

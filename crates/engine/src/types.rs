@@ -266,3 +266,8 @@ pub struct ExportType<'module> {
     /// What is exported.
     pub ty: ExternType,
 }
+
+/// An engine-wide identifier of a function signature, equal for equal types.
+#[derive(Debug, Copy, Clone, PartialEq, Eq, Hash)]
+#[repr(transparent)]
+pub(crate) struct TypeId(pub(crate) u32);

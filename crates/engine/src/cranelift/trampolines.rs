@@ -12,11 +12,11 @@
 //! Both note where compiled code is entered or left, for backtraces.
 
 use super::{Compiler, clif_type, wasm_signature};
-use crate::engine::TypeId;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::code_memory::CodeMemory;
 use crate::runtime::vmcontext::{VMArrayCallFn, VMOffsets};
 use crate::types::FuncType;
+use crate::types::TypeId;
 use cranelift_codegen::Context;
 use cranelift_codegen::ir::{
     self, AbiParam, InstBuilder, MemFlagsData, Signature, UserFuncName, Value, types,

@@ -10,7 +10,7 @@
 //! `env.rs`.
 
 use super::{Compiler, clif_type, wasm_signature};
-use crate::environ::ModuleEnv;
+use crate::environ::{FuncError, ModuleEnv, validate_body};
 use crate::error::{Error, ErrorKind};
 use crate::types::ValType;
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -103,9 +103,9 @@ impl FuncCompiler {
         defined: u32,
         body: &FunctionBody<'_>,
         to_validate: wasmparser::FuncToValidate<wasmparser::ValidatorResources>,
-    ) -> std::result::Result<CompiledFunc, crate::interp::translate::TranslateError> {
+    ) -> std::result::Result<CompiledFunc, FuncError> {
         let mut validator = to_validate.into_validator(std::mem::take(&mut self.validator_allocs));
-        crate::interp::translate::check_function(body, &mut validator)?;
+        validate_body(body, &mut validator)?;
         self.validator_allocs = validator.into_allocations();
         let func_index = env.num_imported_funcs + defined;
         let sig = wasm_signature(env.func_type(func_index));
@@ -119,14 +119,14 @@ impl FuncCompiler {
                 .map(|()| t.b.finalize(compiler.isa().frontend_config()))
         };
         result.map_err(|e| match e {
-            Failure::Wasm(e) => crate::interp::translate::TranslateError::Wasm(e),
-            Failure::Other(e) => crate::interp::translate::TranslateError::Other(e),
+            Failure::Wasm(e) => FuncError::Wasm(e),
+            Failure::Other(e) => FuncError::Other(e),
         })?;
         let compiled = self
             .ctx
             .compile(compiler.isa(), &mut Default::default())
             .map_err(|e| {
-                crate::interp::translate::TranslateError::Other(Error::new_kind(
+                FuncError::Other(Error::new_kind(
                     ErrorKind::Unsupported,
                     format!("function {func_index} cannot be compiled: {:?}", e.inner),
                 ))
@@ -145,9 +145,9 @@ impl FuncCompiler {
                         RelocTarget::LibCall(*l)
                     }
                     other => {
-                        return Err(crate::interp::translate::TranslateError::Other(Error::msg(
-                            format!("unexpected relocation target {other:?}"),
-                        )));
+                        return Err(FuncError::Other(Error::msg(format!(
+                            "unexpected relocation target {other:?}"
+                        ))));
                     }
                 };
                 Ok(Reloc {

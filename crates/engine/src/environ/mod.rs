@@ -6,12 +6,13 @@
 
 mod const_expr;
 pub(crate) mod parse;
+mod validate;
 
 pub(crate) use const_expr::ConstExpr;
+pub(crate) use validate::{FuncError, validate_body};
 
-use crate::engine::TypeId;
 use crate::runtime::vmcontext::VMOffsets;
-use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType};
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -105,6 +106,18 @@ impl ModuleEnv {
     /// The number of functions the module defines.
     pub(crate) fn num_defined_funcs(&self) -> u32 {
         self.funcs.len() as u32 - self.num_imported_funcs
+    }
+
+    /// The layout of the module's instances' contexts.
+    pub(crate) fn vm_offsets(&self) -> VMOffsets {
+        VMOffsets {
+            num_imported_funcs: self.num_imported_funcs,
+            num_memories: self.memories.len() as u32,
+            num_tables: self.tables.len() as u32,
+            num_globals: self.globals.len() as u32,
+            num_defined_globals: self.globals.len() as u32 - self.num_imported_globals,
+            num_defined_funcs: self.num_defined_funcs(),
+        }
     }
 
     pub(crate) fn entity_type(&self, kind: EntityKind, index: u32) -> ExternType {

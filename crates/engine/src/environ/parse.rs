@@ -4,10 +4,11 @@ use super::{
     ConstExpr, DataMode, DataSegment, ElementMode, ElementSegment, EntityKind, Export, Import,
     ModuleEnv,
 };
-use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::vmcontext::VMOffsets;
-use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, TypeId, ValType,
+};
 use std::collections::HashMap;
 use wasmparser::{
     BinaryReaderError, Operator, Parser, Payload, ValidPayload, Validator, WasmFeatures,
@@ -183,8 +184,7 @@ fn decode_items(bytes: &[u8]) -> std::result::Result<DecodeResult, BinaryReaderE
 }
 
 /// Validates without translating.
-pub(crate) fn validate_only(engine: &Engine, bytes: &[u8]) -> Result<()> {
-    let _ = engine;
+pub(crate) fn validate_only(bytes: &[u8]) -> Result<()> {
     let mut validator = Validator::new_with_features(features());
     validator
         .validate_all(bytes)
@@ -285,8 +285,12 @@ pub(crate) fn memarg_of(op: &Operator<'_>) -> Option<wasmparser::MemArg> {
 }
 
 /// Decodes and validates `bytes` up to its function bodies, which are
-/// handed back unvalidated with their validators.
-pub(crate) fn parse<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<Parsed<'a>> {
+/// handed back unvalidated with their validators. `intern` gives the
+/// engine-wide id of each function type.
+pub(crate) fn parse<'a>(
+    bytes: &'a [u8],
+    intern: &dyn Fn(&FuncType) -> TypeId,
+) -> Result<Parsed<'a>> {
     let mut validator = Validator::new_with_features(features());
     let mut m = ModuleEnv {
         name: None,
@@ -345,7 +349,7 @@ pub(crate) fn parse<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<Parsed<'a>> 
                             .map(|t| val_type(*t, offset))
                             .collect::<Result<Vec<_>>>()?;
                         let ty = FuncType::new(params, results);
-                        m.type_ids.push(engine.intern(&ty));
+                        m.type_ids.push(intern(&ty));
                         m.types.push(ty);
                     }
                 }
@@ -504,7 +508,7 @@ pub(crate) fn parse<'a>(engine: &Engine, bytes: &'a [u8]) -> Result<Parsed<'a>> 
             _ => {}
         }
     }
-    m.offsets = VMOffsets::for_module(&m);
+    m.offsets = m.vm_offsets();
     Ok(Parsed {
         env: m,
         bodies,

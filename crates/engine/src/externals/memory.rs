@@ -22,7 +22,8 @@ impl Memory {
         let store = &mut store.as_context_mut().0.opaque;
         store.check_entity_limit("memory", 1)?;
         let (inner, limiter) = store.with_limiter();
-        let m = MemoryEntity::new(ty, &inner.engine, limiter)?;
+        let engine = &inner.engine;
+        let m = MemoryEntity::new(ty, engine.config(), engine.memory_pool(), limiter)?;
         inner.memories.push(m);
         Ok(Memory {
             store: inner.id,

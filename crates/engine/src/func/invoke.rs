@@ -131,7 +131,7 @@ pub(crate) fn enter<T>(
     // SAFETY: a Wasm function's instance context is live while its store is.
     let (env, code) = unsafe {
         (
-            (*vmctx).env,
+            (*vmctx).env.cast::<crate::environ::ModuleEnv>(),
             (*vmctx).interp.cast::<crate::interp::InterpCode>(),
         )
     };

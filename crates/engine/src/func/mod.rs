@@ -13,11 +13,11 @@ pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
 
 pub(crate) use invoke::{call_raw, host_array_call, interp_array_call};
 
-use crate::engine::TypeId;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::vmcontext::{FuncKind, VMFuncRef};
 use crate::store::{AsContext, AsContextMut, FuncEntity, FuncEntityKind, StoreId, StoreInner};
 use crate::types::FuncType;
+use crate::types::TypeId;
 use crate::val::Val;
 use std::sync::Arc;
 

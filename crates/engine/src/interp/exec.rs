@@ -345,7 +345,7 @@ impl Cursor {
             Self {
                 base,
                 vmctx,
-                env: (*vmctx).env,
+                env: (*vmctx).env.cast(),
                 code: (*vmctx).interp.cast(),
             }
         }
@@ -823,7 +823,12 @@ unsafe fn call_ref(
     if f.kind == FuncKind::Interpreted as u32 {
         // SAFETY: an interpreted reference's `instance` is its live
         // instance, whose module has interpreter code.
-        let (code, env) = unsafe { ((*f.instance).interp.cast::<InterpCode>(), (*f.instance).env) };
+        let (code, env) = unsafe {
+            (
+                (*f.instance).interp.cast::<InterpCode>(),
+                (*f.instance).env.cast::<ModuleEnv>(),
+            )
+        };
         // SAFETY: as above; `index` is one of the module's functions.
         let callee = match unsafe { (*code).func(&*env, f.index) } {
             Ok(callee) => callee,

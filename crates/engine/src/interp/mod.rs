@@ -149,8 +149,8 @@ impl InterpCode {
         let started = std::time::Instant::now();
         let code = translate::translate_function(&fenv, &body, None, &mut Default::default())
             .map_err(|e| match e {
-                translate::TranslateError::Wasm(e) => crate::environ::parse::malformed(e),
-                translate::TranslateError::Other(e) => e,
+                crate::environ::FuncError::Wasm(e) => crate::environ::parse::malformed(e),
+                crate::environ::FuncError::Other(e) => e,
             })?;
         tracing::trace!(
             func = func_index,

@@ -10,17 +10,15 @@
 //! Validation runs in the same pass when a function is translated at load:
 //! each operator goes to wasmparser's function validator before it is
 //! translated. A function translated on its first call was validated at
-//! load by [`check_function`]; the validator refuses what the translator
+//! load by [`validate_body`](crate::environ::validate_body); the validator refuses what the translator
 //! does not support, so its translation cannot fail.
 
 use super::instr::{Instr, Slot};
 use super::ops::for_each_op;
 use super::{InterpFunc, InterpOptions};
-use crate::environ::ModuleEnv;
+use crate::environ::{FuncError, ModuleEnv};
 use crate::error::{Error, ErrorKind};
-use wasmparser::{
-    BinaryReaderError, BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources,
-};
+use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
 
 /// What the translator needs to know of the module around a function.
 pub(crate) struct FuncEnv<'a> {
@@ -29,19 +27,7 @@ pub(crate) struct FuncEnv<'a> {
     pub options: &'a InterpOptions,
 }
 
-/// A failed translation: the validator's error, or another refusal.
-pub(crate) enum TranslateError {
-    Wasm(BinaryReaderError),
-    Other(Error),
-}
-
-impl From<BinaryReaderError> for TranslateError {
-    fn from(e: BinaryReaderError) -> Self {
-        Self::Wasm(e)
-    }
-}
-
-type Result<T, E = TranslateError> = std::result::Result<T, E>;
+type Result<T, E = FuncError> = std::result::Result<T, E>;
 
 /// Buffers reused from one function to the next.
 #[derive(Default)]
@@ -115,8 +101,8 @@ struct Translator<'a, 's> {
     fuel_instr: Option<usize>,
 }
 
-fn unsupported(what: impl std::fmt::Display, offset: u64) -> TranslateError {
-    TranslateError::Other(Error::new_kind(
+fn unsupported(what: impl std::fmt::Display, offset: u64) -> FuncError {
+    FuncError::Other(Error::new_kind(
         ErrorKind::Unsupported,
         format!("{what} is not supported (at offset {offset:#x})"),
     ))
@@ -146,20 +132,9 @@ fn read_locals(
     Ok(num_locals as u32)
 }
 
-/// Validates one function body without translating it. The validator
-/// refuses fixed-width SIMD, the one part of WebAssembly 2.0 the
-/// translator does not support (see `module::parse::features`), so a body
-/// that passes translates without error.
-pub(crate) fn check_function(
-    body: &FunctionBody<'_>,
-    validator: &mut FuncValidator<ValidatorResources>,
-) -> Result<()> {
-    validator.validate(body)?;
-    Ok(())
-}
-
 /// Translates one function body, validating it too when given a
-/// validator; without one, the body must have passed [`check_function`].
+/// validator; without one, the body must have passed
+/// [`validate_body`](crate::environ::validate_body).
 pub(crate) fn translate_function(
     env: &FuncEnv<'_>,
     body: &FunctionBody<'_>,

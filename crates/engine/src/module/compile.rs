@@ -7,8 +7,9 @@ use crate::cranelift::{self, CompiledFunc, FuncCompiler};
 use crate::engine::Engine;
 use crate::environ::ModuleEnv;
 use crate::environ::parse::{self, Body};
+use crate::environ::{FuncError, validate_body};
 use crate::error::{Error, Result};
-use crate::interp::translate::{FuncEnv, TranslateError, check_function, translate_function};
+use crate::interp::translate::{FuncEnv, translate_function};
 use crate::interp::{InterpCode, InterpFunc, InterpOptions, TranslatorState};
 use wasmparser::{BinaryReaderError, FuncValidatorAllocations};
 
@@ -28,7 +29,7 @@ enum Made {
 
 /// Decodes, validates and makes the code of `bytes`.
 pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
-    let parsed = parse::parse(engine, bytes)?;
+    let parsed = parse::parse(bytes, &|ty| engine.intern(ty))?;
     let env = parsed.env;
     let config = engine.config();
     let n = env.num_defined_funcs();
@@ -125,8 +126,8 @@ fn make_chunk(
             .collect());
     };
     let error = |e| match e {
-        TranslateError::Wasm(e) => v(e),
-        TranslateError::Other(e) => e,
+        FuncError::Wasm(e) => v(e),
+        FuncError::Other(e) => e,
     };
     let mut fc = FuncCompiler::default();
     let mut out = Vec::with_capacity(chunk.len());
@@ -158,8 +159,8 @@ fn translate_chunk(
     v: &(impl Fn(BinaryReaderError) -> Error + Sync),
 ) -> Result<Vec<std::result::Result<InterpFunc, std::ops::Range<u64>>>> {
     let error = |e| match e {
-        TranslateError::Wasm(e) => v(e),
-        TranslateError::Other(e) => e,
+        FuncError::Wasm(e) => v(e),
+        FuncError::Other(e) => e,
     };
     let mut allocs = FuncValidatorAllocations::default();
     let mut state = TranslatorState::default();
@@ -167,7 +168,7 @@ fn translate_chunk(
     for (i, (to_validate, body)) in chunk.into_iter().enumerate() {
         let mut validator = to_validate.into_validator(std::mem::take(&mut allocs));
         let made = if lazy {
-            check_function(&body, &mut validator).map_err(error)?;
+            validate_body(&body, &mut validator).map_err(error)?;
             Err(body.range())
         } else {
             let fenv = FuncEnv {

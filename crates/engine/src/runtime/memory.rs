@@ -1,11 +1,11 @@
 //! Linear memories.
 
+use super::ResourceLimiter;
 use super::mmap::Mmap;
 use super::pool::MemoryPool;
 use super::vmcontext::VMMemoryDefinition;
-use crate::engine::Engine;
+use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::ResourceLimiter;
 use crate::types::MemoryType;
 use std::sync::Arc;
 
@@ -31,12 +31,14 @@ pub(crate) struct MemoryEntity {
 }
 
 impl MemoryEntity {
+    /// A memory of type `ty` laid out as `config` says, its reservation
+    /// taken from `pool` when there is one.
     pub fn new(
         ty: MemoryType,
-        engine: &Engine,
+        config: &Config,
+        pool: Option<&Arc<MemoryPool>>,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Self> {
-        let config = engine.config();
         let reservation = config.memory_reservation.min(MAX_PAGES * PAGE_SIZE);
         let max_pages = ty
             .maximum()
@@ -64,7 +66,6 @@ impl MemoryEntity {
             ));
         }
         let reserve = (reservation + config.memory_guard_size) as usize;
-        let pool = engine.memory_pool();
         let mut mmap = match pool.and_then(|p| p.take(reserve)) {
             Some(mmap) => mmap,
             None => Mmap::reserve(reserve).map_err(|e| {
@@ -178,7 +179,7 @@ impl Drop for MemoryEntity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Config;
+    use crate::Engine;
 
     #[test]
     fn a_reused_reservation_is_accessible_exactly_to_the_new_size() {
@@ -187,11 +188,20 @@ mod tests {
                 .pooled_memories(1)
                 .pooled_memory_keep_resident(16 * PAGE_SIZE as usize),
         );
-        let mut first = MemoryEntity::new(MemoryType::new(1, None), &engine, None).unwrap();
+        let new = |pages| {
+            MemoryEntity::new(
+                MemoryType::new(pages, None),
+                engine.config(),
+                engine.memory_pool(),
+                None,
+            )
+            .unwrap()
+        };
+        let mut first = new(1);
         first.grow(7, None).unwrap();
         first.data_mut().fill(1);
         drop(first);
-        let second = MemoryEntity::new(MemoryType::new(2, None), &engine, None).unwrap();
+        let second = new(2);
         let mmap = second.mmap.as_ref().unwrap();
         assert_eq!(
             mmap.accessible(),

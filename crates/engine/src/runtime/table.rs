@@ -1,9 +1,9 @@
 //! Tables of references.
 
+use super::ResourceLimiter;
 use super::vmcontext::VMTableDefinition;
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::store::ResourceLimiter;
 use crate::types::TableType;
 
 /// A table: references as raw words (0 is null; a function reference is a

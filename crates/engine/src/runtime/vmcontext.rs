@@ -14,7 +14,6 @@
 //! - [`VMFuncRef`]: how to call a function, whatever runs it: compiled
 //!   code, the interpreter or the host.
 
-use crate::environ::ModuleEnv;
 use std::mem::{offset_of, size_of};
 use std::sync::atomic::AtomicU64;
 
@@ -143,8 +142,9 @@ pub(crate) struct VMContext {
     pub store: *mut VMStoreContext,
     /// The runtime functions code calls.
     pub builtins: *const VMBuiltins,
-    /// What the module is.
-    pub env: *const ModuleEnv,
+    /// What the module is: its `ModuleEnv` (opaque here, owned by the
+    /// module).
+    pub env: *const u8,
     /// The module's interpreter code (opaque here, owned by the module).
     pub interp: *const u8,
 }
@@ -253,18 +253,6 @@ impl VMContext {
     ) -> *mut VMGlobalDefinition {
         // SAFETY: as the caller guarantees.
         unsafe { *Self::field::<*mut VMGlobalDefinition>(vmctx, offsets.global(i)) }
-    }
-
-    /// The module environment of the instance.
-    ///
-    /// # Safety
-    ///
-    /// `vmctx` is a live context; the environment lives as long as it.
-    #[inline(always)]
-    pub unsafe fn env<'a>(vmctx: *mut VMContext) -> &'a ModuleEnv {
-        // SAFETY: instantiation points `env` at the module's environment,
-        // which the instance keeps alive.
-        unsafe { &*(*vmctx).env }
     }
 }
 
@@ -422,18 +410,6 @@ pub(crate) struct VMOffsets {
 
 impl VMOffsets {
     const PTR: u32 = size_of::<usize>() as u32;
-
-    /// The layout of `env`'s instances.
-    pub fn for_module(env: &ModuleEnv) -> Self {
-        Self {
-            num_imported_funcs: env.num_imported_funcs,
-            num_memories: env.memories.len() as u32,
-            num_tables: env.tables.len() as u32,
-            num_globals: env.globals.len() as u32,
-            num_defined_globals: env.globals.len() as u32 - env.num_imported_globals,
-            num_defined_funcs: env.funcs.len() as u32 - env.num_imported_funcs,
-        }
-    }
 
     /// Offset of the header's store context pointer.
     pub const fn vmctx_store() -> u32 {

@@ -4,7 +4,6 @@
 
 use super::{Activation, StoreOpaque};
 use crate::runtime::fiber::TrapSite;
-use crate::runtime::vmcontext::VMContext;
 use crate::trap::{FrameInfo, WasmBacktrace};
 
 /// Compiled frames a walk reads at most: a bound for a corrupt chain.
@@ -55,7 +54,7 @@ impl StoreOpaque {
             .map(|(vmctx, func_index)| {
                 // SAFETY: frames are pushed only for live instances of this
                 // store, whose environments they keep alive.
-                let module = unsafe { VMContext::env(vmctx) };
+                let module = unsafe { &*(*vmctx).env.cast::<crate::environ::ModuleEnv>() };
                 FrameInfo {
                     module_name: module.name.clone(),
                     func_index,
