@@ -535,7 +535,42 @@ fn too_deep_host_reentry_is_a_stack_overflow_not_a_crash() -> Result<()> {
     Ok(())
 }
 
+fn a_host_panic_reaches_the_caller_and_the_store_goes_on() -> Result<()> {
+    let engine = common::engine();
+    let mut linker = Linker::<()>::new(&engine);
+    linker.func_wrap("host", "check", |x: i32| -> i32 {
+        assert!(x != 7, "the host refuses 7");
+        x + 1
+    })?;
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "check" (func $check (param i32) (result i32)))
+            (func (export "run") (param i32) (result i32)
+                (i32.mul (call $check (local.get 0)) (i32.const 2))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+    for _ in 0..3 {
+        // The panic comes through compiled or interpreted frames alike,
+        // with its payload, on the caller's side.
+        let caught =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.call(&mut store, 7)));
+        let payload = caught.expect_err("the host function panicked");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"the host refuses 7"));
+        // The store takes plain and resumable calls afterwards.
+        assert_eq!(run.call(&mut store, 1)?, 4);
+        match run.call_resumable(&mut store, 2)? {
+            tern_engine::CallState::Done(v) => assert_eq!(v, 6),
+            tern_engine::CallState::Suspended(_) => panic!("nothing suspends"),
+        }
+    }
+    Ok(())
+}
+
 tiers! {
+    a_host_panic_reaches_the_caller_and_the_store_goes_on,
     linker_func_wrap_without_caller,
     linker_func_wrap_with_caller_updates_host_state,
     func_wrap_imports_passed_to_instance_new,

@@ -35,21 +35,48 @@ pub(crate) fn call_raw<T>(store: &mut StoreInner<T>, index: u32, slots: &mut [u6
     if store.opaque.host_depth == 0 {
         store.opaque.check_parked()?;
     }
+    let before = (
+        store.opaque.mark(),
+        store.opaque.host_depth,
+        store.opaque.suspend_depth,
+    );
     store.opaque.host_depth += 1;
-    let result = if store.engine().uses_fibers() {
-        match FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len()) {
-            Ok(Run::Done(result)) => result,
-            Ok(Run::Suspended(call)) => {
-                // Only a resumable call suspends.
-                Err(call.abandon(store, "a call that cannot suspend was suspended"))
+    let result = unwind_safely(store, before, |store| {
+        if store.engine().uses_fibers() {
+            match FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len()) {
+                Ok(Run::Done(result)) => result,
+                Ok(Run::Suspended(call)) => {
+                    // Only a resumable call suspends.
+                    Err(call.abandon(store, "a call that cannot suspend was suspended"))
+                }
+                Err(e) => Err(e),
             }
-            Err(e) => Err(e),
+        } else {
+            call_interpreted(store, func_ref, slots)
         }
-    } else {
-        call_interpreted(store, func_ref, slots)
-    };
+    });
     store.opaque.host_depth -= 1;
     result
+}
+
+/// Runs `call`; should a host function's panic come through it, returns
+/// the store to `before` (its state and call depths as the call began)
+/// before the panic goes on, so that the store stays usable.
+pub(crate) fn unwind_safely<T, R>(
+    store: &mut StoreInner<T>,
+    before: (Mark, u32, u32),
+    call: impl FnOnce(&mut StoreInner<T>) -> R,
+) -> R {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(&mut *store))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let (mark, host_depth, suspend_depth) = before;
+            store.opaque.reset_to(&mark);
+            store.opaque.host_depth = host_depth;
+            store.opaque.suspend_depth = suspend_depth;
+            std::panic::resume_unwind(panic)
+        }
+    }
 }
 
 /// A call of an interpreted function, in an engine without fibers.

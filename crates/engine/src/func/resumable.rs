@@ -12,7 +12,9 @@
 //! A store holds at most one suspended call: another call on it is refused
 //! until the suspended one is resumed to its end or its handle dropped.
 
-use super::invoke::{Driven, Entry, FiberCall, PendingHost, Run, call_raw, drive, enter};
+use super::invoke::{
+    Driven, Entry, FiberCall, PendingHost, Run, call_raw, drive, enter, unwind_safely,
+};
 use super::typed::{TypedFunc, WasmParams, WasmResults};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{AsContextMut, FuncEntityKind, Parked, StoreId, StoreInner};
@@ -192,7 +194,10 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         }
         store.opaque.host_depth += 1;
         store.opaque.suspend_depth = store.opaque.host_depth;
-        let started = FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len());
+        let before = (store.opaque.mark(), 0, 0);
+        let started = unwind_safely(store, before, |store| {
+            FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len())
+        });
         store.opaque.suspend_depth = 0;
         store.opaque.host_depth -= 1;
         match started? {
@@ -219,9 +224,14 @@ fn run_resumable<T, R: WasmResults>(
     resume: Resume,
     num_results: usize,
 ) -> Result<CallState<R>> {
+    let mark = match &resume {
+        Resume::Interp { entry, .. } => entry.mark,
+        Resume::Fiber { call, .. } => call.mark(),
+    };
+    let before = (mark, store.opaque.host_depth, store.opaque.suspend_depth);
     store.opaque.host_depth += 1;
     store.opaque.suspend_depth = store.opaque.host_depth;
-    let outcome = match resume {
+    let outcome = unwind_safely(store, before, |store| match resume {
         Resume::Interp { entry, pending } => drive(store, &entry, pending).map(|d| match d {
             Driven::Done => {
                 let mut slots = vec![0u64; num_results];
@@ -238,7 +248,7 @@ fn run_resumable<T, R: WasmResults>(
                 at_host: store.opaque.yielded_at_host,
             })),
         }),
-    };
+    });
     store.opaque.suspend_depth = 0;
     store.opaque.host_depth -= 1;
     Ok(match outcome? {
