@@ -23,6 +23,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Functions run on one of two tiers, chosen by [`Config::strategy`]: an
+//! interpreter that starts at once (the default), or native code compiled
+//! with Cranelift when the module loads. Both run on the same runtime
+//! layout, and calls cross between them freely.
+//!
 //! Guest code is untrusted: traps, runaway recursion, endless loops (with
 //! fuel or epoch interruption enabled) and memory growth past the limits end
 //! in an [`Error`], never in a crash of the host.

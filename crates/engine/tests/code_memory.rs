@@ -1,0 +1,43 @@
+//! Generated code is never writable and executable at once: after modules
+//! are compiled (in parallel, with trampolines) and run, no mapping of the
+//! process is both.
+
+use tern_engine::{Config, Engine, Linker, Module, Store, Strategy};
+
+/// The mappings of this process that are writable and executable.
+fn writable_and_executable() -> Vec<String> {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("/proc/self/maps")
+        .lines()
+        .filter(|l| {
+            let perms = l.split_whitespace().nth(1).unwrap_or("");
+            perms.contains('w') && perms.contains('x')
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn no_mapping_is_writable_and_executable() {
+    assert_eq!(writable_and_executable(), Vec::<String>::new(), "before");
+    let engine = Engine::new(Config::new().strategy(Strategy::Cranelift));
+    // Enough functions to compile on several threads.
+    let funcs: String = (0..200)
+        .map(|i| {
+            format!(
+                "(func (export \"f{i}\") (param i32) (result i32)
+                   (i32.add (local.get 0) (i32.const {i})))"
+            )
+        })
+        .collect();
+    let module = Module::new(&engine, format!("(module {funcs})")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f199")
+        .unwrap();
+    assert_eq!(f.call(&mut store, 1).unwrap(), 200);
+    assert_eq!(writable_and_executable(), Vec::<String>::new(), "after");
+}
