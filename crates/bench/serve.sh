@@ -16,7 +16,8 @@
 #   native hyper    <target>/release/native-hello (crates/bench/src/bin)
 #   tern serve      <target>/release/tern serve guests/http/wasm/hello.wasm,
 #                   a WAGI handler; its access log (RUST_LOG, default one
-#                   line per request) goes to a file, as a server's would
+#                   line per request) goes to a file, as a server's would;
+#                   interpreted, then again with -C compiler=cranelift
 #   wasmtime serve  wasmtime serve -Scli guests/http-wasip2/wasm/hello.wasm,
 #                   a wasi:http proxy component (wasmtime compiles it with
 #                   Cranelift; -Scli links the wasi:cli imports that Rust's
@@ -263,6 +264,16 @@ if [[ "$instantiation_p50" == "-" ]]; then
     echo "warning: tern serve reported no instantiation times at $metrics_url" >&2
 fi
 
+# Tern, compiled with Cranelift.
+log="$tmp/tern-cranelift.log"
+"$tern" serve -C compiler=cranelift --listen 127.0.0.1:0 "$wagi_guest" \
+    >"$tmp/tern-cranelift.out" 2>"$log" &
+pid=$!
+url="$(read_url "tern serve (cranelift)" "$pid" "$tmp/tern-cranelift.out" "$log" 1)"
+measure tern-cranelift "tern serve (cranelift)" "$url" "$log"
+stop_server "$pid"
+pid=""
+
 # wasmtime.
 if [[ "$skip_wasmtime" != 1 ]]; then
     log="$tmp/wasmtime.log"
@@ -280,20 +291,22 @@ fi
 echo
 echo "hello world over HTTP ($connections connections, $threads wrk threads, ${duration} s):"
 row() { # NAME KEY
-    printf "%-14s | %9s | %7s | %7s\n" "$1" "${rps[$2]}" "${p50[$2]}" "${p99[$2]}"
+    printf "%-22s | %9s | %7s | %7s\n" "$1" "${rps[$2]}" "${p50[$2]}" "${p99[$2]}"
 }
-printf "%-14s | %9s | %7s | %7s\n" server req/s "p50 ms" "p99 ms"
+printf "%-22s | %9s | %7s | %7s\n" server req/s "p50 ms" "p99 ms"
 row "native hyper" native
 row "tern serve" tern
+row "tern serve (cranelift)" tern-cranelift
 if [[ "$skip_wasmtime" != 1 ]]; then
     row "wasmtime serve" wasmtime
 else
-    printf "%-14s | skipped (SKIP_WASMTIME=1)\n" "wasmtime serve"
+    printf "%-22s | skipped (SKIP_WASMTIME=1)\n" "wasmtime serve"
 fi
 ratio() { # NUMERATOR DENOMINATOR
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'
 }
 echo "tern/native throughput: $(ratio "${rps[tern]}" "${rps[native]}")"
+echo "tern cranelift/interpreter throughput: $(ratio "${rps[tern-cranelift]}" "${rps[tern]}")"
 if [[ "$skip_wasmtime" != 1 ]]; then
     echo "tern/wasmtime throughput: $(ratio "${rps[tern]}" "${rps[wasmtime]}")"
 fi

@@ -101,6 +101,7 @@ fn run(start: u64, count: u64) -> anyhow::Result<()> {
                 Skip::WasmiExhausted(Trap::StackOverflow) => "wasmi stack overflow",
                 Skip::WasmiExhausted(..) => "wasmi out of fuel",
                 Skip::BothFailedToInstantiate => "both failed to instantiate",
+                Skip::NanPayloads(..) => "NaN payloads reached state",
             };
             *skips.entry(reason).or_default() += 1;
         }

@@ -132,6 +132,31 @@ one_liners! {
 // Float min and max: NaN if either operand is NaN, and -0 < +0.
 // ---------------------------------------------------------------------------
 
+/// The NaN `min` and `max` return when an operand is NaN: that operand with
+/// its quiet bit (`quiet`) set. Which operand, when both are, is the same
+/// choice compiled code makes on this host, so a function gives the same
+/// bits on either tier: Cranelift's x86-64 sequence takes the second
+/// operand's NaN; AArch64's `FMIN`/`FMAX` take a signalling NaN first, then
+/// the first operand's.
+#[inline]
+fn nan_operand<T>(a: T, b: T, quiet: T, a_nan: bool, b_nan: bool) -> T
+where
+    T: Copy + PartialEq + core::ops::BitOr<Output = T> + core::ops::BitAnd<Output = T>,
+{
+    if cfg!(target_arch = "aarch64") {
+        let signalling = |x: T, nan: bool| nan && x & quiet != quiet;
+        if signalling(a, a_nan) || a_nan && !signalling(b, b_nan) {
+            a | quiet
+        } else {
+            b | quiet
+        }
+    } else if b_nan {
+        b | quiet
+    } else {
+        a | quiet
+    }
+}
+
 /// `f32.min`: NaN if either operand is NaN; `min(-0, +0)` is -0.
 #[inline]
 pub(crate) fn f32_min(a: f32, b: f32) -> f32 {
@@ -144,8 +169,13 @@ pub(crate) fn f32_min(a: f32, b: f32) -> f32 {
         // where OR-ing the bits picks the negative one.
         f32::from_bits(a.to_bits() | b.to_bits())
     } else {
-        // At least one NaN: arithmetic yields a NaN that Wasm allows.
-        a + b
+        f32::from_bits(nan_operand(
+            a.to_bits(),
+            b.to_bits(),
+            1 << 22,
+            a.is_nan(),
+            b.is_nan(),
+        ))
     }
 }
 
@@ -160,7 +190,13 @@ pub(crate) fn f32_max(a: f32, b: f32) -> f32 {
         // AND-ing the bits of opposite zeros picks the positive one.
         f32::from_bits(a.to_bits() & b.to_bits())
     } else {
-        a + b
+        f32::from_bits(nan_operand(
+            a.to_bits(),
+            b.to_bits(),
+            1 << 22,
+            a.is_nan(),
+            b.is_nan(),
+        ))
     }
 }
 
@@ -174,7 +210,13 @@ pub(crate) fn f64_min(a: f64, b: f64) -> f64 {
     } else if a == b {
         f64::from_bits(a.to_bits() | b.to_bits())
     } else {
-        a + b
+        f64::from_bits(nan_operand(
+            a.to_bits(),
+            b.to_bits(),
+            1 << 51,
+            a.is_nan(),
+            b.is_nan(),
+        ))
     }
 }
 
@@ -188,7 +230,13 @@ pub(crate) fn f64_max(a: f64, b: f64) -> f64 {
     } else if a == b {
         f64::from_bits(a.to_bits() & b.to_bits())
     } else {
-        a + b
+        f64::from_bits(nan_operand(
+            a.to_bits(),
+            b.to_bits(),
+            1 << 51,
+            a.is_nan(),
+            b.is_nan(),
+        ))
     }
 }
 
