@@ -74,7 +74,7 @@ impl Engine {
 
     /// Whether Wasm calls run on fibers: whenever code may be compiled.
     pub(crate) fn uses_fibers(&self) -> bool {
-        self.inner.config.strategy != Strategy::Interpreter
+        cfg!(feature = "cranelift") && self.inner.config.strategy != Strategy::Interpreter
     }
 
     /// The code generator and its companions.

@@ -35,6 +35,10 @@
 #![warn(missing_docs)]
 
 mod config;
+#[cfg(feature = "cranelift")]
+mod cranelift;
+#[cfg(not(feature = "cranelift"))]
+#[path = "cranelift_disabled.rs"]
 mod cranelift;
 mod engine;
 mod environ;

@@ -2,6 +2,8 @@
 //! are compiled (in parallel, with trampolines) and run, no mapping of the
 //! process is both.
 
+#![cfg(feature = "cranelift")]
+
 use tern_engine::{Config, Engine, Linker, Module, Store, Strategy};
 
 /// The mappings of this process that are writable and executable.

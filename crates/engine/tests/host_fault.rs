@@ -3,6 +3,8 @@
 //! a bug in a host function that compiled code called, still ends the
 //! process. Each scenario runs in a child process of this test binary.
 
+#![cfg(feature = "cranelift")]
+
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 use tern_engine::{Caller, Config, Engine, Linker, Module, Store, Strategy};

@@ -3,6 +3,8 @@
 //! guest runs out after the same amount of work on either, and is left
 //! with the same fuel when it finishes.
 
+#![cfg(feature = "cranelift")]
+
 use tern_engine::{Config, Engine, Linker, Module, Store, Strategy, TrapCode};
 
 const STRATEGIES: [Strategy; 3] = [Strategy::Interpreter, Strategy::Cranelift, Strategy::Mixed];

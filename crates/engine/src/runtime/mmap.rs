@@ -6,6 +6,7 @@ use std::ptr::NonNull;
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
 pub(crate) enum Protection {
     ReadWrite,
+    #[cfg_attr(not(feature = "cranelift"), allow(dead_code))]
     ReadExecute,
 }
 

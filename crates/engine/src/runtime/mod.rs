@@ -2,6 +2,7 @@
 //! globals, instance contexts, function references) and the layout code
 //! addresses them through.
 
+#[cfg(feature = "cranelift")]
 pub(crate) mod code_memory;
 pub(crate) mod fiber;
 pub(crate) mod func_refs;
@@ -11,7 +12,7 @@ pub(crate) mod limiter;
 pub(crate) mod memory;
 mod mmap;
 pub(crate) mod pool;
-#[cfg(target_os = "linux")]
+#[cfg(all(feature = "cranelift", target_os = "linux"))]
 pub(crate) mod signals;
 pub(crate) mod table;
 pub(crate) mod vmcontext;

@@ -408,6 +408,9 @@ pub(crate) struct VMOffsets {
     pub num_defined_funcs: u32,
 }
 
+// Compiled code addresses the layout through all of these; the
+// interpreter through some.
+#[cfg_attr(not(feature = "cranelift"), allow(dead_code))]
 impl VMOffsets {
     const PTR: u32 = size_of::<usize>() as u32;
 

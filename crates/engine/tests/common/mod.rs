@@ -13,8 +13,12 @@ std::thread_local! {
     static STRATEGY: Cell<Strategy> = const { Cell::new(Strategy::Interpreter) };
 }
 
-/// The strategies every tiered test runs on.
-pub const STRATEGIES: [Strategy; 3] = [Strategy::Interpreter, Strategy::Cranelift, Strategy::Mixed];
+/// The strategies every tiered test runs on: those of the build (the
+/// compiled ones need the `cranelift` feature of the crate under test).
+#[cfg(feature = "cranelift")]
+pub const STRATEGIES: &[Strategy] = &[Strategy::Interpreter, Strategy::Cranelift, Strategy::Mixed];
+#[cfg(not(feature = "cranelift"))]
+pub const STRATEGIES: &[Strategy] = &[Strategy::Interpreter];
 
 /// A default configuration on the running test's tier.
 pub fn config() -> Config {
@@ -59,7 +63,8 @@ impl<E: std::fmt::Debug> Outcome for Result<(), E> {
 /// Makes every listed test function (a plain `fn`, not `#[test]`) a module
 /// of tests named after the tiers: `name::interpreter`, `name::cranelift`,
 /// `name::mixed`. `tiers!(@on [interpreter: Interpreter, ...] names...)`
-/// picks the tiers.
+/// picks the tiers. Tiers other than the interpreter exist only with the
+/// `cranelift` feature of the crate under test.
 #[macro_export]
 macro_rules! tiers {
     ($($name:ident),* $(,)?) => {
@@ -70,12 +75,20 @@ macro_rules! tiers {
     };
     (@one [$($tier:ident: $strategy:ident),*] $name:ident) => {
         mod $name {
-            $(
-                #[test]
-                fn $tier() {
-                    $crate::common::on(tern_engine::Strategy::$strategy, super::$name);
-                }
-            )*
+            $( $crate::tiers!(@test $tier $strategy $name); )*
+        }
+    };
+    (@test interpreter $strategy:ident $name:ident) => {
+        #[test]
+        fn interpreter() {
+            $crate::common::on(tern_engine::Strategy::$strategy, super::$name);
+        }
+    };
+    (@test $tier:ident $strategy:ident $name:ident) => {
+        #[cfg(feature = "cranelift")]
+        #[test]
+        fn $tier() {
+            $crate::common::on(tern_engine::Strategy::$strategy, super::$name);
         }
     };
 }
