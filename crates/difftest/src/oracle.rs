@@ -285,7 +285,8 @@ impl Default for Oracle {
 }
 
 impl Oracle {
-    /// An oracle with Tern's default configuration (plus fuel or epochs)
+    /// An oracle with Tern's default configuration (plus fuel or epochs,
+    /// and the interpreter's verifier on every function it translates)
     /// on both tiers, and wasmi's (plus fuel, eager translation and a
     /// deeper stack).
     pub fn new() -> Self {
@@ -296,7 +297,7 @@ impl Oracle {
             ]
             .map(|s| {
                 let mut config = tern_engine::Config::new();
-                config.strategy(s);
+                config.strategy(s).interpreter_verifier(true);
                 f(&mut config);
                 tern_engine::Engine::new(&config)
             })

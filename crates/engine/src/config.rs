@@ -47,6 +47,7 @@ pub struct Config {
     pub(crate) pooled_memories: usize,
     pub(crate) pooled_memory_keep_resident: usize,
     pub(crate) lazy_translation: bool,
+    pub(crate) interpreter_verifier: bool,
     pub(crate) strategy: Strategy,
 }
 
@@ -62,6 +63,7 @@ impl Default for Config {
             pooled_memories: 0,
             pooled_memory_keep_resident: 0,
             lazy_translation: true,
+            interpreter_verifier: cfg!(debug_assertions),
             strategy: Strategy::Interpreter,
         }
     }
@@ -111,6 +113,18 @@ impl Config {
     /// front, as a server does before taking traffic. Default: on.
     pub fn lazy_translation(&mut self, enable: bool) -> &mut Self {
         self.lazy_translation = enable;
+        self
+    }
+
+    /// Whether every function translated for the interpreter is checked
+    /// before it runs: every slot inside its frame, every branch inside its
+    /// code, every index naming something the module has. The interpreter
+    /// relies on these without checking as it runs, so a translation that
+    /// breaks one is refused as an engine fault instead of being run.
+    /// Costs about as much as the translation itself. Default: on in debug
+    /// builds of the engine, off in release builds.
+    pub fn interpreter_verifier(&mut self, enable: bool) -> &mut Self {
+        self.interpreter_verifier = enable;
         self
     }
 

@@ -12,6 +12,7 @@ mod num;
 mod ops;
 pub(crate) mod stack;
 pub(crate) mod translate;
+mod verify;
 
 use crate::environ::ModuleEnv;
 use crate::error::{Error, Result};
@@ -42,6 +43,8 @@ pub(crate) struct InterpFunc {
 pub(crate) struct InterpOptions {
     pub fuel: bool,
     pub epoch: bool,
+    /// Whether translated code is verified before it is used.
+    pub verify: bool,
     /// Per defined function: whether it runs as native code.
     pub native: Box<[bool]>,
 }

@@ -188,15 +188,27 @@ pub(crate) fn translate_function(
         t.translate(&op, offset)?;
     }
     reader.finish()?;
-    let num_slots = num_locals + t.max_height + 1;
-    Ok(InterpFunc {
+    // Results land in the first slots, even of a function whose body
+    // never pushes them (one that always traps, say).
+    let num_slots = (num_locals + t.max_height + 1).max(num_results);
+    let func = InterpFunc {
         code: t.code.into_boxed_slice(),
         func_index: env.func_index,
         num_params,
         num_results,
         num_locals,
         num_slots,
-    })
+    };
+    if env.options.verify {
+        super::verify::verify(&func, env.module, &env.options.native).map_err(|e| {
+            FuncError::Other(Error::msg(format!(
+                "the interpreter code of function {} failed verification, \
+                 an engine fault: {e}",
+                env.func_index
+            )))
+        })?;
+    }
+    Ok(func)
 }
 
 macro_rules! translate_numeric {

@@ -48,6 +48,7 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
     let options = InterpOptions {
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
+        verify: config.interpreter_verifier,
         native,
     };
     let v = |e: BinaryReaderError| parse::classify(bytes, e);
