@@ -56,8 +56,11 @@ pub const LARGE: Guest = Guest {
 
 /// Compute-heavy real programs: hashing (SHA-256, SHA3), compression
 /// (DEFLATE), JSON, regexes, encryption (ChaCha20), Base64, sorting, a
-/// bytecode interpreter and an n-body simulation. Each export takes a size
-/// and returns a checksum.
+/// bytecode interpreter, an n-body simulation, and the shapes of the
+/// Sightglass programs on which Tern's interpreter trails wasmi furthest
+/// (six nested loops, a 40-arm `match`, a guest-side memmove, heapsort,
+/// Gimli, BLAKE3 and a ChaCha-like cipher on 64-bit words). Each export
+/// takes a size and returns a checksum.
 pub const PROGRAMS: Guest = Guest {
     path: "guests/bench/wasm/programs.wasm",
     wasm: include_bytes!("../../../guests/bench/wasm/programs.wasm"),
@@ -165,6 +168,13 @@ pub const WORKLOADS: &[Workload] = &[
     program("sort", "sort", 20_000, -1_143_616_410),
     program("interpreter", "interp", 5_000, 555_483_798),
     program("nbody", "nbody", 20_000, -169_089_262),
+    program("nestedloop", "nestedloop", 10, -61_844_877),
+    program("switch", "switch", 400_000, -1_599_342_617),
+    program("memmove", "memmove_bench", 6_000, -1_392_243_066),
+    program("heapsort", "heapsort", 10_000, 1_434_016_548),
+    program("gimli", "gimli", 3_000, 867_212_831),
+    program("blake3", "blake3", 256, -120_426_790),
+    program("blabla", "blabla", 128, -901_975_657),
 ];
 
 /// A workload of [`PROGRAMS`]: `export(size)`, whose checksum was recorded
