@@ -12,11 +12,12 @@ use super::instr::{Instr, Slot};
 use super::num;
 use super::ops::for_each_op;
 use super::stack::{Frame, Stack};
+use super::threaded;
 use super::{InterpCode, InterpFunc};
 use crate::environ::ModuleEnv;
 use crate::error::Error;
 use crate::runtime::vmcontext::{
-    BuiltinResult, FuncKind, VMContext, VMFuncRef, VMOffsets, VMStoreContext,
+    BuiltinResult, FuncKind, VMContext, VMFuncRef, VMGlobalDefinition, VMOffsets, VMStoreContext,
 };
 use crate::trap::TrapCode;
 use std::ptr::NonNull;
@@ -92,7 +93,7 @@ impl Regs {
 }
 
 /// Conversion between typed values and untyped slot bits.
-trait Bits: Copy {
+pub(super) trait Bits: Copy {
     fn from_bits(bits: u64) -> Self;
     fn into_bits(self) -> u64;
 }
@@ -142,7 +143,7 @@ impl Bits for f64 {
 }
 
 /// Immediates are 32 bits, sign-extended to the operand type.
-trait FromImm {
+pub(super) trait FromImm {
     fn from_imm(imm: u32) -> Self;
 }
 
@@ -162,9 +163,9 @@ impl FromImm for i64 {
 
 /// The default memory of the running instance, cached for loads and stores.
 #[derive(Copy, Clone)]
-struct MemCache {
-    base: *mut u8,
-    len: usize,
+pub(super) struct MemCache {
+    pub base: *mut u8,
+    pub len: usize,
 }
 
 impl MemCache {
@@ -172,12 +173,19 @@ impl MemCache {
     /// them are inside the memory.
     #[inline(always)]
     fn index(self, addr: u64, offset: u32, n: usize) -> Option<usize> {
-        let ea = (addr as u32 as u64) + offset as u64;
-        if ea + n as u64 <= self.len as u64 {
-            Some(ea as usize)
-        } else {
-            None
-        }
+        mem_index(addr, offset, n, self.len)
+    }
+}
+
+/// The index of the first of `n` bytes at the 32-bit address `addr` plus
+/// `offset`, when all of them are inside a memory of `len` bytes.
+#[inline(always)]
+pub(super) fn mem_index(addr: u64, offset: u32, n: usize, len: usize) -> Option<usize> {
+    let ea = (addr as u32 as u64) + offset as u64;
+    if ea + n as u64 <= len as u64 {
+        Some(ea as usize)
+    } else {
+        None
     }
 }
 
@@ -195,14 +203,14 @@ macro_rules! dispatch {
         match $instr {
             $($control)*
             $( Instr::$un { dst, src } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe {
                     let x = <$ui as Bits>::from_bits($regs.get(src));
                     $regs.set(dst, <$uo as Bits>::into_bits(($uf)(x)));
                 }
             } )*
             $( Instr::$tn { dst, src } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let x = <$ti as Bits>::from_bits(unsafe { $regs.get(src) });
                 match ($tf)(x) {
                     // SAFETY: as above.
@@ -212,7 +220,7 @@ macro_rules! dispatch {
             } )*
             $(
                 Instr::$bn { dst, lhs, rhs } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     unsafe {
                         let a = <$bi as Bits>::from_bits($regs.get(lhs));
                         let b = <$bi as Bits>::from_bits($regs.get(rhs));
@@ -220,7 +228,7 @@ macro_rules! dispatch {
                     }
                 }
                 Instr::$bimm { dst, lhs, imm } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     unsafe {
                         let a = <$bi as Bits>::from_bits($regs.get(lhs));
                         let b = <$bi as FromImm>::from_imm(imm);
@@ -230,7 +238,7 @@ macro_rules! dispatch {
             )*
             $(
                 Instr::$dn { dst, lhs, rhs } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     let (a, b) = unsafe {
                         (<$di as Bits>::from_bits($regs.get(lhs)), <$di as Bits>::from_bits($regs.get(rhs)))
                     };
@@ -241,7 +249,7 @@ macro_rules! dispatch {
                     }
                 }
                 Instr::$dimm { dst, lhs, imm } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     let a = unsafe { <$di as Bits>::from_bits($regs.get(lhs)) };
                     match ($df)(a, <$di as FromImm>::from_imm(imm)) {
                         // SAFETY: as above.
@@ -251,7 +259,7 @@ macro_rules! dispatch {
                 }
             )*
             $( Instr::$fname { dst, lhs, rhs } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe {
                     let a = <$fi as Bits>::from_bits($regs.get(lhs));
                     let b = <$fi as Bits>::from_bits($regs.get(rhs));
@@ -259,7 +267,7 @@ macro_rules! dispatch {
                 }
             } )*
             $( Instr::$ln { dst, addr, offset } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let addr = unsafe { $regs.get(addr) };
                 let Some(i) = $mem.index(addr, offset, $lb) else {
                     break $exit TrapCode::MemoryOutOfBounds;
@@ -272,7 +280,7 @@ macro_rules! dispatch {
                 }
             } )*
             $( Instr::$sn { addr, value, offset } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (addr, value) = unsafe { ($regs.get(addr), $regs.get(value)) };
                 let Some(i) = $mem.index(addr, offset, $sb) else {
                     break $exit TrapCode::MemoryOutOfBounds;
@@ -285,7 +293,7 @@ macro_rules! dispatch {
             } )*
             $(
                 Instr::$cbr { lhs, rhs, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     let taken = unsafe {
                         ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
                     };
@@ -295,7 +303,7 @@ macro_rules! dispatch {
                     }
                 }
                 Instr::$cnot { lhs, rhs, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     let taken = unsafe {
                         ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
                     };
@@ -305,7 +313,7 @@ macro_rules! dispatch {
                     }
                 }
                 Instr::$cbri { lhs, imm, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     let a = unsafe { <$ct as Bits>::from_bits($regs.get(lhs)) };
                     if ($cf)(a, <$ct as FromImm>::from_imm(imm)) {
                         $ip = $ip.wrapping_offset(offset as isize);
@@ -313,7 +321,7 @@ macro_rules! dispatch {
                     }
                 }
                 Instr::$cnoti { lhs, imm, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame.
+                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                     let a = unsafe { <$ct as Bits>::from_bits($regs.get(lhs)) };
                     if !($cf)(a, <$ct as FromImm>::from_imm(imm)) {
                         $ip = $ip.wrapping_offset(offset as isize);
@@ -332,6 +340,8 @@ struct Cursor {
     vmctx: *mut VMContext,
     env: *const ModuleEnv,
     code: *const InterpCode,
+    /// The instance's global pointers.
+    globals: *const *mut VMGlobalDefinition,
 }
 
 impl Cursor {
@@ -342,11 +352,13 @@ impl Cursor {
     unsafe fn new(base: usize, vmctx: *mut VMContext) -> Self {
         // SAFETY: as the caller guarantees.
         unsafe {
+            let env: *const ModuleEnv = (*vmctx).env.cast();
             Self {
                 base,
                 vmctx,
-                env: (*vmctx).env.cast(),
+                env,
                 code: (*vmctx).interp.cast(),
+                globals: VMContext::globals(vmctx, &(*env).offsets),
             }
         }
     }
@@ -455,6 +467,8 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
         // translator ends every path with a return or branch that stays
         // inside it, and the module owning the code outlives the store's
         // instances.
+        ip = unsafe { threaded::run(ip, regs.0, mem, c.globals, vm) };
+        // SAFETY: as above: the threaded instructions stay inside the code.
         let instr = unsafe { *ip };
         for_each_op! { dispatch; ip, instr, regs, mem, 'exec; {
             Instr::Unreachable => break 'exec TrapCode::UnreachableCodeReached,
@@ -481,27 +495,33 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 continue;
             }
             Instr::BrIfNez { cond, offset } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 if unsafe { regs.get(cond) } as u32 != 0 {
                     ip = ip.wrapping_offset(offset as isize);
                     continue;
                 }
             }
             Instr::BrIfEqz { cond, offset } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 if unsafe { regs.get(cond) } as u32 == 0 {
                     ip = ip.wrapping_offset(offset as isize);
                     continue;
                 }
             }
             Instr::BrTable { index, len } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let i = (unsafe { regs.get(index) } as u32).min(len);
-                ip = ip.wrapping_add(1 + i as usize);
+                let entry = ip.wrapping_add(1 + i as usize);
+                // Takes the entry's branch at once rather than dispatching
+                // it. SAFETY: the `len + 1` entries follow the instruction.
+                ip = match unsafe { *entry } {
+                    Instr::Br { offset } => entry.wrapping_offset(offset as isize),
+                    _ => entry,
+                };
                 continue;
             }
             Instr::Return1 { src } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(0, regs.get(src)) };
                 let vmctx = c.vmctx;
                 // SAFETY: as for `Return` below.
@@ -531,15 +551,15 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 continue;
             }
             Instr::Copy { dst, src } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, regs.get(src)) };
             }
             Instr::Const32 { dst, value } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, u64::from(value)) };
             }
             Instr::Const64 { dst, lo, hi } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, u64::from(hi) << 32 | u64::from(lo)) };
             }
             Instr::CallDefined { func, base } => {
@@ -574,7 +594,7 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
             }
             Instr::CallIndirect { type_index, index, base } => {
                 let table = data_word(ip).0;
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let i = unsafe { regs.get(index) } as u32;
                 // SAFETY: validated table index of the running instance.
                 let fr = match unsafe { indirect_target(&c, table, type_index, i) } {
@@ -588,7 +608,7 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 call_ref!('exec, fr, base, n);
             }
             Instr::Select { dst, cond, other } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe {
                     if regs.get(cond) as u32 == 0 {
                         regs.set(dst, regs.get(other));
@@ -613,11 +633,11 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
             }
             Instr::MemorySize { dst } => {
                 let pages = (mem.len >> 16) as u64;
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, pages) };
             }
             Instr::MemoryGrow { dst, delta } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let delta = unsafe { regs.get(delta) } as u32;
                 let result = builtin!('exec, memory_grow(delta));
                 mem = c.mem();
@@ -625,18 +645,18 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 unsafe { regs.set(dst, u64::from(result)) };
             }
             Instr::MemoryFill { dst, val, len } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
                 builtin!('exec, memory_fill(d as u32, v as u32, n as u32));
             }
             Instr::MemoryCopy { dst, src, len } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                 builtin!('exec, memory_copy(d as u32, s as u32, n as u32));
             }
             Instr::MemoryInit { dst, src, len } => {
                 let segment = data_word(ip).0;
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                 builtin!('exec, memory_init(segment, d as u32, s as u32, n as u32));
                 ip = ip.wrapping_add(1);
@@ -646,7 +666,7 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 unsafe { ((*(*c.vmctx).builtins).data_drop)(c.vmctx, segment) };
             }
             Instr::TableGet { dst, index, table } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let i = unsafe { regs.get(index) };
                 // SAFETY: validated table index; the definition describes
                 // the table's current elements.
@@ -657,11 +677,11 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                     }
                     *(*t).base.add(i as u32 as usize)
                 };
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, value) };
             }
             Instr::TableSet { index, value, table } => {
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (i, v) = unsafe { (regs.get(index) as u32, regs.get(value)) };
                 // SAFETY: as for `TableGet`; the value is a reference of the
                 // table's element type (validated).
@@ -676,12 +696,12 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
             Instr::TableSize { dst, table } => {
                 // SAFETY: validated table index.
                 let size = unsafe { (*VMContext::table(c.vmctx, c.offsets(), table)).current_elements };
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, size) };
             }
             Instr::TableGrow { dst, init, delta } => {
                 let table = data_word(ip).0;
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (init, delta) = unsafe { (regs.get(init), regs.get(delta) as u32) };
                 let result = builtin!('exec, table_grow(table, init, delta));
                 // SAFETY: as above.
@@ -690,21 +710,21 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
             }
             Instr::TableFill { dst, val, len } => {
                 let table = data_word(ip).0;
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (d, v, n) = unsafe { (regs.get(dst), regs.get(val), regs.get(len)) };
                 builtin!('exec, table_fill(table, d as u32, v, n as u32));
                 ip = ip.wrapping_add(1);
             }
             Instr::TableCopy { dst, src, len } => {
                 let (dst_table, src_table) = data_word(ip);
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                 builtin!('exec, table_copy(dst_table, src_table, d as u32, s as u32, n as u32));
                 ip = ip.wrapping_add(1);
             }
             Instr::TableInit { dst, src, len } => {
                 let (table, segment) = data_word(ip);
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (d, s, n) = unsafe { (regs.get(dst), regs.get(src), regs.get(len)) };
                 builtin!('exec, table_init(table, segment, d as u32, s as u32, n as u32));
                 ip = ip.wrapping_add(1);
@@ -716,7 +736,7 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
             Instr::RefFunc { dst, func } => {
                 // SAFETY: validated function index.
                 let fr = unsafe { VMContext::any_func_ref(c.vmctx, c.offsets(), func) };
-                // SAFETY: the translator only emits slots inside the frame.
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(dst, fr as u64) };
             }
             Instr::Data { .. } => unreachable!("data words are skipped"),

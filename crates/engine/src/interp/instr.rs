@@ -20,7 +20,11 @@ macro_rules! define_instr {
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
     ) => {
         /// One interpreter instruction.
+        ///
+        /// `repr(u16)`: every variant starts with its tag, a `u16`, which
+        /// the threaded dispatch reads to find the variant's handler.
         #[derive(Debug, Copy, Clone, PartialEq)]
+        #[repr(u16)]
         pub(crate) enum Instr {
             /// Traps with `unreachable`.
             Unreachable,
@@ -128,10 +132,22 @@ macro_rules! define_instr {
                 }
             }
 
-            /// The fused compare-and-branch form of a comparison writing to
-            /// `dst`: branches by `offset` when the comparison is `when`.
+            /// The fused compare-and-branch form of a comparison (or `eqz`)
+            /// writing to `dst`: branches by `offset` when the comparison is
+            /// `when`.
             pub(crate) fn fuse_branch(&self, when: bool, offset: i32) -> Option<Instr> {
                 match *self {
+                    // `eqz` is a comparison with zero.
+                    Self::I32Eqz { src, .. } => Some(if when {
+                        Self::BrIfEqz { cond: src, offset }
+                    } else {
+                        Self::BrIfNez { cond: src, offset }
+                    }),
+                    Self::I64Eqz { src, .. } => Some(if when {
+                        Self::BrIfI64EqImm { lhs: src, imm: 0, offset }
+                    } else {
+                        Self::BrIfNotI64EqImm { lhs: src, imm: 0, offset }
+                    }),
                     $(
                         Self::$cn { lhs, rhs, .. } => Some(if when {
                             Self::$cbr { lhs, rhs, offset }

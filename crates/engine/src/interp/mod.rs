@@ -11,6 +11,7 @@ mod instr;
 mod num;
 mod ops;
 pub(crate) mod stack;
+mod threaded;
 pub(crate) mod translate;
 mod verify;
 

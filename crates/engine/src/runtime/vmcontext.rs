@@ -240,6 +240,20 @@ impl VMContext {
         unsafe { *Self::field::<*mut VMTableDefinition>(vmctx, offsets.table(i)) }
     }
 
+    /// The global pointers: entry `i` points to the cell of global `i`.
+    ///
+    /// # Safety
+    ///
+    /// `vmctx` is a live context laid out by `offsets`.
+    #[inline(always)]
+    pub unsafe fn globals(
+        vmctx: *mut VMContext,
+        offsets: &VMOffsets,
+    ) -> *const *mut VMGlobalDefinition {
+        // SAFETY: as the caller guarantees.
+        unsafe { Self::field::<*mut VMGlobalDefinition>(vmctx, offsets.globals()) }
+    }
+
     /// The cell of global `i`.
     ///
     /// # Safety
