@@ -3,19 +3,18 @@
 //! The instructions that only touch the frame's slots, the default memory
 //! and globals (the op table of `ops.rs`, copies, constants, branches,
 //! `select`, `global.get` and `global.set`, fuel and epoch checks that
-//! pass)
-//! each have a handler here that ends by calling the next instruction's
-//! handler. In optimized builds that call is a tail call, so every handler
-//! ends in an indirect jump of its own: the processor predicts each jump
-//! from the instruction it follows, which one shared dispatch jump (the
-//! loop in `exec.rs`) cannot. In unoptimized builds, which do not turn tail
-//! calls into jumps, each handler returns to a loop here instead.
+//! pass) each have a handler here that ends by calling the next
+//! instruction's handler. Where the build script enables `tern_tail_calls`
+//! (optimized builds for x86-64 and aarch64) that call is a tail call, so
+//! every handler ends in an indirect jump of its own, which the processor
+//! predicts from the instruction it follows, and no stack is taken. In
+//! other builds each handler returns to a loop here instead.
 //!
 //! Everything else (calls, returns, tables, bulk memory, running out of
-//! fuel, a passed epoch deadline), and any instruction about to trap, ends the run: [`run`]
-//! returns its address and the loop in `exec.rs` executes it. A handler
-//! that would trap writes nothing, so the loop executing it again traps
-//! with the right code.
+//! fuel, a passed epoch deadline), and any instruction about to trap, ends
+//! the run: [`run`] returns its address and the loop in `exec.rs` executes
+//! it. A handler that would trap writes nothing, so the loop executing it
+//! again traps with the right code.
 
 use super::exec::{Bits, FromImm, MemCache, mem_index};
 use super::instr::Instr;
@@ -78,13 +77,13 @@ pub(super) unsafe fn run(
     globals: Globals,
     vm: Vm,
 ) -> *const Instr {
-    #[cfg(not(debug_assertions))]
+    #[cfg(tern_tail_calls)]
     {
         // SAFETY: as the caller guarantees; the handler is the one of the
         // instruction at `ip`.
         unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, globals, vm) }
     }
-    #[cfg(debug_assertions)]
+    #[cfg(not(tern_tail_calls))]
     {
         let mut ip = ip;
         loop {
@@ -98,19 +97,19 @@ pub(super) unsafe fn run(
     }
 }
 
-/// Goes on with the instruction at `$next`: a tail call of its handler in
-/// optimized builds; in others, a return to [`run`]'s loop with the
+/// Goes on with the instruction at `$next`: a tail call of its handler
+/// with `tern_tail_calls`; without, a return to [`run`]'s loop with the
 /// address tagged in its low bit (instructions are 4-aligned).
 macro_rules! next {
     ($next:expr, $regs:ident, $base:ident, $len:ident, $globals:ident, $vm:ident) => {{
         let next: *const Instr = $next;
-        #[cfg(not(debug_assertions))]
+        #[cfg(tern_tail_calls)]
         {
             // SAFETY: the code is verified: execution of a threaded
             // instruction goes on with an instruction of the same function.
             return unsafe { HANDLERS[tag(&*next)](next, $regs, $base, $len, $globals, $vm) };
         }
-        #[cfg(debug_assertions)]
+        #[cfg(not(tern_tail_calls))]
         {
             let _ = ($regs, $base, $len, $globals, $vm);
             return next.wrapping_byte_add(1);
