@@ -1,4 +1,6 @@
-//! The interpreter loop.
+//! The interpreter loop: it starts the threaded handlers
+//! ([`threaded`](super::threaded)) and executes what they stop at (calls,
+//! returns, tables, bulk memory, fuel and epoch stops, traps).
 //!
 //! Wasm-to-Wasm calls between interpreted functions push a
 //! [`Frame`](super::stack::Frame) on the store's heap-allocated stack and
@@ -202,13 +204,6 @@ macro_rules! dispatch {
     ) => {
         match $instr {
             $($control)*
-            $( Instr::$un { dst, src } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                unsafe {
-                    let x = <$ui as Bits>::from_bits($regs.get(src));
-                    $regs.set(dst, <$uo as Bits>::into_bits(($uf)(x)));
-                }
-            } )*
             $( Instr::$tn { dst, src } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let x = <$ti as Bits>::from_bits(unsafe { $regs.get(src) });
@@ -218,24 +213,6 @@ macro_rules! dispatch {
                     Err(code) => break $exit code,
                 }
             } )*
-            $(
-                Instr::$bn { dst, lhs, rhs } => {
-                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                    unsafe {
-                        let a = <$bi as Bits>::from_bits($regs.get(lhs));
-                        let b = <$bi as Bits>::from_bits($regs.get(rhs));
-                        $regs.set(dst, <$bo as Bits>::into_bits(($bf)(a, b)));
-                    }
-                }
-                Instr::$bimm { dst, lhs, imm } => {
-                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                    unsafe {
-                        let a = <$bi as Bits>::from_bits($regs.get(lhs));
-                        let b = <$bi as FromImm>::from_imm(imm);
-                        $regs.set(dst, <$bo as Bits>::into_bits(($bf)(a, b)));
-                    }
-                }
-            )*
             $(
                 Instr::$dn { dst, lhs, rhs } => {
                     // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
@@ -258,14 +235,6 @@ macro_rules! dispatch {
                     }
                 }
             )*
-            $( Instr::$fname { dst, lhs, rhs } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                unsafe {
-                    let a = <$fi as Bits>::from_bits($regs.get(lhs));
-                    let b = <$fi as Bits>::from_bits($regs.get(rhs));
-                    $regs.set(dst, <$fo as Bits>::into_bits(($ff)(a, b)));
-                }
-            } )*
             $( Instr::$ln { dst, addr, offset } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let addr = unsafe { $regs.get(addr) };
@@ -291,44 +260,13 @@ macro_rules! dispatch {
                     $mem.base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(value));
                 }
             } )*
-            $(
-                Instr::$cbr { lhs, rhs, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                    let taken = unsafe {
-                        ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
-                    };
-                    if taken {
-                        $ip = $ip.wrapping_offset(offset as isize);
-                        continue;
-                    }
-                }
-                Instr::$cnot { lhs, rhs, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                    let taken = unsafe {
-                        ($cf)(<$ct as Bits>::from_bits($regs.get(lhs)), <$ct as Bits>::from_bits($regs.get(rhs)))
-                    };
-                    if !taken {
-                        $ip = $ip.wrapping_offset(offset as isize);
-                        continue;
-                    }
-                }
-                Instr::$cbri { lhs, imm, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                    let a = unsafe { <$ct as Bits>::from_bits($regs.get(lhs)) };
-                    if ($cf)(a, <$ct as FromImm>::from_imm(imm)) {
-                        $ip = $ip.wrapping_offset(offset as isize);
-                        continue;
-                    }
-                }
-                Instr::$cnoti { lhs, imm, offset } => {
-                    // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                    let a = unsafe { <$ct as Bits>::from_bits($regs.get(lhs)) };
-                    if !($cf)(a, <$ct as FromImm>::from_imm(imm)) {
-                        $ip = $ip.wrapping_offset(offset as isize);
-                        continue;
-                    }
-                }
-            )*
+            // The threaded handlers run these; they never stop at one.
+            $( Instr::$un { .. } )|*
+            | $( Instr::$bn { .. } | Instr::$bimm { .. } )|*
+            | $( Instr::$fname { .. } )|*
+            | $( Instr::$cbr { .. } | Instr::$cnot { .. } | Instr::$cbri { .. } | Instr::$cnoti { .. } )|* => {
+                unreachable!("{:?} is run by the threaded handlers", $instr)
+            }
         }
     };
 }
@@ -490,36 +428,6 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                     return Ok(Outcome::Epoch);
                 }
             }
-            Instr::Br { offset } => {
-                ip = ip.wrapping_offset(offset as isize);
-                continue;
-            }
-            Instr::BrIfNez { cond, offset } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                if unsafe { regs.get(cond) } as u32 != 0 {
-                    ip = ip.wrapping_offset(offset as isize);
-                    continue;
-                }
-            }
-            Instr::BrIfEqz { cond, offset } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                if unsafe { regs.get(cond) } as u32 == 0 {
-                    ip = ip.wrapping_offset(offset as isize);
-                    continue;
-                }
-            }
-            Instr::BrTable { index, len } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                let i = (unsafe { regs.get(index) } as u32).min(len);
-                let entry = ip.wrapping_add(1 + i as usize);
-                // Takes the entry's branch at once rather than dispatching
-                // it. SAFETY: the `len + 1` entries follow the instruction.
-                ip = match unsafe { *entry } {
-                    Instr::Br { offset } => entry.wrapping_offset(offset as isize),
-                    _ => entry,
-                };
-                continue;
-            }
             Instr::Return1 { src } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 unsafe { regs.set(0, regs.get(src)) };
@@ -549,18 +457,6 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                     mem = c.mem();
                 }
                 continue;
-            }
-            Instr::Copy { dst, src } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                unsafe { regs.set(dst, regs.get(src)) };
-            }
-            Instr::Const32 { dst, value } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                unsafe { regs.set(dst, u64::from(value)) };
-            }
-            Instr::Const64 { dst, lo, hi } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                unsafe { regs.set(dst, u64::from(hi) << 32 | u64::from(lo)) };
             }
             Instr::CallDefined { func, base } => {
                 // SAFETY: the validator checked `func` against the module's
@@ -606,30 +502,6 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 // Step onto the data word, so the return lands after it.
                 ip = ip.wrapping_add(1);
                 call_ref!('exec, fr, base, n);
-            }
-            Instr::Select { dst, cond, other } => {
-                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                unsafe {
-                    if regs.get(cond) as u32 == 0 {
-                        regs.set(dst, regs.get(other));
-                    }
-                }
-            }
-            Instr::GlobalGet { dst, index } => {
-                // SAFETY: validated global index; the cell lives as long as
-                // the store. The translator only emits slots inside the frame.
-                unsafe {
-                    let g = VMContext::global(c.vmctx, c.offsets(), index);
-                    regs.set(dst, (*g).get());
-                }
-            }
-            Instr::GlobalSet { src, index } => {
-                // SAFETY: as for `GlobalGet`; validation allows this only
-                // for a mutable global.
-                unsafe {
-                    let g = VMContext::global(c.vmctx, c.offsets(), index);
-                    (*g).set(regs.get(src));
-                }
             }
             Instr::MemorySize { dst } => {
                 let pages = (mem.len >> 16) as u64;
@@ -740,6 +612,17 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 unsafe { regs.set(dst, fr as u64) };
             }
             Instr::Data { .. } => unreachable!("data words are skipped"),
+            // The threaded handlers run these; they never stop at one.
+            Instr::Br { .. }
+            | Instr::BrIfNez { .. }
+            | Instr::BrIfEqz { .. }
+            | Instr::BrTable { .. }
+            | Instr::Copy { .. }
+            | Instr::Const32 { .. }
+            | Instr::Const64 { .. }
+            | Instr::Select { .. }
+            | Instr::GlobalGet { .. }
+            | Instr::GlobalSet { .. } => unreachable!("{instr:?} is run by the threaded handlers"),
         } }
         ip = ip.wrapping_add(1);
     };

@@ -165,8 +165,8 @@ mod tests {
         // SAFETY: the context is live and laid out by `offsets`.
         unsafe {
             assert_eq!((*VMContext::table(vmctx, &offsets, 1)).current_elements, 9);
-            assert_eq!(VMContext::global(vmctx, &offsets, 1), cell.as_ptr());
-            (*VMContext::global(vmctx, &offsets, 1)).set(42);
+            assert_eq!(*VMContext::globals(vmctx, &offsets).add(1), cell.as_ptr());
+            (**VMContext::globals(vmctx, &offsets).add(1)).set(42);
         }
         assert_eq!(
             (cell.as_ptr() as usize - vmctx as usize) as u32,

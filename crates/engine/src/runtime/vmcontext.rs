@@ -253,21 +253,6 @@ impl VMContext {
         // SAFETY: as the caller guarantees.
         unsafe { Self::field::<*mut VMGlobalDefinition>(vmctx, offsets.globals()) }
     }
-
-    /// The cell of global `i`.
-    ///
-    /// # Safety
-    ///
-    /// As for [`imported_func`](Self::imported_func), with `i` a global.
-    #[inline(always)]
-    pub unsafe fn global(
-        vmctx: *mut VMContext,
-        offsets: &VMOffsets,
-        i: u32,
-    ) -> *mut VMGlobalDefinition {
-        // SAFETY: as the caller guarantees.
-        unsafe { *Self::field::<*mut VMGlobalDefinition>(vmctx, offsets.global(i)) }
-    }
 }
 
 /// The per-store context: what every instance of a store shares.
