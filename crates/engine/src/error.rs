@@ -58,7 +58,9 @@ impl Error {
         }
     }
 
-    pub(crate) fn new_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
+    /// An error of `kind` with `message`, for the layers built on the
+    /// engine (components, WASI) to report failures in the engine's terms.
+    pub fn new_kind(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self::build(kind, message.into())
     }
 
@@ -91,7 +93,16 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_context(mut self, context: impl fmt::Display) -> Self {
+    /// A trap with `code` whose message adds `detail`, for the layers built
+    /// on the engine: the component model's canonical ABI, for example.
+    pub fn trap_with(code: TrapCode, detail: impl fmt::Display) -> Self {
+        let mut e = Self::build(ErrorKind::Trap, format!("{detail}: {}", code.message()));
+        e.inner.trap = Some(code);
+        e
+    }
+
+    /// This error with `context` (what was being done) before its message.
+    pub fn with_context(mut self, context: impl fmt::Display) -> Self {
         self.inner.message = format!("{context}: {}", self.inner.message);
         self
     }

@@ -35,11 +35,20 @@ pub enum TrapCode {
     Interrupt,
     /// A host-imposed limit refused a resource the guest needed.
     ResourceLimitExceeded,
+    /// A call tried to enter a component instance that may not be entered
+    /// now: it is already running (the component model forbids reentrance)
+    /// or it trapped before.
+    CannotEnterComponent,
+    /// A component handed over a value the canonical ABI forbids: a pointer
+    /// out of bounds or misaligned, invalid UTF-8, a bad discriminant or
+    /// `char`, a handle that is dangling or of the wrong type, a borrow
+    /// still held at return.
+    CanonicalAbi,
 }
 
 impl TrapCode {
     /// Every trap code, in the order of [`to_raw`](Self::to_raw).
-    const ALL: [TrapCode; 12] = [
+    const ALL: [TrapCode; 14] = [
         Self::UnreachableCodeReached,
         Self::MemoryOutOfBounds,
         Self::TableOutOfBounds,
@@ -52,6 +61,8 @@ impl TrapCode {
         Self::OutOfFuel,
         Self::Interrupt,
         Self::ResourceLimitExceeded,
+        Self::CannotEnterComponent,
+        Self::CanonicalAbi,
     ];
 
     /// A small number for the code, never 0: how code and builtins pass it.
@@ -83,6 +94,8 @@ impl TrapCode {
             Self::OutOfFuel => "all fuel consumed",
             Self::Interrupt => "interrupted: epoch deadline reached",
             Self::ResourceLimitExceeded => "resource limit exceeded",
+            Self::CannotEnterComponent => "cannot enter component instance",
+            Self::CanonicalAbi => "canonical abi violation",
         }
     }
 }

@@ -8,6 +8,25 @@ pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
 /// An exclusive view of a store.
 pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
 
+impl<T> StoreContext<'_, T> {
+    /// The host state.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+}
+
+impl<T> StoreContextMut<'_, T> {
+    /// The host state.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+
+    /// The host state, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+}
+
 impl<T> std::fmt::Debug for StoreContext<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StoreContext").finish_non_exhaustive()

@@ -1,0 +1,262 @@
+//! Where values live: sizes, alignments and flattened core types of the
+//! canonical ABI (the `elem_size`, `alignment` and `flatten_type` of the
+//! specification's `CanonicalABI.md`, 32-bit memories).
+
+use crate::types::Type;
+
+/// The most core parameters a call passes directly; more go through memory.
+pub(crate) const MAX_FLAT_PARAMS: usize = 16;
+/// The most core results a call returns directly; more go through memory.
+pub(crate) const MAX_FLAT_RESULTS: usize = 1;
+
+/// A core value type of a flattened component value.
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub(crate) enum Flat {
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl Flat {
+    pub(crate) fn core(self) -> tern_engine::ValType {
+        match self {
+            Flat::I32 => tern_engine::ValType::I32,
+            Flat::I64 => tern_engine::ValType::I64,
+            Flat::F32 => tern_engine::ValType::F32,
+            Flat::F64 => tern_engine::ValType::F64,
+        }
+    }
+
+    /// The type holding either of two cases' values in one variant slot.
+    fn join(a: Flat, b: Flat) -> Flat {
+        if a == b {
+            a
+        } else if matches!((a, b), (Flat::I32, Flat::F32) | (Flat::F32, Flat::I32)) {
+            Flat::I32
+        } else {
+            Flat::I64
+        }
+    }
+}
+
+pub(crate) fn align_to(offset: u32, align: u32) -> u32 {
+    offset.div_ceil(align) * align
+}
+
+/// Bytes of the discriminant of a variant of `cases` cases.
+pub(crate) fn discriminant_size(cases: usize) -> u32 {
+    match cases {
+        0..=0x100 => 1,
+        0x101..=0x1_0000 => 2,
+        _ => 4,
+    }
+}
+
+/// Bytes of a `flags` value of `n` flags.
+pub(crate) fn flags_size(n: usize) -> u32 {
+    match n {
+        0 => 0,
+        1..=8 => 1,
+        9..=16 => 2,
+        _ => 4 * n.div_ceil(32) as u32,
+    }
+}
+
+/// The payload types of a variant-like type: variant, enum, option,
+/// result. `None` for other types.
+pub(crate) fn cases(ty: &Type) -> Option<Vec<Option<&Type>>> {
+    Some(match ty {
+        Type::Variant(cases) => cases.iter().map(|(_, t)| t.as_ref()).collect(),
+        Type::Enum(names) => vec![None; names.len()],
+        Type::Option(t) => vec![None, Some(&**t)],
+        Type::Result(r) => vec![r.0.as_ref(), r.1.as_ref()],
+        _ => return None,
+    })
+}
+
+pub(crate) fn alignment(ty: &Type) -> u32 {
+    match ty {
+        Type::Bool | Type::S8 | Type::U8 => 1,
+        Type::S16 | Type::U16 => 2,
+        Type::S32 | Type::U32 | Type::Float32 | Type::Char => 4,
+        Type::S64 | Type::U64 | Type::Float64 => 8,
+        Type::String | Type::List(_) => 4,
+        Type::Own(_) | Type::Borrow(_) => 4,
+        Type::Record(fields) => fields.iter().map(|(_, t)| alignment(t)).max().unwrap_or(1),
+        Type::Tuple(ts) => ts.iter().map(alignment).max().unwrap_or(1),
+        Type::Flags(names) => flags_size(names.len()).clamp(1, 4),
+        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
+            let cases = cases(ty).expect("variant-like");
+            let disc = discriminant_size(cases.len());
+            cases
+                .iter()
+                .flatten()
+                .map(|t| alignment(t))
+                .fold(disc, u32::max)
+        }
+    }
+}
+
+pub(crate) fn size(ty: &Type) -> u32 {
+    match ty {
+        Type::Bool | Type::S8 | Type::U8 => 1,
+        Type::S16 | Type::U16 => 2,
+        Type::S32 | Type::U32 | Type::Float32 | Type::Char => 4,
+        Type::S64 | Type::U64 | Type::Float64 => 8,
+        Type::String | Type::List(_) => 8,
+        Type::Own(_) | Type::Borrow(_) => 4,
+        Type::Record(_) | Type::Tuple(_) => {
+            let mut offset = 0;
+            for t in fields(ty) {
+                offset = align_to(offset, alignment(t)) + size(t);
+            }
+            align_to(offset, alignment(ty))
+        }
+        Type::Flags(names) => flags_size(names.len()),
+        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
+            let payload = payload_offset(ty);
+            let cases = cases(ty).expect("variant-like");
+            let max = cases.iter().flatten().map(|t| size(t)).max().unwrap_or(0);
+            align_to(payload + max, alignment(ty))
+        }
+    }
+}
+
+/// The fields of a record or tuple, in order.
+pub(crate) fn fields(ty: &Type) -> Vec<&Type> {
+    match ty {
+        Type::Record(fields) => fields.iter().map(|(_, t)| t).collect(),
+        Type::Tuple(ts) => ts.iter().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Where a variant-like type's payload starts, after its discriminant.
+pub(crate) fn payload_offset(ty: &Type) -> u32 {
+    let cases = cases(ty).expect("variant-like");
+    let disc = discriminant_size(cases.len());
+    let max_align = cases
+        .iter()
+        .flatten()
+        .map(|t| alignment(t))
+        .max()
+        .unwrap_or(1);
+    align_to(disc, max_align)
+}
+
+/// Appends the core types `ty` flattens to.
+pub(crate) fn flatten(ty: &Type, out: &mut Vec<Flat>) {
+    match ty {
+        Type::Bool
+        | Type::S8
+        | Type::U8
+        | Type::S16
+        | Type::U16
+        | Type::S32
+        | Type::U32
+        | Type::Char
+        | Type::Own(_)
+        | Type::Borrow(_) => out.push(Flat::I32),
+        Type::S64 | Type::U64 => out.push(Flat::I64),
+        Type::Float32 => out.push(Flat::F32),
+        Type::Float64 => out.push(Flat::F64),
+        Type::String | Type::List(_) => out.extend([Flat::I32, Flat::I32]),
+        Type::Record(_) | Type::Tuple(_) => {
+            for t in fields(ty) {
+                flatten(t, out);
+            }
+        }
+        Type::Flags(names) => {
+            out.extend(std::iter::repeat_n(Flat::I32, names.len().div_ceil(32)));
+        }
+        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
+            out.push(Flat::I32);
+            out.extend(variant_payload(ty));
+        }
+    }
+}
+
+/// The joined flat types of a variant's payloads.
+pub(crate) fn variant_payload(ty: &Type) -> Vec<Flat> {
+    let mut joined: Vec<Flat> = Vec::new();
+    for case in cases(ty).expect("variant-like").into_iter().flatten() {
+        let mut flat = Vec::new();
+        flatten(case, &mut flat);
+        for (i, f) in flat.into_iter().enumerate() {
+            match joined.get_mut(i) {
+                Some(j) => *j = Flat::join(*j, f),
+                None => joined.push(f),
+            }
+        }
+    }
+    joined
+}
+
+/// The flat types of one value.
+pub(crate) fn flat_of(ty: &Type) -> Vec<Flat> {
+    let mut out = Vec::new();
+    flatten(ty, &mut out);
+    out
+}
+
+/// The flat parameter types of a function, whose parameters go through
+/// memory (one pointer) when there are too many.
+pub(crate) fn flat_params<'a>(params: impl Iterator<Item = &'a Type>) -> (Vec<Flat>, bool) {
+    let mut out = Vec::new();
+    for t in params {
+        flatten(t, &mut out);
+    }
+    if out.len() > MAX_FLAT_PARAMS {
+        (vec![Flat::I32], true)
+    } else {
+        (out, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn sizes_and_alignments_follow_the_specification() {
+        let rec = Type::Record(Arc::from(vec![
+            ("a".to_string(), Type::U8),
+            ("b".to_string(), Type::U32),
+            ("c".to_string(), Type::U16),
+        ]));
+        assert_eq!((size(&rec), alignment(&rec)), (12, 4));
+        let opt = Type::Option(Arc::new(Type::U64));
+        assert_eq!(
+            (size(&opt), alignment(&opt), payload_offset(&opt)),
+            (16, 8, 8)
+        );
+        let res = Type::Result(Arc::new((Some(Type::String), None)));
+        assert_eq!((size(&res), alignment(&res)), (12, 4));
+        let names: Vec<String> = (0..300).map(|i| format!("c{i}")).collect();
+        let e = Type::Enum(Arc::from(names));
+        assert_eq!((size(&e), alignment(&e)), (2, 2));
+        let flags: Vec<String> = (0..9).map(|i| format!("f{i}")).collect();
+        assert_eq!(size(&Type::Flags(Arc::from(flags))), 2);
+        assert_eq!(size(&Type::Tuple(Arc::from(vec![]))), 0);
+    }
+
+    #[test]
+    fn variant_payloads_join() {
+        let v = Type::Variant(Arc::from(vec![
+            ("a".to_string(), Some(Type::Float32)),
+            ("b".to_string(), Some(Type::U32)),
+            ("c".to_string(), Some(Type::Float64)),
+            ("d".to_string(), None),
+        ]));
+        assert_eq!(flat_of(&v), vec![Flat::I32, Flat::I64]);
+        let w = Type::Variant(Arc::from(vec![
+            ("a".to_string(), Some(Type::Float32)),
+            ("b".to_string(), Some(Type::U32)),
+        ]));
+        assert_eq!(flat_of(&w), vec![Flat::I32, Flat::I32]);
+        let s = Type::Result(Arc::new((Some(Type::String), Some(Type::Float32))));
+        assert_eq!(flat_of(&s), vec![Flat::I32, Flat::I32, Flat::I32]);
+    }
+}

@@ -1,0 +1,280 @@
+//! Component functions: lifted core functions of an instance, or host
+//! functions; and the two crossings, host-to-component (a lifted call) and
+//! component-to-callee (a lowered import).
+
+use crate::abi::layout::{self, Flat, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::abi::{Lifter, Lowerer, Options, Side, bits_to_core, core_to_bits};
+use crate::types::{FuncType, Type};
+use crate::util::usage;
+use crate::values::Val;
+use std::any::Any;
+use std::sync::Arc;
+use tern_engine::{
+    AsContextMut, Caller, Error, Func as CoreFunc, Result, StoreContextMut, TrapCode,
+    Val as CoreVal,
+};
+
+/// A host function over dynamic values.
+pub(crate) type HostFn<T> =
+    dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
+
+/// A host function, kept without its store type so that component items
+/// need none; calls recover it with the store's type.
+pub(crate) struct HostFunc<T: 'static>(pub Box<HostFn<T>>);
+
+/// A core function of a component instance, lifted with its options.
+pub(crate) struct Lifted {
+    pub core: CoreFunc,
+    pub ty: FuncType,
+    pub options: Options,
+    pub side: Side,
+}
+
+/// A component function.
+#[derive(Clone)]
+pub struct Func {
+    kind: FuncKind,
+}
+
+#[derive(Clone)]
+enum FuncKind {
+    Lifted(Arc<Lifted>),
+    Host(Arc<dyn Any + Send + Sync>),
+}
+
+impl std::fmt::Debug for Func {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            FuncKind::Lifted(l) => write!(f, "Func({})", l.ty),
+            FuncKind::Host(_) => f.write_str("Func(host)"),
+        }
+    }
+}
+
+impl Func {
+    pub(crate) fn lifted(lifted: Lifted) -> Self {
+        Self {
+            kind: FuncKind::Lifted(Arc::new(lifted)),
+        }
+    }
+
+    pub(crate) fn host<T: 'static>(f: Arc<HostFunc<T>>) -> Self {
+        Self {
+            kind: FuncKind::Host(f),
+        }
+    }
+
+    /// The function's type, for functions a component exports; `None` for
+    /// host functions, which take the type of each import they satisfy.
+    pub fn ty(&self) -> Option<&FuncType> {
+        match &self.kind {
+            FuncKind::Lifted(l) => Some(&l.ty),
+            FuncKind::Host(_) => None,
+        }
+    }
+
+    /// Calls the function with `params`, writing its result (if it has
+    /// one) to `results[0]`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Usage`](tern_engine::ErrorKind::Usage) when the values do
+    /// not match the function's type; a trap of the component, including
+    /// [`TrapCode::CannotEnterComponent`] when its instance is already
+    /// running or trapped before.
+    pub fn call<S>(&self, mut store: S, params: &[Val], results: &mut [Val]) -> Result<()>
+    where
+        S: AsContextMut,
+        S::Data: 'static,
+    {
+        self.call_in(&mut store.as_context_mut(), params, results)
+    }
+
+    pub(crate) fn call_in<T: 'static>(
+        &self,
+        store: &mut StoreContextMut<'_, T>,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        match &self.kind {
+            FuncKind::Lifted(l) => call_lifted(store, l, params, results),
+            FuncKind::Host(f) => {
+                let f = f
+                    .downcast_ref::<HostFunc<T>>()
+                    .ok_or_else(|| usage("a host function used with a store of another type"))?;
+                (f.0)(store.as_context_mut(), params, results)
+            }
+        }
+    }
+}
+
+/// Calls a lifted function: lowers the arguments into its instance, runs
+/// the core function, lifts the result, and runs `post-return`.
+fn call_lifted<T>(
+    store: &mut StoreContextMut<'_, T>,
+    f: &Lifted,
+    params: &[Val],
+    results: &mut [Val],
+) -> Result<()> {
+    let ty = &f.ty;
+    if params.len() != ty.params.len() || results.len() != usize::from(ty.result.is_some()) {
+        return Err(usage(format!(
+            "function of type {ty} called with {} arguments and {} result slots",
+            params.len(),
+            results.len()
+        )));
+    }
+    let scope = {
+        let mut state = f.side.lock();
+        if !state.may_enter {
+            return Err(Error::trap_with(
+                TrapCode::CannotEnterComponent,
+                "the instance is running or trapped before",
+            ));
+        }
+        // Left false if anything below fails: a trapped instance may not
+        // be entered again.
+        state.may_enter = false;
+        state.scopes.push(0);
+        state.scopes.len() - 1
+    };
+
+    let core_ty = f.core.ty(&mut *store);
+    let mut lower = Lowerer {
+        store: &mut *store,
+        options: &f.options,
+        side: &f.side,
+        scope: Some(scope),
+    };
+    let flat: Vec<Flat> = {
+        let (flat, _) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
+        flat
+    };
+    let mut bits = Vec::new();
+    let spilled = ty
+        .params
+        .iter()
+        .map(|(_, t)| layout::flat_of(t).len())
+        .sum::<usize>()
+        > MAX_FLAT_PARAMS;
+    if spilled {
+        let tuple = Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect());
+        let ptr = lower.alloc(layout::alignment(&tuple), u64::from(layout::size(&tuple)))?;
+        lower.store(&tuple, &Val::Tuple(params.to_vec()), ptr)?;
+        bits.push(u64::from(ptr));
+    } else {
+        for ((_, t), v) in ty.params.iter().zip(params) {
+            lower.lower_flat(t, v, &mut bits)?;
+        }
+    }
+    let args: Vec<CoreVal> = bits
+        .iter()
+        .zip(&flat)
+        .map(|(b, t)| bits_to_core(*b, *t))
+        .collect();
+    let mut core_results: Vec<CoreVal> = core_ty
+        .results()
+        .iter()
+        .map(|t| CoreVal::default_for(*t))
+        .collect();
+    f.core.call(&mut *store, &args, &mut core_results)?;
+
+    if let Some(rty) = &ty.result {
+        let mut lift = Lifter::new(&mut *store, &f.options, &f.side);
+        let value = if layout::flat_of(rty).len() > MAX_FLAT_RESULTS {
+            let ptr = core_results
+                .first()
+                .and_then(CoreVal::i32)
+                .ok_or_else(|| usage("a lifted function returned no pointer"))?;
+            lift.load(rty, ptr as u32)?
+        } else {
+            let mut it = core_results.iter().map(core_to_bits);
+            lift.lift_flat(rty, &mut it)?
+        };
+        results[0] = value;
+    }
+
+    let remaining = {
+        let mut state = f.side.lock();
+        state.scopes.pop().unwrap_or(0)
+    };
+    if remaining != 0 {
+        return Err(crate::util::abi_trap(format!(
+            "{remaining} borrowed handles remain at the end of the call"
+        )));
+    }
+    if let Some(post) = f.options.post_return {
+        post.call(&mut *store, &core_results, &mut [])?;
+    }
+    f.side.lock().may_enter = true;
+    Ok(())
+}
+
+/// A lowered import: what the core function `canon lower` makes does when
+/// a component calls it.
+pub(crate) struct Lowered {
+    pub callee: Func,
+    pub ty: FuncType,
+    pub options: Options,
+    pub side: Side,
+}
+
+impl Lowered {
+    pub(crate) fn call<T: 'static>(
+        &self,
+        mut caller: Caller<'_, T>,
+        core_params: &[CoreVal],
+        core_results: &mut [CoreVal],
+    ) -> Result<()> {
+        let ty = &self.ty;
+        let mut store = caller.as_context_mut();
+        let mut lift = Lifter::new(&mut store, &self.options, &self.side);
+        let spilled = ty
+            .params
+            .iter()
+            .map(|(_, t)| layout::flat_of(t).len())
+            .sum::<usize>()
+            > MAX_FLAT_PARAMS;
+        let params: Vec<Val> = if spilled {
+            let tuple = Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect());
+            let ptr = core_params.first().and_then(CoreVal::i32).unwrap_or(0);
+            match lift.load(&tuple, ptr as u32)? {
+                Val::Tuple(values) => values,
+                _ => unreachable!("a tuple loads as a tuple"),
+            }
+        } else {
+            let mut it = core_params.iter().map(core_to_bits);
+            ty.params
+                .iter()
+                .map(|(_, t)| lift.lift_flat(t, &mut it))
+                .collect::<Result<_>>()?
+        };
+        let lent = std::mem::take(&mut lift.lent);
+
+        let mut result = vec![Val::Bool(false); usize::from(ty.result.is_some())];
+        let outcome = self.callee.call_in(&mut store, &params, &mut result);
+        Lifter::<StoreContextMut<'_, T>>::release(&self.side, &lent);
+        outcome?;
+
+        if let Some(rty) = &ty.result {
+            let mut lower = Lowerer {
+                store: &mut store,
+                options: &self.options,
+                side: &self.side,
+                scope: None,
+            };
+            let flat = layout::flat_of(rty);
+            if flat.len() > MAX_FLAT_RESULTS {
+                let retptr = core_params.last().and_then(CoreVal::i32).unwrap_or(0);
+                lower.store(rty, &result[0], retptr as u32)?;
+            } else {
+                let mut bits = Vec::new();
+                lower.lower_flat(rty, &result[0], &mut bits)?;
+                for ((slot, b), t) in core_results.iter_mut().zip(bits).zip(flat) {
+                    *slot = bits_to_core(b, t);
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,574 @@
+//! Component instances: instantiation replays a translation's initializers
+//! over the instance's index spaces.
+
+use crate::abi::layout::Flat;
+use crate::abi::{Options, Side};
+use crate::func::{Func, Lifted, Lowered};
+use crate::resources::{HandleTable, ResourceType, Slot, run_dtor};
+use crate::translate::{CoreSort, Init, ResourcePaths, Sort, StaticOptions, Translation};
+use crate::util::{abi_trap, link};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tern_engine::{
+    AsContextMut, Extern, Func as CoreFunc, FuncType as CoreFuncType, Global,
+    Instance as CoreInstance, Memory, Module, Result, StoreContextMut, Table, Val as CoreVal,
+};
+
+/// The run-time state of one component instance that its functions share.
+pub(crate) struct InstanceState {
+    /// Unique among all instances, to tell which one defined a resource.
+    pub id: u64,
+    pub handles: HandleTable,
+    /// Borrowed handles live per call into the instance, innermost last.
+    pub scopes: Vec<u32>,
+    /// False while the instance runs and forever after it traps.
+    pub may_enter: bool,
+    /// The runtime type of each resource number the code uses.
+    pub resources: Vec<Option<ResourceType>>,
+}
+
+/// An item a component imports or exports.
+#[derive(Clone)]
+pub(crate) enum Item {
+    Func(Func),
+    Instance(Arc<Exports>),
+    /// A type; only resource types matter at run time.
+    Type(Option<ResourceType>),
+    Module(Module),
+    Component(ComponentDef),
+}
+
+impl Item {
+    fn sort(&self) -> Sort {
+        match self {
+            Item::Func(_) => Sort::Func,
+            Item::Instance(_) => Sort::Instance,
+            Item::Type(_) => Sort::Type,
+            Item::Module(_) => Sort::Module,
+            Item::Component(_) => Sort::Component,
+        }
+    }
+}
+
+pub(crate) type Exports = IndexMap<String, Item>;
+
+/// A component as a value inside another: its translation and what its
+/// outer aliases can reach.
+#[derive(Clone)]
+pub(crate) struct ComponentDef {
+    translation: Arc<Translation>,
+    env: Arc<Env>,
+}
+
+/// The items of an enclosing component that outer aliases reach, as they
+/// were where the inner component was defined.
+pub(crate) struct Env {
+    modules: Vec<Module>,
+    components: Vec<ComponentDef>,
+    types: Vec<Option<ResourceType>>,
+    resources: Vec<Option<ResourceType>>,
+    parent: Option<Arc<Env>>,
+}
+
+/// Host destructors of host resource types, from the linker.
+pub(crate) type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;
+pub(crate) type HostDtors<T> = HashMap<ResourceType, Arc<HostDtor<T>>>;
+
+enum CoreInst {
+    Real(CoreInstance),
+    Bag(IndexMap<String, Extern>),
+}
+
+/// One instance's index spaces while it is built.
+#[derive(Default)]
+struct Space {
+    core_funcs: Vec<CoreFunc>,
+    core_tables: Vec<Table>,
+    core_memories: Vec<Memory>,
+    core_globals: Vec<Global>,
+    core_instances: Vec<CoreInst>,
+    modules: Vec<Module>,
+    funcs: Vec<Func>,
+    instances: Vec<Arc<Exports>>,
+    components: Vec<ComponentDef>,
+    types: Vec<Option<ResourceType>>,
+}
+
+impl Space {
+    fn push(&mut self, item: Item) {
+        match item {
+            Item::Func(f) => self.funcs.push(f),
+            Item::Instance(i) => self.instances.push(i),
+            Item::Type(t) => self.types.push(t),
+            Item::Module(m) => self.modules.push(m),
+            Item::Component(c) => self.components.push(c),
+        }
+    }
+
+    fn get(&self, sort: Sort, index: u32) -> Item {
+        let i = index as usize;
+        // Validation checked every index against its space.
+        match sort {
+            Sort::Func => Item::Func(self.funcs[i].clone()),
+            Sort::Instance => Item::Instance(self.instances[i].clone()),
+            Sort::Type => Item::Type(self.types[i].clone()),
+            Sort::Module => Item::Module(self.modules[i].clone()),
+            Sort::Component => Item::Component(self.components[i].clone()),
+        }
+    }
+
+    fn push_core(&mut self, e: Extern) {
+        match e {
+            Extern::Func(f) => self.core_funcs.push(f),
+            Extern::Table(t) => self.core_tables.push(t),
+            Extern::Memory(m) => self.core_memories.push(m),
+            Extern::Global(g) => self.core_globals.push(g),
+        }
+    }
+
+    fn get_core(&self, sort: CoreSort, index: u32) -> Extern {
+        let i = index as usize;
+        match sort {
+            CoreSort::Func => Extern::Func(self.core_funcs[i]),
+            CoreSort::Table => Extern::Table(self.core_tables[i]),
+            CoreSort::Memory => Extern::Memory(self.core_memories[i]),
+            CoreSort::Global => Extern::Global(self.core_globals[i]),
+        }
+    }
+
+    fn options(&self, o: &StaticOptions) -> Options {
+        Options {
+            memory: o.memory.map(|i| self.core_memories[i as usize]),
+            realloc: o.realloc.map(|i| self.core_funcs[i as usize]),
+            post_return: o.post_return.map(|i| self.core_funcs[i as usize]),
+            encoding: o.encoding,
+        }
+    }
+}
+
+/// Builds an instance of `t`, taking each import from `imports`.
+pub(crate) fn instantiate<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    t: &Translation,
+    imports: &mut dyn FnMut(&str) -> Option<Item>,
+    env: Option<Arc<Env>>,
+    dtors: &Arc<HostDtors<T>>,
+    resources: Vec<Option<ResourceType>>,
+) -> Result<Arc<Exports>> {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let side = Side {
+        state: Arc::new(Mutex::new(InstanceState {
+            id,
+            handles: HandleTable::default(),
+            scopes: Vec::new(),
+            may_enter: true,
+            resources,
+        })),
+    };
+    let mut space = Space::default();
+    let mut exports = Exports::new();
+
+    for init in &t.inits {
+        match init {
+            Init::Import {
+                name,
+                sort,
+                resources,
+                ..
+            } => {
+                let item =
+                    imports(name).ok_or_else(|| link(format!("import `{name}` is not defined")))?;
+                if item.sort() != *sort {
+                    return Err(link(format!(
+                        "import `{name}` must be a {}, but a {} is defined",
+                        sort_name(*sort),
+                        sort_name(item.sort())
+                    )));
+                }
+                bind_resources(&side, &item, resources, name)?;
+                space.push(item);
+            }
+            Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
+            Init::CoreInstantiate { module, args } => {
+                let module = &space.modules[*module as usize];
+                let args: HashMap<&str, &CoreInst> = args
+                    .iter()
+                    .map(|(n, i)| (n.as_str(), &space.core_instances[*i as usize]))
+                    .collect();
+                let mut externs = Vec::new();
+                for import in module.imports() {
+                    let found = args
+                        .get(import.module)
+                        .and_then(|inst| core_export(store, inst, import.name));
+                    externs.push(found.ok_or_else(|| {
+                        link(format!(
+                            "core import `{}::{}` is not among the instantiation's arguments",
+                            import.module, import.name
+                        ))
+                    })?);
+                }
+                let instance = CoreInstance::new(&mut *store, module, &externs)?;
+                space.core_instances.push(CoreInst::Real(instance));
+            }
+            Init::CoreFromExports(items) => {
+                let bag = items
+                    .iter()
+                    .map(|(n, sort, i)| (n.clone(), space.get_core(*sort, *i)))
+                    .collect();
+                space.core_instances.push(CoreInst::Bag(bag));
+            }
+            Init::CoreAlias {
+                sort,
+                instance,
+                name,
+            } => {
+                let inst = &space.core_instances[*instance as usize];
+                let e = core_export(store, inst, name).ok_or_else(|| {
+                    link(format!("core instance {instance} has no export `{name}`"))
+                })?;
+                debug_assert_eq!(core_sort_of(&e), *sort, "validated");
+                space.push_core(e);
+            }
+            Init::Component(i) => {
+                let def = ComponentDef {
+                    translation: t.components[*i].clone(),
+                    env: Arc::new(Env {
+                        modules: space.modules.clone(),
+                        components: space.components.clone(),
+                        types: space.types.clone(),
+                        resources: side.lock().resources.clone(),
+                        parent: env.clone(),
+                    }),
+                };
+                space.components.push(def);
+            }
+            Init::Instantiate {
+                component,
+                args,
+                resources,
+            } => {
+                let def = space.components[*component as usize].clone();
+                let mut args: HashMap<&str, Item> = args
+                    .iter()
+                    .map(|(n, sort, i)| (n.as_str(), space.get(*sort, *i)))
+                    .collect();
+                let inner = instantiate(
+                    store,
+                    &def.translation,
+                    &mut |name| args.remove(name),
+                    Some(def.env.clone()),
+                    dtors,
+                    def.env.resources.clone(),
+                )?;
+                let item = Item::Instance(inner);
+                bind_resources(&side, &item, resources, "instance")?;
+                space.push(item);
+            }
+            Init::FromExports(items) => {
+                let bag = items
+                    .iter()
+                    .map(|(n, sort, i)| (n.clone(), space.get(*sort, *i)))
+                    .collect();
+                space.instances.push(Arc::new(bag));
+            }
+            Init::Alias {
+                sort,
+                instance,
+                name,
+            } => {
+                let item = space.instances[*instance as usize]
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| link(format!("instance {instance} has no export `{name}`")))?;
+                if item.sort() != *sort {
+                    return Err(link(format!(
+                        "export `{name}` of instance {instance} is a {}, not a {}",
+                        sort_name(item.sort()),
+                        sort_name(*sort)
+                    )));
+                }
+                space.push(item);
+            }
+            Init::OuterAlias { sort, count, index } => {
+                let mut at = env.clone().ok_or_else(|| link("outer alias at the root"))?;
+                for _ in 1..*count {
+                    at = at
+                        .parent
+                        .clone()
+                        .ok_or_else(|| link("outer alias past the root"))?;
+                }
+                let i = *index as usize;
+                space.push(match sort {
+                    Sort::Module => Item::Module(at.modules[i].clone()),
+                    Sort::Component => Item::Component(at.components[i].clone()),
+                    _ => Item::Type(at.types[i].clone()),
+                });
+            }
+            Init::Type(r) => {
+                let ty = match r {
+                    Some(r) => side.lock().resources[*r as usize].clone(),
+                    None => None,
+                };
+                space.types.push(ty);
+            }
+            Init::DefineResource { resource, dtor } => {
+                let dtor = dtor.map(|i| space.core_funcs[i as usize]);
+                let ty = ResourceType::guest(id, dtor);
+                side.lock().resources[*resource as usize] = Some(ty.clone());
+                space.types.push(Some(ty));
+            }
+            Init::Lift {
+                core_func,
+                ty,
+                options,
+            } => {
+                space.funcs.push(Func::lifted(Lifted {
+                    core: space.core_funcs[*core_func as usize],
+                    ty: ty.clone(),
+                    options: space.options(options),
+                    side: side.clone(),
+                }));
+            }
+            Init::Lower { func, ty, options } => {
+                let (params, results) = crate::translate::lowered_core_type(ty);
+                let lowered = Lowered {
+                    callee: space.funcs[*func as usize].clone(),
+                    ty: ty.clone(),
+                    options: space.options(options),
+                    side: side.clone(),
+                };
+                let core_ty = CoreFuncType::new(
+                    params.iter().map(|f| f.core()),
+                    results.iter().map(|f| f.core()),
+                );
+                let f = CoreFunc::new(&mut *store, core_ty, move |caller, p, r| {
+                    lowered.call(caller, p, r)
+                });
+                space.core_funcs.push(f);
+            }
+            Init::ResourceNew(r) => {
+                let ty = resolved(&side, *r)?;
+                let side = side.clone();
+                let f = core_func(store, &[Flat::I32], &[Flat::I32], move |_, p, out| {
+                    let rep = p[0].i32().unwrap_or(0) as u32;
+                    let handle = side.lock().handles.insert(Slot::Own {
+                        ty: ty.clone(),
+                        rep,
+                        lent: 0,
+                    })?;
+                    out[0] = CoreVal::I32(handle as i32);
+                    Ok(())
+                });
+                space.core_funcs.push(f);
+            }
+            Init::ResourceRep(r) => {
+                let ty = resolved(&side, *r)?;
+                let side = side.clone();
+                let f = core_func(store, &[Flat::I32], &[Flat::I32], move |_, p, out| {
+                    let handle = p[0].i32().unwrap_or(0) as u32;
+                    let state = side.lock();
+                    match state.handles.get(handle)? {
+                        Slot::Own { ty: t, rep, .. } | Slot::Borrow { ty: t, rep, .. }
+                            if *t == ty =>
+                        {
+                            out[0] = CoreVal::I32(*rep as i32);
+                            Ok(())
+                        }
+                        _ => Err(abi_trap(format!(
+                            "handle {handle} is not a handle of the resource type"
+                        ))),
+                    }
+                });
+                space.core_funcs.push(f);
+            }
+            Init::ResourceDrop(r) => {
+                let ty = resolved(&side, *r)?;
+                let host_dtor = dtors.get(&ty).cloned();
+                let side = side.clone();
+                let f = core_func(store, &[Flat::I32], &[], move |mut caller, p, _| {
+                    let handle = p[0].i32().unwrap_or(0) as u32;
+                    let slot = {
+                        let mut state = side.lock();
+                        match state.handles.get(handle)? {
+                            Slot::Own { ty: t, lent, .. } if *t == ty => {
+                                if *lent > 0 {
+                                    return Err(abi_trap(format!(
+                                        "handle {handle} is dropped while it is lent"
+                                    )));
+                                }
+                            }
+                            Slot::Borrow { ty: t, .. } if *t == ty => {}
+                            _ => {
+                                return Err(abi_trap(format!(
+                                    "handle {handle} is not a handle of the resource type"
+                                )));
+                            }
+                        }
+                        let slot = state.handles.remove(handle)?;
+                        if let Slot::Borrow { scope, .. } = slot
+                            && let Some(n) = state.scopes.get_mut(scope)
+                        {
+                            *n -= 1;
+                        }
+                        slot
+                    };
+                    if let Slot::Own { rep, .. } = slot {
+                        match &host_dtor {
+                            Some(d) => d(caller.as_context_mut(), rep)?,
+                            None => run_dtor(&mut caller, &ty, rep)?,
+                        }
+                    }
+                    Ok(())
+                });
+                space.core_funcs.push(f);
+            }
+            Init::Start { func } => {
+                space.funcs[*func as usize]
+                    .clone()
+                    .call_in(store, &[], &mut [])?;
+            }
+            Init::Export { name, sort, index } => {
+                let item = space.get(*sort, *index);
+                exports.insert(name.clone(), item.clone());
+                space.push(item);
+            }
+        }
+    }
+    Ok(Arc::new(exports))
+}
+
+fn resolved(side: &Side, r: u32) -> Result<ResourceType> {
+    side.resource(r)
+}
+
+/// A core function over flat types with a closure.
+fn core_func<T: 'static>(
+    store: &mut StoreContextMut<'_, T>,
+    params: &[Flat],
+    results: &[Flat],
+    f: impl Fn(tern_engine::Caller<'_, T>, &[CoreVal], &mut [CoreVal]) -> Result<()>
+    + Send
+    + Sync
+    + 'static,
+) -> CoreFunc {
+    let ty = CoreFuncType::new(
+        params.iter().map(|f| f.core()),
+        results.iter().map(|f| f.core()),
+    );
+    CoreFunc::new(&mut *store, ty, f)
+}
+
+fn core_export<T>(
+    store: &mut StoreContextMut<'_, T>,
+    inst: &CoreInst,
+    name: &str,
+) -> Option<Extern> {
+    match inst {
+        CoreInst::Real(i) => i.get_export(&mut *store, name),
+        CoreInst::Bag(bag) => bag.get(name).copied(),
+    }
+}
+
+fn core_sort_of(e: &Extern) -> CoreSort {
+    match e {
+        Extern::Func(_) => CoreSort::Func,
+        Extern::Table(_) => CoreSort::Table,
+        Extern::Memory(_) => CoreSort::Memory,
+        Extern::Global(_) => CoreSort::Global,
+    }
+}
+
+/// Records the runtime types of the resources `item` brings in.
+fn bind_resources(side: &Side, item: &Item, paths: &ResourcePaths, what: &str) -> Result<()> {
+    for (path, r) in paths {
+        let mut at = item;
+        for name in path {
+            at = match at {
+                Item::Instance(exports) => exports.get(name).ok_or_else(|| {
+                    link(format!(
+                        "`{what}` has no resource type `{}`",
+                        path.join("/")
+                    ))
+                })?,
+                _ => return Err(link(format!("`{what}` is not an instance"))),
+            };
+        }
+        match at {
+            Item::Type(Some(ty)) => side.lock().resources[*r as usize] = Some(ty.clone()),
+            _ => {
+                return Err(link(format!(
+                    "`{}` of `{what}` is not a resource type",
+                    path.join("/")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sort_name(sort: Sort) -> &'static str {
+    match sort {
+        Sort::Func => "function",
+        Sort::Type => "type",
+        Sort::Instance => "instance",
+        Sort::Component => "component",
+        Sort::Module => "module",
+    }
+}
+
+/// An instance of a component.
+#[derive(Clone)]
+pub struct Instance {
+    pub(crate) exports: Arc<Exports>,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance")
+            .field("exports", &self.exports.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Instance {
+    /// The exported function `name`, if any. Functions of exported
+    /// instances are named `instance#function`, as in
+    /// `wasi:cli/run@0.2.0#run`.
+    pub fn get_func(&self, name: &str) -> Option<Func> {
+        let item = match name.split_once('#') {
+            Some((instance, func)) => match self.exports.get(instance)? {
+                Item::Instance(i) => i.get(func)?,
+                _ => return None,
+            },
+            None => self.exports.get(name)?,
+        };
+        match item {
+            Item::Func(f) => Some(f.clone()),
+            _ => None,
+        }
+    }
+
+    /// The names of the instance's exports, in order.
+    pub fn export_names(&self) -> impl Iterator<Item = &str> {
+        self.exports.keys().map(String::as_str)
+    }
+
+    /// The exported resource type `name` (`instance#type` inside an
+    /// exported instance), if any.
+    pub fn get_resource(&self, name: &str) -> Option<ResourceType> {
+        let item = match name.split_once('#') {
+            Some((instance, ty)) => match self.exports.get(instance)? {
+                Item::Instance(i) => i.get(ty)?,
+                _ => return None,
+            },
+            None => self.exports.get(name)?,
+        };
+        match item {
+            Item::Type(t) => t.clone(),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! Linking: the host's definitions that satisfy a component's imports.
+
+use crate::component::Component;
+use crate::func::{Func, HostFunc};
+use crate::instance::{HostDtors, Instance, Item, instantiate};
+use crate::resources::ResourceType;
+use crate::util::{link, usage};
+use crate::values::Val;
+use indexmap::IndexMap;
+use std::sync::Arc;
+use tern_engine::{AsContextMut, Engine, Result, StoreContextMut};
+
+enum Definition<T: 'static> {
+    Func(Arc<HostFunc<T>>),
+    Instance(IndexMap<String, Definition<T>>),
+    Resource(ResourceType),
+}
+
+impl<T: 'static> Definition<T> {
+    fn item(&self) -> Item {
+        match self {
+            Definition::Func(f) => Item::Func(Func::host(f.clone())),
+            Definition::Instance(items) => Item::Instance(Arc::new(
+                items.iter().map(|(n, d)| (n.clone(), d.item())).collect(),
+            )),
+            Definition::Resource(ty) => Item::Type(Some(ty.clone())),
+        }
+    }
+}
+
+/// Host definitions by name, to instantiate components with.
+///
+/// The root holds top-level imports; [`instance`](Linker::instance) opens
+/// a named instance such as `wasi:cli/stdout@0.2.0` for the functions and
+/// resource types of an interface.
+pub struct Linker<T: 'static> {
+    engine: Engine,
+    root: IndexMap<String, Definition<T>>,
+    dtors: HostDtors<T>,
+}
+
+impl<T: 'static> std::fmt::Debug for Linker<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker")
+            .field("names", &self.root.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A namespace of a [`Linker`]: its root or a named instance.
+pub struct LinkerInstance<'a, T: 'static> {
+    items: &'a mut IndexMap<String, Definition<T>>,
+    dtors: &'a mut HostDtors<T>,
+    path: String,
+}
+
+impl<T: 'static> std::fmt::Debug for LinkerInstance<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkerInstance")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker for components of `engine`.
+    pub fn new(engine: &Engine) -> Self {
+        Self {
+            engine: engine.clone(),
+            root: IndexMap::new(),
+            dtors: HostDtors::new(),
+        }
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The root namespace, for top-level imports.
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance {
+            items: &mut self.root,
+            dtors: &mut self.dtors,
+            path: String::new(),
+        }
+    }
+
+    /// The instance `name` at the root, created if it is new.
+    ///
+    /// # Errors
+    ///
+    /// When `name` is already defined as something other than an instance.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        self.root().into_instance(name)
+    }
+
+    /// Instantiates `component`, resolving its imports by name.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Link`](tern_engine::ErrorKind::Link) naming a missing or
+    /// mismatched import; a trap of a start function or core instantiation.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        component: &Component,
+    ) -> Result<Instance> {
+        let mut store = store.as_context_mut();
+        let t = &component.inner;
+        let dtors = Arc::new(self.dtors.clone());
+        let exports = instantiate(
+            &mut store,
+            t,
+            &mut |name| self.root.get(name).map(Definition::item),
+            None,
+            &dtors,
+            vec![None; t.num_resources as usize],
+        )
+        .map_err(|e| e.with_context("instantiating component"))?;
+        Ok(Instance { exports })
+    }
+}
+
+impl<'a, T: 'static> LinkerInstance<'a, T> {
+    /// Defines function `name` of this namespace as a closure over dynamic
+    /// values: it receives the lifted arguments and writes its result (if
+    /// the import has one) to `results[0]`.
+    ///
+    /// # Errors
+    ///
+    /// When `name` is already defined here.
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        self.insert(name, Definition::Func(Arc::new(HostFunc(Box::new(func)))))?;
+        Ok(self)
+    }
+
+    /// Defines resource type `name` of this namespace as `ty`, with `dtor`
+    /// called with the representation when a component drops the last
+    /// owning handle.
+    ///
+    /// # Errors
+    ///
+    /// When `name` is already defined here.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<&mut Self> {
+        self.insert(name, Definition::Resource(ty.clone()))?;
+        self.dtors.insert(ty, Arc::new(dtor));
+        Ok(self)
+    }
+
+    /// The nested instance `name`, created if it is new.
+    ///
+    /// # Errors
+    ///
+    /// When `name` is already defined as something other than an instance.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        LinkerInstance {
+            items: &mut *self.items,
+            dtors: &mut *self.dtors,
+            path: self.path.clone(),
+        }
+        .into_instance(name)
+    }
+
+    fn into_instance(self, name: &str) -> Result<LinkerInstance<'a, T>> {
+        let path = format!("{}{name}/", self.path);
+        let entry = self
+            .items
+            .entry(name.to_string())
+            .or_insert_with(|| Definition::Instance(IndexMap::new()));
+        match entry {
+            Definition::Instance(items) => Ok(LinkerInstance {
+                items,
+                dtors: self.dtors,
+                path,
+            }),
+            _ => Err(usage(format!(
+                "`{name}` is already defined, not as an instance"
+            ))),
+        }
+    }
+
+    fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
+        if self.items.contains_key(name) {
+            return Err(link(format!("`{}{name}` is already defined", self.path)));
+        }
+        self.items.insert(name.to_string(), def);
+        Ok(())
+    }
+}

@@ -1,0 +1,393 @@
+//! The canonical ABI end to end: values of every type go from the host into
+//! a component (lowered flat or through memory), back out to a host import
+//! (lifted), into the component again as that import's result (stored),
+//! and out as the export's result (loaded). The host checks it got what it
+//! sent.
+
+use tern_component::{Component, Linker, Val};
+use tern_engine::{Engine, ErrorKind, Store, TrapCode};
+
+/// A core module with a memory and a bump allocator as `realloc`.
+const MEMORY: &str = r#"
+    (core module $mem
+        (memory (export "memory") 1)
+        (global $next (mut i32) (i32.const 4096))
+        (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+            (local $p i32)
+            ;; align up
+            (local.set $p (i32.and
+                (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1)))
+                (i32.sub (i32.const 0) (local.get 2))))
+            (global.set $next (i32.add (local.get $p) (local.get 3)))
+            (local.get $p)))
+    (core instance $mem (instantiate $mem))
+"#;
+
+/// A component that exports `g: func(x: T) -> T` by calling the host's
+/// `f: func(x: T) -> T`. `core_params` is the flat core signature of
+/// `T` as a parameter list (or `i32` when it goes through memory);
+/// `indirect` says the result goes through memory.
+fn passthrough(ty: &str, core_params: &str, core_result: Option<&str>, encoding: &str) -> String {
+    let (import_sig, export_sig, body) = match core_result {
+        Some(r) => (
+            format!("(param {core_params}) (result {r})"),
+            format!("(param {core_params}) (result {r})"),
+            "(call $f (local.get 0))".to_string(),
+        ),
+        None => (
+            format!("(param {core_params} i32)"),
+            format!("(param {core_params}) (result i32)"),
+            String::new(),
+        ),
+    };
+    let n = core_params.split_whitespace().count();
+    let body = if body.is_empty() {
+        let args: String = (0..n).map(|i| format!("(local.get {i}) ")).collect();
+        format!("(call $f {args} (i32.const 64)) (i32.const 64)")
+    } else {
+        let args: String = (0..n).map(|i| format!("(local.get {i}) ")).collect();
+        format!("(call $f {args})")
+    };
+    format!(
+        r#"(component
+            (type $t' {ty})
+            (import "t" (type $ti (eq $t')))
+            (import "f" (func $f (param "x" $ti) (result $ti)))
+            (export $t "t" (type $t'))
+            {MEMORY}
+            (core func $f (canon lower (func $f) (memory (core memory $mem "memory"))
+                (realloc (core func $mem "realloc")) {encoding}))
+            (core module $m
+                (import "" "f" (func $f {import_sig}))
+                (func (export "g") {export_sig} {body}))
+            (core instance $i (instantiate $m (with "" (instance (export "f" (func $f))))))
+            (func (export "g") (param "x" $t) (result $t)
+                (canon lift (core func $i "g") (memory (core memory $mem "memory"))
+                    (realloc (core func $mem "realloc")) {encoding})))"#
+    )
+}
+
+fn roundtrip(ty: &str, core_params: &str, core_result: Option<&str>, values: &[Val]) {
+    for encoding in [
+        "string-encoding=utf8",
+        "string-encoding=utf16",
+        "string-encoding=latin1+utf16",
+    ] {
+        let engine = Engine::default();
+        let wat = passthrough(ty, core_params, core_result, encoding);
+        let component =
+            Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{ty}: {e}\n{wat}"));
+        let mut store = Store::new(&engine, Vec::<Val>::new());
+        let mut linker = Linker::<Vec<Val>>::new(&engine);
+        linker
+            .root()
+            .func_new("f", |mut store, params, results| {
+                store.data_mut().push(params[0].clone());
+                results[0] = params[0].clone();
+                Ok(())
+            })
+            .unwrap();
+        let instance = match linker.instantiate(&mut store, &component) {
+            Ok(i) => i,
+            Err(e) => panic!("{ty}: {e}"),
+        };
+        let g = instance.get_func("g").unwrap();
+        for v in values {
+            let mut out = [Val::Bool(false)];
+            g.call(&mut store, std::slice::from_ref(v), &mut out)
+                .unwrap_or_else(|e| panic!("{ty} {encoding} {v:?}: {e}"));
+            assert_eq!(&out[0], v, "{ty} {encoding}: the export's result");
+            assert_eq!(
+                store.data().last(),
+                Some(v),
+                "{ty} {encoding}: what the host saw"
+            );
+        }
+    }
+}
+
+fn b(v: Val) -> Option<Box<Val>> {
+    Some(Box::new(v))
+}
+
+#[test]
+fn integers_bool_char_and_floats() {
+    roundtrip("u8", "i32", Some("i32"), &[Val::U8(0), Val::U8(255)]);
+    roundtrip("s8", "i32", Some("i32"), &[Val::S8(-128), Val::S8(127)]);
+    roundtrip("u16", "i32", Some("i32"), &[Val::U16(65535)]);
+    roundtrip("s16", "i32", Some("i32"), &[Val::S16(-32768)]);
+    roundtrip("u32", "i32", Some("i32"), &[Val::U32(u32::MAX)]);
+    roundtrip("s32", "i32", Some("i32"), &[Val::S32(i32::MIN)]);
+    roundtrip("u64", "i64", Some("i64"), &[Val::U64(u64::MAX)]);
+    roundtrip("s64", "i64", Some("i64"), &[Val::S64(i64::MIN)]);
+    roundtrip(
+        "bool",
+        "i32",
+        Some("i32"),
+        &[Val::Bool(true), Val::Bool(false)],
+    );
+    roundtrip(
+        "char",
+        "i32",
+        Some("i32"),
+        &[Val::Char('x'), Val::Char('🎉'), Val::Char('\u{10ffff}')],
+    );
+    roundtrip(
+        "f32",
+        "f32",
+        Some("f32"),
+        &[Val::Float32(1.5), Val::Float32(f32::NEG_INFINITY)],
+    );
+    roundtrip(
+        "f64",
+        "f64",
+        Some("f64"),
+        &[Val::Float64(-0.0), Val::Float64(1e300)],
+    );
+}
+
+#[test]
+fn strings_in_every_encoding() {
+    let strings = [
+        Val::String(String::new()),
+        Val::String("hello".into()),
+        Val::String("héllo wörld".into()),
+        Val::String("snow ☃ and 🎉 party".into()),
+    ];
+    roundtrip("string", "i32 i32", None, &strings);
+}
+
+#[test]
+fn lists_records_tuples() {
+    roundtrip(
+        "(list u8)",
+        "i32 i32",
+        None,
+        &[
+            Val::List(vec![]),
+            Val::List(vec![Val::U8(1), Val::U8(2), Val::U8(3)]),
+        ],
+    );
+    roundtrip(
+        "(list string)",
+        "i32 i32",
+        None,
+        &[Val::List(vec![
+            Val::String("a".into()),
+            Val::String("ü☃".into()),
+        ])],
+    );
+    let rec = Val::Record(vec![
+        ("a".into(), Val::U8(7)),
+        ("b".into(), Val::U64(1 << 40)),
+        ("c".into(), Val::String("x".into())),
+    ]);
+    roundtrip(
+        r#"(record (field "a" u8) (field "b" u64) (field "c" string))"#,
+        "i32 i64 i32 i32",
+        None,
+        &[rec],
+    );
+    roundtrip(
+        "(tuple u16 f64 (list u32))",
+        "i32 f64 i32 i32",
+        None,
+        &[Val::Tuple(vec![
+            Val::U16(9),
+            Val::Float64(2.5),
+            Val::List(vec![Val::U32(1), Val::U32(2)]),
+        ])],
+    );
+}
+
+#[test]
+fn variants_enums_options_results_flags() {
+    let ty = r#"(variant (case "none") (case "small" u8) (case "float" f32) (case "big" u64) (case "text" string))"#;
+    roundtrip(
+        ty,
+        "i32 i64 i32",
+        None,
+        &[
+            Val::Variant("none".into(), None),
+            Val::Variant("small".into(), b(Val::U8(200))),
+            Val::Variant("float".into(), b(Val::Float32(-3.25))),
+            Val::Variant("big".into(), b(Val::U64(u64::MAX))),
+            Val::Variant("text".into(), b(Val::String("v".into()))),
+        ],
+    );
+    roundtrip(
+        r#"(enum "red" "green" "blue")"#,
+        "i32",
+        Some("i32"),
+        &[Val::Enum("red".into()), Val::Enum("blue".into())],
+    );
+    roundtrip(
+        "(option u32)",
+        "i32 i32",
+        None,
+        &[Val::Option(None), Val::Option(b(Val::U32(5)))],
+    );
+    roundtrip(
+        "(result string (error u8))",
+        "i32 i32 i32",
+        None,
+        &[
+            Val::Result(Ok(b(Val::String("ok".into())))),
+            Val::Result(Err(b(Val::U8(3)))),
+        ],
+    );
+    roundtrip(
+        "(result)",
+        "i32",
+        Some("i32"),
+        &[Val::Result(Ok(None)), Val::Result(Err(None))],
+    );
+    let names: String = (0..12).map(|i| format!("\"f{i}\" ")).collect();
+    roundtrip(
+        &format!("(flags {names})"),
+        "i32",
+        Some("i32"),
+        &[
+            Val::Flags(vec![]),
+            Val::Flags(vec!["f0".into(), "f9".into(), "f11".into()]),
+        ],
+    );
+}
+
+#[test]
+fn many_parameters_go_through_memory() {
+    // 17 flat values: more than the 16 a call passes directly.
+    let fields: String = (0..17).map(|i| format!("(field \"f{i}\" u32) ")).collect();
+    let value = Val::Record(
+        (0..17)
+            .map(|i| (format!("f{i}"), Val::U32(i * 3)))
+            .collect(),
+    );
+    roundtrip(&format!("(record {fields})"), "i32", None, &[value]);
+}
+
+/// A component whose export returns what its core function computes from
+/// raw memory: for hostile results.
+fn returns(ty: &str, setup: &str) -> String {
+    format!(
+        r#"(component
+            (type $t' {ty})
+            (export $t "t" (type $t'))
+            {MEMORY}
+            (core module $m
+                (import "" "memory" (memory 1))
+                (func (export "g") (result i32) {setup}))
+            (core instance $i (instantiate $m (with "" (instance $mem))))
+            (func (export "g") (result $t)
+                (canon lift (core func $i "g") (memory (core memory $mem "memory")))))"#
+    )
+}
+
+fn call_trap(wat: &str) -> tern_engine::Error {
+    let engine = Engine::default();
+    let component = Component::new(&engine, wat).unwrap_or_else(|e| panic!("{e}\n{wat}"));
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let g = instance.get_func("g").unwrap();
+    let mut out = [Val::Bool(false)];
+    let err = g.call(&mut store, &[], &mut out).unwrap_err();
+    // The instance trapped: it may not be entered again.
+    let again = g.call(&mut store, &[], &mut out).unwrap_err();
+    assert_eq!(again.trap_code(), Some(TrapCode::CannotEnterComponent));
+    err
+}
+
+#[test]
+fn hostile_results_trap_with_the_reason() {
+    let cases = [
+        // A string pointer past the end of memory.
+        (
+            "string",
+            "(i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 100)) (i32.const 0)",
+            "outside the memory",
+        ),
+        // A string length that wraps around.
+        (
+            "string",
+            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const -1)) (i32.const 0)",
+            "too long",
+        ),
+        // Invalid UTF-8.
+        (
+            "string",
+            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1)) (i32.store8 (i32.const 16) (i32.const 0xff)) (i32.const 0)",
+            "not valid UTF-8",
+        ),
+        // A misaligned result pointer.
+        ("string", "(i32.const 2)", "aligned"),
+        // A list too long for the memory.
+        (
+            "(list u64)",
+            "(i32.store (i32.const 0) (i32.const 8)) (i32.store (i32.const 4) (i32.const 0x10000000)) (i32.const 0)",
+            "outside the memory",
+        ),
+        // A bad discriminant.
+        (
+            "(option string)",
+            "(i32.store8 (i32.const 0) (i32.const 2)) (i32.const 0)",
+            "discriminant 2",
+        ),
+        // A surrogate as a char.
+        (
+            "(tuple char char)",
+            "(i32.store (i32.const 0) (i32.const 0xd800)) (i32.const 0)",
+            "not a Unicode scalar value",
+        ),
+    ];
+    for (ty, setup, message) in cases {
+        let err = call_trap(&returns(ty, setup));
+        assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{ty}: {err}");
+        assert!(err.to_string().contains(message), "{ty}: {err}");
+    }
+}
+
+#[test]
+fn wrong_values_from_the_host_are_usage_errors() {
+    let engine = Engine::default();
+    let wat = passthrough("u32", "i32", Some("i32"), "");
+    let component = Component::new(&engine, &wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_new("f", |_, params, results| {
+            results[0] = params[0].clone();
+            Ok(())
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let g = instance.get_func("g").unwrap();
+    let mut out = [Val::Bool(false)];
+    let err = g
+        .call(&mut store, &[Val::String("no".into())], &mut out)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    assert!(
+        err.to_string().contains("expected a value of type u32"),
+        "{err}"
+    );
+    let err = g.call(&mut store, &[], &mut out).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+}
+
+#[test]
+fn a_missing_import_is_a_link_error_naming_it() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, passthrough("u32", "i32", Some("i32"), "")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let err = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Link);
+    assert!(
+        err.to_string().contains("import `f` is not defined"),
+        "{err}"
+    );
+}
