@@ -336,3 +336,41 @@ fn invalid_components_are_refused_with_offsets() {
     assert!(err.to_string().contains("do not match"), "{err}");
     assert!(err.to_string().contains("at offset 0x"), "{err}");
 }
+
+#[test]
+fn a_real_wasip2_component_loads_and_names_its_missing_imports() {
+    // Rust's wasm32-wasip2 output (wit-component): core modules, shims and
+    // fixups, resources of WASI interfaces, lowered imports through a table.
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../guests/http-wasip2/wasm/hello.wasm"
+    );
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, path).unwrap();
+    let imports: Vec<&str> = component.import_names().collect();
+    for interface in [
+        "wasi:http/types@0.2",
+        "wasi:io/streams@0.2",
+        "wasi:cli/stdout@0.2",
+    ] {
+        assert!(
+            imports.iter().any(|i| i.starts_with(interface)),
+            "{imports:?}"
+        );
+    }
+    let exports: Vec<&str> = component.exported_funcs().map(|(n, _)| n).collect();
+    assert!(
+        exports.is_empty(),
+        "the handler is exported in an instance: {exports:?}"
+    );
+    let mut store = Store::new(&engine, Host::default());
+    let err = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap_err();
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Link, "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("import `{}` is not defined", imports[0])),
+        "{err}"
+    );
+}
