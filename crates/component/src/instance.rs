@@ -481,26 +481,27 @@ fn core_sort_of(e: &Extern) -> CoreSort {
     }
 }
 
-/// Records the runtime types of the resources `item` brings in.
+/// Records the runtime types of the resources `item` brings in. A type the
+/// item does not name, but the instance already knows (an import that
+/// re-exports another import's resource, as `wasi:cli/stdout` does
+/// `wasi:io/streams`'s `output-stream`), stays as it is.
 fn bind_resources(side: &Side, item: &Item, paths: &ResourcePaths, what: &str) -> Result<()> {
     for (path, r) in paths {
-        let mut at = item;
+        let mut at = Some(item);
         for name in path {
             at = match at {
-                Item::Instance(exports) => exports.get(name).ok_or_else(|| {
-                    link(format!(
-                        "`{what}` has no resource type `{}`",
-                        path.join("/")
-                    ))
-                })?,
-                _ => return Err(link(format!("`{what}` is not an instance"))),
+                Some(Item::Instance(exports)) => exports.get(name),
+                _ => None,
             };
         }
+        let mut state = side.lock();
+        let slot = &mut state.resources[*r as usize];
         match at {
-            Item::Type(Some(ty)) => side.lock().resources[*r as usize] = Some(ty.clone()),
+            Some(Item::Type(Some(ty))) => *slot = Some(ty.clone()),
+            None if slot.is_some() => {}
             _ => {
                 return Err(link(format!(
-                    "`{}` of `{what}` is not a resource type",
+                    "`{what}` does not define resource type `{}`",
                     path.join("/")
                 )));
             }

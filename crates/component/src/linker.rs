@@ -112,7 +112,7 @@ impl<T: 'static> Linker<T> {
         let exports = instantiate(
             &mut store,
             t,
-            &mut |name| self.root.get(name).map(Definition::item),
+            &mut |name| self.lookup(name).map(Definition::item),
             None,
             &dtors,
             vec![None; t.num_resources as usize],
@@ -120,6 +120,34 @@ impl<T: 'static> Linker<T> {
         .map_err(|e| e.with_context("instantiating component"))?;
         Ok(Instance { exports })
     }
+}
+
+impl<T: 'static> Linker<T> {
+    /// The definition of import `name`: the one of that name, or else one
+    /// of a semver-compatible version (`wasi:cli/stdout@0.2.0` is satisfied
+    /// by `wasi:cli/stdout@0.2.12`: same major version, and for 0.x the
+    /// same minor).
+    fn lookup(&self, name: &str) -> Option<&Definition<T>> {
+        if let Some(d) = self.root.get(name) {
+            return Some(d);
+        }
+        let (base, version) = name.split_once('@')?;
+        let want = compat_key(version)?;
+        self.root.iter().find_map(|(n, d)| {
+            let (b, v) = n.split_once('@')?;
+            (b == base && compat_key(v)? == want).then_some(d)
+        })
+    }
+}
+
+/// The part of a semver version that compatible versions share: the
+/// major version, and the minor for 0.x.
+fn compat_key(version: &str) -> Option<(u64, Option<u64>)> {
+    let core = version.split(['-', '+']).next()?;
+    let mut parts = core.split('.').map(|p| p.parse::<u64>().ok());
+    let major = parts.next()??;
+    let minor = parts.next().flatten();
+    Some((major, if major == 0 { Some(minor?) } else { None }))
 }
 
 impl<'a, T: 'static> LinkerInstance<'a, T> {
@@ -190,6 +218,9 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     }
 
     fn insert(&mut self, name: &str, def: Definition<T>) -> Result<()> {
+        if name.is_empty() {
+            return Err(usage("a definition needs a name"));
+        }
         if self.items.contains_key(name) {
             return Err(link(format!("`{}{name}` is already defined", self.path)));
         }

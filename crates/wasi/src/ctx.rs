@@ -69,6 +69,9 @@ pub struct WasiCtx {
     pub(crate) deadline: Option<Instant>,
     /// See [`WasiCtx::defer_blocking_calls`].
     pub(crate) defer_blocking: bool,
+    /// WASI 0.2's streams, pollables and errors, by the `rep` of the
+    /// handles components hold.
+    pub(crate) resources: tern_component::ResourceTable,
 }
 
 impl WasiCtx {
@@ -287,6 +290,7 @@ impl WasiCtxBuilder {
             epoch: Instant::now(),
             deadline: b.deadline,
             defer_blocking: false,
+            resources: tern_component::ResourceTable::new(),
         }
     }
 }

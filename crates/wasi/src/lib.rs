@@ -47,6 +47,7 @@
 mod ctx;
 mod errno;
 mod memory;
+pub mod p2;
 mod preview1;
 mod stdio;
 mod strings;

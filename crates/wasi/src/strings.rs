@@ -40,6 +40,16 @@ impl StringList {
     pub fn starts(&self) -> &[u32] {
         &self.starts
     }
+
+    /// The entries, without their NULs.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.starts.iter().map(|&start| {
+            let rest = &self.bytes[start as usize..];
+            let end = rest.iter().position(|&b| b == 0).unwrap_or(rest.len());
+            // Entries are pushed from `&str`s, so they are UTF-8.
+            std::str::from_utf8(&rest[..end]).unwrap_or_default()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +67,6 @@ mod tests {
         assert_eq!(list.len(), 3);
         assert_eq!(list.bytes(), b"PATH=/bin\0\0x\0");
         assert_eq!(list.starts(), [0, 10, 11]);
+        assert_eq!(list.iter().collect::<Vec<_>>(), ["PATH=/bin", "", "x"]);
     }
 }

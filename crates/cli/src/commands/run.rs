@@ -5,10 +5,16 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tern_component::{Component, Val as ComponentVal};
 use tern_engine::{Engine, Linker, Module, Store, Val, ValType};
 use tern_wasi::{DirPerms, I32Exit, WasiCtx, WasiCtxBuilder};
 
-/// Run a WebAssembly module.
+/// Run a WebAssembly module or component.
+///
+/// A component runs as a WASI 0.2 command: its `wasi:cli/run` export is
+/// called with ARGS as its arguments (after the component path), stdio is
+/// inherited, and it exits with 0, or 1 when `run` returns an error, or
+/// the code it passes to `wasi:cli/exit`.
 ///
 /// A module that imports `wasi_snapshot_preview1` runs as a WASI command:
 /// `_start` is called with ARGS as its arguments (after the module path as
@@ -68,6 +74,25 @@ pub struct RunCommand {
         allow_hyphen_values = true
     )]
     args: Vec<String>,
+}
+
+/// Whether the file holds a component (binary, or text that opens with
+/// `(component`) rather than a core module.
+fn is_component(bytes: &[u8]) -> bool {
+    Component::is_component(bytes)
+        || std::str::from_utf8(bytes)
+            .is_ok_and(|text| strip_wat_comments(text).starts_with("(component"))
+}
+
+/// The text after leading whitespace and `;;` line comments.
+fn strip_wat_comments(mut text: &str) -> &str {
+    loop {
+        text = text.trim_start();
+        match text.strip_prefix(";;") {
+            Some(rest) => text = rest.split_once('\n').map_or("", |(_, r)| r),
+            None => return text,
+        }
+    }
 }
 
 fn parse_arg(text: &str, ty: ValType) -> Result<Val> {
@@ -200,6 +225,11 @@ impl RunCommand {
         config.consume_fuel(self.fuel > 0);
         super::codegen::CodegenOptions::new(self.codegen.clone()).apply(&mut config)?;
         let engine = Engine::new(&config);
+        let bytes = std::fs::read(&self.module)
+            .with_context(|| format!("failed to read {}", self.module.display()))?;
+        if is_component(&bytes) {
+            return self.run_component(&engine, &bytes);
+        }
         let module = Module::from_file(&engine, &self.module)
             .with_context(|| format!("failed to load {}", self.module.display()))?;
         let is_wasi = module.imports().any(|i| i.module == tern_wasi::MODULE);
@@ -272,6 +302,45 @@ impl RunCommand {
             println!("{}", show(r));
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Runs a `wasi:cli/command` component.
+    fn run_component(&self, engine: &Engine, bytes: &[u8]) -> Result<ExitCode> {
+        if self.invoke.is_some() {
+            bail!(
+                "--invoke is not supported for components yet; a component runs its `wasi:cli/run` export"
+            );
+        }
+        if !self.tcplisten.is_empty() {
+            bail!(
+                "--tcplisten is for preview1 modules; components get sockets through wasi:sockets"
+            );
+        }
+        let component = Component::new(engine, bytes)
+            .with_context(|| format!("failed to load {}", self.module.display()))?;
+        let mut store = Store::new(engine, self.wasi_ctx(true)?);
+        if self.fuel > 0 {
+            store.set_fuel(self.fuel)?;
+        }
+        let mut linker = tern_component::Linker::new(engine);
+        tern_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+        let instance = linker
+            .instantiate(&mut store, &component)
+            .with_context(|| format!("failed to instantiate {}", self.module.display()))?;
+        let run = instance
+            .export_names()
+            .find(|n| n.starts_with("wasi:cli/run@0.2."))
+            .map(|n| format!("{n}#run"))
+            .context("the component exports no `wasi:cli/run@0.2` interface")?;
+        let run_fn = instance
+            .get_func(&run)
+            .with_context(|| format!("the component exports no `{run}` function"))?;
+        let mut result = [ComponentVal::Bool(false)];
+        Ok(match run_fn.call(&mut store, &[], &mut result) {
+            Ok(()) if result[0] == ComponentVal::Result(Ok(None)) => ExitCode::SUCCESS,
+            Ok(()) => ExitCode::FAILURE,
+            Err(e) => self.failure(&run, &e),
+        })
     }
 
     /// The exit code for a failed call, after reporting it: a WASI

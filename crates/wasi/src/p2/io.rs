@@ -1,0 +1,245 @@
+//! `wasi:io`: errors, pollables and streams.
+//!
+//! The streams are the guest's standard streams; pollables are either
+//! ready at once (streams never make a guest wait) or at a monotonic
+//! instant (clock subscriptions).
+
+use super::{MAX_CHUNK, bytes, func, handle, name, ok, own, resource, u64_arg};
+use crate::WasiCtx;
+use std::time::Instant;
+use tern_component::{Linker, Val};
+use tern_engine::{Error, Result};
+
+/// `wasi:io/error.error`: what went wrong, for the guest to print.
+pub(crate) struct IoError(pub String);
+
+/// `wasi:io/poll.pollable`.
+pub(crate) struct Pollable {
+    /// When it becomes ready; `None` for at once.
+    pub ready_at: Option<Instant>,
+}
+
+/// `wasi:io/streams.input-stream`.
+pub(crate) enum InputStream {
+    Stdin,
+}
+
+/// `wasi:io/streams.output-stream`.
+pub(crate) enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// How many bytes one `write` may carry, as `check-write` grants.
+const WRITE_BUDGET: u64 = 1 << 20;
+
+pub(crate) fn add<T: 'static>(
+    linker: &mut Linker<T>,
+    g: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
+) -> Result<()> {
+    let mut i = linker.instance(&name("wasi:io/error"))?;
+    resource::<T, IoError>(&mut i, "error", g)?;
+    func(&mut i, "[method]error.to-debug-string", g, |cx, p| {
+        let e = handle::<IoError>(p, 0)?;
+        Ok(Some(Val::String(cx.resources.get(&e)?.0.clone())))
+    })?;
+
+    let mut i = linker.instance(&name("wasi:io/poll"))?;
+    resource::<T, Pollable>(&mut i, "pollable", g)?;
+    func(&mut i, "[method]pollable.ready", g, |cx, p| {
+        let at = cx.resources.get(&handle::<Pollable>(p, 0)?)?.ready_at;
+        Ok(Some(Val::Bool(at.is_none_or(|t| t <= Instant::now()))))
+    })?;
+    func(&mut i, "[method]pollable.block", g, |cx, p| {
+        let at = cx.resources.get(&handle::<Pollable>(p, 0)?)?.ready_at;
+        wait_until(cx, at)?;
+        Ok(None)
+    })?;
+    func(&mut i, "poll", g, |cx, p| {
+        let Some(Val::List(list)) = p.first() else {
+            return Err(Error::msg("poll takes a list"));
+        };
+        if list.is_empty() {
+            return Err(Error::msg("poll of an empty list would wait forever"));
+        }
+        let mut times = Vec::with_capacity(list.len());
+        for (i, _) in list.iter().enumerate() {
+            times.push(
+                cx.resources
+                    .get(&handle::<super::io::Pollable>(list, i)?)?
+                    .ready_at,
+            );
+        }
+        let earliest = times.iter().map(|t| t.unwrap_or_else(Instant::now)).min();
+        wait_until(cx, earliest)?;
+        let now = Instant::now();
+        let ready = times
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_none_or(|t| t <= now))
+            .map(|(i, _)| Val::U32(i as u32))
+            .collect();
+        Ok(Some(Val::List(ready)))
+    })?;
+
+    let mut i = linker.instance(&name("wasi:io/streams"))?;
+    resource::<T, InputStream>(&mut i, "input-stream", g)?;
+    resource::<T, OutputStream>(&mut i, "output-stream", g)?;
+    for method in ["read", "blocking-read"] {
+        func(
+            &mut i,
+            &format!("[method]input-stream.{method}"),
+            g,
+            |cx, p| {
+                let s = handle::<InputStream>(p, 0)?;
+                cx.resources.get(&s)?;
+                let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
+                let mut buf = vec![0; len];
+                Ok(Some(match cx.stdin.read(&mut buf) {
+                    Ok(0) if len > 0 => closed(),
+                    Ok(n) => {
+                        buf.truncate(n);
+                        ok(Some(bytes(buf)))
+                    }
+                    Err(e) => failed(cx, e)?,
+                }))
+            },
+        )?;
+    }
+    for method in ["skip", "blocking-skip"] {
+        func(
+            &mut i,
+            &format!("[method]input-stream.{method}"),
+            g,
+            |cx, p| {
+                let s = handle::<InputStream>(p, 0)?;
+                cx.resources.get(&s)?;
+                let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
+                let mut buf = vec![0; len];
+                Ok(Some(match cx.stdin.read(&mut buf) {
+                    Ok(0) if len > 0 => closed(),
+                    Ok(n) => ok(Some(Val::U64(n as u64))),
+                    Err(e) => failed(cx, e)?,
+                }))
+            },
+        )?;
+    }
+    func(&mut i, "[method]input-stream.subscribe", g, |cx, p| {
+        cx.resources.get(&handle::<InputStream>(p, 0)?)?;
+        Ok(Some(own(cx, Pollable { ready_at: None })?))
+    })?;
+
+    func(&mut i, "[method]output-stream.check-write", g, |cx, p| {
+        cx.resources.get(&handle::<OutputStream>(p, 0)?)?;
+        Ok(Some(ok(Some(Val::U64(WRITE_BUDGET)))))
+    })?;
+    for method in ["write", "blocking-write-and-flush"] {
+        func(
+            &mut i,
+            &format!("[method]output-stream.{method}"),
+            g,
+            |cx, p| {
+                let Some(Val::List(items)) = p.get(1) else {
+                    return Err(Error::msg("write takes a list<u8>"));
+                };
+                let data: Vec<u8> = items
+                    .iter()
+                    .map(|v| match v {
+                        Val::U8(b) => *b,
+                        _ => 0,
+                    })
+                    .collect();
+                write(cx, p, &data)
+            },
+        )?;
+    }
+    for method in ["write-zeroes", "blocking-write-zeroes-and-flush"] {
+        func(
+            &mut i,
+            &format!("[method]output-stream.{method}"),
+            g,
+            |cx, p| {
+                let len = u64_arg(p, 1)?.min(WRITE_BUDGET) as usize;
+                write(cx, p, &vec![0; len])
+            },
+        )?;
+    }
+    for method in ["flush", "blocking-flush"] {
+        func(
+            &mut i,
+            &format!("[method]output-stream.{method}"),
+            g,
+            |cx, p| {
+                cx.resources.get(&handle::<OutputStream>(p, 0)?)?;
+                Ok(Some(ok(None)))
+            },
+        )?;
+    }
+    func(&mut i, "[method]output-stream.subscribe", g, |cx, p| {
+        cx.resources.get(&handle::<OutputStream>(p, 0)?)?;
+        Ok(Some(own(cx, Pollable { ready_at: None })?))
+    })?;
+    for method in ["splice", "blocking-splice"] {
+        func(
+            &mut i,
+            &format!("[method]output-stream.{method}"),
+            g,
+            |cx, p| {
+                cx.resources.get(&handle::<InputStream>(p, 1)?)?;
+                let len = u64_arg(p, 2)?.min(MAX_CHUNK) as usize;
+                let mut buf = vec![0; len];
+                let n = match cx.stdin.read(&mut buf) {
+                    Ok(0) if len > 0 => return Ok(Some(closed())),
+                    Ok(n) => n,
+                    Err(e) => return Ok(Some(failed(cx, e)?)),
+                };
+                match write(cx, p, &buf[..n])? {
+                    Some(Val::Result(Ok(_))) => Ok(Some(ok(Some(Val::U64(n as u64))))),
+                    other => Ok(other),
+                }
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes `data` to the output stream of argument 0.
+fn write(cx: &mut WasiCtx, p: &[Val], data: &[u8]) -> Result<Option<Val>> {
+    let s = handle::<OutputStream>(p, 0)?;
+    let out = match cx.resources.get(&s)? {
+        OutputStream::Stdout => &mut cx.stdout,
+        OutputStream::Stderr => &mut cx.stderr,
+    };
+    let result = out.write(data);
+    Ok(Some(match result {
+        Ok(_) => ok(None),
+        Err(e) => failed(cx, e)?,
+    }))
+}
+
+/// `stream-error.closed`.
+fn closed() -> Val {
+    Val::Result(Err(Some(Box::new(Val::Variant("closed".into(), None)))))
+}
+
+/// `stream-error.last-operation-failed` with an error describing `e`.
+fn failed(cx: &mut WasiCtx, e: std::io::Error) -> Result<Val> {
+    let error = own(cx, IoError(e.to_string()))?;
+    Ok(Val::Result(Err(Some(Box::new(Val::Variant(
+        "last-operation-failed".into(),
+        Some(Box::new(error)),
+    ))))))
+}
+
+/// Sleeps until `at`, but never past the guest's deadline.
+fn wait_until(cx: &WasiCtx, at: Option<Instant>) -> Result<()> {
+    let Some(at) = at else { return Ok(()) };
+    if let Some(deadline) = cx.deadline
+        && deadline < at
+    {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+        return Err(Error::msg("the guest's deadline passed while it waited"));
+    }
+    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+    Ok(())
+}

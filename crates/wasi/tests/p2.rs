@@ -1,0 +1,103 @@
+//! WASI 0.2 in process: the Rust `wasm32-wasip2` command component run
+//! through the embedding API, with captured output.
+
+use tern_component::{Component, Linker, Val};
+use tern_engine::{Engine, Store};
+use tern_wasi::{I32Exit, OutputBuffer, WasiCtx, WasiCtxBuilder};
+
+const GUEST: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../guests/wasip2/wasm/cli.wasm"
+);
+
+fn run(args: &[&str], stdin: &[u8]) -> (tern_engine::Result<Val>, String, String) {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, GUEST).unwrap();
+    let (stdout, stderr) = (OutputBuffer::new(1 << 16), OutputBuffer::new(1 << 16));
+    let cx = WasiCtxBuilder::new()
+        .arg("cli")
+        .args(args)
+        .env("GREETING", "hello there")
+        .stdin_bytes(stdin.to_vec())
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .random_seed(7)
+        .build();
+    let mut store = Store::new(&engine, cx);
+    let mut linker = Linker::new(&engine);
+    tern_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let name = instance
+        .export_names()
+        .find(|n| n.starts_with("wasi:cli/run@0.2"))
+        .unwrap()
+        .to_string();
+    let run = instance.get_func(&format!("{name}#run")).unwrap();
+    let mut out = [Val::Bool(false)];
+    let result = run.call(&mut store, &[], &mut out).map(|()| out[0].clone());
+    (result, stdout.contents_lossy(), stderr.contents_lossy())
+}
+
+#[test]
+fn the_guest_sees_what_the_context_grants() {
+    let (result, stdout, stderr) = run(
+        &[
+            "args", "env", "GREETING", "env", "HOME", "stdin", "stderr", "warn",
+        ],
+        &[1, 2, 3, 250],
+    );
+    assert_eq!(result.unwrap(), Val::Result(Ok(None)));
+    assert_eq!(
+        stdout,
+        "args: args env GREETING env HOME stdin stderr warn\n\
+         env GREETING: hello there\n\
+         env HOME: <unset>\n\
+         stdin: 4 bytes, sum 0\n"
+    );
+    assert_eq!(stderr, "warn\n");
+}
+
+#[test]
+fn exit_ends_the_call_with_its_status() {
+    let (result, stdout, _) = run(&["args", "exit", "3"], b"");
+    let err = result.unwrap_err();
+    assert_eq!(err.downcast_ref::<I32Exit>(), Some(&I32Exit(1)), "{err}");
+    assert_eq!(stdout, "args: args exit 3\n");
+    let (result, _, _) = run(&["exit", "0"], b"");
+    assert_eq!(
+        result.unwrap_err().downcast_ref::<I32Exit>(),
+        Some(&I32Exit(0))
+    );
+}
+
+#[test]
+fn a_full_stdout_buffer_fails_the_write_not_the_host() {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, GUEST).unwrap();
+    let stdout = OutputBuffer::new(8);
+    let cx = WasiCtxBuilder::new()
+        .args(["cli", "args", "a-long-argument-list"])
+        .stdout(stdout.clone())
+        .build();
+    let mut store = Store::new(&engine, cx);
+    let mut linker = Linker::new(&engine);
+    tern_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let name = instance
+        .export_names()
+        .find(|n| n.starts_with("wasi:cli/run@0.2"))
+        .unwrap()
+        .to_string();
+    let run = instance.get_func(&format!("{name}#run")).unwrap();
+    let mut out = [Val::Bool(false)];
+    // Rust's `println!` panics when stdout fails: the guest traps, the
+    // host keeps what fit.
+    let err = run.call(&mut store, &[], &mut out).unwrap_err();
+    assert_eq!(
+        err.trap_code(),
+        Some(tern_engine::TrapCode::UnreachableCodeReached),
+        "{err}"
+    );
+    assert_eq!(stdout.contents(), b"args: ar");
+    assert!(stdout.exceeded());
+}

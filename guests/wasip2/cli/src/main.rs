@@ -1,0 +1,69 @@
+//! A command component for `tern run`: each argument names a check, whose
+//! result it prints on its own line, so a test can assert exactly what the
+//! host provided.
+//!
+//! - `args`: the arguments after the program name, joined by spaces
+//! - `env NAME`: the variable's value, or `<unset>`
+//! - `stdin`: the number of bytes on standard input and their sum mod 256
+//! - `stderr TEXT`: TEXT on standard error
+//! - `clocks`: whether the monotonic clock advances and the wall clock is
+//!   after 2020
+//! - `random`: whether 32 random bytes are not all equal
+//! - `exit CODE`: exits with CODE
+//! - `panic`: panics (the component traps)
+
+use std::hash::BuildHasher;
+use std::io::{Read, Write};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mut rest = args.iter().skip(1);
+    while let Some(check) = rest.next() {
+        match check.as_str() {
+            "args" => println!("args: {}", args[1..].join(" ")),
+            "env" => {
+                let name = rest.next().expect("env NAME");
+                let value = std::env::var(name).unwrap_or_else(|_| "<unset>".into());
+                println!("env {name}: {value}");
+            }
+            "stdin" => {
+                let mut input = Vec::new();
+                std::io::stdin().read_to_end(&mut input).expect("stdin reads");
+                let sum = input.iter().fold(0u8, |a, b| a.wrapping_add(*b));
+                println!("stdin: {} bytes, sum {sum}", input.len());
+            }
+            "stderr" => {
+                let text = rest.next().expect("stderr TEXT");
+                eprintln!("{text}");
+            }
+            "clocks" => {
+                let start = Instant::now();
+                let mut spin = 0u64;
+                while start.elapsed().as_nanos() == 0 {
+                    spin += 1;
+                }
+                let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+                println!(
+                    "clocks: monotonic advances {}, wall after 2020 {}",
+                    spin < u64::MAX,
+                    since.as_secs() > 1_577_836_800
+                );
+            }
+            "random" => {
+                let mut seen = std::collections::HashSet::new();
+                for _ in 0..4 {
+                    seen.insert(std::collections::hash_map::RandomState::new().hash_one(1u8));
+                }
+                println!("random: distinct {}", seen.len() > 1);
+            }
+            "exit" => {
+                let code: i32 = rest.next().expect("exit CODE").parse().expect("a number");
+                std::io::stdout().flush().unwrap();
+                std::process::exit(code);
+            }
+            "panic" => panic!("asked to panic"),
+            other => println!("unknown check {other}"),
+        }
+    }
+}
