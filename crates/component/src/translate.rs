@@ -136,9 +136,13 @@ pub(crate) struct Translation {
 }
 
 /// The features components are validated with: Tern's core feature set and
-/// the component model.
+/// the component model. Values are on for the start function, which
+/// validation ties to them; value imports and exports themselves are
+/// refused at translation as unsupported.
 fn features() -> WasmFeatures {
-    (WasmFeatures::WASM2 - WasmFeatures::SIMD) | WasmFeatures::COMPONENT_MODEL
+    (WasmFeatures::WASM2 - WasmFeatures::SIMD)
+        | WasmFeatures::COMPONENT_MODEL
+        | WasmFeatures::CM_VALUES
 }
 
 /// Whether `bytes` are a component's binary (rather than a core module's).
@@ -328,8 +332,11 @@ fn section(
 ) -> Result<()> {
     match payload {
         Payload::ComponentImportSection(s) => {
-            for import in s {
-                let import = import.map_err(malformed)?;
+            for import in s.into_iter_with_offsets() {
+                let (offset, import) = import.map_err(malformed)?;
+                if let ComponentTypeRef::Value(_) = import.ty {
+                    return Err(unsupported("component value imports are", offset));
+                }
                 let name = import.name.full_name().into_owned();
                 let sort = sort_of_ref(&import.ty);
                 if let ComponentTypeRef::Type(wasmparser::TypeBounds::Eq(_)) = import.ty {
@@ -593,9 +600,8 @@ fn sort_of_ref(ty: &ComponentTypeRef) -> Sort {
         ComponentTypeRef::Type(_) => Sort::Type,
         ComponentTypeRef::Instance(_) => Sort::Instance,
         ComponentTypeRef::Component(_) => Sort::Component,
-        // Value imports need the component model's `values` feature, which
-        // the validator refuses.
-        ComponentTypeRef::Value(_) => Sort::Type,
+        // Refused before this is asked.
+        ComponentTypeRef::Value(_) => unreachable!("value imports are refused"),
     }
 }
 

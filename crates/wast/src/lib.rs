@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod component;
 mod spectest;
 mod values;
 
@@ -118,14 +119,42 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// What an invocation returned: core values, or a component function's
+/// values.
+enum Outcome {
+    Core(Vec<Val>),
+    Component(Vec<tern_component::Val>),
+}
+
+impl Outcome {
+    fn show(&self) -> String {
+        match self {
+            Outcome::Core(vals) => vals.iter().map(values::show).collect::<Vec<_>>().join(", "),
+            Outcome::Component(vals) => format!("{vals:?}"),
+        }
+    }
+}
+
 struct Runner {
     store: Store<()>,
     linker: Linker<()>,
+    components: tern_component::Linker<()>,
     engine: Engine,
     current: Option<Instance>,
     named: HashMap<String, Instance>,
+    /// The latest component instance, when the latest directive made one.
+    current_component: Option<tern_component::Instance>,
+    named_components: HashMap<String, tern_component::Instance>,
     definitions: HashMap<String, Module>,
     externs: ExternRefs,
+}
+
+/// Whether a script module is a component.
+fn is_component(module: &QuoteWat<'_>) -> bool {
+    matches!(
+        module,
+        QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)
+    )
 }
 
 /// Which stage refused a module.
@@ -150,9 +179,12 @@ impl Runner {
         Ok(Self {
             store,
             linker,
+            components: tern_component::Linker::new(&engine),
             engine,
             current: None,
             named: HashMap::new(),
+            current_component: None,
+            named_components: HashMap::new(),
             definitions: HashMap::new(),
             externs: ExternRefs::default(),
         })
@@ -168,6 +200,31 @@ impl Runner {
             kind: e.kind(),
             message: e.to_string(),
         })
+    }
+
+    /// Compiles a script component; a refusal names its stage.
+    fn compile_component(
+        &self,
+        component: &mut QuoteWat<'_>,
+    ) -> Result<tern_component::Component, Refusal> {
+        let bytes = component.encode().map_err(|e| Refusal {
+            kind: ErrorKind::Parse,
+            message: format!("failed to parse text: {e}"),
+        })?;
+        tern_component::Component::from_binary(&self.engine, &bytes).map_err(|e| Refusal {
+            kind: e.kind(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Compiles a script module or component, whichever it is, only to
+    /// see whether it is refused.
+    fn check(&self, module: &mut QuoteWat<'_>) -> Result<(), Refusal> {
+        if is_component(module) {
+            self.compile_component(module).map(drop)
+        } else {
+            self.compile(module).map(drop)
+        }
     }
 
     fn instantiate(&mut self, module: &Module) -> Result<Instance, tern_engine::Error> {
@@ -190,11 +247,59 @@ impl Runner {
     fn module_id<'a>(module: &QuoteWat<'a>) -> Option<&'a str> {
         match module {
             QuoteWat::Wat(Wat::Module(m)) => m.id.map(|id| id.name()),
+            QuoteWat::Wat(Wat::Component(c)) => c.id.map(|id| id.name()),
             _ => None,
         }
     }
 
-    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Result<Vec<Val>, tern_engine::Error>> {
+    /// The component instance `id` names, or the current one when the
+    /// latest instance is a component's.
+    fn component_instance(
+        &self,
+        id: Option<wast::token::Id<'_>>,
+    ) -> Option<tern_component::Instance> {
+        match id {
+            Some(id) => self.named_components.get(id.name()).cloned(),
+            None => self.current_component.clone(),
+        }
+    }
+
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Result<Outcome, tern_engine::Error>> {
+        if let Some(instance) = self.component_instance(invoke.module) {
+            return self.invoke_component(&instance, invoke);
+        }
+        Ok(self.invoke_core(invoke)?.map(Outcome::Core))
+    }
+
+    fn invoke_component(
+        &mut self,
+        instance: &tern_component::Instance,
+        invoke: &WastInvoke<'_>,
+    ) -> Result<Result<Outcome, tern_engine::Error>> {
+        let func = instance
+            .get_func(invoke.name)
+            .ok_or_else(|| anyhow!("no component function export `{}`", invoke.name))?;
+        let args = invoke
+            .args
+            .iter()
+            .map(|a| match a {
+                wast::WastArg::Component(v) => component::arg(v),
+                wast::WastArg::Core(v) => component::core_arg(v),
+                #[allow(unreachable_patterns)]
+                _ => bail!("an unknown kind of argument"),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let n = usize::from(func.ty().and_then(|t| t.result()).is_some());
+        let mut results = vec![tern_component::Val::Bool(false); n];
+        Ok(func
+            .call(&mut self.store, &args, &mut results)
+            .map(|()| Outcome::Component(results)))
+    }
+
+    fn invoke_core(
+        &mut self,
+        invoke: &WastInvoke<'_>,
+    ) -> Result<Result<Vec<Val>, tern_engine::Error>> {
         let instance = self.instance(invoke.module)?;
         let func = instance
             .get_func(&mut self.store, invoke.name)
@@ -214,29 +319,55 @@ impl Runner {
     fn execute(
         &mut self,
         exec: &mut WastExecute<'_>,
-    ) -> Result<Result<Vec<Val>, tern_engine::Error>> {
+    ) -> Result<Result<Outcome, tern_engine::Error>> {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(invoke),
+            WastExecute::Wat(wat @ Wat::Component(_)) => {
+                let bytes = wat.encode().context("failed to encode component")?;
+                let component = tern_component::Component::from_binary(&self.engine, &bytes)
+                    .map_err(|e| anyhow!("component failed to compile: {e}"))?;
+                Ok(self
+                    .components
+                    .instantiate(&mut self.store, &component)
+                    .map(|_| Outcome::Component(Vec::new())))
+            }
             WastExecute::Wat(wat) => {
                 let bytes = wat.encode().context("failed to encode module")?;
                 let module = Module::from_binary(&self.engine, &bytes)
                     .map_err(|e| anyhow!("module failed to compile: {e}"))?;
-                Ok(self.instantiate(&module).map(|_| Vec::new()))
+                Ok(self.instantiate(&module).map(|_| Outcome::Core(Vec::new())))
             }
             WastExecute::Get { module, global, .. } => {
                 let instance = self.instance(*module)?;
                 let g = instance
                     .get_global(&mut self.store, global)
                     .ok_or_else(|| anyhow!("no global export `{global}`"))?;
-                Ok(Ok(vec![g.get(&self.store)]))
+                Ok(Ok(Outcome::Core(vec![g.get(&self.store)])))
             }
         }
     }
 
     fn directive(&mut self, directive: WastDirective<'_>) -> Result<()> {
         match directive {
+            WastDirective::Module(mut module) if is_component(&module) => {
+                let id = Self::module_id(&module);
+                let component = self
+                    .compile_component(&mut module)
+                    .map_err(|e| anyhow!("component failed to compile: {e}"))?;
+                let instance = self
+                    .components
+                    .instantiate(&mut self.store, &component)
+                    .map_err(|e| anyhow!("component failed to instantiate: {e}"))?;
+                self.current = None;
+                if let Some(id) = id {
+                    self.named_components
+                        .insert(id.to_string(), instance.clone());
+                }
+                self.current_component = Some(instance);
+            }
             WastDirective::Module(mut module) => {
                 let id = Self::module_id(&module);
+                self.current_component = None;
                 let compiled = self
                     .compile(&mut module)
                     .map_err(|e| anyhow!("module failed to compile: {e}"))?;
@@ -285,9 +416,29 @@ impl Runner {
             WastDirective::AssertReturn {
                 mut exec, results, ..
             } => {
-                let actual = self
+                let actual = match self
                     .execute(&mut exec)?
-                    .map_err(|e| anyhow!("expected a return, got error: {e}"))?;
+                    .map_err(|e| anyhow!("expected a return, got error: {e}"))?
+                {
+                    Outcome::Core(actual) => actual,
+                    Outcome::Component(actual) => {
+                        if actual.len() != results.len() {
+                            bail!("expected {} results, got {}", results.len(), actual.len());
+                        }
+                        for (i, (v, e)) in actual.iter().zip(&results).enumerate() {
+                            let ok = match e {
+                                wast::WastRet::Component(e) => component::matches(e, v),
+                                wast::WastRet::Core(e) => component::matches_core(e, v),
+                                #[allow(unreachable_patterns)]
+                                _ => false,
+                            };
+                            if !ok {
+                                bail!("result {i}: expected {e:?}, got {v:?}");
+                            }
+                        }
+                        return Ok(());
+                    }
+                };
                 if actual.len() != results.len() {
                     bail!("expected {} results, got {}", results.len(), actual.len());
                 }
@@ -301,10 +452,16 @@ impl Runner {
             WastDirective::AssertTrap {
                 mut exec, message, ..
             } => match self.execute(&mut exec)? {
-                Ok(vals) => bail!(
-                    "expected trap `{message}`, got return ({})",
-                    vals.iter().map(values::show).collect::<Vec<_>>().join(", ")
-                ),
+                // Component scripts are Tern's own: their messages are
+                // checked too.
+                Err(e)
+                    if self.current_component.is_some()
+                        && e.kind() == ErrorKind::Trap
+                        && !e.to_string().contains(message) =>
+                {
+                    bail!("expected trap `{message}`, got trap: {e}")
+                }
+                Ok(vals) => bail!("expected trap `{message}`, got return ({})", vals.show()),
                 Err(e) if e.kind() == ErrorKind::Trap => {}
                 Err(e) => bail!(
                     "expected trap `{message}`, got {} error: {e}",
@@ -320,7 +477,7 @@ impl Runner {
                 mut module,
                 message,
                 ..
-            } => match self.compile(&mut module) {
+            } => match self.check(&mut module) {
                 Ok(_) => bail!("expected malformed module `{message}`, but it compiled"),
                 Err(e) if matches!(e.kind, ErrorKind::Malformed | ErrorKind::Parse) => {}
                 Err(e) => bail!(
@@ -332,7 +489,7 @@ impl Runner {
                 mut module,
                 message,
                 ..
-            } => match self.compile(&mut module) {
+            } => match self.check(&mut module) {
                 Ok(_) => bail!("expected invalid module `{message}`, but it compiled"),
                 Err(e) if e.kind == ErrorKind::Invalid => {}
                 Err(e) => bail!(
