@@ -39,14 +39,17 @@ pub struct Func {
 #[derive(Clone)]
 enum FuncKind {
     Lifted(Arc<Lifted>),
-    Host(Arc<dyn Any + Send + Sync>),
+    Host(Arc<dyn Any + Send + Sync>, Option<Arc<TypeCheck>>),
 }
+
+/// Checks a host function's Rust types against an import's type.
+pub(crate) type TypeCheck = dyn Fn(&FuncType) -> Result<()> + Send + Sync;
 
 impl std::fmt::Debug for Func {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {
             FuncKind::Lifted(l) => write!(f, "Func({})", l.ty),
-            FuncKind::Host(_) => f.write_str("Func(host)"),
+            FuncKind::Host(..) => f.write_str("Func(host)"),
         }
     }
 }
@@ -58,10 +61,34 @@ impl Func {
         }
     }
 
-    pub(crate) fn host<T: 'static>(f: Arc<HostFunc<T>>) -> Self {
+    pub(crate) fn host<T: 'static>(f: Arc<HostFunc<T>>, check: Option<Arc<TypeCheck>>) -> Self {
         Self {
-            kind: FuncKind::Host(f),
+            kind: FuncKind::Host(f, check),
         }
+    }
+
+    /// Checks a host function with Rust types against the type `ty` an
+    /// import expects; functions over [`Val`]s pass.
+    pub(crate) fn typecheck_host(&self, ty: &FuncType) -> Result<()> {
+        match &self.kind {
+            FuncKind::Host(_, Some(check)) => check(ty),
+            _ => Ok(()),
+        }
+    }
+
+    /// This function with Rust parameter and result types, checked against
+    /// its type.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Usage`](tern_engine::ErrorKind::Usage) naming the
+    /// difference, or for a host function, which has no type of its own.
+    pub fn typed<Params, Results>(&self) -> Result<crate::TypedFunc<Params, Results>>
+    where
+        Params: crate::ComponentList,
+        Results: crate::ComponentList,
+    {
+        crate::TypedFunc::new(self.clone())
     }
 
     /// The function's type, for functions a component exports; `None` for
@@ -69,7 +96,7 @@ impl Func {
     pub fn ty(&self) -> Option<&FuncType> {
         match &self.kind {
             FuncKind::Lifted(l) => Some(&l.ty),
-            FuncKind::Host(_) => None,
+            FuncKind::Host(..) => None,
         }
     }
 
@@ -98,7 +125,7 @@ impl Func {
     ) -> Result<()> {
         match &self.kind {
             FuncKind::Lifted(l) => call_lifted(store, l, params, results),
-            FuncKind::Host(f) => {
+            FuncKind::Host(f, _) => {
                 let f = f
                     .downcast_ref::<HostFunc<T>>()
                     .ok_or_else(|| usage("a host function used with a store of another type"))?;

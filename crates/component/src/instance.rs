@@ -6,6 +6,7 @@ use crate::abi::{Options, Side};
 use crate::func::{Func, Lifted, Lowered};
 use crate::resources::{HandleTable, ResourceType, Slot, run_dtor};
 use crate::translate::{CoreSort, Init, ResourcePaths, Sort, StaticOptions, Translation};
+use crate::types::FuncType;
 use crate::util::{abi_trap, link};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -177,7 +178,7 @@ pub(crate) fn instantiate<T: 'static>(
                 name,
                 sort,
                 resources,
-                ..
+                funcs,
             } => {
                 let item =
                     imports(name).ok_or_else(|| link(format!("import `{name}` is not defined")))?;
@@ -189,6 +190,7 @@ pub(crate) fn instantiate<T: 'static>(
                     )));
                 }
                 bind_resources(&side, &item, resources, name)?;
+                check_funcs(&item, funcs, name)?;
                 space.push(item);
             }
             Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
@@ -502,6 +504,37 @@ fn bind_resources(side: &Side, item: &Item, paths: &ResourcePaths, what: &str) -
             _ => {
                 return Err(link(format!(
                     "`{what}` does not define resource type `{}`",
+                    path.join("/")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `item` provides every function an import expects, and that
+/// host functions with Rust types have the expected types.
+fn check_funcs(item: &Item, funcs: &[(Vec<String>, FuncType)], what: &str) -> Result<()> {
+    for (path, ty) in funcs {
+        let mut at = Some(item);
+        for name in path {
+            at = match at {
+                Some(Item::Instance(exports)) => exports.get(name),
+                _ => None,
+            };
+        }
+        let name = if path.is_empty() {
+            String::new()
+        } else {
+            format!(", function `{}`", path.join("/"))
+        };
+        match at {
+            Some(Item::Func(f)) => f
+                .typecheck_host(ty)
+                .map_err(|e| link(format!("import `{what}`{name}: {}", e.message())))?,
+            _ => {
+                return Err(link(format!(
+                    "import `{what}` does not define function `{}` of type {ty}",
                     path.join("/")
                 )));
             }

@@ -1,9 +1,10 @@
 //! Linking: the host's definitions that satisfy a component's imports.
 
 use crate::component::Component;
-use crate::func::{Func, HostFunc};
+use crate::func::{Func, HostFunc, TypeCheck};
 use crate::instance::{HostDtors, Instance, Item, instantiate};
 use crate::resources::ResourceType;
+use crate::typed::{ComponentList, typecheck_func};
 use crate::util::{link, usage};
 use crate::values::Val;
 use indexmap::IndexMap;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use tern_engine::{AsContextMut, Engine, Result, StoreContextMut};
 
 enum Definition<T: 'static> {
-    Func(Arc<HostFunc<T>>),
+    Func(Arc<HostFunc<T>>, Option<Arc<TypeCheck>>),
     Instance(IndexMap<String, Definition<T>>),
     Resource(ResourceType),
 }
@@ -19,7 +20,7 @@ enum Definition<T: 'static> {
 impl<T: 'static> Definition<T> {
     fn item(&self) -> Item {
         match self {
-            Definition::Func(f) => Item::Func(Func::host(f.clone())),
+            Definition::Func(f, check) => Item::Func(Func::host(f.clone(), check.clone())),
             Definition::Instance(items) => Item::Instance(Arc::new(
                 items.iter().map(|(n, d)| (n.clone(), d.item())).collect(),
             )),
@@ -163,7 +164,43 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         name: &str,
         func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<&mut Self> {
-        self.insert(name, Definition::Func(Arc::new(HostFunc(Box::new(func)))))?;
+        self.insert(
+            name,
+            Definition::Func(Arc::new(HostFunc(Box::new(func))), None),
+        )?;
+        Ok(self)
+    }
+
+    /// Defines function `name` of this namespace as a closure over Rust
+    /// types: `Params` a tuple of its parameters, `Results` `()` or a
+    /// one-tuple of its result. Instantiation checks the types against the
+    /// import's and refuses a mismatch, naming it.
+    ///
+    /// # Errors
+    ///
+    /// When `name` is already defined here.
+    pub fn func_wrap<Params, Results>(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, Params) -> Result<Results> + Send + Sync + 'static,
+    ) -> Result<&mut Self>
+    where
+        Params: ComponentList,
+        Results: ComponentList,
+    {
+        let untyped = move |store: StoreContextMut<'_, T>, params: &[Val], results: &mut [Val]| {
+            let params = Params::from_vals(params.to_vec())?;
+            let values = func(store, params)?.into_vals();
+            for (slot, v) in results.iter_mut().zip(values) {
+                *slot = v;
+            }
+            Ok(())
+        };
+        let check: Arc<TypeCheck> = Arc::new(|ty| typecheck_func::<Params, Results>(ty));
+        self.insert(
+            name,
+            Definition::Func(Arc::new(HostFunc(Box::new(untyped))), Some(check)),
+        )?;
         Ok(self)
     }
 

@@ -60,6 +60,9 @@ pub(crate) enum Init {
         name: String,
         sort: Sort,
         resources: ResourcePaths,
+        /// The functions the import must provide (itself, or inside it as
+        /// an instance), by path, with their types.
+        funcs: Vec<(Vec<String>, FuncType)>,
     },
     /// A core module of the translation (`modules[i]`).
     CoreModule(usize),
@@ -347,14 +350,18 @@ fn section(
                     frame.inits.push(Init::Type(r));
                     continue;
                 }
+                let mut funcs = Vec::new();
                 let paths = match sort {
                     Sort::Func => {
+                        let id = types.component_function_at(next.funcs);
+                        funcs.push((Vec::new(), func_type(types, id, resources)));
                         next.funcs += 1;
                         Vec::new()
                     }
                     Sort::Instance => {
                         let id = types.component_instance_at(next.instances);
                         next.instances += 1;
+                        instance_funcs(types, id, resources, &mut Vec::new(), &mut funcs);
                         instance_resources(types, id, resources)
                     }
                     Sort::Type => {
@@ -369,6 +376,7 @@ fn section(
                     name,
                     sort,
                     resources: paths,
+                    funcs,
                 });
             }
         }
@@ -687,6 +695,29 @@ fn instance_resources(
         }
     }
     out
+}
+
+/// Every function an instance of type `id` exports, with its path.
+fn instance_funcs(
+    types: TypesRef<'_>,
+    id: ComponentInstanceTypeId,
+    resources: &mut Resources,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, FuncType)>,
+) {
+    for (name, item) in &types[id].exports {
+        path.push(name.clone());
+        match item.ty {
+            ComponentEntityType::Func(f) => {
+                out.push((path.clone(), func_type(types, f, resources)))
+            }
+            ComponentEntityType::Instance(inner) => {
+                instance_funcs(types, inner, resources, path, out);
+            }
+            _ => {}
+        }
+        path.pop();
+    }
 }
 
 fn func_type(types: TypesRef<'_>, id: ComponentFuncTypeId, resources: &mut Resources) -> FuncType {
