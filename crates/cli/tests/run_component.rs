@@ -102,8 +102,105 @@ fn a_broken_component_is_refused_with_its_offset() {
     assert!(err.contains("at offset 0x"), "{err}");
 }
 
+fn files_beneath_a_preopen_and_nowhere_else() {
+    let dir = common::TempDir::new("component-files");
+    dir.write("a.txt", "hello file");
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let guest = cli_component();
+    let map = format!("{}::/data", dir.join("").display());
+    let out = tern_stdin(
+        &[
+            "run",
+            "--dir",
+            &map,
+            &guest,
+            "read",
+            "/data/a.txt",
+            "write",
+            "/data/b.txt",
+            "new",
+            "append",
+            "/data/b.txt",
+            "+more",
+            "read",
+            "/data/b.txt",
+            "size",
+            "/data/b.txt",
+            "mkdir",
+            "/data/d",
+            "mv",
+            "/data/b.txt",
+            "/data/d/c.txt",
+            "ls",
+            "/data/d",
+            "ls",
+            "/data",
+            "rm",
+            "/data/d/c.txt",
+            "rmdir",
+            "/data/d",
+            "read",
+            "/data/missing",
+            "read",
+            "/data/../outside",
+            "read",
+            "/etc/passwd",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "read /data/a.txt: hello file\n\
+         write /data/b.txt: ok\n\
+         append /data/b.txt: ok\n\
+         read /data/b.txt: new+more\n\
+         size /data/b.txt: 8\n\
+         mkdir /data/d: ok\n\
+         mv /data/b.txt /data/d/c.txt: ok\n\
+         ls /data/d: c.txt\n\
+         ls /data: a.txt d/ sub/\n\
+         rm /data/d/c.txt: ok\n\
+         rmdir /data/d: ok\n\
+         read /data/missing: error NotFound\n\
+         read /data/../outside: error PermissionDenied\n\
+         read /etc/passwd: error NotFound\n"
+    );
+    assert!(!dir.join("d").exists());
+
+    // Read-only: reads work, every change is refused and nothing changes.
+    let map = format!("{}::/data", dir.join("").display());
+    let out = tern_stdin(
+        &[
+            "run",
+            "--dir-ro",
+            &map,
+            &guest,
+            "write",
+            "/data/x",
+            "new",
+            "mkdir",
+            "/data/y",
+            "rm",
+            "/data/a.txt",
+            "read",
+            "/data/a.txt",
+        ],
+        b"",
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "write /data/x: error PermissionDenied\n\
+         mkdir /data/y: error PermissionDenied\n\
+         rm /data/a.txt: error PermissionDenied\n\
+         read /data/a.txt: hello file\n"
+    );
+    assert!(dir.join("a.txt").exists() && !dir.join("x").exists());
+}
+
 tiers! {
     @on [interpreter: Interpreter, cranelift: Cranelift]
+    files_beneath_a_preopen_and_nowhere_else,
     a_command_component_gets_its_arguments_environment_and_stdio,
     exit_and_traps_become_exit_codes,
     a_broken_component_is_refused_with_its_offset,

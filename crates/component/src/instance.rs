@@ -280,11 +280,20 @@ pub(crate) fn instantiate<T: 'static>(
                 sort,
                 instance,
                 name,
+                resource,
             } => {
-                let item = space.instances[*instance as usize]
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| link(format!("instance {instance} has no export `{name}`")))?;
+                let found = space.instances[*instance as usize].get(name).cloned();
+                let item = match (found, sort, resource) {
+                    (Some(item), ..) => item,
+                    // A type a host instance need not define: a record or
+                    // variant (nothing at run time), or a resource bound
+                    // when the instance was imported.
+                    (None, Sort::Type, None) => Item::Type(None),
+                    (None, Sort::Type, Some(r)) => Item::Type(Some(side.resource(*r)?)),
+                    (None, ..) => {
+                        return Err(link(format!("instance {instance} has no export `{name}`")));
+                    }
+                };
                 if item.sort() != *sort {
                     return Err(link(format!(
                         "export `{name}` of instance {instance} is a {}, not a {}",

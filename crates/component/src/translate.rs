@@ -88,6 +88,8 @@ pub(crate) enum Init {
         sort: Sort,
         instance: u32,
         name: String,
+        /// For a type, the resource it is, if it is one.
+        resource: Option<ResourceIndex>,
     },
     OuterAlias {
         sort: Sort,
@@ -473,9 +475,10 @@ fn section(
                         name,
                     } => {
                         let sort = sort_of_kind(kind, offset)?;
+                        let mut resource = None;
                         match sort {
                             Sort::Type => {
-                                resource_at(types, next.types, resources);
+                                resource = resource_at(types, next.types, resources);
                                 next.types += 1;
                             }
                             Sort::Func => next.funcs += 1,
@@ -486,6 +489,7 @@ fn section(
                             sort,
                             instance: instance_index,
                             name: name.to_string(),
+                            resource,
                         }
                     }
                     ComponentAlias::CoreInstanceExport {

@@ -6,12 +6,15 @@
 
 use super::{MAX_CHUNK, bytes, func, handle, name, ok, own, resource, u64_arg};
 use crate::WasiCtx;
+use cap_std::fs::FileExt;
+use std::sync::Arc;
 use std::time::Instant;
 use tern_component::{Linker, Val};
 use tern_engine::{Error, Result};
 
-/// `wasi:io/error.error`: what went wrong, for the guest to print.
-pub(crate) struct IoError(pub String);
+/// `wasi:io/error.error`: what went wrong, for the guest to print, and the
+/// filesystem's error code for it when there is one.
+pub(crate) struct IoError(pub String, pub Option<crate::errno::Errno>);
 
 /// `wasi:io/poll.pollable`.
 pub(crate) struct Pollable {
@@ -22,12 +25,38 @@ pub(crate) struct Pollable {
 /// `wasi:io/streams.input-stream`.
 pub(crate) enum InputStream {
     Stdin,
+    /// A file read from `offset` on (`read-via-stream`).
+    File {
+        file: Arc<cap_std::fs::File>,
+        offset: u64,
+    },
 }
 
 /// `wasi:io/streams.output-stream`.
 pub(crate) enum OutputStream {
     Stdout,
     Stderr,
+    /// A file written from `offset` on, or at its end (`write-via-stream`,
+    /// `append-via-stream`).
+    File {
+        file: Arc<cap_std::fs::File>,
+        offset: u64,
+        append: bool,
+    },
+}
+
+impl InputStream {
+    /// Reads up to `buf.len()` bytes; 0 at the end.
+    fn read(&mut self, stdin: &mut crate::stdio::Input, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            InputStream::Stdin => stdin.read(buf),
+            InputStream::File { file, offset } => {
+                let n = file.read_at(buf, *offset)?;
+                *offset += n as u64;
+                Ok(n)
+            }
+        }
+    }
 }
 
 /// How many bytes one `write` may carry, as `check-write` grants.
@@ -91,11 +120,9 @@ pub(crate) fn add<T: 'static>(
             &format!("[method]input-stream.{method}"),
             g,
             |cx, p| {
-                let s = handle::<InputStream>(p, 0)?;
-                cx.resources.get(&s)?;
                 let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
                 let mut buf = vec![0; len];
-                Ok(Some(match cx.stdin.read(&mut buf) {
+                Ok(Some(match read(cx, p, 0, &mut buf)? {
                     Ok(0) if len > 0 => closed(),
                     Ok(n) => {
                         buf.truncate(n);
@@ -112,11 +139,9 @@ pub(crate) fn add<T: 'static>(
             &format!("[method]input-stream.{method}"),
             g,
             |cx, p| {
-                let s = handle::<InputStream>(p, 0)?;
-                cx.resources.get(&s)?;
                 let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
                 let mut buf = vec![0; len];
-                Ok(Some(match cx.stdin.read(&mut buf) {
+                Ok(Some(match read(cx, p, 0, &mut buf)? {
                     Ok(0) if len > 0 => closed(),
                     Ok(n) => ok(Some(Val::U64(n as u64))),
                     Err(e) => failed(cx, e)?,
@@ -185,10 +210,9 @@ pub(crate) fn add<T: 'static>(
             &format!("[method]output-stream.{method}"),
             g,
             |cx, p| {
-                cx.resources.get(&handle::<InputStream>(p, 1)?)?;
                 let len = u64_arg(p, 2)?.min(MAX_CHUNK) as usize;
                 let mut buf = vec![0; len];
-                let n = match cx.stdin.read(&mut buf) {
+                let n = match read(cx, p, 1, &mut buf)? {
                     Ok(0) if len > 0 => return Ok(Some(closed())),
                     Ok(n) => n,
                     Err(e) => return Ok(Some(failed(cx, e)?)),
@@ -203,14 +227,34 @@ pub(crate) fn add<T: 'static>(
     Ok(())
 }
 
+/// Reads into `buf` from the input stream of argument `i`.
+fn read(cx: &mut WasiCtx, p: &[Val], i: usize, buf: &mut [u8]) -> Result<std::io::Result<usize>> {
+    let s = handle::<InputStream>(p, i)?;
+    let stream = cx.resources.get_mut(&s)?;
+    Ok(stream.read(&mut cx.stdin, buf))
+}
+
 /// Writes `data` to the output stream of argument 0.
 fn write(cx: &mut WasiCtx, p: &[Val], data: &[u8]) -> Result<Option<Val>> {
     let s = handle::<OutputStream>(p, 0)?;
-    let out = match cx.resources.get(&s)? {
-        OutputStream::Stdout => &mut cx.stdout,
-        OutputStream::Stderr => &mut cx.stderr,
+    let result = match cx.resources.get_mut(&s)? {
+        OutputStream::Stdout => cx.stdout.write(data),
+        OutputStream::Stderr => cx.stderr.write(data),
+        OutputStream::File {
+            file,
+            offset,
+            append,
+        } => {
+            if *append {
+                *offset = file.metadata().map(|m| m.len()).unwrap_or(*offset);
+            }
+            let r = file.write_all_at(data, *offset);
+            if r.is_ok() {
+                *offset += data.len() as u64;
+            }
+            r.map(|()| data.len())
+        }
     };
-    let result = out.write(data);
     Ok(Some(match result {
         Ok(_) => ok(None),
         Err(e) => failed(cx, e)?,
@@ -224,7 +268,11 @@ fn closed() -> Val {
 
 /// `stream-error.last-operation-failed` with an error describing `e`.
 fn failed(cx: &mut WasiCtx, e: std::io::Error) -> Result<Val> {
-    let error = own(cx, IoError(e.to_string()))?;
+    let code = crate::errno::Errno::from(std::io::Error::new(e.kind(), e.to_string()));
+    let code = e.raw_os_error().map_or(code, |raw| {
+        crate::errno::Errno::from(std::io::Error::from_raw_os_error(raw))
+    });
+    let error = own(cx, IoError(e.to_string(), Some(code)))?;
     Ok(Val::Result(Err(Some(Box::new(Val::Variant(
         "last-operation-failed".into(),
         Some(Box::new(error)),

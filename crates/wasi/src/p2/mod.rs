@@ -1,7 +1,7 @@
-//! WASI 0.2 for components: `wasi:io`, `wasi:cli`, `wasi:clocks` and
-//! `wasi:random`, on the same [`WasiCtx`] as preview1, so a guest gets the
-//! same arguments, environment, standard streams, clocks and randomness
-//! whichever WASI it speaks.
+//! WASI 0.2 for components: `wasi:io`, `wasi:cli`, `wasi:clocks`,
+//! `wasi:random` and `wasi:filesystem`, on the same [`WasiCtx`] as preview1, so a guest gets the
+//! same arguments, environment, standard streams, clocks, randomness and
+//! preopened directories whichever WASI it speaks.
 //!
 //! Every function is defined under its interface's name at version
 //! [`VERSION`]; the component linker matches imports of any 0.2.x version.
@@ -10,6 +10,7 @@
 
 mod cli;
 mod clocks;
+mod filesystem;
 mod io;
 
 use crate::WasiCtx;
@@ -35,6 +36,7 @@ pub fn add_to_linker<T: 'static>(
     io::add(linker, get_cx)?;
     cli::add(linker, get_cx)?;
     clocks::add(linker, get_cx)?;
+    filesystem::add(linker, get_cx)?;
     Ok(())
 }
 

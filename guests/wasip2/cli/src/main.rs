@@ -9,6 +9,12 @@
 //! - `clocks`: whether the monotonic clock advances and the wall clock is
 //!   after 2020
 //! - `random`: whether 32 random bytes are not all equal
+//! - `write PATH TEXT`: writes TEXT to the file PATH
+//! - `append PATH TEXT`: appends TEXT to the file PATH
+//! - `read PATH`: the file's contents, or the error
+//! - `ls DIR`: the names in DIR, sorted, with `/` after directories
+//! - `mkdir PATH`, `rm PATH`, `rmdir PATH`, `mv FROM TO`: done, or the error
+//! - `size PATH`: the file's size
 //! - `exit CODE`: exits with CODE
 //! - `panic`: panics (the component traps)
 
@@ -57,6 +63,65 @@ fn main() {
                 }
                 println!("random: distinct {}", seen.len() > 1);
             }
+            "write" | "append" => {
+                let (path, text) = (rest.next().unwrap(), rest.next().unwrap());
+                let result = if check == "write" {
+                    std::fs::write(path, text)
+                } else {
+                    std::fs::OpenOptions::new()
+                        .append(true)
+                        .open(path)
+                        .and_then(|mut f| f.write_all(text.as_bytes()))
+                };
+                println!("{check} {path}: {}", outcome(result));
+            }
+            "read" => {
+                let path = rest.next().unwrap();
+                match std::fs::read_to_string(path) {
+                    Ok(text) => println!("read {path}: {text}"),
+                    Err(e) => println!("read {path}: error {:?}", e.kind()),
+                }
+            }
+            "ls" => {
+                let dir = rest.next().unwrap();
+                match std::fs::read_dir(dir) {
+                    Ok(entries) => {
+                        let mut names: Vec<String> = entries
+                            .map(|e| {
+                                let e = e.unwrap();
+                                let slash = if e.file_type().unwrap().is_dir() { "/" } else { "" };
+                                format!("{}{slash}", e.file_name().to_string_lossy())
+                            })
+                            .collect();
+                        names.sort();
+                        println!("ls {dir}: {}", names.join(" "));
+                    }
+                    Err(e) => println!("ls {dir}: error {:?}", e.kind()),
+                }
+            }
+            "mkdir" => {
+                let path = rest.next().unwrap();
+                println!("mkdir {path}: {}", outcome(std::fs::create_dir(path)));
+            }
+            "rm" => {
+                let path = rest.next().unwrap();
+                println!("rm {path}: {}", outcome(std::fs::remove_file(path)));
+            }
+            "rmdir" => {
+                let path = rest.next().unwrap();
+                println!("rmdir {path}: {}", outcome(std::fs::remove_dir(path)));
+            }
+            "mv" => {
+                let (from, to) = (rest.next().unwrap(), rest.next().unwrap());
+                println!("mv {from} {to}: {}", outcome(std::fs::rename(from, to)));
+            }
+            "size" => {
+                let path = rest.next().unwrap();
+                match std::fs::metadata(path) {
+                    Ok(m) => println!("size {path}: {}", m.len()),
+                    Err(e) => println!("size {path}: error {:?}", e.kind()),
+                }
+            }
             "exit" => {
                 let code: i32 = rest.next().expect("exit CODE").parse().expect("a number");
                 std::io::stdout().flush().unwrap();
@@ -65,5 +130,12 @@ fn main() {
             "panic" => panic!("asked to panic"),
             other => println!("unknown check {other}"),
         }
+    }
+}
+
+fn outcome(result: std::io::Result<()>) -> String {
+    match result {
+        Ok(()) => "ok".to_string(),
+        Err(e) => format!("error {:?}", e.kind()),
     }
 }
