@@ -232,6 +232,55 @@ impl ComponentType for Val {
     }
 }
 
+macro_rules! tuples {
+    ($(($($t:ident),+))*) => {$(
+        #[allow(non_snake_case)]
+        impl<$($t: ComponentType),+> ComponentType for ($($t,)+) {
+            fn typecheck(ty: &Type) -> Result<()> {
+                match ty {
+                    Type::Tuple(ts) => {
+                        let want = <[&str]>::len(&[$(stringify!($t)),+]);
+                        if ts.len() != want {
+                            return Err(mismatch::<Self>(ty));
+                        }
+                        let mut _i = 0;
+                        $(
+                            $t::typecheck(&ts[_i])?;
+                            _i += 1;
+                        )+
+                        Ok(())
+                    }
+                    _ => Err(mismatch::<Self>(ty)),
+                }
+            }
+            fn into_val(self) -> Val {
+                let ($($t,)+) = self;
+                Val::Tuple(vec![$($t.into_val()),+])
+            }
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::Tuple(items) => {
+                        let mut _it = items.into_iter();
+                        Ok(($($t::from_val(
+                            _it.next().ok_or_else(|| usage("too few tuple fields"))?,
+                        )?,)+))
+                    }
+                    other => Err(wrong_val::<Self>(&other)),
+                }
+            }
+        }
+    )*};
+}
+
+tuples! {
+    (A)
+    (A, B)
+    (A, B, C)
+    (A, B, C, D)
+    (A, B, C, D, E)
+    (A, B, C, D, E, F)
+}
+
 /// A tuple of Rust types that stands for a function's parameters (or, as
 /// `()` or `(T,)`, for its result).
 pub trait ComponentList: Sized + 'static {
