@@ -53,7 +53,7 @@ mod values;
 pub use component::Component;
 pub use func::Func;
 pub use instance::Instance;
-pub use linker::{Linker, LinkerInstance};
+pub use linker::{InstancePre, Linker, LinkerInstance};
 pub use resources::{Resource, ResourceAny, ResourceTable, ResourceType};
 pub use typed::{ComponentList, ComponentType, TypedFunc};
 pub use types::{FuncType, Type};

@@ -104,18 +104,88 @@ impl<T: 'static> Linker<T> {
     /// mismatched import; a trap of a start function or core instantiation.
     pub fn instantiate(
         &self,
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         component: &Component,
     ) -> Result<Instance> {
+        self.instantiate_pre(component)?.instantiate(store)
+    }
+
+    /// Resolves `component`'s imports once, for many instantiations (one
+    /// per request, say) that then skip the name lookups.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Link`](tern_engine::ErrorKind::Link) naming an import
+    /// that is not defined. Types are checked at instantiation.
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
+        let mut imports = Vec::new();
+        for (name, _) in &component.inner.imports {
+            let item = self.lookup(name).map(Definition::item).ok_or_else(|| {
+                link(format!(
+                    "instantiating component: import `{name}` is not defined"
+                ))
+            })?;
+            imports.push((name.clone(), item));
+        }
+        Ok(InstancePre {
+            component: component.clone(),
+            imports: Arc::new(imports),
+            dtors: Arc::new(self.dtors.clone()),
+        })
+    }
+}
+
+/// A component with its imports resolved, ready to instantiate any number
+/// of times. Cheap to clone.
+pub struct InstancePre<T: 'static> {
+    component: Component,
+    imports: Arc<Vec<(String, Item)>>,
+    dtors: Arc<HostDtors<T>>,
+}
+
+impl<T: 'static> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        Self {
+            component: self.component.clone(),
+            imports: self.imports.clone(),
+            dtors: self.dtors.clone(),
+        }
+    }
+}
+
+impl<T: 'static> std::fmt::Debug for InstancePre<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InstancePre")
+            .field("component", &self.component)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The component.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// Instantiates the component in `store`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Linker::instantiate`].
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let mut store = store.as_context_mut();
-        let t = &component.inner;
-        let dtors = Arc::new(self.dtors.clone());
+        let t = &self.component.inner;
         let exports = instantiate(
             &mut store,
             t,
-            &mut |name| self.lookup(name).map(Definition::item),
+            &mut |name| {
+                self.imports
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, item)| item.clone())
+            },
             None,
-            &dtors,
+            &self.dtors,
             vec![None; t.num_resources as usize],
         )
         .map_err(|e| e.with_context("instantiating component"))?;

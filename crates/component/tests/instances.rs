@@ -378,3 +378,53 @@ fn a_real_wasip2_component_loads_and_names_its_missing_imports() {
         "{err}"
     );
 }
+
+#[test]
+fn an_instance_pre_instantiates_fresh_instances() {
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component
+            (import "base" (func $base (result u32)))
+            (core func $base (canon lower (func $base)))
+            (core module $m
+                (import "" "base" (func $base (result i32)))
+                (global $n (mut i32) (i32.const 0))
+                (func (export "next") (result i32)
+                    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+                    (i32.add (call $base) (global.get $n))))
+            (core instance $i (instantiate $m (with "" (instance (export "base" (func $base))))))
+            (func (export "next") (result u32) (canon lift (core func $i "next"))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::<u32>::new(&engine);
+    linker
+        .root()
+        .func_wrap("base", |store, ()| Ok((*store.data(),)))
+        .unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    for base in [100, 200] {
+        let mut store = Store::new(&engine, base);
+        let instance = pre.instantiate(&mut store).unwrap();
+        let next = instance
+            .get_func("next")
+            .unwrap()
+            .typed::<(), (u32,)>()
+            .unwrap();
+        assert_eq!(next.call(&mut store, ()).unwrap(), (base + 1,));
+        assert_eq!(
+            next.call(&mut store, ()).unwrap(),
+            (base + 2,),
+            "state is per instance"
+        );
+    }
+    // A missing import is found before any instantiation.
+    let err = Linker::<u32>::new(&engine)
+        .instantiate_pre(&component)
+        .unwrap_err();
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Link);
+    assert!(
+        err.to_string().contains("import `base` is not defined"),
+        "{err}"
+    );
+}
