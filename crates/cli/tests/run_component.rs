@@ -198,8 +198,57 @@ fn files_beneath_a_preopen_and_nowhere_else() {
     assert!(dir.join("a.txt").exists() && !dir.join("x").exists());
 }
 
+fn sockets_only_when_granted() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let server = std::thread::spawn(move || {
+        use std::io::{BufRead, Write};
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(&conn).read_line(&mut line).unwrap();
+        conn.write_all(format!("pong {line}").as_bytes()).unwrap();
+    });
+    let guest = cli_component();
+    let out = tern_stdin(&["run", &guest, "tcp", &addr, "lookup", "localhost"], b"");
+    assert_eq!(
+        text(&out.stdout),
+        format!("tcp {addr}: error PermissionDenied\nlookup localhost: error PermissionDenied\n")
+    );
+    let out = tern_stdin(
+        &[
+            "run",
+            "-S",
+            "inherit-network",
+            "-S",
+            "allow-ip-name-lookup=y",
+            &guest,
+            "tcp",
+            &addr,
+            "lookup",
+            "localhost",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("tcp {addr}: pong ping\nlookup localhost: Some(")),
+        "{stdout}"
+    );
+    server.join().unwrap();
+
+    let out = tern_stdin(&["run", "-S", "tcp-everything", &guest], b"");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("unknown WASI option"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 tiers! {
     @on [interpreter: Interpreter, cranelift: Cranelift]
+    sockets_only_when_granted,
     files_beneath_a_preopen_and_nowhere_else,
     a_command_component_gets_its_arguments_environment_and_stdio,
     exit_and_traps_become_exit_codes,

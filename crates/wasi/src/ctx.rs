@@ -72,6 +72,8 @@ pub struct WasiCtx {
     /// WASI 0.2's streams, pollables and errors, by the `rep` of the
     /// handles components hold.
     pub(crate) resources: tern_component::ResourceTable,
+    /// What `wasi:sockets` may do.
+    pub(crate) network: NetworkPerms,
 }
 
 impl WasiCtx {
@@ -106,6 +108,16 @@ pub struct WasiCtxBuilder {
     preopens: Vec<Descriptor>,
     random: Random,
     deadline: Option<Instant>,
+    network: NetworkPerms,
+}
+
+/// What WASI 0.2's `wasi:sockets` lets a guest do. Default: nothing.
+#[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
+pub(crate) struct NetworkPerms {
+    /// Create TCP sockets, connect and listen, on any address the host can.
+    pub(crate) tcp: bool,
+    /// Resolve names through the host's resolver.
+    pub(crate) name_lookup: bool,
 }
 
 impl WasiCtxBuilder {
@@ -262,6 +274,22 @@ impl WasiCtxBuilder {
         Ok(self)
     }
 
+    /// Lets a WASI 0.2 guest create TCP sockets, connect and listen, with
+    /// the host's network (wasmtime's `-S inherit-network`). Default: every
+    /// socket is refused with `access-denied`.
+    pub fn inherit_network(&mut self) -> &mut Self {
+        self.network.tcp = true;
+        self
+    }
+
+    /// Lets a WASI 0.2 guest resolve names with the host's resolver
+    /// (wasmtime's `-S allow-ip-name-lookup`). Default: refused with
+    /// `access-denied`.
+    pub fn allow_ip_name_lookup(&mut self) -> &mut Self {
+        self.network.name_lookup = true;
+        self
+    }
+
     /// Makes `random_get` deterministic: ChaCha12 seeded with `seed`.
     /// Default: the operating system's random source.
     pub fn random_seed(&mut self, seed: u64) -> &mut Self {
@@ -291,6 +319,7 @@ impl WasiCtxBuilder {
             deadline: b.deadline,
             defer_blocking: false,
             resources: tern_component::ResourceTable::new(),
+            network: b.network,
         }
     }
 }

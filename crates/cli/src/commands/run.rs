@@ -63,6 +63,14 @@ pub struct RunCommand {
     #[arg(short = 'C', long = "codegen", value_name = "KEY=VALUE[,...]")]
     codegen: Vec<String>,
 
+    /// WASI options, as KEY[=y|n], comma-separated or repeated, spelled as
+    /// wasmtime spells them: inherit-network (WASI 0.2 TCP sockets with the
+    /// host's network) and allow-ip-name-lookup (WASI 0.2 name lookup).
+    /// Default: both off, and the guest's attempts fail with
+    /// `access-denied`.
+    #[arg(short = 'S', long = "wasi", value_name = "KEY[=VALUE][,...]")]
+    wasi: Vec<String>,
+
     /// The module (.wasm or .wat).
     #[arg(value_name = "MODULE")]
     module: PathBuf,
@@ -192,6 +200,26 @@ impl RunCommand {
             .collect::<Result<Vec<_>>>()?;
         let mut builder = WasiCtxBuilder::new();
         builder.inherit_stdio().arg(self.module.to_string_lossy());
+        for option in self.wasi.iter().flat_map(|o| o.split(',')) {
+            let (key, value) = option.split_once('=').unwrap_or((option, "y"));
+            let on = match value {
+                "y" | "yes" | "true" => true,
+                "n" | "no" | "false" => false,
+                _ => bail!("-S {key}={value}: the value must be y or n"),
+            };
+            match key {
+                "inherit-network" if on => {
+                    builder.inherit_network();
+                }
+                "allow-ip-name-lookup" if on => {
+                    builder.allow_ip_name_lookup();
+                }
+                "inherit-network" | "allow-ip-name-lookup" => {}
+                _ => bail!(
+                    "-S {key}: unknown WASI option (known: inherit-network, allow-ip-name-lookup)"
+                ),
+            }
+        }
         if argv {
             builder.args(&self.args);
         }

@@ -30,6 +30,8 @@ pub(crate) enum InputStream {
         file: Arc<cap_std::fs::File>,
         offset: u64,
     },
+    /// A TCP connection's receiving side.
+    Tcp(Arc<std::net::TcpStream>),
 }
 
 /// `wasi:io/streams.output-stream`.
@@ -43,6 +45,8 @@ pub(crate) enum OutputStream {
         offset: u64,
         append: bool,
     },
+    /// A TCP connection's sending side.
+    Tcp(Arc<std::net::TcpStream>),
 }
 
 impl InputStream {
@@ -55,6 +59,7 @@ impl InputStream {
                 *offset += n as u64;
                 Ok(n)
             }
+            InputStream::Tcp(stream) => std::io::Read::read(&mut &**stream, buf),
         }
     }
 }
@@ -253,6 +258,9 @@ fn write(cx: &mut WasiCtx, p: &[Val], data: &[u8]) -> Result<Option<Val>> {
                 *offset += data.len() as u64;
             }
             r.map(|()| data.len())
+        }
+        OutputStream::Tcp(stream) => {
+            std::io::Write::write_all(&mut &**stream, data).map(|()| data.len())
         }
     };
     Ok(Some(match result {

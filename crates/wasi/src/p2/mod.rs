@@ -1,5 +1,6 @@
 //! WASI 0.2 for components: `wasi:io`, `wasi:cli`, `wasi:clocks`,
-//! `wasi:random` and `wasi:filesystem`, on the same [`WasiCtx`] as preview1, so a guest gets the
+//! `wasi:random`, `wasi:filesystem` and `wasi:sockets` (TCP and name
+//! lookup, denied unless granted), on the same [`WasiCtx`] as preview1, so a guest gets the
 //! same arguments, environment, standard streams, clocks, randomness and
 //! preopened directories whichever WASI it speaks.
 //!
@@ -12,6 +13,7 @@ mod cli;
 mod clocks;
 mod filesystem;
 mod io;
+mod sockets;
 
 use crate::WasiCtx;
 use tern_component::{Linker, LinkerInstance, Resource, ResourceType, Val};
@@ -37,6 +39,7 @@ pub fn add_to_linker<T: 'static>(
     cli::add(linker, get_cx)?;
     clocks::add(linker, get_cx)?;
     filesystem::add(linker, get_cx)?;
+    sockets::add(linker, get_cx)?;
     Ok(())
 }
 

@@ -15,6 +15,8 @@
 //! - `ls DIR`: the names in DIR, sorted, with `/` after directories
 //! - `mkdir PATH`, `rm PATH`, `rmdir PATH`, `mv FROM TO`: done, or the error
 //! - `size PATH`: the file's size
+//! - `tcp ADDR`: connects to ADDR, sends `ping\n`, prints the reply line
+//! - `lookup NAME`: the first address NAME resolves to, or the error
 //! - `exit CODE`: exits with CODE
 //! - `panic`: panics (the component traps)
 
@@ -120,6 +122,29 @@ fn main() {
                 match std::fs::metadata(path) {
                     Ok(m) => println!("size {path}: {}", m.len()),
                     Err(e) => println!("size {path}: error {:?}", e.kind()),
+                }
+            }
+            "tcp" => {
+                let addr = rest.next().unwrap();
+                match std::net::TcpStream::connect(addr) {
+                    Ok(mut stream) => {
+                        stream.write_all(b"ping\n").unwrap();
+                        let mut reply = String::new();
+                        std::io::BufRead::read_line(
+                            &mut std::io::BufReader::new(&stream),
+                            &mut reply,
+                        )
+                        .unwrap();
+                        println!("tcp {addr}: {}", reply.trim_end());
+                    }
+                    Err(e) => println!("tcp {addr}: error {:?}", e.kind()),
+                }
+            }
+            "lookup" => {
+                let name = rest.next().unwrap();
+                match std::net::ToSocketAddrs::to_socket_addrs(&(name.as_str(), 80)) {
+                    Ok(mut addrs) => println!("lookup {name}: {:?}", addrs.next().map(|a| a.ip())),
+                    Err(e) => println!("lookup {name}: error {:?}", e.kind()),
                 }
             }
             "exit" => {
