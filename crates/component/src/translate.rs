@@ -146,6 +146,7 @@ pub(crate) struct Translation {
 /// refused at translation as unsupported.
 fn features() -> WasmFeatures {
     (WasmFeatures::WASM2 - WasmFeatures::SIMD)
+        | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::COMPONENT_MODEL
         | WasmFeatures::CM_VALUES
 }

@@ -322,12 +322,10 @@ pub(crate) fn instantiate<T>(
                 globals: &[u32],
                 e: &ConstExpr|
      -> u64 {
-        match *e {
-            ConstExpr::Value(v) => v,
-            ConstExpr::RefNull => 0,
-            ConstExpr::RefFunc(f) => cx.any_func_ref(f) as u64,
-            ConstExpr::GlobalGet(g) => o.globals[globals[g as usize] as usize].get(),
-        }
+        e.eval(
+            |g| o.globals[globals[g as usize] as usize].get(),
+            |f| cx.any_func_ref(f) as u64,
+        )
     };
     for (i, &g) in globals.iter().enumerate() {
         cx.set_global(i as u32, o.globals[g as usize].cell());
@@ -389,11 +387,11 @@ fn initialize<T>(store: &mut StoreInner<T>, instance: u32) -> Result<()> {
     let m = &module.inner;
     let offset = |o: &crate::store::StoreOpaque, e: &ConstExpr| -> u32 {
         let inst = &o.instances[instance as usize];
-        match *e {
-            ConstExpr::Value(v) => v as u32,
-            ConstExpr::GlobalGet(g) => o.globals[inst.globals[g as usize] as usize].get() as u32,
-            _ => 0,
-        }
+        // Offsets are numbers: no function reference is made.
+        e.eval(
+            |g| o.globals[inst.globals[g as usize] as usize].get(),
+            |_| 0,
+        ) as u32
     };
     for (i, seg) in m.elements.iter().enumerate() {
         match &seg.mode {

@@ -15,10 +15,11 @@ use wasmparser::{
 };
 
 /// The feature set of WebAssembly 2.0 without fixed-width SIMD, which the
-/// interpreter does not run. SIMD still decodes, so a module using it is
+/// interpreter does not run, and with extended constants (integer
+/// arithmetic in constant expressions, as position-independent code has). SIMD still decodes, so a module using it is
 /// refused by the validator, and [`classify`] reports that as unsupported.
 pub(crate) fn features() -> WasmFeatures {
-    WasmFeatures::WASM2 - WasmFeatures::SIMD
+    (WasmFeatures::WASM2 - WasmFeatures::SIMD) | WasmFeatures::EXTENDED_CONST
 }
 
 /// The validator's message for an instruction or type of a disabled SIMD
@@ -291,6 +292,14 @@ pub(crate) fn parse<'a>(
     bytes: &'a [u8],
     intern: &dyn Fn(&FuncType) -> TypeId,
 ) -> Result<Parsed<'a>> {
+    // A component's preamble: the magic, then version 0xd and layer 1.
+    if bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00] {
+        return Err(Error::new_kind(
+            ErrorKind::Unsupported,
+            "expected a core module, found a component (at offset 0x4): components \
+             load through the component model, not as modules",
+        ));
+    }
     let mut validator = Validator::new_with_features(features());
     let mut m = ModuleEnv {
         name: None,
