@@ -335,6 +335,11 @@ fn invalid_components_are_refused_with_offsets() {
     assert_eq!(err.kind(), tern_engine::ErrorKind::Invalid, "{err}");
     assert!(err.to_string().contains("do not match"), "{err}");
     assert!(err.to_string().contains("at offset 0x"), "{err}");
+    // The core engine names a component as one.
+    let bytes = wat::parse_str("(component)").unwrap();
+    let err = tern_engine::Module::from_binary(&engine, &bytes).unwrap_err();
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Unsupported, "{err}");
+    assert!(err.to_string().contains("found a component"), "{err}");
     // Component values validate but are not run.
     let err = Component::new(&engine, r#"(component (import "v" (value u32)))"#).unwrap_err();
     assert_eq!(err.kind(), tern_engine::ErrorKind::Unsupported, "{err}");

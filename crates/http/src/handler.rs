@@ -195,6 +195,13 @@ impl Handler {
     ) -> Result<Self> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00] {
+            bail!(
+                "{} is a component: tern serve runs WAGI handlers (core modules); serving \
+                 wasi:http components is not supported yet (`tern run` runs command components)",
+                path.display()
+            );
+        }
         let module = Module::new(&host.engine, &bytes)
             .with_context(|| format!("cannot load module {}", path.display()))?;
         match module.get_export("_start") {
