@@ -2,7 +2,7 @@
 //! functions; and the two crossings, host-to-component (a lifted call) and
 //! component-to-callee (a lowered import).
 
-use crate::abi::layout::{self, Flat, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+use crate::abi::layout::{self, Flat, MAX_FLAT_RESULTS};
 use crate::abi::{Lifter, Lowerer, Options, Side, bits_to_core, core_to_bits};
 use crate::types::{FuncType, Type};
 use crate::util::usage;
@@ -173,19 +173,10 @@ fn call_lifted<T>(
         side: &f.side,
         scope: Some(scope),
     };
-    let flat: Vec<Flat> = {
-        let (flat, _) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
-        flat
-    };
+    let (flat, spilled): (Vec<Flat>, _) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
     let mut bits = Vec::new();
-    let spilled = ty
-        .params
-        .iter()
-        .map(|(_, t)| layout::flat_of(t).len())
-        .sum::<usize>()
-        > MAX_FLAT_PARAMS;
     if spilled {
-        let tuple = Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect());
+        let tuple = params_tuple(ty);
         let ptr = lower.alloc(layout::alignment(&tuple), u64::from(layout::size(&tuple)))?;
         lower.store(&tuple, &Val::Tuple(params.to_vec()), ptr)?;
         bits.push(u64::from(ptr));
@@ -237,6 +228,12 @@ fn call_lifted<T>(
     Ok(())
 }
 
+/// The parameters as one tuple: how they lie in memory when they do not
+/// fit in core parameters.
+fn params_tuple(ty: &FuncType) -> Type {
+    Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect())
+}
+
 /// A lowered import: what the core function `canon lower` makes does when
 /// a component calls it.
 pub(crate) struct Lowered {
@@ -256,14 +253,9 @@ impl Lowered {
         let ty = &self.ty;
         let mut store = caller.as_context_mut();
         let mut lift = Lifter::new(&mut store, &self.options, &self.side);
-        let spilled = ty
-            .params
-            .iter()
-            .map(|(_, t)| layout::flat_of(t).len())
-            .sum::<usize>()
-            > MAX_FLAT_PARAMS;
+        let (_, spilled) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
         let params: Vec<Val> = if spilled {
-            let tuple = Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect());
+            let tuple = params_tuple(ty);
             let ptr = core_params.first().and_then(CoreVal::i32).unwrap_or(0);
             match lift.load(&tuple, ptr as u32)? {
                 Val::Tuple(values) => values,

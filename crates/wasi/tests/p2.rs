@@ -10,19 +10,10 @@ const GUEST: &str = concat!(
     "/../../guests/wasip2/wasm/cli.wasm"
 );
 
-fn run(args: &[&str], stdin: &[u8]) -> (tern_engine::Result<Val>, String, String) {
+/// Instantiates the guest with `cx` and calls its `wasi:cli/run`.
+fn run_with(cx: WasiCtx) -> tern_engine::Result<Val> {
     let engine = Engine::default();
     let component = Component::from_file(&engine, GUEST).unwrap();
-    let (stdout, stderr) = (OutputBuffer::new(1 << 16), OutputBuffer::new(1 << 16));
-    let cx = WasiCtxBuilder::new()
-        .arg("cli")
-        .args(args)
-        .env("GREETING", "hello there")
-        .stdin_bytes(stdin.to_vec())
-        .stdout(stdout.clone())
-        .stderr(stderr.clone())
-        .random_seed(7)
-        .build();
     let mut store = Store::new(&engine, cx);
     let mut linker = Linker::new(&engine);
     tern_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
@@ -34,7 +25,21 @@ fn run(args: &[&str], stdin: &[u8]) -> (tern_engine::Result<Val>, String, String
         .to_string();
     let run = instance.get_func(&format!("{name}#run")).unwrap();
     let mut out = [Val::Bool(false)];
-    let result = run.call(&mut store, &[], &mut out).map(|()| out[0].clone());
+    run.call(&mut store, &[], &mut out).map(|()| out[0].clone())
+}
+
+fn run(args: &[&str], stdin: &[u8]) -> (tern_engine::Result<Val>, String, String) {
+    let (stdout, stderr) = (OutputBuffer::new(1 << 16), OutputBuffer::new(1 << 16));
+    let cx = WasiCtxBuilder::new()
+        .arg("cli")
+        .args(args)
+        .env("GREETING", "hello there")
+        .stdin_bytes(stdin.to_vec())
+        .stdout(stdout.clone())
+        .stderr(stderr.clone())
+        .random_seed(7)
+        .build();
+    let result = run_with(cx);
     (result, stdout.contents_lossy(), stderr.contents_lossy())
 }
 
@@ -72,27 +77,14 @@ fn exit_ends_the_call_with_its_status() {
 
 #[test]
 fn a_full_stdout_buffer_fails_the_write_not_the_host() {
-    let engine = Engine::default();
-    let component = Component::from_file(&engine, GUEST).unwrap();
     let stdout = OutputBuffer::new(8);
     let cx = WasiCtxBuilder::new()
         .args(["cli", "args", "a-long-argument-list"])
         .stdout(stdout.clone())
         .build();
-    let mut store = Store::new(&engine, cx);
-    let mut linker = Linker::new(&engine);
-    tern_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
-    let instance = linker.instantiate(&mut store, &component).unwrap();
-    let name = instance
-        .export_names()
-        .find(|n| n.starts_with("wasi:cli/run@0.2"))
-        .unwrap()
-        .to_string();
-    let run = instance.get_func(&format!("{name}#run")).unwrap();
-    let mut out = [Val::Bool(false)];
     // Rust's `println!` panics when stdout fails: the guest traps, the
     // host keeps what fit.
-    let err = run.call(&mut store, &[], &mut out).unwrap_err();
+    let err = run_with(cx).unwrap_err();
     assert_eq!(
         err.trap_code(),
         Some(tern_engine::TrapCode::UnreachableCodeReached),

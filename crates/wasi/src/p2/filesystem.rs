@@ -239,24 +239,8 @@ pub(crate) fn add<T: 'static>(
         dir.create_dir(path_arg(p, 1)?)?;
         Ok(None)
     });
-    method!("stat", |cx, p| {
-        let meta = match desc(cx, p, 0)? {
-            Descriptor::Dir { dir, .. } => dir.dir_metadata()?,
-            Descriptor::File { file, .. } => file.metadata()?,
-        };
-        Ok(Some(stat(&meta)))
-    });
-    method!("stat-at", |cx, p| {
-        let follow = follows(p.get(1));
-        let (dir, _) = dir_of(cx, p, 0)?;
-        let path = path_arg(p, 2)?;
-        let meta = if follow {
-            dir.metadata(path)?
-        } else {
-            dir.symlink_metadata(path)?
-        };
-        Ok(Some(stat(&meta)))
-    });
+    method!("stat", |cx, p| Ok(Some(stat(&meta_of(cx, p, 0)?))));
+    method!("stat-at", |cx, p| Ok(Some(stat(&meta_at(cx, p)?))));
     method!("set-times-at", |cx, p| {
         let follow = follows(p.get(1));
         let (dir, perms) = dir_of(cx, p, 0)?;
@@ -374,24 +358,8 @@ pub(crate) fn add<T: 'static>(
         dir.remove_file_or_symlink(path_arg(p, 1)?)?;
         Ok(None)
     });
-    method!("metadata-hash", |cx, p| {
-        let meta = match desc(cx, p, 0)? {
-            Descriptor::Dir { dir, .. } => dir.dir_metadata()?,
-            Descriptor::File { file, .. } => file.metadata()?,
-        };
-        Ok(Some(hash(&meta)))
-    });
-    method!("metadata-hash-at", |cx, p| {
-        let follow = follows(p.get(1));
-        let (dir, _) = dir_of(cx, p, 0)?;
-        let path = path_arg(p, 2)?;
-        let meta = if follow {
-            dir.metadata(path)?
-        } else {
-            dir.symlink_metadata(path)?
-        };
-        Ok(Some(hash(&meta)))
-    });
+    method!("metadata-hash", |cx, p| Ok(Some(hash(&meta_of(cx, p, 0)?))));
+    method!("metadata-hash-at", |cx, p| Ok(Some(hash(&meta_at(cx, p)?))));
     func(&mut i, "[method]descriptor.is-same-object", g, |cx, p| {
         let a = meta_of(cx, p, 0);
         let b = meta_of(cx, p, 1);
@@ -441,6 +409,18 @@ fn meta_of(cx: &WasiCtx, p: &[Val], i: usize) -> Fs<Metadata> {
     Ok(match desc(cx, p, i)? {
         Descriptor::Dir { dir, .. } => dir.dir_metadata()?,
         Descriptor::File { file, .. } => file.metadata()?,
+    })
+}
+
+/// The metadata of `path` (argument 2) beneath the directory of argument
+/// 0, following a final symlink as `path-flags` (argument 1) say.
+fn meta_at(cx: &WasiCtx, p: &[Val]) -> Fs<Metadata> {
+    let (dir, _) = dir_of(cx, p, 0)?;
+    let path = path_arg(p, 2)?;
+    Ok(if follows(p.get(1)) {
+        dir.metadata(path)?
+    } else {
+        dir.symlink_metadata(path)?
     })
 }
 

@@ -119,36 +119,28 @@ pub(crate) fn add<T: 'static>(
     let mut i = linker.instance(&name("wasi:io/streams"))?;
     resource::<T, InputStream>(&mut i, "input-stream", g)?;
     resource::<T, OutputStream>(&mut i, "output-stream", g)?;
-    for method in ["read", "blocking-read"] {
+    // `read` and `skip` (and their blocking forms, the same here: every
+    // stream is ready) differ only in what they hand back.
+    for (method, skip) in [
+        ("read", false),
+        ("blocking-read", false),
+        ("skip", true),
+        ("blocking-skip", true),
+    ] {
         func(
             &mut i,
             &format!("[method]input-stream.{method}"),
             g,
-            |cx, p| {
+            move |cx, p| {
                 let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
                 let mut buf = vec![0; len];
                 Ok(Some(match read(cx, p, 0, &mut buf)? {
                     Ok(0) if len > 0 => closed(),
+                    Ok(n) if skip => ok(Some(Val::U64(n as u64))),
                     Ok(n) => {
                         buf.truncate(n);
                         ok(Some(bytes(buf)))
                     }
-                    Err(e) => failed(cx, e)?,
-                }))
-            },
-        )?;
-    }
-    for method in ["skip", "blocking-skip"] {
-        func(
-            &mut i,
-            &format!("[method]input-stream.{method}"),
-            g,
-            |cx, p| {
-                let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
-                let mut buf = vec![0; len];
-                Ok(Some(match read(cx, p, 0, &mut buf)? {
-                    Ok(0) if len > 0 => closed(),
-                    Ok(n) => ok(Some(Val::U64(n as u64))),
                     Err(e) => failed(cx, e)?,
                 }))
             },
