@@ -16,8 +16,9 @@ use wasmparser::{
 
 /// The feature set of WebAssembly 2.0 without fixed-width SIMD, which the
 /// interpreter does not run, and with extended constants (integer
-/// arithmetic in constant expressions, as position-independent code has). SIMD still decodes, so a module using it is
-/// refused by the validator, and [`classify`] reports that as unsupported.
+/// arithmetic in constant expressions, as position-independent code has).
+/// SIMD still decodes, so a module using it is refused by the validator,
+/// and [`classify`] reports that as unsupported.
 pub(crate) fn features() -> WasmFeatures {
     (WasmFeatures::WASM2 - WasmFeatures::SIMD) | WasmFeatures::EXTENDED_CONST
 }
