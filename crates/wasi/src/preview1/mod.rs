@@ -491,10 +491,11 @@ pub fn add_to_linker<T: 'static>(
         linker,
         g,
         "path_link",
-        |cx, mem, old_fd: i32, _old_flags: i32, op: i32, on: i32, new_fd: i32, np: i32, nn: i32| {
+        |cx, mem, old_fd: i32, old_flags: i32, op: i32, on: i32, new_fd: i32, np: i32, nn: i32| {
             path::link(
                 cx,
                 old_fd as u32,
+                old_flags as u32,
                 mem.str(op as u32, on as u32)?,
                 new_fd as u32,
                 mem.str(np as u32, nn as u32)?,

@@ -170,9 +170,14 @@ pub(super) fn rename(
     Ok(())
 }
 
+/// `path_link`: a hard link at `new` to `old` itself. cap-std cannot
+/// follow `old` when it is a symlink, so asking to
+/// (`LOOKUPFLAGS_SYMLINK_FOLLOW`) is `EINVAL`, as wasmtime answers, rather
+/// than a link to the symlink.
 pub(super) fn link(
     cx: &mut WasiCtx,
     fd: u32,
+    old_flags: u32,
     old: &str,
     new_fd: u32,
     new: &str,
@@ -180,6 +185,9 @@ pub(super) fn link(
     // The source must be reachable; only the target directory changes.
     let from = cx.table.dir(fd)?;
     let to = writable_dir(cx, new_fd)?;
+    if old_flags & LOOKUP_SYMLINK_FOLLOW != 0 {
+        return Err(Errno::INVAL);
+    }
     from.dir.hard_link(old, &to.dir, new)?;
     Ok(())
 }
