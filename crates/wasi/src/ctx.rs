@@ -1,5 +1,6 @@
 //! The per-guest WASI state and its builder.
 
+use crate::rights::Rights;
 use crate::stdio::{Input, Output, OutputBuffer};
 use crate::strings::StringList;
 use crate::table::{Descriptor, DirFd, DirPerms, FdTable, Socket, SocketFd};
@@ -105,7 +106,7 @@ pub struct WasiCtxBuilder {
     stdout: Output,
     stderr: Output,
     /// Directories and sockets, in the order their fds are numbered.
-    preopens: Vec<Descriptor>,
+    preopens: Vec<(Descriptor, Rights)>,
     random: Random,
     deadline: Option<Instant>,
     network: NetworkPerms,
@@ -235,11 +236,14 @@ impl WasiCtxBuilder {
         guest: impl Into<String>,
         perms: DirPerms,
     ) -> &mut Self {
-        self.preopens.push(Descriptor::Dir(DirFd {
-            dir,
-            perms,
-            preopen: Some(guest.into()),
-        }));
+        self.preopens.push((
+            Descriptor::Dir(DirFd {
+                dir,
+                perms,
+                preopen: Some(guest.into()),
+            }),
+            Rights::preopen(perms),
+        ));
         self
     }
 
@@ -267,10 +271,13 @@ impl WasiCtxBuilder {
     /// When the listener cannot be put in blocking mode.
     pub fn preopened_socket(&mut self, listener: std::net::TcpListener) -> io::Result<&mut Self> {
         listener.set_nonblocking(false)?;
-        self.preopens.push(Descriptor::Socket(SocketFd {
-            socket: Socket::Listener(listener),
-            nonblock: false,
-        }));
+        self.preopens.push((
+            Descriptor::Socket(SocketFd {
+                socket: Socket::Listener(listener),
+                nonblock: false,
+            }),
+            Rights::LISTENER,
+        ));
         Ok(self)
     }
 
@@ -301,11 +308,17 @@ impl WasiCtxBuilder {
     pub fn build(&mut self) -> WasiCtx {
         let b = std::mem::take(self);
         let mut table = FdTable::default();
-        for d in [Descriptor::Stdin, Descriptor::Stdout, Descriptor::Stderr] {
-            table.push(d).expect("an empty table has room");
+        for (d, rights) in [
+            (Descriptor::Stdin, Rights::STDIN),
+            (Descriptor::Stdout, Rights::STDOUT),
+            (Descriptor::Stderr, Rights::STDOUT),
+        ] {
+            table.push(d, rights).expect("an empty table has room");
         }
-        for d in b.preopens {
-            table.push(d).expect("the table has room for the preopens");
+        for (d, rights) in b.preopens {
+            table
+                .push(d, rights)
+                .expect("the table has room for the preopens");
         }
         WasiCtx {
             args: b.args,

@@ -49,6 +49,7 @@ mod errno;
 mod memory;
 pub mod p2;
 mod preview1;
+mod rights;
 mod stdio;
 mod strings;
 mod table;

@@ -103,12 +103,16 @@ pub(super) fn read(
         .find(|&(_, len)| len > 0)
         .unwrap_or((0, 0));
     let buf = mem.slice_mut(ptr, len)?;
-    let n = match (cx.table.get_mut(fd)?, offset) {
+    let needed = match offset {
+        None => rights::FD_READ,
+        Some(_) => rights::FD_READ | rights::FD_SEEK,
+    };
+    let n = match (cx.table.with_rights(fd, needed)?, offset) {
         (Descriptor::Stdin, None) => cx.stdin.read(buf)?,
         (Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr, Some(_)) => {
             return Err(Errno::SPIPE);
         }
-        (Descriptor::File(f), _) if f.read => match offset {
+        (Descriptor::File(f), _) => match offset {
             None => f.file.read(buf)?,
             Some(off) => f.file.read_at(buf, off)?,
         },
@@ -139,18 +143,22 @@ pub(super) fn write(
         .iter()
         .map(|&(p, l)| mem.slice(p, l))
         .collect::<Result<Vec<_>, _>>()?;
-    let n = match (cx.table.get_mut(fd)?, offset) {
+    let needed = match offset {
+        None => rights::FD_WRITE,
+        Some(_) => rights::FD_WRITE | rights::FD_SEEK,
+    };
+    let n = match (cx.table.with_rights(fd, needed)?, offset) {
         (Descriptor::Stdout | Descriptor::Stderr, Some(_)) => return Err(Errno::SPIPE),
         (Descriptor::Stdout, None) => cx.stdout.write(&slices.concat())?,
         (Descriptor::Stderr, None) => cx.stderr.write(&slices.concat())?,
-        (Descriptor::File(f), None) if f.write => {
+        (Descriptor::File(f), None) => {
             if f.append {
                 f.file.seek(SeekFrom::End(0))?;
             }
             let io: Vec<IoSlice<'_>> = slices.iter().map(|s| IoSlice::new(s)).collect();
             f.file.write_vectored(&io)?
         }
-        (Descriptor::File(f), Some(off)) if f.write => f.file.write_at(&slices.concat(), off)?,
+        (Descriptor::File(f), Some(off)) => f.file.write_at(&slices.concat(), off)?,
         (
             Descriptor::Socket(SocketFd {
                 socket: Socket::Stream(s),
@@ -181,7 +189,28 @@ pub(super) fn seek(
         2 => SeekFrom::End(offset),
         _ => return Err(Errno::INVAL),
     };
-    let new = match cx.table.get_mut(fd)? {
+    seek_to(cx, mem, fd, pos, rights::FD_SEEK, out)
+}
+
+/// `fd_tell`: a seek that moves nowhere, with its own right.
+pub(super) fn tell(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    out: u32,
+) -> Result<(), Errno> {
+    seek_to(cx, mem, fd, SeekFrom::Current(0), rights::FD_TELL, out)
+}
+
+fn seek_to(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory<'_>,
+    fd: u32,
+    pos: SeekFrom,
+    needed: u64,
+    out: u32,
+) -> Result<(), Errno> {
+    let new = match cx.table.with_rights(fd, needed)? {
         Descriptor::File(f) => f.file.seek(pos)?,
         Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr | Descriptor::Socket(_) => {
             return Err(Errno::SPIPE);
@@ -204,54 +233,22 @@ pub(super) fn fdstat_get(
             FILETYPE_UNKNOWN
         }
     };
-    let (filetype, flags, base, inheriting) = match cx.table.get(fd)? {
-        Descriptor::Stdin => (
-            tty(cx.stdin.is_terminal()),
-            0,
-            RIGHT_FD_READ | RIGHT_POLL_FD_READWRITE,
-            0,
-        ),
-        Descriptor::Stdout => (
-            tty(cx.stdout.is_terminal()),
-            0,
-            RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE,
-            0,
-        ),
-        Descriptor::Stderr => (
-            tty(cx.stderr.is_terminal()),
-            0,
-            RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE,
-            0,
-        ),
+    let (filetype, flags) = match cx.table.get(fd)? {
+        Descriptor::Stdin => (tty(cx.stdin.is_terminal()), 0),
+        Descriptor::Stdout => (tty(cx.stdout.is_terminal()), 0),
+        Descriptor::Stderr => (tty(cx.stderr.is_terminal()), 0),
         Descriptor::File(f) => {
             let m = f.file.metadata()?;
-            let mut rights = RIGHTS_FILE_BASE;
-            if f.read {
-                rights |= RIGHT_FD_READ;
-            }
-            if f.write {
-                rights |= RIGHTS_FILE_WRITE;
-            }
             let flags = f.other_flags | if f.append { FDFLAGS_APPEND } else { 0 };
-            (filetype_of(m.file_type()), flags, rights, 0)
+            (filetype_of(m.file_type()), flags)
         }
-        Descriptor::Dir(_) => (
-            FILETYPE_DIRECTORY,
-            0,
-            RIGHTS_DIR,
-            RIGHTS_DIR | RIGHTS_FILE_BASE | RIGHT_FD_READ | RIGHTS_FILE_WRITE,
-        ),
+        Descriptor::Dir(_) => (FILETYPE_DIRECTORY, 0),
         Descriptor::Socket(s) => {
             let flags = if s.nonblock { FDFLAGS_NONBLOCK } else { 0 };
-            let rights = match s.socket {
-                Socket::Listener(_) => RIGHT_SOCK_ACCEPT | RIGHT_POLL_FD_READWRITE,
-                Socket::Stream(_) => {
-                    RIGHT_FD_READ | RIGHT_FD_WRITE | RIGHT_POLL_FD_READWRITE | RIGHT_SOCK_SHUTDOWN
-                }
-            };
-            (FILETYPE_SOCKET_STREAM, flags, rights, 0)
+            (FILETYPE_SOCKET_STREAM, flags)
         }
     };
+    let Rights { base, inheriting } = cx.table.rights(fd)?;
     let mut b = [0u8; 24];
     b[0] = filetype;
     b[2..4].copy_from_slice(&flags.to_le_bytes());
@@ -264,7 +261,7 @@ pub(super) fn fdstat_set_flags(cx: &mut WasiCtx, fd: u32, flags: u16) -> Result<
     if flags & !0x1f != 0 {
         return Err(Errno::INVAL);
     }
-    match cx.table.get_mut(fd)? {
+    match cx.table.with_rights(fd, rights::FD_FDSTAT_SET_FLAGS)? {
         Descriptor::File(f) => {
             f.append = flags & FDFLAGS_APPEND != 0;
             f.other_flags = flags & !FDFLAGS_APPEND;
@@ -283,7 +280,7 @@ pub(super) fn filestat_get(
     fd: u32,
     out: u32,
 ) -> Result<(), Errno> {
-    let m = match cx.table.get(fd)? {
+    let m = match cx.table.with_rights(fd, rights::FD_FILESTAT_GET)? {
         Descriptor::File(f) => f.file.metadata()?,
         Descriptor::Dir(d) => d.dir.dir_metadata()?,
         Descriptor::Stdin | Descriptor::Stdout | Descriptor::Stderr => {
@@ -300,13 +297,9 @@ pub(super) fn filestat_get(
     write_filestat(mem, out, &m)
 }
 
-fn writable_file(cx: &mut WasiCtx, fd: u32) -> Result<&mut crate::table::FileFd, Errno> {
-    let f = cx.table.file(fd)?;
-    if f.write { Ok(f) } else { Err(Errno::BADF) }
-}
-
 pub(super) fn filestat_set_size(cx: &mut WasiCtx, fd: u32, size: u64) -> Result<(), Errno> {
-    writable_file(cx, fd)?.file.set_len(size)?;
+    let f = cx.table.file(fd, rights::FD_FILESTAT_SET_SIZE)?;
+    f.file.set_len(size)?;
     Ok(())
 }
 
@@ -331,7 +324,7 @@ pub(super) fn filestat_set_times(
     if let Some(t) = to_std(mtime) {
         times = times.set_modified(t);
     }
-    match cx.table.get(fd)? {
+    match cx.table.with_rights(fd, rights::FD_FILESTAT_SET_TIMES)? {
         Descriptor::File(f) => f.file.try_clone()?.into_std().set_times(times)?,
         Descriptor::Dir(_) => return Err(Errno::NOTSUP),
         _ => return Err(Errno::BADF),
@@ -344,11 +337,11 @@ pub(super) fn advise(cx: &mut WasiCtx, fd: u32, advice: u32) -> Result<(), Errno
         return Err(Errno::INVAL);
     }
     // Advice is a hint; taking none is a valid implementation.
-    cx.table.file(fd).map(drop)
+    cx.table.file(fd, rights::FD_ADVISE).map(drop)
 }
 
 pub(super) fn allocate(cx: &mut WasiCtx, fd: u32, offset: u64, len: u64) -> Result<(), Errno> {
-    let f = writable_file(cx, fd)?;
+    let f = cx.table.file(fd, rights::FD_ALLOCATE)?;
     let end = offset.checked_add(len).ok_or(Errno::FBIG)?;
     if end > f.file.metadata()?.len() {
         f.file.set_len(end)?;
@@ -357,7 +350,12 @@ pub(super) fn allocate(cx: &mut WasiCtx, fd: u32, offset: u64, len: u64) -> Resu
 }
 
 pub(super) fn sync(cx: &mut WasiCtx, fd: u32, data_only: bool) -> Result<(), Errno> {
-    match cx.table.get(fd)? {
+    let needed = if data_only {
+        rights::FD_DATASYNC
+    } else {
+        rights::FD_SYNC
+    };
+    match cx.table.with_rights(fd, needed)? {
         Descriptor::File(f) if data_only => f.file.sync_data()?,
         Descriptor::File(f) => f.file.sync_all()?,
         _ => {}
@@ -409,7 +407,7 @@ pub(super) fn readdir(
     cookie: u64,
     out: u32,
 ) -> Result<(), Errno> {
-    let dir = &cx.table.dir(fd).map_err(|e| match e {
+    let dir = &cx.table.dir(fd, rights::FD_READDIR).map_err(|e| match e {
         Errno::NOTDIR => Errno::BADF,
         e => e,
     })?;

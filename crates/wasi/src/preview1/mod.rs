@@ -13,6 +13,7 @@ mod sock;
 use crate::ctx::WasiCtx;
 use crate::errno::Errno;
 use crate::memory::GuestMemory;
+use crate::rights::{self, Rights};
 use crate::strings::StringList;
 use crate::table::Descriptor;
 use std::time::Instant;
@@ -42,34 +43,6 @@ pub(crate) const OFLAGS_TRUNC: u16 = 8;
 
 // lookupflags
 pub(crate) const LOOKUP_SYMLINK_FOLLOW: u32 = 1;
-
-// rights
-pub(crate) const RIGHT_FD_DATASYNC: u64 = 1 << 0;
-pub(crate) const RIGHT_FD_READ: u64 = 1 << 1;
-pub(crate) const RIGHT_FD_WRITE: u64 = 1 << 6;
-pub(crate) const RIGHT_FD_ALLOCATE: u64 = 1 << 8;
-pub(crate) const RIGHT_FD_READDIR: u64 = 1 << 14;
-pub(crate) const RIGHT_FD_FILESTAT_SET_SIZE: u64 = 1 << 22;
-pub(crate) const RIGHT_POLL_FD_READWRITE: u64 = 1 << 27;
-pub(crate) const RIGHT_SOCK_SHUTDOWN: u64 = 1 << 28;
-pub(crate) const RIGHT_SOCK_ACCEPT: u64 = 1 << 29;
-/// fd_seek, fd_fdstat_set_flags, fd_sync, fd_tell, fd_advise,
-/// fd_filestat_get, fd_filestat_set_times.
-pub(crate) const RIGHTS_FILE_BASE: u64 = (1 << 2)
-    | (1 << 3)
-    | (1 << 4)
-    | (1 << 5)
-    | (1 << 7)
-    | (1 << 21)
-    | (1 << 23)
-    | RIGHT_POLL_FD_READWRITE;
-pub(crate) const RIGHTS_FILE_WRITE: u64 =
-    RIGHT_FD_DATASYNC | RIGHT_FD_WRITE | RIGHT_FD_ALLOCATE | RIGHT_FD_FILESTAT_SET_SIZE;
-/// Everything a directory descriptor allows: bits 9 to 20 and 24 to 26
-/// (the path_* operations), fd_readdir, fd_filestat_get,
-/// fd_fdstat_set_flags, fd_sync, fd_advise.
-pub(crate) const RIGHTS_DIR: u64 =
-    (0x1fff << 9) | (0b111 << 24) | RIGHT_FD_READDIR | (1 << 21) | (1 << 3) | (1 << 4) | (1 << 7);
 
 /// Runs `f` with the WASI context and the caller's memory and turns its
 /// outcome into an errno.
@@ -331,10 +304,9 @@ pub fn add_to_linker<T: 'static>(
         linker,
         g,
         "fd_fdstat_set_rights",
-        |cx, _mem, fd: i32, _base: i64, _inh: i64| {
-            // Rights are not enforced per descriptor, so there is nothing to
-            // narrow; wasi-libc never calls this.
-            cx.table.get(fd as u32).and(Err(Errno::NOTSUP))
+        |cx, _mem, fd: i32, base: i64, inh: i64| {
+            cx.table
+                .narrow_rights(fd as u32, Rights::new(base as u64, inh as u64))
         }
     );
     wasi_fn!(
@@ -444,7 +416,7 @@ pub fn add_to_linker<T: 'static>(
         }
     );
     wasi_fn!(linker, g, "fd_tell", |cx, mem, fd: i32, out: i32| {
-        fd::seek(cx, mem, fd as u32, 0, 1, out as u32)
+        fd::tell(cx, mem, fd as u32, out as u32)
     });
 
     wasi_fn!(
@@ -577,12 +549,12 @@ pub fn add_to_linker<T: 'static>(
         ty,
         move |mut caller, params, results| {
             let i32_at = |i: usize| params[i].i32().unwrap_or_default() as u32;
-            let base = params[5].i64().unwrap_or_default() as u64;
+            let i64_at = |i: usize| params[i].i64().unwrap_or_default() as u64;
             let open = path::OpenRequest {
                 dir_fd: i32_at(0),
                 dirflags: i32_at(1),
                 oflags: i32_at(4) as u16,
-                rights: base,
+                rights: Rights::new(i64_at(5), i64_at(6)),
                 fdflags: i32_at(7) as u16,
             };
             let errno = dispatch(&mut caller, g, Blocking::Always, None, |cx, mem| {

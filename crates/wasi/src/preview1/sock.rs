@@ -16,10 +16,14 @@ const RIFLAGS_RECV_WAITALL: u16 = 2;
 const SDFLAGS_RD: u32 = 1;
 const SDFLAGS_WR: u32 = 2;
 
-/// The connection `fd`: `ENOTCONN` for a listener, `ENOTSOCK` for
-/// anything but a socket.
-pub(super) fn stream(cx: &mut WasiCtx, fd: u32) -> Result<&mut TcpStream, Errno> {
-    match &mut cx.table.socket(fd)?.socket {
+/// The connection `fd`, for an operation that needs `needed`: `ENOTCONN`
+/// for a listener, `ENOTSOCK` for anything but a socket, whatever their
+/// rights.
+pub(super) fn stream(cx: &mut WasiCtx, fd: u32, needed: u64) -> Result<&mut TcpStream, Errno> {
+    if let Socket::Listener(_) = cx.table.socket(fd, 0)?.socket {
+        return Err(Errno::NOTCONN);
+    }
+    match &mut cx.table.socket(fd, needed)?.socket {
         Socket::Stream(s) => Ok(s),
         Socket::Listener(_) => Err(Errno::NOTCONN),
     }
@@ -56,7 +60,7 @@ pub(super) fn accept(
     // Check the result pointer first: a connection, once accepted, must
     // reach the guest.
     mem.slice(out, 4)?;
-    let listener = match &cx.table.socket(fd)?.socket {
+    let listener = match &cx.table.socket(fd, rights::SOCK_ACCEPT)?.socket {
         Socket::Listener(l) => l,
         // As Linux answers accept(2) on a socket that is not listening.
         Socket::Stream(_) => return Err(Errno::INVAL),
@@ -65,10 +69,18 @@ pub(super) fn accept(
     tracing::debug!(fd, %peer, "wasi: accepted a connection");
     let nonblock = flags & FDFLAGS_NONBLOCK != 0;
     conn.set_nonblocking(nonblock)?;
-    let new = cx.table.push(Descriptor::Socket(SocketFd {
-        socket: Socket::Stream(conn),
-        nonblock,
-    }))?;
+    // What the listener passes on, of what a connection allows.
+    let conn_rights = cx
+        .table
+        .rights(fd)?
+        .child(Rights::new(rights::STREAM, 0), rights::STREAM);
+    let new = cx.table.push(
+        Descriptor::Socket(SocketFd {
+            socket: Socket::Stream(conn),
+            nonblock,
+        }),
+        conn_rights,
+    )?;
     mem.write_u32(out, new)
 }
 
@@ -97,7 +109,7 @@ pub(super) fn recv(
         .find(|&(_, len)| len > 0)
         .unwrap_or((0, 0));
     let buf = mem.slice_mut(ptr, len)?;
-    let conn = stream(cx, fd)?;
+    let conn = stream(cx, fd, rights::FD_READ)?;
     let n = if riflags & RIFLAGS_RECV_PEEK != 0 {
         conn.peek(buf)?
     } else if riflags & RIFLAGS_RECV_WAITALL != 0 {
@@ -140,7 +152,7 @@ pub(super) fn send(
         .map(|&(p, l)| mem.slice(p, l))
         .collect::<Result<Vec<_>, _>>()?;
     let io: Vec<IoSlice<'_>> = slices.iter().map(|s| IoSlice::new(s)).collect();
-    let n = stream(cx, fd)?.write_vectored(&io)?;
+    let n = stream(cx, fd, rights::FD_WRITE)?.write_vectored(&io)?;
     mem.write_u32(out, u32::try_from(n).unwrap_or(u32::MAX))
 }
 
@@ -153,6 +165,6 @@ pub(super) fn shutdown(cx: &mut WasiCtx, fd: u32, how: u32) -> Result<(), Errno>
         h if h == SDFLAGS_RD | SDFLAGS_WR => Shutdown::Both,
         _ => return Err(Errno::INVAL),
     };
-    stream(cx, fd)?.shutdown(how)?;
+    stream(cx, fd, rights::SOCK_SHUTDOWN)?.shutdown(how)?;
     Ok(())
 }
