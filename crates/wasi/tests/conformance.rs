@@ -564,7 +564,37 @@ fn dropped_directory_rights_are_enforced() {
     }
 }
 
+/// A preopen holds FD_FILESTAT_SET_TIMES, as wasmtime's does, so it can
+/// change its own timestamps; a read-only one cannot.
+fn directories_take_new_timestamps() {
+    let rw = TempDir::new("times-rw");
+    let ro = TempDir::new("times-ro");
+    let mut g = Guest::new(|b| {
+        b.preopened_dir(rw.path(), "/rw", DirPerms::ReadWrite)
+            .unwrap();
+        b.preopened_dir(ro.path(), "/ro", DirPerms::ReadOnly)
+            .unwrap();
+    });
+    let mtim = 1_000_000_000_000_000_000i64; // 2001-09-09
+    let set_mtim = 4;
+    assert_eq!(g.call("fd_filestat_set_times", &[3, 0, mtim, set_mtim]), 0);
+    assert_eq!(g.call("fd_filestat_get", &[3, FILESTAT]), 0);
+    assert_eq!(g.u64_at(FILESTAT + 48), mtim as u64);
+    let modified = |dir: &TempDir| std::fs::metadata(dir.path()).unwrap().modified().unwrap();
+    assert_eq!(
+        modified(&rw),
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos(mtim as u64)
+    );
+    let before = modified(&ro);
+    assert_eq!(
+        g.call("fd_filestat_set_times", &[4, 0, mtim, set_mtim]),
+        ENOTCAPABLE
+    );
+    assert_eq!(modified(&ro), before);
+}
+
 tiers!(@on [interpreter: Interpreter]
+    directories_take_new_timestamps,
     path_link_refuses_to_follow_symlinks,
     preopens_report_the_rights_wasmtime_reports,
     opened_files_report_rights_from_how_they_were_opened,

@@ -312,21 +312,21 @@ pub(super) fn filestat_set_times(
 ) -> Result<(), Errno> {
     let (atime, mtime) = time_specs(atim, mtim, fst)?;
     let now = SystemTime::now();
-    let to_std = |t: Option<cap_fs_ext::SystemTimeSpec>| match t {
+    let to_std = |t: &Option<cap_fs_ext::SystemTimeSpec>| match t {
         Some(cap_fs_ext::SystemTimeSpec::SymbolicNow) => Some(now),
         Some(cap_fs_ext::SystemTimeSpec::Absolute(t)) => Some(t.into_std()),
         None => None,
     };
     let mut times = std::fs::FileTimes::new();
-    if let Some(t) = to_std(atime) {
+    if let Some(t) = to_std(&atime) {
         times = times.set_accessed(t);
     }
-    if let Some(t) = to_std(mtime) {
+    if let Some(t) = to_std(&mtime) {
         times = times.set_modified(t);
     }
     match cx.table.with_rights(fd, rights::FD_FILESTAT_SET_TIMES)? {
         Descriptor::File(f) => f.file.try_clone()?.into_std().set_times(times)?,
-        Descriptor::Dir(_) => return Err(Errno::NOTSUP),
+        Descriptor::Dir(d) => cap_fs_ext::DirExt::set_times(&d.dir, ".", atime, mtime)?,
         _ => return Err(Errno::BADF),
     }
     Ok(())
