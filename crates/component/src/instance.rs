@@ -599,6 +599,24 @@ impl Instance {
         self.exports.keys().map(String::as_str)
     }
 
+    /// The names of the exported functions, as [`Instance::get_func`] takes
+    /// them: functions at the root by name, functions of exported instances
+    /// as `instance#function`; in export order.
+    pub fn func_names(&self) -> impl Iterator<Item = String> + '_ {
+        self.exports.iter().flat_map(|(name, item)| {
+            let names: Vec<String> = match item {
+                Item::Func(_) => vec![name.clone()],
+                Item::Instance(exports) => exports
+                    .iter()
+                    .filter(|(_, item)| matches!(item, Item::Func(_)))
+                    .map(|(func, _)| format!("{name}#{func}"))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            names
+        })
+    }
+
     /// The exported resource type `name` (`instance#type` inside an
     /// exported instance), if any.
     pub fn get_resource(&self, name: &str) -> Option<ResourceType> {

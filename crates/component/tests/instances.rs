@@ -257,6 +257,12 @@ fn nested_components_call_each_other_through_the_canonical_abi() {
         call(&double, &mut store, &[Val::U32(21)]).unwrap(),
         Some(Val::U32(42))
     );
+    // In the binary's order: `wat` encodes the inline export of `quad`
+    // after the export field of `math`.
+    assert_eq!(
+        instance.func_names().collect::<Vec<_>>(),
+        ["math#double", "quad"]
+    );
 }
 
 #[test]
