@@ -4,6 +4,7 @@
 
 mod commands;
 mod log;
+mod wave;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

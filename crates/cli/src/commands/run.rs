@@ -1,11 +1,14 @@
 //! `tern run`: instantiate a module and run it, as a WASI command or by
 //! invoking an export.
 
+use crate::wave;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tern_component::{Component, Val as ComponentVal};
+use tern_component::{
+    Component, Func as ComponentFunc, Instance as ComponentInstance, Val as ComponentVal,
+};
 use tern_engine::{Engine, Linker, Module, Store, Val, ValType};
 use tern_wasi::{DirPerms, I32Exit, WasiCtx, WasiCtxBuilder};
 
@@ -14,7 +17,12 @@ use tern_wasi::{DirPerms, I32Exit, WasiCtx, WasiCtxBuilder};
 /// A component runs as a WASI 0.2 command: its `wasi:cli/run` export is
 /// called with ARGS as its arguments (after the component path), stdio is
 /// inherited, and it exits with 0, or 1 when `run` returns an error, or
-/// the code it passes to `wasi:cli/exit`.
+/// the code it passes to `wasi:cli/exit`. With --invoke 'NAME(ARG, ...)'
+/// the export NAME is called instead (`instance#function` for a function
+/// of an exported instance), with arguments in WAVE, the text form of
+/// component values (`42`, `"text"`, `{a: 1}`, `some(x)`, `[1, 2]`, `{read,
+/// write}`), and its result is printed in WAVE; the component still gets
+/// WASI 0.2, with ARGS as its arguments.
 ///
 /// A module that imports `wasi_snapshot_preview1` runs as a WASI command:
 /// `_start` is called with ARGS as its arguments (after the module path as
@@ -24,7 +32,10 @@ use tern_wasi::{DirPerms, I32Exit, WasiCtx, WasiCtxBuilder};
 /// its message and Wasm backtrace and exits with 134.
 #[derive(Parser, Debug)]
 pub struct RunCommand {
-    /// The export to invoke; default: `_start`, else `main`.
+    /// The export to invoke. For a module: a function name (default:
+    /// `_start`, else `main`), its arguments in ARGS. For a component: a
+    /// call in WAVE, as in 'add(1, 2)' or 'math#double(21)', instead of
+    /// `wasi:cli/run`.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
@@ -71,7 +82,7 @@ pub struct RunCommand {
     #[arg(short = 'S', long = "wasi", value_name = "KEY[=VALUE][,...]")]
     wasi: Vec<String>,
 
-    /// The module (.wasm or .wat).
+    /// The module or component (.wasm or .wat).
     #[arg(value_name = "MODULE")]
     module: PathBuf,
 
@@ -147,6 +158,52 @@ fn show(val: &Val) -> String {
         Val::FuncRef(Some(_)) => "funcref".to_string(),
         Val::ExternRef(Some(_)) => "externref".to_string(),
     }
+}
+
+/// The exported function `name` and its full name: as
+/// [`ComponentInstance::get_func`] finds it, or, as wasmtime does, a bare
+/// name that exactly one exported instance has a function of.
+fn find_component_func(
+    instance: &ComponentInstance,
+    name: &str,
+) -> Result<(String, ComponentFunc)> {
+    if let Some(func) = instance.get_func(name) {
+        return Ok((name.to_string(), func));
+    }
+    let names: Vec<String> = instance.func_names().collect();
+    let listed = |names: &[&String]| {
+        names
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if !name.contains('#') {
+        let found: Vec<&String> = names
+            .iter()
+            .filter(|n| n.rsplit_once('#').is_some_and(|(_, f)| f == name))
+            .collect();
+        match found[..] {
+            [] => {}
+            [full] => {
+                let func = instance
+                    .get_func(full)
+                    .context("a listed export is found")?;
+                return Ok((full.clone(), func));
+            }
+            _ => bail!(
+                "`{name}` is ambiguous: the component exports {}; name one",
+                listed(&found)
+            ),
+        }
+    }
+    if names.is_empty() {
+        bail!("the component exports no function `{name}`: it exports no functions");
+    }
+    bail!(
+        "the component exports no function `{name}`; it exports {}",
+        listed(&names.iter().collect::<Vec<_>>())
+    )
 }
 
 /// Splits `HOST[::GUEST]`.
@@ -332,13 +389,16 @@ impl RunCommand {
         Ok(ExitCode::SUCCESS)
     }
 
-    /// Runs a `wasi:cli/command` component.
+    /// Runs a `wasi:cli/command` component, or with --invoke one of its
+    /// exports.
     fn run_component(&self, engine: &Engine, bytes: &[u8]) -> Result<ExitCode> {
-        if self.invoke.is_some() {
-            bail!(
-                "--invoke is not supported for components yet; a component runs its `wasi:cli/run` export"
-            );
-        }
+        let call = match &self.invoke {
+            Some(text) => Some(
+                wave::Call::parse(text)
+                    .with_context(|| format!("invalid --invoke expression `{text}`"))?,
+            ),
+            None => None,
+        };
         if !self.tcplisten.is_empty() {
             bail!(
                 "--tcplisten is for preview1 modules; components get sockets through wasi:sockets"
@@ -355,6 +415,9 @@ impl RunCommand {
         let instance = linker
             .instantiate(&mut store, &component)
             .with_context(|| format!("failed to instantiate {}", self.module.display()))?;
+        if let Some(call) = call {
+            return self.invoke_component(&mut store, &instance, &call);
+        }
         let run = instance
             .export_names()
             .find(|n| n.starts_with("wasi:cli/run@0.2."))
@@ -369,6 +432,31 @@ impl RunCommand {
             Ok(()) => ExitCode::FAILURE,
             Err(e) => self.failure(&run, &e),
         })
+    }
+
+    /// Calls the export `call` names with its arguments and prints the
+    /// result, if the function has one, in WAVE.
+    fn invoke_component(
+        &self,
+        store: &mut Store<WasiCtx>,
+        instance: &ComponentInstance,
+        call: &wave::Call<'_>,
+    ) -> Result<ExitCode> {
+        let (name, func) = find_component_func(instance, call.name())?;
+        let ty = func.ty().with_context(|| {
+            format!("`{name}` is a host function the component passes on; its type is unknown")
+        })?;
+        let args = call.args(ty)?;
+        let mut result = vec![ComponentVal::Bool(false); usize::from(ty.result().is_some())];
+        if let Err(e) = func.call(&mut *store, &args, &mut result) {
+            return Ok(self.failure(&name, &e));
+        }
+        if let Some(value) = result.first() {
+            let text = wave::to_string(value)
+                .with_context(|| format!("`{name}` returned a value of type {ty}"))?;
+            println!("{text}");
+        }
+        Ok(ExitCode::SUCCESS)
     }
 
     /// The exit code for a failed call, after reporting it: a WASI
