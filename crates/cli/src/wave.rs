@@ -524,7 +524,7 @@ impl<'a> Call<'a> {
                 };
                 if let Some(resource) = find_resource(param) {
                     anyhow::bail!(
-                        "parameter `{name}` has type {param}: a {resource} cannot be written in WAVE"
+                        "parameter `{name}: {param}` holds a resource handle ({resource}), which WAVE cannot write"
                     );
                 }
                 node.to_wasm_value::<WaveVal>(&WaveType(param.clone()), args.source())
@@ -563,7 +563,7 @@ fn find_resource(ty: &Type) -> Option<&Type> {
 /// When `val` holds a resource handle, which WAVE cannot write.
 pub fn to_string(val: &Val) -> anyhow::Result<String> {
     wasm_wave::to_string(&WaveVal(val.clone()))
-        .map_err(|e| anyhow::anyhow!("cannot write the result in WAVE: {e}"))
+        .map_err(|e| anyhow::anyhow!("WAVE cannot write it: {e}"))
 }
 
 /// A WAVE parse error, with the column where it happened.

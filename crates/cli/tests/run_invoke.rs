@@ -302,6 +302,44 @@ fn an_invoked_component_gets_wasi() {
     );
 }
 
+fn resource_handles_are_refused_as_wave_cannot_write_them() {
+    let dir = common::TempDir::new("invoke-resources");
+    let component = dir.write(
+        "resources.wat",
+        r#"(component
+            (type $r' (resource (rep i32)))
+            (export $r "r" (type $r'))
+            (core func $new (canon resource.new $r'))
+            (core module $m
+                (import "" "new" (func $new (param i32) (result i32)))
+                (func (export "take") (param i32 i32))
+                (func (export "give") (result i32) (call $new (i32.const 7))))
+            (core instance $i (instantiate $m (with "" (instance (export "new" (func $new))))))
+            (func (export "take") (param "h" (option (own $r))) (canon lift (core func $i "take")))
+            (func (export "give") (result (own $r)) (canon lift (core func $i "give"))))"#,
+    );
+    let component = component.to_str().unwrap();
+    let out = tern(&["run", "--invoke", "take(none)", component]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: parameter `h: option<own<resource 0>>` holds a resource handle \
+         (own<resource 0>), which WAVE cannot write\n"
+    );
+    // Left out, a trailing option is `none`, which needs no handle.
+    let out = tern(&["run", "--invoke", "take()", component]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "");
+    let out = tern(&["run", "--invoke", "give()", component]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "error: `give` returned a value of type own<resource 0>: WAVE cannot write it: \
+         unsupported value type\n"
+    );
+}
+
 fn invoke_is_in_the_help() {
     let out = tern(&["run", "--help"]);
     let help = text(&out.stdout);
@@ -318,5 +356,6 @@ tiers! {
     syntax_errors_give_the_column,
     a_trap_exits_134_and_invoke_does_not_call_run,
     an_invoked_component_gets_wasi,
+    resource_handles_are_refused_as_wave_cannot_write_them,
     invoke_is_in_the_help,
 }

@@ -451,9 +451,9 @@ impl RunCommand {
         if let Err(e) = func.call(&mut *store, &args, &mut result) {
             return Ok(self.failure(&name, &e));
         }
-        if let Some(value) = result.first() {
+        if let (Some(value), Some(rty)) = (result.first(), ty.result()) {
             let text = wave::to_string(value)
-                .with_context(|| format!("`{name}` returned a value of type {ty}"))?;
+                .with_context(|| format!("`{name}` returned a value of type {rty}"))?;
             println!("{text}");
         }
         Ok(ExitCode::SUCCESS)
