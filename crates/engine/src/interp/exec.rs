@@ -5,10 +5,12 @@
 //! Wasm-to-Wasm calls between interpreted functions push a
 //! [`Frame`](super::stack::Frame) on the store's heap-allocated stack and
 //! continue in the same loop, so guest recursion never grows the host's
-//! native stack. Calls to compiled functions go through their array-call
-//! entry. A call to a host function, and a passed epoch deadline, return to
-//! the generic driver, which deals with them and resumes this loop where it
-//! left off.
+//! native stack. The threaded handlers make the common ones themselves
+//! (direct calls within an instance, when the stack has room, and returns
+//! from them); this loop makes the rest. Calls to compiled functions go
+//! through their array-call entry. A call to a host function, and a passed
+//! epoch deadline, return to the generic driver, which deals with them and
+//! resumes this loop where it left off.
 
 use super::instr::{Instr, Slot};
 use super::num;
@@ -22,6 +24,7 @@ use crate::runtime::vmcontext::{
     BuiltinResult, FuncKind, VMContext, VMFuncRef, VMGlobalDefinition, VMOffsets, VMStoreContext,
 };
 use crate::trap::TrapCode;
+use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
@@ -271,15 +274,23 @@ macro_rules! dispatch {
     };
 }
 
-/// The running frame, apart from the instruction pointer (which the loop
-/// keeps in a local of its own so it can live in a register).
-struct Cursor {
-    base: usize,
-    vmctx: *mut VMContext,
-    env: *const ModuleEnv,
-    code: *const InterpCode,
+/// The run's stack, store and running instance: what the loop and the
+/// threaded handlers (which are handed a pointer to it) need besides the
+/// instruction pointer, the frame's slots and the memory, which they keep
+/// in registers.
+pub(super) struct Cursor {
     /// The instance's global pointers.
-    globals: *const *mut VMGlobalDefinition,
+    pub globals: *const *mut VMGlobalDefinition,
+    pub vmctx: *mut VMContext,
+    env: *const ModuleEnv,
+    pub code: *const InterpCode,
+    /// The store's context: fuel and the epoch deadline.
+    pub vm: *mut VMStoreContext,
+    /// The store's interpreter stack.
+    pub stack: NonNull<Stack>,
+    /// The frames below the run's entry frame, plus that one: a return
+    /// from a frame at this depth ends the run.
+    pub min_frames: NonZeroUsize,
 }
 
 impl Cursor {
@@ -287,18 +298,30 @@ impl Cursor {
     ///
     /// `vmctx` is a live instance context whose module has interpreter
     /// code.
-    unsafe fn new(base: usize, vmctx: *mut VMContext) -> Self {
+    unsafe fn new(stack: NonNull<Stack>, entry_depth: usize, vmctx: *mut VMContext) -> Self {
         // SAFETY: as the caller guarantees.
         unsafe {
             let env: *const ModuleEnv = (*vmctx).env.cast();
             Self {
-                base,
+                globals: VMContext::globals(vmctx, &(*env).offsets),
                 vmctx,
                 env,
                 code: (*vmctx).interp.cast(),
-                globals: VMContext::globals(vmctx, &(*env).offsets),
+                vm: (*vmctx).store,
+                stack,
+                min_frames: NonZeroUsize::MIN.saturating_add(entry_depth),
             }
         }
+    }
+
+    /// Moves to instance `vmctx`.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Cursor::new`].
+    unsafe fn switch(&mut self, vmctx: *mut VMContext) {
+        // SAFETY: as the caller guarantees.
+        *self = unsafe { Self::new(self.stack, self.min_frames.get() - 1, vmctx) };
     }
 
     fn env(&self) -> &ModuleEnv {
@@ -308,11 +331,6 @@ impl Cursor {
 
     fn offsets(&self) -> &VMOffsets {
         &self.env().offsets
-    }
-
-    fn store(&self) -> *mut VMStoreContext {
-        // SAFETY: `vmctx` is live (see `new`).
-        unsafe { (*self.vmctx).store }
     }
 
     /// The default memory of the running instance.
@@ -362,10 +380,10 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
     let top = *stack!().frames.last().expect("a frame to run");
     let mut ip = top.ip;
     // SAFETY: frames are only ever pushed for live instances of the store.
-    let mut c = unsafe { Cursor::new(top.base, top.vmctx) };
-    let mut regs = Regs(stack!().slot_ptr(c.base));
+    let mut c = unsafe { Cursor::new(stack, entry_depth, top.vmctx) };
+    let mut regs = Regs(stack!().slot_ptr(top.base));
     let mut mem = c.mem();
-    let vm = c.store();
+    let vm = c.vm;
     // SAFETY: the store context outlives every run on the store.
     let epoch = unsafe { &*(*vm).epoch };
     // Calls the function of `$fr` with its frame at `$base`, then
@@ -377,11 +395,10 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
             // SAFETY: function references of the store stay valid as long
             // as it does.
             match unsafe { call_ref(stack, &mut c, ip, fr, $base, $ty) } {
-                Ok(Ok(next)) => ip = next,
+                Ok(Ok(next)) => (ip, regs) = next,
                 Ok(Err(outcome)) => return Ok(outcome),
                 Err(stop) => return Err(stop),
             }
-            regs = Regs(stack!().slot_ptr(c.base));
             if c.vmctx != vmctx {
                 mem = c.mem();
             }
@@ -404,8 +421,10 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
         // SAFETY: `ip` points into the code of the running function: the
         // translator ends every path with a return or branch that stays
         // inside it, and the module owning the code outlives the store's
-        // instances.
-        ip = unsafe { threaded::run(ip, regs.0, mem, c.globals, vm) };
+        // instances. The function is the top frame's, whose slots `regs`
+        // points to; `c` and `mem` describe its instance, and the stack is
+        // ours for this run.
+        (ip, regs.0) = unsafe { threaded::run(ip, regs.0, mem, &c) };
         // SAFETY: as above: the threaded instructions stay inside the code.
         let instr = unsafe { *ip };
         for_each_op! { dispatch; ip, instr, regs, mem, 'exec; {
@@ -434,10 +453,9 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 let vmctx = c.vmctx;
                 // SAFETY: as for `Return` below.
                 match unsafe { pop_frame(stack, &mut c, entry_depth) } {
-                    Some(next) => ip = next,
+                    Some(next) => (ip, regs) = next,
                     None => return Ok(Outcome::Done),
                 }
-                regs = Regs(stack!().slot_ptr(c.base));
                 if c.vmctx != vmctx {
                     mem = c.mem();
                 }
@@ -447,10 +465,9 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 let vmctx = c.vmctx;
                 // SAFETY: the stack is ours for this run (see above).
                 match unsafe { pop_frame(stack, &mut c, entry_depth) } {
-                    Some(next) => ip = next,
+                    Some(next) => (ip, regs) = next,
                     None => return Ok(Outcome::Done),
                 }
-                regs = Regs(stack!().slot_ptr(c.base));
                 // `mem` follows grows made by callees of the same
                 // instance; only another instance needs a reload.
                 if c.vmctx != vmctx {
@@ -468,10 +485,9 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 let vmctx = c.vmctx;
                 // SAFETY: the stack is ours for this run (see above).
                 match unsafe { push_frame(stack, &mut c, ip, callee, base, vmctx) } {
-                    Ok(next) => ip = next,
+                    Ok(next) => (ip, regs) = next,
                     Err(code) => break 'exec code,
                 }
-                regs = Regs(stack!().slot_ptr(c.base));
                 continue;
             }
             Instr::CallImport { func, base } => {
@@ -634,7 +650,9 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
     Err(Stop::Trap(code))
 }
 
-/// Enters `callee` of `vmctx` with its frame at `base` of the current frame.
+/// Enters `callee` of `vmctx`, called by the top frame from `ip`, with its
+/// frame at `base` of the caller's; returns where the callee starts and its
+/// slots.
 ///
 /// # Safety
 ///
@@ -647,13 +665,12 @@ unsafe fn push_frame(
     callee: &InterpFunc,
     base: Slot,
     vmctx: *mut VMContext,
-) -> Result<*const Instr, TrapCode> {
+) -> Result<(*const Instr, Regs), TrapCode> {
     // SAFETY: the caller hands over the stack.
     let stack = unsafe { &mut *stack.as_ptr() };
-    let new_base = c.base + base as usize;
-    if let Some(top) = stack.frames.last_mut() {
-        top.ip = ip.wrapping_add(1);
-    }
+    let top = stack.frames.last_mut().expect("a calling frame");
+    top.ip = ip.wrapping_add(1);
+    let new_base = top.base + base as usize;
     stack.enter(callee, new_base)?;
     stack.frames.push(Frame {
         ip: callee.code.as_ptr(),
@@ -661,16 +678,15 @@ unsafe fn push_frame(
         base: new_base,
         vmctx,
     });
-    c.base = new_base;
     if vmctx != c.vmctx {
         // SAFETY: `vmctx` is live (the caller's contract).
-        *c = unsafe { Cursor::new(new_base, vmctx) };
+        unsafe { c.switch(vmctx) };
     }
-    Ok(callee.code.as_ptr())
+    Ok((callee.code.as_ptr(), Regs(stack.slot_ptr(new_base))))
 }
 
-/// Leaves the current frame, returning where the caller continues;
-/// `None` when it was the entry frame.
+/// Leaves the current frame, returning where the caller continues and its
+/// slots; `None` when it was the entry frame.
 ///
 /// # Safety
 ///
@@ -680,7 +696,7 @@ unsafe fn pop_frame(
     stack: NonNull<Stack>,
     c: &mut Cursor,
     entry_depth: usize,
-) -> Option<*const Instr> {
+) -> Option<(*const Instr, Regs)> {
     // SAFETY: the caller hands over the stack.
     let stack = unsafe { &mut *stack.as_ptr() };
     stack.frames.pop();
@@ -688,12 +704,11 @@ unsafe fn pop_frame(
         return None;
     }
     let top = *stack.frames.last().expect("a caller frame");
-    c.base = top.base;
     if top.vmctx != c.vmctx {
         // SAFETY: frames are only pushed for live instances.
-        *c = unsafe { Cursor::new(top.base, top.vmctx) };
+        unsafe { c.switch(top.vmctx) };
     }
-    Some(top.ip)
+    Some((top.ip, Regs(stack.slot_ptr(top.base))))
 }
 
 /// Calls the function of `fr` from the current frame, with arguments and
@@ -712,17 +727,16 @@ unsafe fn call_ref(
     fr: *mut VMFuncRef,
     base: Slot,
     n: (usize, usize),
-) -> Result<Result<*const Instr, Outcome>, Stop> {
+) -> Result<Result<(*const Instr, Regs), Outcome>, Stop> {
     // SAFETY: the caller guarantees `fr` is live.
     let f = unsafe { &*fr };
-    let abs_base = c.base + base as usize;
-    {
+    let abs_base = {
         // SAFETY: the caller hands over the stack.
         let stack = unsafe { &mut *stack.as_ptr() };
-        if let Some(top) = stack.frames.last_mut() {
-            top.ip = ip.wrapping_add(1);
-        }
-    }
+        let top = stack.frames.last_mut().expect("a calling frame");
+        top.ip = ip.wrapping_add(1);
+        top.base + base as usize
+    };
     if f.kind == FuncKind::Interpreted as u32 {
         // SAFETY: an interpreted reference's `instance` is its live
         // instance, whose module has interpreter code.

@@ -124,6 +124,12 @@ impl InterpCode {
         }
     }
 
+    /// The code of defined function `defined`, if it has been translated.
+    #[inline(always)]
+    pub fn translated(&self, defined: u32) -> Option<&InterpFunc> {
+        self.funcs.get(defined as usize)?.compiled.get()
+    }
+
     #[cold]
     #[inline(never)]
     fn translate_deferred(&self, env: &ModuleEnv, defined: u32) -> Result<&InterpFunc> {

@@ -1,9 +1,10 @@
 //! The Wasm call stack: frames and their slots, on the heap.
 
 use super::InterpFunc;
-use super::instr::Instr;
+use super::instr::{Instr, Slot};
 use crate::runtime::vmcontext::VMContext;
 use crate::trap::TrapCode;
+use std::num::NonZeroUsize;
 
 /// One activation of a Wasm function.
 #[derive(Debug, Copy, Clone)]
@@ -109,6 +110,77 @@ impl Stack {
         Ok(())
     }
 
+    /// Enters `callee` of instance `vmctx`, called by the top frame (of
+    /// the same instance) from `ip`, with its frame at slot `at` of the
+    /// caller's, when the frame fits in what the stack has reserved;
+    /// returns the callee's first slot. `None`, with nothing changed, when
+    /// it does not fit (or there is no caller): the loop then makes the
+    /// call, growing the stack or trapping.
+    #[inline(always)]
+    pub fn try_push(
+        &mut self,
+        ip: *const Instr,
+        callee: &InterpFunc,
+        at: Slot,
+        vmctx: *mut VMContext,
+    ) -> Option<*mut u64> {
+        let len = self.frames.len();
+        if len == 0 || len >= self.frames.capacity() || len >= self.max_frames {
+            return None;
+        }
+        let frames = self.frames.as_mut_ptr();
+        // SAFETY: `0 < len`, so the frame before index `len` is initialized.
+        let top = unsafe { &mut *frames.add(len - 1) };
+        let base = top.base + at as usize;
+        let locals = self
+            .slots
+            .get_mut(base..base + callee.num_slots as usize)?
+            .get_mut(callee.num_params as usize..callee.num_locals as usize)?;
+        // Volatile stores keep this a short loop: a `memset` call would
+        // make every call save and restore registers around it.
+        for slot in locals {
+            // SAFETY: `slot` is a valid, exclusive reference.
+            unsafe { std::ptr::write_volatile(slot, 0) };
+        }
+        top.ip = ip.wrapping_add(1);
+        // SAFETY: `len` is below the capacity, so the frame at index `len`
+        // is allocated; a `Frame` is plain data.
+        unsafe {
+            frames.add(len).write(Frame {
+                ip: callee.code.as_ptr(),
+                func: std::ptr::from_ref(callee),
+                base,
+                vmctx,
+            });
+            self.frames.set_len(len + 1);
+        }
+        Some(self.slots.as_mut_ptr().wrapping_add(base))
+    }
+
+    /// Leaves the top frame for its caller, when there are more than
+    /// `min_frames` frames and the caller runs in the top frame's instance,
+    /// `vmctx`; returns where the caller continues and its first slot.
+    /// `None`, with nothing changed, otherwise: the loop then makes the
+    /// return.
+    #[inline(always)]
+    pub fn try_pop(
+        &mut self,
+        min_frames: NonZeroUsize,
+        vmctx: *mut VMContext,
+    ) -> Option<(*const Instr, *mut u64)> {
+        let len = self.frames.len();
+        if len <= min_frames.get() {
+            return None;
+        }
+        // SAFETY: `len > min_frames >= 1`, so index `len - 2` is a frame.
+        let caller = unsafe { *self.frames.get_unchecked(len - 2) };
+        if caller.vmctx != vmctx {
+            return None;
+        }
+        self.frames.truncate(len - 1);
+        Some((caller.ip, self.slots.as_mut_ptr().wrapping_add(caller.base)))
+    }
+
     #[cold]
     fn grow(&mut self, end: usize) -> Result<(), TrapCode> {
         if end > self.max_slots {
@@ -153,6 +225,81 @@ impl Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A function of one parameter, two locals and four slots.
+    fn func() -> InterpFunc {
+        InterpFunc {
+            code: vec![Instr::Return].into(),
+            func_index: 0,
+            num_params: 1,
+            num_results: 1,
+            num_locals: 2,
+            num_slots: 4,
+        }
+    }
+
+    /// A stack holding the entry frame of `f` at slot 0, with room for
+    /// `frames` frames and `slots` slots.
+    fn entered(f: &InterpFunc, frames: usize, slots: usize) -> Stack {
+        let mut stack = Stack::new(1 << 20);
+        stack.frames.reserve_exact(frames);
+        stack.ensure(slots).expect("room");
+        stack.enter(f, 0).expect("room");
+        stack.frames.push(Frame {
+            ip: f.code.as_ptr(),
+            func: f,
+            base: 0,
+            vmctx: std::ptr::null_mut(),
+        });
+        stack
+    }
+
+    #[test]
+    fn calls_in_the_threaded_handlers_push_and_pop_frames_as_the_loop_does() {
+        let f = func();
+        let mut stack = entered(&f, 4, 1024);
+        stack.slots_mut(0, 8).fill(7);
+        let ip = f.code.as_ptr();
+        let regs = stack.try_push(ip, &f, 2, std::ptr::null_mut());
+        assert_eq!(regs, Some(stack.slot_ptr(2)));
+        assert_eq!(stack.frames.len(), 2);
+        assert_eq!(stack.frames[0].ip, ip.wrapping_add(1));
+        assert_eq!(stack.frames[1].base, 2);
+        // The parameter is kept, the other local zeroed, the rest left.
+        assert_eq!(stack.slots_mut(2, 4), &[7, 0, 7, 7]);
+
+        let min = NonZeroUsize::MIN;
+        // A caller of another instance is left to the loop.
+        assert_eq!(stack.try_pop(min, std::ptr::dangling_mut()), None);
+        let back = stack.try_pop(min, std::ptr::null_mut());
+        assert_eq!(back, Some((ip.wrapping_add(1), stack.slot_ptr(0))));
+        // So is the return from the run's entry frame.
+        assert_eq!(stack.try_pop(min, std::ptr::null_mut()), None);
+        assert_eq!(stack.frames.len(), 1);
+    }
+
+    #[test]
+    fn calls_beyond_the_reserved_room_are_left_to_the_loop() {
+        let f = func();
+        let ip = f.code.as_ptr();
+        // No frame reserved beyond the entry frame.
+        let mut stack = entered(&f, 1, 1024);
+        stack.frames.shrink_to_fit();
+        assert_eq!(stack.try_push(ip, &f, 2, std::ptr::null_mut()), None);
+        // No slots beyond the entry frame's.
+        let mut stack = entered(&f, 4, 0);
+        let len = stack.slots.len();
+        assert_eq!(
+            stack.try_push(ip, &f, len as u32 - 3, std::ptr::null_mut()),
+            None
+        );
+        // No frame allowed beyond the limit.
+        let mut stack = entered(&f, 4, 1024);
+        stack.max_frames = 1;
+        assert_eq!(stack.try_push(ip, &f, 2, std::ptr::null_mut()), None);
+        assert_eq!(stack.frames.len(), 1);
+        assert_eq!(stack.frames[0].ip, ip);
+    }
 
     #[test]
     fn a_stack_reusing_a_dropped_ones_buffers_reads_zeros() {

@@ -3,43 +3,42 @@
 //! The instructions that only touch the frame's slots, the default memory
 //! and globals (the op table of `ops.rs`, copies, constants, branches,
 //! `select`, `global.get` and `global.set`, fuel and epoch checks that
-//! pass) each have a handler here that ends by calling the next
+//! pass), and calls and returns between interpreted functions of one
+//! instance, each have a handler here that ends by calling the next
 //! instruction's handler. Where the build script enables `tern_tail_calls`
 //! (optimized builds for x86-64 and aarch64) that call is a tail call, so
 //! every handler ends in an indirect jump of its own, which the processor
 //! predicts from the instruction it follows, and no stack is taken. In
 //! other builds each handler returns to a loop here instead.
 //!
-//! Everything else (calls, returns, tables, bulk memory, running out of
-//! fuel, a passed epoch deadline), and any instruction about to trap, ends
-//! the run: [`run`] returns its address and the loop in `exec.rs` executes
-//! it. A handler that would trap writes nothing, so the loop executing it
-//! again traps with the right code.
+//! A call pushes the callee's frame on the heap stack, as the loop would,
+//! when the stack has the room reserved and the callee is translated; a
+//! return pops its frame when its caller is of the same instance and
+//! inside the run. Everything else (other calls and returns, tables, bulk
+//! memory, running out of fuel, a passed epoch deadline), and any
+//! instruction about to trap, ends the run: [`run`] returns its address
+//! and the loop in `exec.rs` executes it. A handler that would trap writes
+//! nothing, so the loop executing it again traps with the right code.
 
-use super::exec::{Bits, FromImm, MemCache, mem_index};
+use super::exec::{Bits, Cursor, FromImm, MemCache, mem_index};
 use super::instr::Instr;
 use super::num;
 use super::ops::for_each_op;
-use crate::runtime::vmcontext::{VMGlobalDefinition, VMStoreContext};
 use std::sync::atomic::Ordering;
 
 /// A handler: executes the instruction at `ip` and what follows it, and
 /// returns the address of the first instruction left to the loop.
-type Handler = unsafe fn(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr;
+type Handler =
+    unsafe fn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next;
 
-/// The running instance's global pointers: entry `i` points to the cell
-/// of global `i`.
-type Globals = *const *mut VMGlobalDefinition;
+/// The run's stack and the running instance (see [`Cursor`]).
+type Ex = *const Cursor;
 
-/// The store's context: fuel and the epoch deadline.
-type Vm = *mut VMStoreContext;
+/// Where a handler stopped: the first instruction left to the loop, and
+/// the slots of the frame it belongs to (a call or a return between
+/// functions of the running instance goes on in the handlers, in another
+/// frame).
+pub(super) type Next = (*const Instr, *mut u64);
 
 /// Entries in the handler table, a power of two; every instruction's tag
 /// is below this (checked when the table is built).
@@ -59,60 +58,78 @@ const fn tag(instr: &Instr) -> usize {
 }
 
 /// Runs the threaded instructions from `ip` on, with the frame's slots at
-/// `regs`, the default memory `mem`, the instance's `globals` and the
-/// store's context `vm`; returns the address of the first instruction it
-/// did not execute.
+/// `regs`, the default memory `mem` and the run's stack, instance and
+/// store context `ex`; returns the first instruction it did not execute,
+/// and the slots of its frame.
 ///
 /// # Safety
 ///
-/// `ip` points into verified code (see `verify.rs`) of the function whose
-/// frame starts at `regs` with all its slots reserved; `mem` describes the
-/// accessible bytes of the running instance's default memory, `globals`
-/// are its global pointers, and `vm` is its store's live context.
+/// `ip` points into verified code (see `verify.rs`) of the function of the
+/// top frame of `ex`'s stack, whose slots start at `regs`, all of them
+/// reserved; the function is of `ex`'s instance, whose default memory's
+/// accessible bytes `mem` describes, and `ex`'s store context is live.
+/// Nothing else uses the stack while this runs.
 #[inline(always)]
-pub(super) unsafe fn run(
-    ip: *const Instr,
-    regs: *mut u64,
-    mem: MemCache,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: MemCache, ex: &Cursor) -> Next {
+    let ex: Ex = ex;
     #[cfg(tern_tail_calls)]
     {
         // SAFETY: as the caller guarantees; the handler is the one of the
         // instruction at `ip`.
-        unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, globals, vm) }
+        unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, ex) }
     }
     #[cfg(not(tern_tail_calls))]
     {
-        let mut ip = ip;
+        let (mut ip, mut regs) = (ip, regs);
         loop {
             // SAFETY: as above.
-            let next = unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, globals, vm) };
-            if next.addr() & 1 == 0 {
+            let next = unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, ex) };
+            if next.0.addr() & 1 == 0 {
                 return next;
             }
-            ip = next.wrapping_byte_sub(1);
+            (ip, regs) = (next.0.wrapping_byte_sub(1), next.1);
         }
     }
 }
 
-/// Goes on with the instruction at `$next`: a tail call of its handler
-/// with `tern_tail_calls`; without, a return to [`run`]'s loop with the
-/// address tagged in its low bit (instructions are 4-aligned).
+/// Goes on with the instruction at `$next`, of the frame whose slots are
+/// at `$regs`: a tail call of its handler with `tern_tail_calls`; without,
+/// a return to [`run`]'s loop with the address tagged in its low bit
+/// (instructions are 4-aligned).
 macro_rules! next {
-    ($next:expr, $regs:ident, $base:ident, $len:ident, $globals:ident, $vm:ident) => {{
+    ($next:expr, $regs:ident, $base:ident, $len:ident, $ex:ident) => {{
         let next: *const Instr = $next;
         #[cfg(tern_tail_calls)]
         {
             // SAFETY: the code is verified: execution of a threaded
             // instruction goes on with an instruction of the same function.
-            return unsafe { HANDLERS[tag(&*next)](next, $regs, $base, $len, $globals, $vm) };
+            return unsafe { HANDLERS[tag(&*next)](next, $regs, $base, $len, $ex) };
         }
         #[cfg(not(tern_tail_calls))]
         {
-            let _ = ($regs, $base, $len, $globals, $vm);
-            return next.wrapping_byte_add(1);
+            let _ = ($base, $len, $ex);
+            return (next.wrapping_byte_add(1), $regs);
+        }
+    }};
+}
+
+/// Ends the run at the instruction at `$ip`, of the frame whose slots are
+/// at `$regs`, for the loop to execute. With `tern_tail_calls`, this is a
+/// tail call of [`exit`]: in a handler with several ways out, a plain
+/// return can lead the optimizer to merge the ways out into one return,
+/// through which the call of the next handler then has to come back, no
+/// longer a tail call.
+macro_rules! stop {
+    ($ip:expr, $regs:ident, $base:ident, $len:ident, $ex:ident) => {{
+        #[cfg(tern_tail_calls)]
+        {
+            // SAFETY: `exit` only returns its arguments.
+            return unsafe { exit($ip, $regs, $base, $len, $ex) };
+        }
+        #[cfg(not(tern_tail_calls))]
+        {
+            let _ = ($base, $len, $ex);
+            return ($ip, $regs);
         }
     }};
 }
@@ -175,119 +192,119 @@ macro_rules! handlers {
         mod op {
             use super::*;
 
-            $( pub(super) unsafe fn $un(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+            $( pub(super) unsafe fn $un(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $un { dst, src });
                 let x = <$ui as Bits>::from_bits(get!(regs, src));
                 set!(regs, dst, <$uo as Bits>::into_bits(($uf)(x)));
-                next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
-            $( pub(super) unsafe fn $tn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+            $( pub(super) unsafe fn $tn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $tn { dst, src });
                 let x = <$ti as Bits>::from_bits(get!(regs, src));
                 match ($tf)(x) {
                     Ok(v) => set!(regs, dst, <$to as Bits>::into_bits(v)),
-                    Err(_) => return ip,
+                    Err(_) => return (ip, regs),
                 }
-                next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
             $(
-                pub(super) unsafe fn $bn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $bn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $bn { dst, lhs, rhs });
                     let a = <$bi as Bits>::from_bits(get!(regs, lhs));
                     let b = <$bi as Bits>::from_bits(get!(regs, rhs));
                     set!(regs, dst, <$bo as Bits>::into_bits(($bf)(a, b)));
-                    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                    next!(ip.wrapping_add(1), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $bimm(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $bimm(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $bimm { dst, lhs, imm });
                     let a = <$bi as Bits>::from_bits(get!(regs, lhs));
                     let b = <$bi as FromImm>::from_imm(imm);
                     set!(regs, dst, <$bo as Bits>::into_bits(($bf)(a, b)));
-                    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                    next!(ip.wrapping_add(1), regs, base, len, ex)
                 }
             )*
 
             $(
-                pub(super) unsafe fn $dn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $dn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $dn { dst, lhs, rhs });
                     let a = <$di as Bits>::from_bits(get!(regs, lhs));
                     let b = <$di as Bits>::from_bits(get!(regs, rhs));
                     match ($df)(a, b) {
                         Ok(v) => set!(regs, dst, <$do as Bits>::into_bits(v)),
-                        Err(_) => return ip,
+                        Err(_) => return (ip, regs),
                     }
-                    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                    next!(ip.wrapping_add(1), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $dimm(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $dimm(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $dimm { dst, lhs, imm });
                     let a = <$di as Bits>::from_bits(get!(regs, lhs));
                     match ($df)(a, <$di as FromImm>::from_imm(imm)) {
                         Ok(v) => set!(regs, dst, <$do as Bits>::into_bits(v)),
-                        Err(_) => return ip,
+                        Err(_) => return (ip, regs),
                     }
-                    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                    next!(ip.wrapping_add(1), regs, base, len, ex)
                 }
             )*
 
-            $( pub(super) unsafe fn $fname(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+            $( pub(super) unsafe fn $fname(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $fname { dst, lhs, rhs });
                 let a = <$fi as Bits>::from_bits(get!(regs, lhs));
                 let b = <$fi as Bits>::from_bits(get!(regs, rhs));
                 set!(regs, dst, <$fo as Bits>::into_bits(($ff)(a, b)));
-                next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
-            $( pub(super) unsafe fn $ln(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+            $( pub(super) unsafe fn $ln(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $ln { dst, addr, offset });
                 let Some(i) = mem_index(get!(regs, addr), offset, $lb, len) else {
-                    return ip;
+                    return (ip, regs);
                 };
                 // SAFETY: `mem_index` checked that the bytes lie inside the
                 // accessible part of the memory, which starts at `base`.
                 let bytes = unsafe { base.add(i).cast::<[u8; $lb]>().read_unaligned() };
                 set!(regs, dst, ($lf)(bytes));
-                next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
-            $( pub(super) unsafe fn $sn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+            $( pub(super) unsafe fn $sn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $sn { addr, value, offset });
                 let Some(i) = mem_index(get!(regs, addr), offset, $sb, len) else {
-                    return ip;
+                    return (ip, regs);
                 };
                 let value = get!(regs, value);
                 // SAFETY: as for loads.
                 unsafe { base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(value)) };
-                next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+                next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
             $(
-                pub(super) unsafe fn $cbr(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $cbr(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cbr { lhs, rhs, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$ct as Bits>::from_bits(get!(regs, rhs));
                     let step = if ($cf)(a, b) { offset as isize } else { 1 };
-                    next!(ip.wrapping_offset(step), regs, base, len, globals, vm)
+                    next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $cnot(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $cnot(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cnot { lhs, rhs, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$ct as Bits>::from_bits(get!(regs, rhs));
                     let step = if ($cf)(a, b) { 1 } else { offset as isize };
-                    next!(ip.wrapping_offset(step), regs, base, len, globals, vm)
+                    next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $cbri(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $cbri(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cbri { lhs, imm, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let step = if ($cf)(a, <$ct as FromImm>::from_imm(imm)) { offset as isize } else { 1 };
-                    next!(ip.wrapping_offset(step), regs, base, len, globals, vm)
+                    next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $cnoti(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, globals: Globals, vm: Vm) -> *const Instr {
+                pub(super) unsafe fn $cnoti(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cnoti { lhs, imm, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let step = if ($cf)(a, <$ct as FromImm>::from_imm(imm)) { 1 } else { offset as isize };
-                    next!(ip.wrapping_offset(step), regs, base, len, globals, vm)
+                    next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
             )*
         }
@@ -327,6 +344,9 @@ macro_rules! handlers {
             entry!(t, GlobalSet { src, index }, global_set);
             entry!(t, ConsumeFuel { amount }, consume_fuel);
             entry!(t, CheckEpoch {}, check_epoch);
+            entry!(t, CallDefined { func, base }, call_defined);
+            entry!(t, Return {}, return0);
+            entry!(t, Return1 { src }, return1);
             t
         };
     };
@@ -335,132 +355,65 @@ macro_rules! handlers {
 for_each_op!(handlers;);
 
 /// Ends the run at the instruction at `ip`, for the loop to execute.
-unsafe fn exit(
-    ip: *const Instr,
-    _: *mut u64,
-    _: *mut u8,
-    _: usize,
-    _: Globals,
-    _: Vm,
-) -> *const Instr {
-    ip
+///
+/// Never inlined, so that [`stop!`] stays a tail call.
+#[inline(never)]
+unsafe fn exit(ip: *const Instr, regs: *mut u64, _: *mut u8, _: usize, _: Ex) -> Next {
+    (ip, regs)
 }
 
-unsafe fn copy(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn copy(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Copy { dst, src });
     set!(regs, dst, get!(regs, src));
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn const32(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn const32(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Const32 { dst, value });
     set!(regs, dst, u64::from(value));
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn const64(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn const64(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Const64 { dst, lo, hi });
     set!(regs, dst, u64::from(hi) << 32 | u64::from(lo));
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn select(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn select(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Select { dst, cond, other });
     if get!(regs, cond) as u32 == 0 {
         set!(regs, dst, get!(regs, other));
     }
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn br(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn br(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Br { offset });
-    next!(
-        ip.wrapping_offset(offset as isize),
-        regs,
-        base,
-        len,
-        globals,
-        vm
-    )
+    next!(ip.wrapping_offset(offset as isize), regs, base, len, ex)
 }
 
-unsafe fn br_if_nez(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn br_if_nez(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, BrIfNez { cond, offset });
     let step = if get!(regs, cond) as u32 != 0 {
         offset as isize
     } else {
         1
     };
-    next!(ip.wrapping_offset(step), regs, base, len, globals, vm)
+    next!(ip.wrapping_offset(step), regs, base, len, ex)
 }
 
-unsafe fn br_if_eqz(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn br_if_eqz(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, BrIfEqz { cond, offset });
     let step = if get!(regs, cond) as u32 == 0 {
         offset as isize
     } else {
         1
     };
-    next!(ip.wrapping_offset(step), regs, base, len, globals, vm)
+    next!(ip.wrapping_offset(step), regs, base, len, ex)
 }
 
-unsafe fn br_table(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn br_table(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     // SAFETY: as in `fields!`.
     let Instr::BrTable { index, len: n } = (unsafe { *ip }) else {
         // SAFETY: as above.
@@ -471,48 +424,27 @@ unsafe fn br_table(
     // SAFETY: verified code follows a `br_table` with its `n + 1` entries,
     // each a `Br`.
     let Instr::Br { offset } = (unsafe { *entry }) else {
-        return entry;
+        return (entry, regs);
     };
-    next!(
-        entry.wrapping_offset(offset as isize),
-        regs,
-        base,
-        len,
-        globals,
-        vm
-    )
+    next!(entry.wrapping_offset(offset as isize), regs, base, len, ex)
 }
 
-unsafe fn global_get(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn global_get(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, GlobalGet { dst, index });
     // SAFETY: verified code names only globals the module has, whose cells
-    // live as long as the store.
-    let value = unsafe { (**globals.add(index as usize)).get() };
+    // live as long as the store; `ex` is live while the handlers run.
+    let value = unsafe { (**(*ex).globals.add(index as usize)).get() };
     set!(regs, dst, value);
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn global_set(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+unsafe fn global_set(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, GlobalSet { src, index });
     let value = get!(regs, src);
     // SAFETY: as for `global_get`; validation allows this only for a
     // mutable global.
-    unsafe { (**globals.add(index as usize)).set(value) };
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    unsafe { (**(*ex).globals.add(index as usize)).set(value) };
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
 unsafe fn consume_fuel(
@@ -520,33 +452,82 @@ unsafe fn consume_fuel(
     regs: *mut u64,
     base: *mut u8,
     len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
+    ex: Ex,
+) -> Next {
     fields!(ip, ConsumeFuel { amount });
     // SAFETY: the store context is live while its code runs.
-    let fuel = unsafe { &mut (*vm).fuel };
+    let fuel = unsafe { &mut (*(*ex).vm).fuel };
     let amount = u64::from(amount);
     if *fuel < amount {
-        return ip;
+        return (ip, regs);
     }
     *fuel -= amount;
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn check_epoch(
+unsafe fn check_epoch(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+    // SAFETY: as for `consume_fuel`; the counter is the engine's, which
+    // outlives the store.
+    let passed = unsafe {
+        let vm = (*ex).vm;
+        (*(*vm).epoch).load(Ordering::Relaxed) >= (*vm).epoch_deadline
+    };
+    if passed {
+        return (ip, regs);
+    }
+    next!(ip.wrapping_add(1), regs, base, len, ex)
+}
+
+/// Calls a function of the running instance: enters its frame and goes on
+/// with its first instruction, when the stack has the room reserved and
+/// the function is translated; otherwise leaves the call to the loop.
+unsafe fn call_defined(
     ip: *const Instr,
     regs: *mut u64,
     base: *mut u8,
     len: usize,
-    globals: Globals,
-    vm: Vm,
-) -> *const Instr {
-    // SAFETY: as for `consume_fuel`; the counter is the engine's, which
-    // outlives the store.
-    let passed = unsafe { (*(*vm).epoch).load(Ordering::Relaxed) >= (*vm).epoch_deadline };
-    if passed {
-        return ip;
-    }
-    next!(ip.wrapping_add(1), regs, base, len, globals, vm)
+    ex: Ex,
+) -> Next {
+    // SAFETY: as in `fields!`.
+    let Instr::CallDefined { func, base: at } = (unsafe { *ip }) else {
+        // SAFETY: as above.
+        unsafe { std::hint::unreachable_unchecked() }
+    };
+    // SAFETY: `ex` is live while the handlers run, and so is the module
+    // code of its instance.
+    let Some(callee) = (unsafe { (*(*ex).code).translated(func) }) else {
+        stop!(ip, regs, base, len, ex)
+    };
+    // SAFETY: nothing else uses the stack while the handlers run (see
+    // `run`); the call is the top frame's, from `ip`.
+    let pushed = unsafe { (*(*ex).stack.as_ptr()).try_push(ip, callee, at, (*ex).vmctx) };
+    let Some(callee_regs) = pushed else {
+        stop!(ip, regs, base, len, ex)
+    };
+    next!(callee.code.as_ptr(), callee_regs, base, len, ex)
+}
+
+/// Returns to a caller of the running instance, inside the run: goes on
+/// with the caller's next instruction; otherwise leaves the return to the
+/// loop. The results are in slots `0..n` already.
+unsafe fn return0(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+    // SAFETY: as for `call_defined`.
+    let popped = unsafe { (*(*ex).stack.as_ptr()).try_pop((*ex).min_frames, (*ex).vmctx) };
+    let Some((next, caller_regs)) = popped else {
+        stop!(ip, regs, base, len, ex)
+    };
+    next!(next, caller_regs, base, len, ex)
+}
+
+/// Copies `src` to slot 0, then returns as [`return0`] does. Should the
+/// loop make the return, it copies the value again, to no effect.
+unsafe fn return1(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+    fields!(ip, Return1 { src });
+    set!(regs, 0, get!(regs, src));
+    // SAFETY: as for `call_defined`.
+    let popped = unsafe { (*(*ex).stack.as_ptr()).try_pop((*ex).min_frames, (*ex).vmctx) };
+    let Some((next, caller_regs)) = popped else {
+        stop!(ip, regs, base, len, ex)
+    };
+    next!(next, caller_regs, base, len, ex)
 }
