@@ -6,8 +6,8 @@
 //! [`Frame`](super::stack::Frame) on the store's heap-allocated stack and
 //! continue in the same loop, so guest recursion never grows the host's
 //! native stack. The threaded handlers make the common ones themselves
-//! (direct calls within an instance, when the stack has room, and returns
-//! from them); this loop makes the rest. Calls to compiled functions go
+//! (calls within an instance, direct or through a table, when the stack
+//! has room, and returns from them); this loop makes the rest. Calls to compiled functions go
 //! through their array-call entry. A call to a host function, and a passed
 //! epoch deadline, return to the generic driver, which deals with them and
 //! resumes this loop where it left off.
@@ -331,6 +331,41 @@ impl Cursor {
 
     fn offsets(&self) -> &VMOffsets {
         &self.env().offsets
+    }
+
+    /// The interpreted function of the running instance that entry `i` of
+    /// `table` refers to, when it is translated and of type `type_index`;
+    /// `None` for any other entry, which the loop then calls or traps on.
+    ///
+    /// # Safety
+    ///
+    /// `table` is a table of the running instance, and `type_index` a type
+    /// of its module.
+    #[inline(always)]
+    pub(super) unsafe fn indirect_callee(
+        &self,
+        table: u32,
+        type_index: u32,
+        i: u32,
+    ) -> Option<&InterpFunc> {
+        // SAFETY: as the caller guarantees; the definition describes the
+        // table's current elements, which are null or live function
+        // references of the store.
+        let f = unsafe {
+            let t = VMContext::table(self.vmctx, self.offsets(), table);
+            if u64::from(i) >= (*t).current_elements {
+                return None;
+            }
+            (*(*t).base.add(i as usize) as *const VMFuncRef).as_ref()?
+        };
+        if f.instance != self.vmctx
+            || f.kind != FuncKind::Interpreted as u32
+            || f.type_id != self.env().type_ids.get(type_index as usize)?.0
+        {
+            return None;
+        }
+        // SAFETY: the instance keeps its module's code alive.
+        unsafe { (*self.code).translated(f.index) }
     }
 
     /// The default memory of the running instance.

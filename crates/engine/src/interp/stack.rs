@@ -111,9 +111,9 @@ impl Stack {
     }
 
     /// Enters `callee` of instance `vmctx`, called by the top frame (of
-    /// the same instance) from `ip`, with its frame at slot `at` of the
-    /// caller's, when the frame fits in what the stack has reserved;
-    /// returns the callee's first slot. `None`, with nothing changed, when
+    /// the same instance) from the call whose last word is at `ip`, with
+    /// its frame at slot `at` of the caller's, when the frame fits in what
+    /// the stack has reserved; returns the callee's first slot. `None`, with nothing changed, when
     /// it does not fit (or there is no caller): the loop then makes the
     /// call, growing the stack or trapping.
     #[inline(always)]

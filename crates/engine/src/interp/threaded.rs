@@ -345,6 +345,7 @@ macro_rules! handlers {
             entry!(t, ConsumeFuel { amount }, consume_fuel);
             entry!(t, CheckEpoch {}, check_epoch);
             entry!(t, CallDefined { func, base }, call_defined);
+            entry!(t, CallIndirect { type_index, index, base }, call_indirect);
             entry!(t, Return {}, return0);
             entry!(t, Return1 { src }, return1);
             t
@@ -501,6 +502,46 @@ unsafe fn call_defined(
     // SAFETY: nothing else uses the stack while the handlers run (see
     // `run`); the call is the top frame's, from `ip`.
     let pushed = unsafe { (*(*ex).stack.as_ptr()).try_push(ip, callee, at, (*ex).vmctx) };
+    let Some(callee_regs) = pushed else {
+        stop!(ip, regs, base, len, ex)
+    };
+    next!(callee.code.as_ptr(), callee_regs, base, len, ex)
+}
+
+/// Calls through a table a translated function of the running instance,
+/// as [`call_defined`] does; leaves any other callee, and a trap, to the
+/// loop.
+unsafe fn call_indirect(
+    ip: *const Instr,
+    regs: *mut u64,
+    base: *mut u8,
+    len: usize,
+    ex: Ex,
+) -> Next {
+    // SAFETY: as in `fields!`.
+    let Instr::CallIndirect {
+        type_index,
+        index,
+        base: at,
+    } = (unsafe { *ip })
+    else {
+        // SAFETY: as above.
+        unsafe { std::hint::unreachable_unchecked() }
+    };
+    let data = ip.wrapping_add(1);
+    // SAFETY: verified code follows a `call_indirect` with its data word.
+    let Instr::Data { a: table, .. } = (unsafe { *data }) else {
+        stop!(ip, regs, base, len, ex)
+    };
+    let i = get!(regs, index) as u32;
+    // SAFETY: `ex` is live while the handlers run; verified code names a
+    // table of the instance and a type of its module.
+    let Some(callee) = (unsafe { (*ex).indirect_callee(table, type_index, i) }) else {
+        stop!(ip, regs, base, len, ex)
+    };
+    // SAFETY: as for `call_defined`; the call's last word is its data
+    // word, after which the caller goes on.
+    let pushed = unsafe { (*(*ex).stack.as_ptr()).try_push(data, callee, at, (*ex).vmctx) };
     let Some(callee_regs) = pushed else {
         stop!(ip, regs, base, len, ex)
     };
