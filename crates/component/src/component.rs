@@ -65,7 +65,7 @@ impl Component {
 
     /// Whether `bytes` hold a component rather than a core module.
     pub fn is_component(bytes: &[u8]) -> bool {
-        translate::is_component(bytes)
+        wasmparser::Parser::is_component(bytes)
     }
 
     /// The engine the component was translated for.

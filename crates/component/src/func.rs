@@ -3,7 +3,7 @@
 //! component-to-callee (a lowered import).
 
 use crate::abi::layout::{self, Flat, MAX_FLAT_RESULTS};
-use crate::abi::{Lifter, Lowerer, Options, Side, bits_to_core, core_to_bits};
+use crate::abi::{Lifter, Lowerer, Options, Side, bits_to_core, core_to_bits, release};
 use crate::types::{FuncType, Type};
 use crate::util::usage;
 use crate::values::Val;
@@ -272,7 +272,7 @@ impl Lowered {
 
         let mut result = vec![Val::Bool(false); usize::from(ty.result.is_some())];
         let outcome = self.callee.call_in(&mut store, &params, &mut result);
-        Lifter::<StoreContextMut<'_, T>>::release(&self.side, &lent);
+        release(&self.side, &lent);
         outcome?;
 
         if let Some(rty) = &ty.result {

@@ -361,7 +361,7 @@ pub(crate) fn instantiate<T: 'static>(
                 space.core_funcs.push(f);
             }
             Init::ResourceNew(r) => {
-                let ty = resolved(&side, *r)?;
+                let ty = side.resource(*r)?;
                 let side = side.clone();
                 let f = core_func(store, &[Flat::I32], &[Flat::I32], move |_, p, out| {
                     let rep = p[0].i32().unwrap_or(0) as u32;
@@ -376,7 +376,7 @@ pub(crate) fn instantiate<T: 'static>(
                 space.core_funcs.push(f);
             }
             Init::ResourceRep(r) => {
-                let ty = resolved(&side, *r)?;
+                let ty = side.resource(*r)?;
                 let side = side.clone();
                 let f = core_func(store, &[Flat::I32], &[Flat::I32], move |_, p, out| {
                     let handle = p[0].i32().unwrap_or(0) as u32;
@@ -396,7 +396,7 @@ pub(crate) fn instantiate<T: 'static>(
                 space.core_funcs.push(f);
             }
             Init::ResourceDrop(r) => {
-                let ty = resolved(&side, *r)?;
+                let ty = side.resource(*r)?;
                 let host_dtor = dtors.get(&ty).cloned();
                 let side = side.clone();
                 let f = core_func(store, &[Flat::I32], &[], move |mut caller, p, _| {
@@ -449,10 +449,6 @@ pub(crate) fn instantiate<T: 'static>(
         }
     }
     Ok(Arc::new(exports))
-}
-
-fn resolved(side: &Side, r: u32) -> Result<ResourceType> {
-    side.resource(r)
 }
 
 /// A core function over flat types with a closure.

@@ -151,20 +151,6 @@ fn features() -> WasmFeatures {
         | WasmFeatures::CM_VALUES
 }
 
-/// Whether `bytes` are a component's binary (rather than a core module's).
-pub(crate) fn is_component(bytes: &[u8]) -> bool {
-    matches!(
-        Parser::new(0).parse(bytes, true),
-        Ok(wasmparser::Chunk::Parsed {
-            payload: Payload::Version {
-                encoding: wasmparser::Encoding::Component,
-                ..
-            },
-            ..
-        })
-    )
-}
-
 fn malformed(e: wasmparser::BinaryReaderError) -> Error {
     Error::new_kind(
         ErrorKind::Malformed,

@@ -195,7 +195,7 @@ impl Handler {
     ) -> Result<Self> {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        if bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00] {
+        if tern_component::Component::is_component(&bytes) {
             bail!(
                 "{} is a component: tern serve runs WAGI handlers (core modules); serving \
                  wasi:http components is not supported yet (`tern run` runs command components)",

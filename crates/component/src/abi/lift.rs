@@ -19,7 +19,7 @@ pub(crate) struct Lifter<'a, S> {
     pub options: &'a Options,
     pub side: &'a Side,
     /// Owning handles lent as borrows for the call being made; each is
-    /// returned by [`Lifter::release`] when it ends.
+    /// returned by [`release`] when it ends.
     pub lent: Vec<u32>,
 }
 
@@ -30,16 +30,6 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             options,
             side,
             lent: Vec::new(),
-        }
-    }
-
-    /// Ends the loans of [`lent`](Self::lent): the call they were for is over.
-    pub(crate) fn release(side: &Side, lent: &[u32]) {
-        let mut state = side.lock();
-        for &h in lent {
-            if let Ok(Slot::Own { lent, .. }) = state.handles.get_mut(h) {
-                *lent -= 1;
-            }
         }
     }
 
@@ -324,5 +314,16 @@ fn variant(ty: &Type, disc: u32, payload: Option<Box<Val>>) -> Val {
         Type::Result(_) if disc == 0 => Val::Result(Ok(payload)),
         Type::Result(_) => Val::Result(Err(payload)),
         _ => unreachable!("variant-like types only"),
+    }
+}
+
+/// Ends the loans a [`Lifter`] recorded in its `lent`: the call they were
+/// for is over.
+pub(crate) fn release(side: &Side, lent: &[u32]) {
+    let mut state = side.lock();
+    for &h in lent {
+        if let Ok(Slot::Own { lent, .. }) = state.handles.get_mut(h) {
+            *lent -= 1;
+        }
     }
 }

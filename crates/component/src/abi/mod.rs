@@ -13,7 +13,7 @@ pub(crate) mod layout;
 mod lift;
 mod lower;
 
-pub(crate) use lift::Lifter;
+pub(crate) use lift::{Lifter, release};
 pub(crate) use lower::Lowerer;
 
 use crate::instance::InstanceState;

@@ -293,8 +293,7 @@ pub(crate) fn parse<'a>(
     bytes: &'a [u8],
     intern: &dyn Fn(&FuncType) -> TypeId,
 ) -> Result<Parsed<'a>> {
-    // A component's preamble: the magic, then version 0xd and layer 1.
-    if bytes.len() >= 8 && bytes[..4] == *b"\0asm" && bytes[4..8] == [0x0d, 0x00, 0x01, 0x00] {
+    if Parser::is_component(bytes) {
         return Err(Error::new_kind(
             ErrorKind::Unsupported,
             "expected a core module, found a component (at offset 0x4): components \
