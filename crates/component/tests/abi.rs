@@ -391,3 +391,122 @@ fn a_missing_import_is_a_link_error_naming_it() {
         "{err}"
     );
 }
+
+/// Calls `g` of `wat` on an engine whose lifted values may take `budget`
+/// bytes of host memory.
+fn call_with_budget(wat: &str, budget: u64) -> tern_engine::Result<Val> {
+    let mut config = tern_engine::Config::new();
+    config.max_lifted_bytes(budget);
+    let engine = Engine::new(&config);
+    let component = Component::new(&engine, wat).unwrap_or_else(|e| panic!("{e}\n{wat}"));
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let mut out = [Val::Bool(false)];
+    instance
+        .get_func("g")
+        .unwrap()
+        .call(&mut store, &[], &mut out)?;
+    let [out] = out;
+    Ok(out)
+}
+
+#[test]
+fn lifted_values_are_bounded_by_the_configured_host_memory() {
+    // Each case: a result that takes few bytes of linear memory and many
+    // of host memory once lifted.
+    // A list of `len` elements of the named type `elem`, filled with ones.
+    let list = |elem: &str, len: u32| {
+        format!(
+            r#"(component
+                (type $e' {elem})
+                (export $e "e" (type $e'))
+                (type $t' (list $e))
+                (export $t "t" (type $t'))
+                {MEMORY}
+                (core module $m
+                    (import "" "memory" (memory 1))
+                    (func (export "g") (result i32)
+                        (i32.store (i32.const 0) (i32.const 8))
+                        (i32.store (i32.const 4) (i32.const {len}))
+                        (memory.fill (i32.const 8) (i32.const 1) (i32.const {len}))
+                        (i32.const 0)))
+                (core instance $i (instantiate $m (with "" (instance $mem))))
+                (func (export "g") (result $t)
+                    (canon lift (core func $i "g") (memory (core memory $mem "memory")))))"#
+        )
+    };
+    let long = "a".repeat(1000);
+    let cases = [
+        // A byte becomes a whole value.
+        (list("u8", 60_000), list("u8", 100)),
+        // An enum case repeats its name.
+        (
+            list(&format!("(enum \"b\" \"{long}\")"), 200),
+            list(&format!("(enum \"b\" \"{long}\")"), 20),
+        ),
+        // A record repeats its field names.
+        (
+            list(&format!("(record (field \"{long}\" u8))"), 200),
+            list(&format!("(record (field \"{long}\" u8))"), 20),
+        ),
+        // So do flags.
+        (
+            list(&format!("(flags \"{long}\")"), 200),
+            list(&format!("(flags \"{long}\")"), 20),
+        ),
+    ];
+    for (over, under) in cases {
+        let err = call_with_budget(&over, 64 << 10).unwrap_err();
+        assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{err}");
+        assert!(err.to_string().contains("max_lifted_bytes"), "{err}");
+        call_with_budget(&under, 64 << 10).unwrap();
+        // The same values fit the default bound.
+        call_with_budget(&over, tern_engine::Config::new().get_max_lifted_bytes()).unwrap();
+    }
+}
+
+#[test]
+fn parameters_for_the_host_share_the_bound() {
+    // The component passes the host a list<u8> of its whole memory.
+    let wat = format!(
+        r#"(component
+            (import "f" (func $f (param "x" (list u8))))
+            {MEMORY}
+            (core func $f (canon lower (func $f) (memory (core memory $mem "memory"))))
+            (core module $m
+                (import "" "f" (func $f (param i32 i32)))
+                (func (export "g") (call $f (i32.const 0) (i32.const 65536))))
+            (core instance $i (instantiate $m (with "" (instance (export "f" (func $f))))))
+            (func (export "g") (canon lift (core func $i "g"))))"#
+    );
+    for (budget, fits) in [(64 << 10, false), (64 << 20, true)] {
+        let mut config = tern_engine::Config::new();
+        config.max_lifted_bytes(budget);
+        let engine = Engine::new(&config);
+        let component = Component::new(&engine, &wat).unwrap();
+        let mut store = Store::new(&engine, 0usize);
+        let mut linker = Linker::new(&engine);
+        linker
+            .root()
+            .func_wrap("f", |mut store, (bytes,): (Vec<u8>,)| {
+                *store.data_mut() = bytes.len();
+                Ok(())
+            })
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &component).unwrap();
+        let result = instance
+            .get_func("g")
+            .unwrap()
+            .call(&mut store, &[], &mut []);
+        if fits {
+            result.unwrap();
+            assert_eq!(*store.data(), 65536);
+        } else {
+            let err = result.unwrap_err();
+            assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{err}");
+            assert_eq!(*store.data(), 0, "the host function never ran");
+        }
+    }
+}

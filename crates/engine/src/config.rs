@@ -49,6 +49,7 @@ pub struct Config {
     pub(crate) lazy_translation: bool,
     pub(crate) interpreter_verifier: bool,
     pub(crate) strategy: Strategy,
+    pub(crate) max_lifted_bytes: u64,
 }
 
 impl Default for Config {
@@ -65,6 +66,7 @@ impl Default for Config {
             lazy_translation: true,
             interpreter_verifier: cfg!(debug_assertions),
             strategy: Strategy::Interpreter,
+            max_lifted_bytes: 256 << 20,
         }
     }
 }
@@ -204,5 +206,25 @@ impl Config {
     pub fn pooled_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
         self.pooled_memory_keep_resident = bytes;
         self
+    }
+
+    /// Bytes of host memory the values of one component-model crossing may
+    /// take once lifted: the parameters a component passes to a host
+    /// function, or the results a component's export returns.
+    ///
+    /// Lifted values are larger than their bytes in linear memory (a
+    /// `list<u8>` element becomes a whole value; a record repeats its field
+    /// names), so without this bound a guest could make the host allocate
+    /// many times its own memory. A crossing over the bound traps with
+    /// [`TrapCode::CanonicalAbi`](crate::TrapCode) before the host allocates.
+    /// Default: 256 MiB.
+    pub fn max_lifted_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.max_lifted_bytes = bytes;
+        self
+    }
+
+    /// The bound set by [`max_lifted_bytes`](Self::max_lifted_bytes).
+    pub fn get_max_lifted_bytes(&self) -> u64 {
+        self.max_lifted_bytes
     }
 }

@@ -21,16 +21,51 @@ pub(crate) struct Lifter<'a, S> {
     /// Owning handles lent as borrows for the call being made; each is
     /// returned by [`release`] when it ends.
     pub lent: Vec<u32>,
+    /// Host bytes the lifted values may still take (the engine's
+    /// `max_lifted_bytes`), charged before each allocation.
+    budget: u64,
 }
 
 impl<'a, S: AsContextMut> Lifter<'a, S> {
     pub(crate) fn new(store: &'a mut S, options: &'a Options, side: &'a Side) -> Self {
+        let budget = store.as_context().engine().config().get_max_lifted_bytes();
         Self {
             store,
             options,
             side,
             lent: Vec::new(),
+            budget,
         }
+    }
+
+    /// Takes `bytes` from the budget, or traps when it would run out.
+    fn charge(&mut self, bytes: u64) -> Result<()> {
+        match self.budget.checked_sub(bytes) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => Err(abi_trap(format!(
+                "the values handed over take more than the {} bytes of host memory allowed \
+                 (Config::max_lifted_bytes)",
+                self.store
+                    .as_context()
+                    .engine()
+                    .config()
+                    .get_max_lifted_bytes()
+            ))),
+        }
+    }
+
+    /// Charges for `n` values of type `V` in one allocation.
+    fn charge_values<V>(&mut self, n: usize) -> Result<()> {
+        self.charge((n as u64).saturating_mul(size_of::<V>() as u64))
+    }
+
+    /// A copy of the name `name`, charged.
+    fn name(&mut self, name: &str) -> Result<String> {
+        self.charge(name.len() as u64)?;
+        Ok(name.to_owned())
     }
 
     /// Lifts a value of `ty` from its flat core values.
@@ -61,22 +96,28 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
                 let (ptr, len) = (next()? as u32, next()? as u32);
                 Val::List(self.load_list(elem, ptr, len)?)
             }
-            Type::Record(fields) => Val::Record(
-                fields
-                    .iter()
-                    .map(|(n, t)| Ok((n.clone(), self.lift_flat(t, src)?)))
-                    .collect::<Result<_>>()?,
-            ),
-            Type::Tuple(ts) => Val::Tuple(
-                ts.iter()
-                    .map(|t| self.lift_flat(t, src))
-                    .collect::<Result<_>>()?,
-            ),
+            Type::Record(fields) => {
+                self.charge_values::<(String, Val)>(fields.len())?;
+                Val::Record(
+                    fields
+                        .iter()
+                        .map(|(n, t)| Ok((self.name(n)?, self.lift_flat(t, src)?)))
+                        .collect::<Result<_>>()?,
+                )
+            }
+            Type::Tuple(ts) => {
+                self.charge_values::<Val>(ts.len())?;
+                Val::Tuple(
+                    ts.iter()
+                        .map(|t| self.lift_flat(t, src))
+                        .collect::<Result<_>>()?,
+                )
+            }
             Type::Flags(names) => {
                 let words = (0..names.len().div_ceil(32))
                     .map(|_| next().map(|w| w as u32))
                     .collect::<Result<Vec<_>>>()?;
-                flags(names, |i| words[i / 32] >> (i % 32) & 1 == 1)
+                self.flags(names, |i| words[i / 32] >> (i % 32) & 1 == 1)?
             }
             Type::Own(_) | Type::Borrow(_) => {
                 let handle = next()? as u32;
@@ -90,12 +131,13 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
                 let values: Vec<u64> = (0..joined.len()).map(|_| next()).collect::<Result<_>>()?;
                 let payload = match case {
                     Some(t) => {
+                        self.charge_values::<Val>(1)?;
                         let mut it = values.into_iter();
                         Some(Box::new(self.lift_flat(t, &mut it)?))
                     }
                     None => None,
                 };
-                variant(ty, disc, payload)
+                self.variant(ty, disc, payload)?
             }
         })
     }
@@ -139,20 +181,27 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             }
             Type::Flags(names) => {
                 let bytes = bytes.to_vec();
-                flags(names, |i| bytes[i / 8] >> (i % 8) & 1 == 1)
+                self.flags(names, |i| bytes[i / 8] >> (i % 8) & 1 == 1)?
             }
             Type::Record(_) | Type::Tuple(_) => {
+                let fields = layout::fields(ty);
+                self.charge_values::<(String, Val)>(fields.len())?;
                 let mut offset = 0;
-                let mut values = Vec::new();
-                for t in layout::fields(ty) {
+                let mut values = Vec::with_capacity(fields.len());
+                for t in fields {
                     offset = layout::align_to(offset, alignment(t));
                     values.push(self.load(t, ptr + offset)?);
                     offset += size(t);
                 }
                 match ty {
-                    Type::Record(fields) => {
-                        Val::Record(fields.iter().map(|(n, _)| n.clone()).zip(values).collect())
-                    }
+                    Type::Record(fields) => Val::Record(
+                        fields
+                            .iter()
+                            .map(|(n, _)| self.name(n))
+                            .zip(values)
+                            .map(|(n, v)| Ok((n?, v)))
+                            .collect::<Result<_>>()?,
+                    ),
                     _ => Val::Tuple(values),
                 }
             }
@@ -165,10 +214,13 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
                 };
                 let case = *cases.get(disc as usize).ok_or_else(|| bad_case(ty, disc))?;
                 let payload = match case {
-                    Some(t) => Some(Box::new(self.load(t, ptr + payload_offset(ty))?)),
+                    Some(t) => {
+                        self.charge_values::<Val>(1)?;
+                        Some(Box::new(self.load(t, ptr + payload_offset(ty))?))
+                    }
                     None => None,
                 };
-                variant(ty, disc, payload)
+                self.variant(ty, disc, payload)?
             }
         })
     }
@@ -179,6 +231,9 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             StringEncoding::Utf16 => (true, len),
             StringEncoding::CompactUtf16 if len & UTF16_TAG != 0 => (true, len ^ UTF16_TAG),
             StringEncoding::CompactUtf16 => {
+                // Latin-1 takes up to two bytes a character in UTF-8.
+                memory_slice(&*self.store, self.options, ptr, u64::from(len))?;
+                self.charge(u64::from(len) * 2)?;
                 let bytes = memory_slice(&*self.store, self.options, ptr, u64::from(len))?;
                 return Ok(bytes.iter().map(|&b| char::from(b)).collect());
             }
@@ -192,6 +247,9 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
                 "UTF-16 string at {ptr} is not 2-byte aligned"
             )));
         }
+        memory_slice(&*self.store, self.options, ptr, byte_len)?;
+        // A UTF-16 unit takes up to three bytes in UTF-8.
+        self.charge(if utf16 { byte_len / 2 * 3 } else { byte_len })?;
         let bytes = memory_slice(&*self.store, self.options, ptr, byte_len)?;
         if utf16 {
             let units = bytes
@@ -223,9 +281,33 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             ptr,
             u64::from(len) * elem_size.max(1),
         )?;
+        self.charge_values::<Val>(len as usize)?;
         (0..len)
             .map(|i| self.load(elem, ptr + i * elem_size as u32))
             .collect()
+    }
+
+    /// The flags of `names` for which `set` holds.
+    fn flags(&mut self, names: &[String], set: impl Fn(usize) -> bool) -> Result<Val> {
+        let set: Vec<usize> = (0..names.len()).filter(|&i| set(i)).collect();
+        self.charge_values::<String>(set.len())?;
+        Ok(Val::Flags(
+            set.into_iter()
+                .map(|i| self.name(&names[i]))
+                .collect::<Result<_>>()?,
+        ))
+    }
+
+    /// The value of case `disc` of variant-like `ty` with `payload`.
+    fn variant(&mut self, ty: &Type, disc: u32, payload: Option<Box<Val>>) -> Result<Val> {
+        Ok(match ty {
+            Type::Variant(cases) => Val::Variant(self.name(&cases[disc as usize].0)?, payload),
+            Type::Enum(names) => Val::Enum(self.name(&names[disc as usize])?),
+            Type::Option(_) => Val::Option(payload),
+            Type::Result(_) if disc == 0 => Val::Result(Ok(payload)),
+            Type::Result(_) => Val::Result(Err(payload)),
+            _ => unreachable!("variant-like types only"),
+        })
     }
 
     fn lift_handle(&mut self, ty: &Type, handle: u32) -> Result<Val> {
@@ -292,29 +374,6 @@ fn to_char(code: u32) -> Result<char> {
 
 fn bad_case(ty: &Type, disc: u32) -> tern_engine::Error {
     abi_trap(format!("discriminant {disc} is out of range for {ty}"))
-}
-
-fn flags(names: &[String], set: impl Fn(usize) -> bool) -> Val {
-    Val::Flags(
-        names
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| set(*i))
-            .map(|(_, n)| n.clone())
-            .collect(),
-    )
-}
-
-/// The value of case `disc` of variant-like `ty` with `payload`.
-fn variant(ty: &Type, disc: u32, payload: Option<Box<Val>>) -> Val {
-    match ty {
-        Type::Variant(cases) => Val::Variant(cases[disc as usize].0.clone(), payload),
-        Type::Enum(names) => Val::Enum(names[disc as usize].clone()),
-        Type::Option(_) => Val::Option(payload),
-        Type::Result(_) if disc == 0 => Val::Result(Ok(payload)),
-        Type::Result(_) => Val::Result(Err(payload)),
-        _ => unreachable!("variant-like types only"),
-    }
 }
 
 /// Ends the loans a [`Lifter`] recorded in its `lent`: the call they were

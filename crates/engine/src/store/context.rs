@@ -9,6 +9,11 @@ pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
 pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
 
 impl<T> StoreContext<'_, T> {
+    /// The engine the store belongs to.
+    pub fn engine(&self) -> &crate::Engine {
+        self.0.engine()
+    }
+
     /// The host state.
     pub fn data(&self) -> &T {
         &self.0.data
@@ -16,6 +21,11 @@ impl<T> StoreContext<'_, T> {
 }
 
 impl<T> StoreContextMut<'_, T> {
+    /// The engine the store belongs to.
+    pub fn engine(&self) -> &crate::Engine {
+        self.0.engine()
+    }
+
     /// The host state.
     pub fn data(&self) -> &T {
         &self.0.data
