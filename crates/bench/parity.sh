@@ -6,7 +6,9 @@
 # and exits with 1 if any case differs.
 #
 # Usage: crates/bench/parity.sh [GUEST...]
-#   GUEST: rust-probe, rust-hello, c-probe, go-probe, as-probe (default: all)
+#   GUEST: rust-probe, rust-hello, c-probe, go-probe, as-probe (WASI
+#   preview1 modules); rust-p2, py-p2, js-p2 (WASI 0.2 components: Rust's
+#   wasm32-wasip2, componentize-py, componentize-js) (default: all)
 #
 # Columns: whether stdout, the exit code, the files (the scratch directory
 # afterwards: names, types, file sizes) and stderr are the same. The first
@@ -39,6 +41,9 @@ declare -A wasm=(
     [c-probe]="$root/guests/wasi-c/wasm/probe-c.wasm"
     [go-probe]="$root/guests/wasi-go/wasm/probe-go.wasm"
     [as-probe]="$root/guests/wasi-as/wasm/probe-as.wasm"
+    [rust-p2]="$root/guests/wasip2/wasm/cli.wasm"
+    [py-p2]="$root/guests/wasip2-py/wasm/probe-py.wasm"
+    [js-p2]="$root/guests/wasip2-js/wasm/probe-js.wasm"
 )
 if (($# > 0)); then
     wanted=" $* "
@@ -266,6 +271,31 @@ check as-probe "as stdin"$'\n' "" -- cat
 check as-probe "" "--dir @sb" -- fs
 check as-probe "" "" -- clock
 check as-probe "" "" -- random
+
+# The Rust WASI 0.2 command (wasm32-wasip2 std), as
+# crates/cli/tests/run_component.rs runs it.
+check rust-p2 "" "$env3" -- args env GREETING env FROM_HOST env UNSET_ON_HOST
+check rust-p2 "make me loud" "" -- stdin
+check rust-p2 "" "" -- stderr "to stderr" clocks random
+check rust-p2 "" "--dir @sb" -- write /sb/a.txt hi append /sb/a.txt " there" read /sb/a.txt \
+    size /sb/a.txt mkdir /sb/d ls /sb mv /sb/a.txt /sb/d/b.txt ls /sb/d write /sb/kept.txt kept \
+    rm /sb/d/b.txt rmdir /sb/d ls /sb read /sb/missing rmdir /sb/kept.txt
+check rust-p2 "" "--dir @links" -- read /sb/abs-link read /sb/up-link ls /sb
+check rust-p2 "" "" -- read /sb/nothing-preopened
+check rust-p2 "" "" -- tcp 127.0.0.1:9 lookup localhost
+check rust-p2 "" "-S inherit-network -S allow-ip-name-lookup" -- lookup localhost
+check rust-p2 "" "" -- args exit 3
+check rust-p2 "" "" -- panic
+check rust-p2 "" "" -- nope
+
+# The Python and JavaScript WASI 0.2 probes, as
+# crates/cli/tests/run_component_langs.rs runs them.
+for guest in py-p2 js-p2; do
+    check "$guest" "some input"$'\n' "--dir @sb --env DATA_DIR=/sb --env NAME=v" -- a "b c"
+    check "$guest" "" "--dir @sb --env DATA_DIR=/sb" -- fail
+    check "$guest" "" "--dir @sb --env DATA_DIR=/sb" -- exit=42
+    check "$guest" "" "" --
+done
 
 echo "tern:     $tern"
 echo "wasmtime: $wasmtime ($("$wasmtime" --version))"

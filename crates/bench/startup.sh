@@ -5,10 +5,13 @@
 #
 # Usage: crates/bench/startup.sh [RUNS]   (RUNS: timed runs each, default 200)
 #
-# The guest is guests/wasi/wasm/hello.wasm (source: guests/wasi/hello),
-# a Rust hello-world. Tern is <target>/release/tern, built here when
-# missing (cargo's target directory: CARGO_TARGET_DIR if set); build it
-# yourself with `cargo build --release -p tern-cli` after a change. The
+# The guests: guests/wasi/wasm/hello.wasm (source: guests/wasi/hello), a
+# Rust hello-world for WASI preview1, and guests/wasip2/wasm/cli.wasm
+# (source: guests/wasip2/cli), a Rust wasm32-wasip2 command component run
+# as `cli.wasm args` (it prints its arguments); wasmi runs no components.
+# Tern is <target>/release/tern, built here when missing (cargo's target
+# directory: CARGO_TARGET_DIR if set); build it yourself with
+# `cargo build --release -p tern-cli` after a change. The
 # peers are taken from PATH or PEERS_ROOT/bin (default /tmp/peers) and
 # installed there with `cargo install --locked` when missing, which takes
 # long: wasmtime-cli WASMTIME_VERSION (default 48.0.8, the newest that
@@ -24,6 +27,7 @@ set -euo pipefail
 runs="${1:-200}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 guest="$root/guests/wasi/wasm/hello.wasm"
+component="$root/guests/wasip2/wasm/cli.wasm"
 peers="${PEERS_ROOT:-/tmp/peers}"
 export PATH="$PATH:$peers/bin"
 
@@ -48,33 +52,47 @@ if [[ ! -x "$tern" ]]; then
     (cd "$root" && cargo build --release -p tern-cli >&2)
 fi
 
-# The three must print the same thing before their times mean anything.
-for cmd in "$tern run $guest" "$tern run -C compiler=cranelift $guest" \
-    "wasmtime run $guest" "wasmi $guest"; do
-    out="$($cmd)"
-    if [[ "$out" != "Hello, world!" ]]; then
-        echo "error: \`$cmd\` printed \`$out\`" >&2
-        exit 1
+# Times `tern run`, `tern run -C compiler=cranelift`, `wasmtime run` and,
+# for a core module, wasmi on GUEST ARGS, after checking each prints
+# EXPECTED; prints the means and the ratios.
+compare() { # LABEL EXPECTED GUEST ARGS...
+    local label="$1" expected="$2" guest="$3"
+    shift 3
+    local args="$guest${*:+ $*}"
+    local -a names=(tern tern-cranelift wasmtime)
+    local -a cmds=("$tern run $args" "$tern run -C compiler=cranelift $args" "wasmtime run $args")
+    if [[ "$label" != *component* ]]; then
+        names+=(wasmi)
+        cmds+=("wasmi $args")
     fi
-done
+    # Each must print the same thing before their times mean anything.
+    local i out
+    for i in "${!cmds[@]}"; do
+        out="$(${cmds[$i]})"
+        if [[ "$out" != "$expected" ]]; then
+            echo "error: \`${cmds[$i]}\` printed \`$out\`" >&2
+            exit 1
+        fi
+    done
+    local -a named=()
+    for i in "${!cmds[@]}"; do named+=(-n "${names[$i]}" "${cmds[$i]}"); done
+    hyperfine --shell=none --warmup 10 --runs "$runs" --style basic \
+        --export-csv "$csv" "${named[@]}" >&2
+
+    echo
+    echo "start-up, $label ($runs runs; mean ± stddev):"
+    awk -F, -v names="${names[*]}" 'NR > 1 { mean[$1] = $2; sd[$1] = $3 }
+        END {
+            n = split(names, name, " ")
+            for (i = 1; i <= n; i++)
+                printf "  %-14s %8.2f ms ± %.2f\n", name[i], mean[name[i]] * 1000, sd[name[i]] * 1000
+            printf "  tern/wasmtime           %.2f\n", mean["tern"] / mean["wasmtime"]
+            if ("wasmi" in mean) printf "  tern/wasmi              %.2f\n", mean["tern"] / mean["wasmi"]
+            printf "  tern-cranelift/wasmtime %.2f\n", mean["tern-cranelift"] / mean["wasmtime"]
+        }' "$csv"
+}
 
 csv="$(mktemp)"
 trap 'rm -f "$csv"' EXIT
-hyperfine --shell=none --warmup 10 --runs "$runs" --style basic \
-    --export-csv "$csv" \
-    -n tern "$tern run $guest" \
-    -n tern-cranelift "$tern run -C compiler=cranelift $guest" \
-    -n wasmtime "wasmtime run $guest" \
-    -n wasmi "wasmi $guest" >&2
-
-echo
-echo "start-up, hello.wasm ($runs runs; mean ± stddev):"
-awk -F, 'NR > 1 { mean[$1] = $2; sd[$1] = $3 }
-    END {
-        n = split("tern tern-cranelift wasmtime wasmi", names, " ")
-        for (i = 1; i <= n; i++)
-            printf "  %-14s %8.2f ms ± %.2f\n", names[i], mean[names[i]] * 1000, sd[names[i]] * 1000
-        printf "  tern/wasmtime           %.2f\n", mean["tern"] / mean["wasmtime"]
-        printf "  tern/wasmi              %.2f\n", mean["tern"] / mean["wasmi"]
-        printf "  tern-cranelift/wasmtime %.2f\n", mean["tern-cranelift"] / mean["wasmtime"]
-    }' "$csv"
+compare "hello.wasm, a wasip1 module" "Hello, world!" "$guest"
+compare "cli.wasm args, a wasip2 component" "args: args" "$component" args
