@@ -1,7 +1,7 @@
 //! The host's side of imports: for each imported interface a `Host` trait
 //! (plus a `HostX` trait per resource `x`) whose methods take and return
 //! Rust types, and an `add_to_linker` that defines every function and
-//! resource in a [`Linker`](tern_component::Linker) by calling them.
+//! resource in a `Linker` by calling them.
 //!
 //! Host methods return their result type as is, as wasmtime's bindings do
 //! by default; with `trappable_imports: true` they return

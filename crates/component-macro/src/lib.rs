@@ -1,4 +1,4 @@
-//! The [`bindgen!`] macro of [`tern_component`]: Rust bindings generated
+//! The [`bindgen!`] macro of `tern_component`: Rust bindings generated
 //! from a WIT world, so that an embedder implements imports as Rust traits
 //! and calls exports as Rust methods instead of matching dynamic values.
 //!
@@ -54,6 +54,68 @@ use std::path::Path;
 /// a `Host` trait and an `add_to_linker` function per imported interface,
 /// and a struct named after the world that instantiates a component of it
 /// and calls its exports.
+///
+/// ```
+/// tern_component::bindgen!({
+///     inline: "
+///         package example:counter@0.1.0;
+///
+///         interface host {
+///             enum unit { ones, tens }
+///             scale: func(unit: unit) -> u32;
+///         }
+///
+///         world counter {
+///             import host;
+///             export count: func(n: u32) -> u32;
+///         }
+///     ",
+/// });
+///
+/// use example::counter::host::{Host, Unit};
+///
+/// /// The store's data, which implements the imports.
+/// struct MyHost;
+///
+/// impl Host for MyHost {
+///     fn scale(&mut self, unit: Unit) -> u32 {
+///         match unit {
+///             Unit::Ones => 1,
+///             Unit::Tens => 10,
+///         }
+///     }
+/// }
+///
+/// # fn main() -> tern_engine::Result<()> {
+/// use tern_component::{Component, Linker};
+/// use tern_engine::{Engine, Store};
+///
+/// let engine = Engine::default();
+/// // count(n) = n * scale(tens)
+/// let component = Component::new(
+///     &engine,
+///     r#"(component
+///         (import "example:counter/host@0.1.0" (instance $host
+///             (type $unit' (enum "ones" "tens"))
+///             (export "unit" (type $unit (eq $unit')))
+///             (export "scale" (func (param "unit" $unit) (result u32)))))
+///         (core func $scale (canon lower (func $host "scale")))
+///         (core module $m
+///             (import "" "scale" (func $scale (param i32) (result i32)))
+///             (func (export "count") (param i32) (result i32)
+///                 (i32.mul (local.get 0) (call $scale (i32.const 1)))))
+///         (core instance $i (instantiate $m (with "" (instance
+///             (export "scale" (func $scale))))))
+///         (func (export "count") (param "n" u32) (result u32)
+///             (canon lift (core func $i "count"))))"#,
+/// )?;
+/// let mut linker = Linker::new(&engine);
+/// Counter::add_to_linker(&mut linker, |host: &mut MyHost| host)?;
+/// let mut store = Store::new(&engine, MyHost);
+/// let counter = Counter::instantiate(&mut store, &component, &linker)?;
+/// assert_eq!(counter.call_count(&mut store, 7)?, 70);
+/// # Ok(()) }
+/// ```
 ///
 /// # Input
 ///
