@@ -122,6 +122,17 @@ impl Generator<'_> {
         let iface = &resolve.interfaces[id];
         let name = resolve.name_world_key(key);
         let module = self.iface_module(id);
+        if let Some(r) = iface
+            .types
+            .values()
+            .find(|t| matches!(resolve.types[**t].kind, TypeDefKind::Resource))
+        {
+            return Err(format!(
+                "interface `{name}`: resource `{}` is exported by the component; exported \
+                 resources are not supported",
+                resolve.types[*r].name.as_deref().unwrap_or("?")
+            ));
+        }
         if self.is_exported_iface(id) {
             for ty in iface.types.values() {
                 self.define_type(*ty)

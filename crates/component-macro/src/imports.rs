@@ -49,7 +49,7 @@ impl Generator<'_> {
             })
             .collect();
         let scope = self
-            .host_scope(&module, "Host", &funcs, &resources)
+            .host_scope(&module, "Host", &format!("`{name}`"), &funcs, &resources)
             .map_err(|e| format!("interface `{name}`: {e}"))?;
         let HostScope { traits, register } = scope;
         let i = quote!(::tern_component::__internal);
@@ -89,12 +89,14 @@ impl Generator<'_> {
         Ok(())
     }
 
-    /// The traits of one import scope, named `trait_name` (with one
-    /// `Host<Resource>` supertrait per resource), for code in `module`.
+    /// The traits of one import scope (`what`, for their documentation),
+    /// named `trait_name` with one `Host<Resource>` supertrait per
+    /// resource, for code in `module`.
     pub(crate) fn host_scope(
         &self,
         module: &[String],
         trait_name: &str,
+        what: &str,
         funcs: &[&Function],
         resources: &[TypeId],
     ) -> GenResult<HostScope> {
@@ -145,7 +147,7 @@ impl Generator<'_> {
             register.extend(reg);
         }
         let bounds = (!supers.is_empty()).then(|| quote!(: #(#supers)+*));
-        let doc = " The host's implementation of the functions the guest imports.";
+        let doc = format!(" The host's implementation of {what}.");
         traits.extend(quote! {
             #[doc = #doc]
             pub trait #trait_ident #bounds {
@@ -190,7 +192,13 @@ impl Generator<'_> {
             (None, false) => quote!(),
             (None, true) => quote!(-> #i::Result<()>),
         };
-        let docs = doc_attrs(&f.docs, &format!("The import `{}`.", f.name));
+        let fallback = match f.kind {
+            FunctionKind::Method(_) => format!("The method `{}`.", f.item_name()),
+            FunctionKind::Static(_) => format!("The static function `{}`.", f.item_name()),
+            FunctionKind::Constructor(_) => "The constructor.".to_string(),
+            _ => format!("The import `{}`.", f.name),
+        };
+        let docs = doc_attrs(&f.docs, &fallback);
         let errors = self.trappable.then(|| {
             quote! {
                 ///

@@ -298,12 +298,14 @@ impl Generator<'_> {
             }
             TypeDefKind::Resource => {
                 self.host_resource(id)?;
+                let handles = format!(
+                    " A resource the host implements: handles to it are `Resource<{name}>`, \
+                     the state behind them the host's (in a `ResourceTable`, say)."
+                );
                 quote! {
                     #docs
                     ///
-                    /// A resource the host implements: handles to it are
-                    /// `Resource<` this type `>`, the state behind them the
-                    /// host's (in a `ResourceTable`, say).
+                    #[doc = #handles]
                     #[derive(Debug)]
                     pub enum #name {}
                 }

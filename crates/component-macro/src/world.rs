@@ -44,7 +44,13 @@ impl Generator<'_> {
         if !funcs.is_empty() || !resources.is_empty() {
             let trait_name = format!("{world_name}Imports");
             let HostScope { traits, register } = self
-                .host_scope(&top, &trait_name, &funcs, &resources)
+                .host_scope(
+                    &top,
+                    &trait_name,
+                    &format!("what the world `{}` imports itself", world.name),
+                    &funcs,
+                    &resources,
+                )
                 .map_err(|e| format!("world `{}`: {e}", world.name))?;
             self.push(&top, traits);
             let trait_ident = ident(&trait_name);

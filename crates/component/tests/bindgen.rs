@@ -546,3 +546,64 @@ fn a_wit_directory_with_deps_binds_the_dependency_interface() {
     let app = app::App::instantiate(&mut store, &component, &linker).unwrap();
     assert_eq!(app.call_tick(&mut store).unwrap(), 42);
 }
+
+/// Bindings of WIT shapes the other tests do not use; that they compile
+/// is most of the test.
+mod shapes {
+    tern_component::bindgen!({
+        inline: "
+            package test:shapes;
+            interface echo {
+                resource blob {
+                    size: func() -> u64;
+                    merge: static func(a: borrow<blob>, b: borrow<blob>) -> blob;
+                }
+                variant held { blob(blob), nothing }
+                record entry { key: string, value: option<held> }
+            }
+            interface mirror {
+                use echo.{entry};
+                round: func(x: entry) -> entry;
+            }
+            interface ping {
+                ping: func(n: u32) -> u32;
+            }
+            world shapes {
+                record settings { verbose: bool, depth: u8 }
+                import echo;
+                import ping;
+                import log: interface {
+                    type line = tuple<u32, string>;
+                    write: func(line: line);
+                }
+                export mirror;
+                export ping;
+                export configure: func(settings: settings) -> result;
+            }
+        ",
+    });
+}
+
+#[test]
+fn world_types_named_interfaces_and_resources_in_types_have_bindings() {
+    use shapes::test::shapes::echo::{Blob, Entry, Held};
+    let entry = Entry {
+        key: "k".into(),
+        value: Some(Held::Blob(Resource::<Blob>::new_own(3))),
+    };
+    // Types holding handles are Debug and Clone (no PartialEq).
+    assert!(format!("{:?}", entry.clone()).contains("rep: 3"));
+    let settings = shapes::Settings {
+        verbose: true,
+        depth: 2,
+    };
+    assert_eq!(settings.clone(), settings);
+    let line: shapes::log::Line = (1, "x".into());
+    assert_eq!(line.0, 1);
+    // Exported interfaces are reached through accessors; one the world
+    // imports too has its `Guest` under `exports`.
+    let _: fn(&shapes::Shapes) -> &shapes::exports::test::shapes::mirror::Guest =
+        shapes::Shapes::test_shapes_mirror;
+    let _: fn(&shapes::Shapes) -> &shapes::exports::test::shapes::ping::Guest =
+        shapes::Shapes::test_shapes_ping;
+}
