@@ -157,6 +157,7 @@ use std::path::Path;
 ///   `PluginImports` at the top.
 /// - **The world**: `struct Plugin` with `Plugin::add_to_linker(linker, get)`
 ///   (every import), `Plugin::instantiate(store, &component, &linker)`,
+///   `Plugin::instantiate_pre(store, &instance_pre)`,
 ///   `Plugin::new(store, &instance)`, and `call_greet(&self, store, name)`
 ///   per exported function. An exported interface is reached through an
 ///   accessor named after it, `plugin.example_plugin_tools()`, returning its

@@ -149,6 +149,21 @@ impl Generator<'_> {
                         Self::new(&mut store, &instance)
                     }
 
+                    /// Instantiates a component whose imports `pre` has
+                    /// resolved (the fast path for one instance per
+                    /// request) and looks up its exports.
+                    ///
+                    /// # Errors
+                    ///
+                    /// As `InstancePre::instantiate`, or as [`Self::new`].
+                    pub fn instantiate_pre<T: 'static>(
+                        mut store: impl #i::AsContextMut<Data = T>,
+                        pre: &#i::InstancePre<T>,
+                    ) -> #i::Result<Self> {
+                        let instance = pre.instantiate(&mut store)?;
+                        Self::new(&mut store, &instance)
+                    }
+
                     /// The world's exports of `instance`, checked against
                     /// their WIT types. (`store` is unused, kept for the
                     /// shape of wasmtime's API.)

@@ -377,6 +377,14 @@ fn a_trappable_world_import_that_fails_traps_the_guest_with_its_error() {
     assert_eq!(checked.call_quarter(&mut store, 12).unwrap(), 3);
     let err = checked.call_quarter(&mut store, 6).unwrap_err();
     assert!(err.to_string().contains("3 is odd"), "{err}");
+
+    // Pre-resolved imports, a fresh store per instance.
+    let pre = linker.instantiate_pre(&component).unwrap();
+    for n in [4, 40] {
+        let mut store = Store::new(&engine, Halver);
+        let checked = trappable::Checked::instantiate_pre(&mut store, &pre).unwrap();
+        assert_eq!(checked.call_quarter(&mut store, n).unwrap(), n / 4);
+    }
 }
 
 /// Bindings of an imported resource.
