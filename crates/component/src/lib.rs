@@ -41,6 +41,7 @@
 mod abi;
 mod component;
 mod func;
+mod generated;
 mod instance;
 mod linker;
 mod resources;
@@ -58,3 +59,18 @@ pub use resources::{Resource, ResourceAny, ResourceTable, ResourceType};
 pub use typed::{ComponentList, ComponentType, TypedFunc};
 pub use types::{FuncType, Type};
 pub use values::Val;
+
+#[doc(inline)]
+pub use tern_component_macro::bindgen;
+
+/// What the code [`bindgen!`] generates refers to, so that a crate using
+/// the macro needs no dependency but this one. Not a stable API.
+#[doc(hidden)]
+pub mod __internal {
+    pub use crate::generated::*;
+    pub use crate::{
+        Component, ComponentType, Instance, InstancePre, Linker, Resource, ResourceType, Type,
+        TypedFunc, Val,
+    };
+    pub use tern_engine::{self, AsContextMut, Result, StoreContextMut};
+}

@@ -13,9 +13,15 @@
 
 use anyhow::{Context, Result};
 use std::collections::HashMap;
-use tern_component::{Component, Linker, Val};
+use tern_component::{Component, Linker};
 use tern_engine::{Config, Engine, Store};
 use tern_wasi::{WasiCtx, WasiCtxBuilder};
+
+// Rust bindings of `wit/plugin.wit`: the `Plugin` struct, the
+// `example::plugin::host::Host` trait and its `Level` enum.
+tern_component::bindgen!("plugin" in "wit");
+
+use example::plugin::host::{Host, Level};
 
 /// What a plugin's store holds: the tenant's configuration, the log lines
 /// the plugin wrote, and the WASI context its standard library expects.
@@ -25,22 +31,26 @@ struct Tenant {
     wasi: WasiCtx,
 }
 
+/// The host side of the plugin world's `example:plugin/host` interface.
+impl Host for Tenant {
+    fn log(&mut self, level: Level, message: String) {
+        let level = match level {
+            Level::Info => "info",
+            Level::Warn => "warn",
+        };
+        self.log.push(format!("[{level}] {message}"));
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
 /// The host side of the plugin world: `example:plugin/host` and WASI.
 fn linker(engine: &Engine) -> Result<Linker<Tenant>> {
     let mut linker = Linker::new(engine);
     tern_wasi::p2::add_to_linker(&mut linker, |t: &mut Tenant| &mut t.wasi)?;
-    let mut host = linker.instance("example:plugin/host@0.1.0")?;
-    host.func_wrap("config", |store, (key,): (String,)| {
-        Ok((store.data().config.get(&key).cloned(),))
-    })?;
-    // `level` is an enum: it arrives as a dynamic value.
-    host.func_new("log", |mut store, params, _| {
-        let (Val::Enum(level), Val::String(message)) = (&params[0], &params[1]) else {
-            return Err(tern_engine::Error::msg("log takes a level and a message"));
-        };
-        store.data_mut().log.push(format!("[{level}] {message}"));
-        Ok(())
-    })?;
+    Plugin::add_to_linker(&mut linker, |t: &mut Tenant| t)?;
     Ok(linker)
 }
 
@@ -70,17 +80,9 @@ pub fn run_plugin(
     };
     let mut store = Store::new(&engine, tenant);
     store.set_fuel(50_000_000)?;
-    let instance = linker.instantiate(&mut store, &component)?;
-    let greet = instance
-        .get_func("greet")
-        .context("the plugin exports no `greet`")?
-        .typed::<(String,), (String,)>()?;
-    let word_count = instance
-        .get_func("word-count")
-        .context("the plugin exports no `word-count`")?
-        .typed::<(String,), (WordCounts,)>()?;
-    let (greeting,) = greet.call(&mut store, (name.to_string(),))?;
-    let (counts,) = word_count.call(&mut store, (text.to_string(),))?;
+    let plugin = Plugin::instantiate(&mut store, &component, &linker)?;
+    let greeting = plugin.call_greet(&mut store, name)?;
+    let counts = plugin.call_word_count(&mut store, text)?;
     let log = std::mem::take(&mut store.data_mut().log);
     Ok((greeting, counts, log))
 }

@@ -1,0 +1,100 @@
+//! The expansion on good and bad input: generated items by name, and
+//! errors (which become `compile_error!`) naming the problem.
+
+use super::expand;
+use quote::quote;
+
+fn expand_str(input: TokenStream2) -> String {
+    expand(input).to_string()
+}
+
+use proc_macro2::TokenStream as TokenStream2;
+
+#[test]
+fn a_wit_syntax_error_is_a_compile_error_naming_file_and_line() {
+    let out = expand_str(quote!({
+        inline: "package a:b;\n\ninterface i {\n    f: func(x: u32 -> u32;\n}\nworld w { import i; }\n",
+    }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(
+        out.contains("inline.wit:4"),
+        "names the file and line: {out}"
+    );
+    assert!(out.contains("expected"), "says what was expected: {out}");
+}
+
+#[test]
+fn an_unknown_type_or_world_is_a_compile_error() {
+    let out = expand_str(quote!({
+        inline: "package a:b;\nworld w { export f: func(x: nope); }\n",
+    }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("nope"), "{out}");
+
+    let out = expand_str(quote!({
+        world: "other",
+        inline: "package a:b;\nworld w {}\n",
+    }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("other"), "{out}");
+}
+
+#[test]
+fn a_missing_path_is_a_compile_error_naming_it() {
+    let out = expand_str(quote!("w" in "no/such/dir"));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("no/such/dir"), "{out}");
+}
+
+#[test]
+fn an_unknown_option_is_an_error_at_its_name() {
+    let out = expand_str(quote!({ wrld: "w" }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("unknown bindgen! option `wrld`"), "{out}");
+}
+
+#[test]
+fn unsupported_wit_is_a_compile_error_naming_it() {
+    let out = expand_str(quote!({
+        inline: "package a:b;\ninterface i { resource r { get: func() -> u32; } }\nworld w { export i; }\n",
+    }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("resource `r`"), "{out}");
+    assert!(out.contains("not supported"), "{out}");
+
+    let out = expand_str(quote!({
+        inline: "package a:b;\nworld w { export f: func() -> stream<u8>; }\n",
+    }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("stream"), "{out}");
+}
+
+#[test]
+fn the_plugin_world_generates_its_host_trait_and_world_struct() {
+    let out = expand_str(quote!({
+        inline: "package example:plugin@0.1.0;
+            interface host {
+                enum level { info, warn }
+                log: func(level: level, message: string);
+            }
+            world plugin {
+                import host;
+                export greet: func(name: string) -> string;
+            }",
+    }));
+    assert!(!out.contains("compile_error"), "{out}");
+    for item in [
+        "pub mod example",
+        "pub mod plugin",
+        "pub mod host",
+        "pub enum Level",
+        "pub trait Host",
+        "fn log (& mut self , level : Level , message : :: std :: string :: String)",
+        "pub fn add_to_linker",
+        "\"example:plugin/host@0.1.0\"",
+        "pub struct Plugin",
+        "pub fn call_greet",
+    ] {
+        assert!(out.contains(item), "missing `{item}` in {out}");
+    }
+}
