@@ -18,9 +18,21 @@ use tern_engine::{
 pub(crate) type HostFn<T> =
     dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync;
 
+/// A host function over Rust types, called by a component directly: it
+/// lifts its parameters from the core parameters of the lowered call and
+/// lowers its result, with no [`Val`]s between.
+pub(crate) type DirectFn<T> = dyn Fn(StoreContextMut<'_, T>, &Lowered, &[CoreVal], &mut [CoreVal]) -> Result<()>
+    + Send
+    + Sync;
+
 /// A host function, kept without its store type so that component items
 /// need none; calls recover it with the store's type.
-pub(crate) struct HostFunc<T: 'static>(pub Box<HostFn<T>>);
+pub(crate) struct HostFunc<T: 'static> {
+    /// The function over [`Val`]s, for every caller.
+    pub dynamic: Box<HostFn<T>>,
+    /// The same function for a component's lowered call, where it has one.
+    pub direct: Option<Box<DirectFn<T>>>,
+}
 
 /// A core function of a component instance, lifted with its options.
 pub(crate) struct Lifted {
@@ -64,6 +76,23 @@ impl Func {
     pub(crate) fn host<T: 'static>(f: Arc<HostFunc<T>>, check: Option<Arc<TypeCheck>>) -> Self {
         Self {
             kind: FuncKind::Host(f, check),
+        }
+    }
+
+    /// The direct entry of a host function over Rust types, for a store of
+    /// type `T`.
+    fn direct<T: 'static>(&self) -> Option<&DirectFn<T>> {
+        match &self.kind {
+            FuncKind::Host(f, _) => f.downcast_ref::<HostFunc<T>>()?.direct.as_deref(),
+            FuncKind::Lifted(_) => None,
+        }
+    }
+
+    /// The lifted function this is, if it is one.
+    pub(crate) fn as_lifted(&self) -> Option<&Lifted> {
+        match &self.kind {
+            FuncKind::Lifted(l) => Some(l),
+            FuncKind::Host(..) => None,
         }
     }
 
@@ -129,14 +158,13 @@ impl Func {
                 let f = f
                     .downcast_ref::<HostFunc<T>>()
                     .ok_or_else(|| usage("a host function used with a store of another type"))?;
-                (f.0)(store.as_context_mut(), params, results)
+                (f.dynamic)(store.as_context_mut(), params, results)
             }
         }
     }
 }
 
-/// Calls a lifted function: lowers the arguments into its instance, runs
-/// the core function, lifts the result, and runs `post-return`.
+/// Calls a lifted function with [`Val`]s.
 fn call_lifted<T>(
     store: &mut StoreContextMut<'_, T>,
     f: &Lifted,
@@ -151,6 +179,57 @@ fn call_lifted<T>(
             results.len()
         )));
     }
+    let value = call_lifted_with(
+        store,
+        f,
+        |lower, bits| {
+            let (_, spilled) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
+            if spilled {
+                let tuple = params_tuple(ty);
+                let ptr =
+                    lower.alloc(layout::alignment(&tuple), u64::from(layout::size(&tuple)))?;
+                lower.store(&tuple, &Val::Tuple(params.to_vec()), ptr)?;
+                bits.push(u64::from(ptr));
+            } else {
+                for ((_, t), v) in ty.params.iter().zip(params) {
+                    lower.lower_flat(t, v, bits)?;
+                }
+            }
+            Ok(())
+        },
+        |lift, core_results| {
+            let Some(rty) = &ty.result else {
+                return Ok(None);
+            };
+            let value = if ty.result_spilled {
+                let ptr = core_results
+                    .first()
+                    .and_then(CoreVal::i32)
+                    .ok_or_else(|| usage("a lifted function returned no pointer"))?;
+                lift.load(rty, ptr as u32)?
+            } else {
+                let mut it = core_results.iter().map(core_to_bits);
+                lift.lift_flat(rty, &mut it)?
+            };
+            Ok(Some(value))
+        },
+    )?;
+    if let Some(value) = value {
+        results[0] = value;
+    }
+    Ok(())
+}
+
+/// Calls a lifted function: enters its instance, lowers the arguments
+/// into it with `lower_params` (flat values), runs the core function,
+/// lifts the result with `lift_result`, ends the call's borrows and runs
+/// `post-return`.
+pub(crate) fn call_lifted_with<T, R>(
+    store: &mut StoreContextMut<'_, T>,
+    f: &Lifted,
+    lower_params: impl FnOnce(&mut Lowerer<'_, StoreContextMut<'_, T>>, &mut Vec<u64>) -> Result<()>,
+    lift_result: impl FnOnce(&mut Lifter<'_, StoreContextMut<'_, T>>, &[CoreVal]) -> Result<R>,
+) -> Result<R> {
     let scope = {
         let mut state = f.side.lock();
         if !state.may_enter {
@@ -173,23 +252,20 @@ fn call_lifted<T>(
         side: &f.side,
         scope: Some(scope),
     };
-    let (flat, spilled): (Vec<Flat>, _) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
     let mut bits = Vec::new();
-    if spilled {
-        let tuple = params_tuple(ty);
-        let ptr = lower.alloc(layout::alignment(&tuple), u64::from(layout::size(&tuple)))?;
-        lower.store(&tuple, &Val::Tuple(params.to_vec()), ptr)?;
-        bits.push(u64::from(ptr));
-    } else {
-        for ((_, t), v) in ty.params.iter().zip(params) {
-            lower.lower_flat(t, v, &mut bits)?;
-        }
-    }
+    lower_params(&mut lower, &mut bits)?;
     let args: Vec<CoreVal> = bits
         .iter()
-        .zip(&flat)
-        .map(|(b, t)| bits_to_core(*b, *t))
+        .zip(core_ty.params())
+        .map(|(b, t)| bits_to_core(*b, Flat::of_core(*t)))
         .collect();
+    if args.len() != core_ty.params().len() {
+        return Err(usage(format!(
+            "{} core arguments lowered where the core function takes {}",
+            args.len(),
+            core_ty.params().len()
+        )));
+    }
     let mut core_results: Vec<CoreVal> = core_ty
         .results()
         .iter()
@@ -197,20 +273,8 @@ fn call_lifted<T>(
         .collect();
     f.core.call(&mut *store, &args, &mut core_results)?;
 
-    if let Some(rty) = &ty.result {
-        let mut lift = Lifter::new(&mut *store, &f.options, &f.side);
-        let value = if layout::flat_of(rty).len() > MAX_FLAT_RESULTS {
-            let ptr = core_results
-                .first()
-                .and_then(CoreVal::i32)
-                .ok_or_else(|| usage("a lifted function returned no pointer"))?;
-            lift.load(rty, ptr as u32)?
-        } else {
-            let mut it = core_results.iter().map(core_to_bits);
-            lift.lift_flat(rty, &mut it)?
-        };
-        results[0] = value;
-    }
+    let mut lift = Lifter::new(&mut *store, &f.options, &f.side);
+    let value = lift_result(&mut lift, &core_results)?;
 
     let remaining = {
         let mut state = f.side.lock();
@@ -225,7 +289,7 @@ fn call_lifted<T>(
         post.call(&mut *store, &core_results, &mut [])?;
     }
     f.side.lock().may_enter = true;
-    Ok(())
+    Ok(value)
 }
 
 /// The parameters as one tuple: how they lie in memory when they do not
@@ -252,9 +316,11 @@ impl Lowered {
     ) -> Result<()> {
         let ty = &self.ty;
         let mut store = caller.as_context_mut();
+        if let Some(direct) = self.callee.direct::<T>() {
+            return direct(store, self, core_params, core_results);
+        }
         let mut lift = Lifter::new(&mut store, &self.options, &self.side);
-        let (_, spilled) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
-        let params: Vec<Val> = if spilled {
+        let params: Vec<Val> = if ty.params_spilled {
             let tuple = params_tuple(ty);
             let ptr = core_params.first().and_then(CoreVal::i32).unwrap_or(0);
             match lift.load(&tuple, ptr as u32)? {

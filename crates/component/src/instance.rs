@@ -139,13 +139,19 @@ impl Space {
         }
     }
 
-    fn options(&self, o: &StaticOptions) -> Options {
-        Options {
+    fn options(&self, o: &StaticOptions, store: impl tern_engine::AsContext) -> Result<Options> {
+        // Validation gave `realloc` its type; checking it once here makes
+        // every call of it a typed one.
+        let realloc = match o.realloc {
+            Some(i) => Some(self.core_funcs[i as usize].typed(&store)?),
+            None => None,
+        };
+        Ok(Options {
             memory: o.memory.map(|i| self.core_memories[i as usize]),
-            realloc: o.realloc.map(|i| self.core_funcs[i as usize]),
+            realloc,
             post_return: o.post_return.map(|i| self.core_funcs[i as usize]),
             encoding: o.encoding,
-        }
+        })
     }
 }
 
@@ -339,7 +345,7 @@ pub(crate) fn instantiate<T: 'static>(
                 space.funcs.push(Func::lifted(Lifted {
                     core: space.core_funcs[*core_func as usize],
                     ty: ty.clone(),
-                    options: space.options(options),
+                    options: space.options(options, &*store)?,
                     side: side.clone(),
                 }));
             }
@@ -348,7 +354,7 @@ pub(crate) fn instantiate<T: 'static>(
                 let lowered = Lowered {
                     callee: space.funcs[*func as usize].clone(),
                     ty: ty.clone(),
-                    options: space.options(options),
+                    options: space.options(options, &*store)?,
                     side: side.clone(),
                 };
                 let core_ty = CoreFuncType::new(

@@ -1,7 +1,8 @@
 //! Linking: the host's definitions that satisfy a component's imports.
 
+use crate::abi::{Lifter, Lowerer, release};
 use crate::component::Component;
-use crate::func::{Func, HostFunc, TypeCheck};
+use crate::func::{Func, HostFunc, Lowered, TypeCheck};
 use crate::instance::{HostDtors, Instance, Item, instantiate};
 use crate::resources::ResourceType;
 use crate::typed::{ComponentList, typecheck_func};
@@ -9,7 +10,7 @@ use crate::util::{link, usage};
 use crate::values::Val;
 use indexmap::IndexMap;
 use std::sync::Arc;
-use tern_engine::{AsContextMut, Engine, Result, StoreContextMut};
+use tern_engine::{AsContextMut, Engine, Result, StoreContextMut, Val as CoreVal};
 
 enum Definition<T: 'static> {
     Func(Arc<HostFunc<T>>, Option<Arc<TypeCheck>>),
@@ -236,7 +237,13 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     ) -> Result<&mut Self> {
         self.insert(
             name,
-            Definition::Func(Arc::new(HostFunc(Box::new(func))), None),
+            Definition::Func(
+                Arc::new(HostFunc {
+                    dynamic: Box::new(func),
+                    direct: None,
+                }),
+                None,
+            ),
         )?;
         Ok(self)
     }
@@ -258,18 +265,43 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         Params: ComponentList,
         Results: ComponentList,
     {
+        let func = Arc::new(func);
+        let typed = func.clone();
         let untyped = move |store: StoreContextMut<'_, T>, params: &[Val], results: &mut [Val]| {
             let params = Params::from_vals(params.to_vec())?;
-            let values = func(store, params)?.into_vals();
+            let values = typed(store, params)?.into_vals();
             for (slot, v) in results.iter_mut().zip(values) {
                 *slot = v;
             }
             Ok(())
         };
+        let direct = move |mut store: StoreContextMut<'_, T>,
+                           site: &Lowered,
+                           core_params: &[CoreVal],
+                           core_results: &mut [CoreVal]| {
+            let mut lift = Lifter::new(&mut store, &site.options, &site.side);
+            let params = Params::lift_params(&mut lift, &site.ty, core_params)?;
+            let lent = std::mem::take(&mut lift.lent);
+            let outcome = func(store.as_context_mut(), params);
+            release(&site.side, &lent);
+            let mut lower = Lowerer {
+                store: &mut store,
+                options: &site.options,
+                side: &site.side,
+                scope: None,
+            };
+            outcome?.lower_results(&mut lower, &site.ty, core_params, core_results)
+        };
         let check: Arc<TypeCheck> = Arc::new(|ty| typecheck_func::<Params, Results>(ty));
         self.insert(
             name,
-            Definition::Func(Arc::new(HostFunc(Box::new(untyped))), Some(check)),
+            Definition::Func(
+                Arc::new(HostFunc {
+                    dynamic: Box::new(untyped),
+                    direct: Some(Box::new(direct)),
+                }),
+                Some(check),
+            ),
         )?;
         Ok(self)
     }

@@ -713,14 +713,12 @@ fn instance_funcs(
 
 fn func_type(types: TypesRef<'_>, id: ComponentFuncTypeId, resources: &mut Resources) -> FuncType {
     let ty = &types[id];
-    FuncType {
-        params: ty
-            .params
-            .iter()
-            .map(|(name, t)| (name.to_string(), val_type(types, *t, resources)))
-            .collect(),
-        result: ty.result.map(|t| val_type(types, t, resources)),
-    }
+    let params: Vec<(String, Type)> = ty
+        .params
+        .iter()
+        .map(|(name, t)| (name.to_string(), val_type(types, *t, resources)))
+        .collect();
+    FuncType::new(params, ty.result.map(|t| val_type(types, t, resources)))
 }
 
 fn val_type(types: TypesRef<'_>, ty: ComponentValType, resources: &mut Resources) -> Type {

@@ -141,14 +141,27 @@ impl fmt::Display for Type {
 pub struct FuncType {
     pub(crate) params: Arc<[(String, Type)]>,
     pub(crate) result: Option<Type>,
+    /// Whether the parameters go through memory: more flat values than a
+    /// call passes directly.
+    pub(crate) params_spilled: bool,
+    /// Whether the result goes through memory.
+    pub(crate) result_spilled: bool,
 }
 
 impl FuncType {
     /// A function type of `params` and `result`.
     pub fn new(params: impl IntoIterator<Item = (String, Type)>, result: Option<Type>) -> Self {
+        use crate::abi::layout;
+        let params: Arc<[(String, Type)]> = params.into_iter().collect();
+        let (_, params_spilled) = layout::flat_params(params.iter().map(|(_, t)| t));
+        let result_spilled = result
+            .as_ref()
+            .is_some_and(|t| layout::flat_of(t).len() > layout::MAX_FLAT_RESULTS);
         Self {
-            params: params.into_iter().collect(),
+            params,
             result,
+            params_spilled,
+            result_spilled,
         }
     }
 

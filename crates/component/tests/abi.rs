@@ -481,7 +481,8 @@ fn parameters_for_the_host_share_the_bound() {
             (core instance $i (instantiate $m (with "" (instance (export "f" (func $f))))))
             (func (export "g") (canon lift (core func $i "g"))))"#
     );
-    for (budget, fits) in [(64 << 10, false), (64 << 20, true)] {
+    // The host function takes a `Vec<u8>`: one host byte per element.
+    for (budget, fits) in [(32 << 10, false), (64 << 10, true)] {
         let mut config = tern_engine::Config::new();
         config.max_lifted_bytes(budget);
         let engine = Engine::new(&config);
@@ -508,5 +509,205 @@ fn parameters_for_the_host_share_the_bound() {
             assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{err}");
             assert_eq!(*store.data(), 0, "the host function never ran");
         }
+    }
+}
+
+/// As [`roundtrip`], with Rust types on both sides: the host function is
+/// defined with `func_wrap` and the export called through `TypedFunc`, so
+/// values cross without `Val`s.
+fn typed_roundtrip<V>(ty: &str, core_params: &str, core_result: Option<&str>, values: &[V])
+where
+    V: tern_component::ComponentType + Clone + PartialEq + std::fmt::Debug + Send + Sync,
+{
+    for encoding in [
+        "string-encoding=utf8",
+        "string-encoding=utf16",
+        "string-encoding=latin1+utf16",
+    ] {
+        let engine = Engine::default();
+        let wat = passthrough(ty, core_params, core_result, encoding);
+        let component =
+            Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{ty}: {e}\n{wat}"));
+        let mut store = Store::new(&engine, Vec::<V>::new());
+        let mut linker = Linker::<Vec<V>>::new(&engine);
+        linker
+            .root()
+            .func_wrap("f", |mut store, (v,): (V,)| {
+                store.data_mut().push(v.clone());
+                Ok((v,))
+            })
+            .unwrap();
+        let instance = linker
+            .instantiate(&mut store, &component)
+            .unwrap_or_else(|e| panic!("{ty}: {e}"));
+        let g = instance
+            .get_func("g")
+            .unwrap()
+            .typed::<(V,), (V,)>()
+            .unwrap();
+        for v in values {
+            let (out,) = g
+                .call(&mut store, (v.clone(),))
+                .unwrap_or_else(|e| panic!("{ty} {encoding} {v:?}: {e}"));
+            assert_eq!(&out, v, "{ty} {encoding}: the export's result");
+            assert_eq!(
+                store.data().last(),
+                Some(v),
+                "{ty} {encoding}: what the host saw"
+            );
+        }
+    }
+}
+
+#[test]
+fn rust_typed_values_cross_without_dynamic_values() {
+    typed_roundtrip("u64", "i64", Some("i64"), &[0u64, u64::MAX]);
+    typed_roundtrip(
+        "(list u8)",
+        "i32 i32",
+        None,
+        &[vec![], vec![0u8, 1, 255], (0..=255).collect()],
+    );
+    typed_roundtrip("(list s16)", "i32 i32", None, &[vec![-1i16, 7, i16::MIN]]);
+    typed_roundtrip("(list u64)", "i32 i32", None, &[vec![u64::MAX, 3]]);
+    typed_roundtrip(
+        "(list f64)",
+        "i32 i32",
+        None,
+        &[vec![1.5f64, -0.0, f64::INFINITY]],
+    );
+    typed_roundtrip(
+        "(option (list u16))",
+        "i32 i32 i32",
+        None,
+        &[None, Some(vec![]), Some(vec![1u16, 65535])],
+    );
+    typed_roundtrip(
+        "(result (list s8) (error string))",
+        "i32 i32 i32",
+        None,
+        &[Ok(vec![-128i8, 127]), Err("ünïcödé €".to_string())],
+    );
+    typed_roundtrip(
+        "(tuple string (list u32) (option f64))",
+        "i32 i32 i32 i32 i32 f64",
+        None,
+        &[
+            ("a".to_string(), vec![1u32, 2], Some(2.5f64)),
+            (String::new(), vec![], None),
+        ],
+    );
+    typed_roundtrip(
+        "(list (tuple u8 string))",
+        "i32 i32",
+        None,
+        &[vec![(1u8, "one".to_string()), (2, "twó".to_string())]],
+    );
+    typed_roundtrip(
+        "(list (option u32))",
+        "i32 i32",
+        None,
+        &[vec![Some(1u32), None, Some(u32::MAX)]],
+    );
+    typed_roundtrip(
+        "(list (list u8))",
+        "i32 i32",
+        None,
+        &[vec![vec![1u8], vec![], vec![2, 3]]],
+    );
+    // 18 flat values: the parameter goes through memory.
+    let s = |x: &str| x.to_string();
+    typed_roundtrip(
+        "(tuple (tuple string string string) (tuple string string string) (tuple string string string))",
+        "i32",
+        None,
+        &[(
+            (s("a"), s("b"), s("c")),
+            (s("d"), s(""), s("f")),
+            (s("g"), s("h"), s("ï")),
+        )],
+    );
+}
+
+#[test]
+fn typed_lists_canonicalize_nans() {
+    let engine = Engine::default();
+    let wat = passthrough("(list f32)", "i32 i32", None, "string-encoding=utf8");
+    let component = Component::new(&engine, &wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker
+        .root()
+        .func_wrap("f", |_, (v,): (Vec<f32>,)| {
+            // What the guest passed is canonical already; send a noisy NaN.
+            assert!(v.iter().all(|x| !x.is_nan() || x.to_bits() == 0x7fc0_0000));
+            Ok((vec![f32::from_bits(0x7fc0_1234), 1.0],))
+        })
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let g = instance
+        .get_func("g")
+        .unwrap()
+        .typed::<(Vec<f32>,), (Vec<f32>,)>()
+        .unwrap();
+    let (out,) = g
+        .call(&mut store, (vec![f32::from_bits(0xffc0_5678)],))
+        .unwrap();
+    assert_eq!(out[0].to_bits(), 0x7fc0_0000);
+    assert_eq!(out[1], 1.0);
+}
+
+#[test]
+fn hostile_typed_results_trap_with_the_reason() {
+    let cases = [
+        // A list pointer past the end of memory.
+        (
+            "(list u32)",
+            "(i32.store (i32.const 0) (i32.const 65532)) (i32.store (i32.const 4) (i32.const 2)) (i32.const 0)",
+            "outside the memory",
+        ),
+        // A misaligned list.
+        (
+            "(list u32)",
+            "(i32.store (i32.const 0) (i32.const 2)) (i32.store (i32.const 4) (i32.const 1)) (i32.const 0)",
+            "aligned",
+        ),
+        // A misaligned result pointer.
+        ("(list u8)", "(i32.const 2)", "aligned"),
+        // A bad option discriminant.
+        (
+            "(option (list u8))",
+            "(i32.store8 (i32.const 0) (i32.const 7)) (i32.const 0)",
+            "discriminant 7",
+        ),
+    ];
+    for (ty, setup, message) in cases {
+        let wat = returns(ty, setup);
+        let engine = Engine::default();
+        let component = Component::new(&engine, &wat).unwrap();
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .unwrap();
+        let func = instance.get_func("g").unwrap();
+        let err = match ty {
+            "(option (list u8))" => func
+                .typed::<(), (Option<Vec<u8>>,)>()
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap_err(),
+            "(list u8)" => func
+                .typed::<(), (Vec<u8>,)>()
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap_err(),
+            _ => func
+                .typed::<(), (Vec<u32>,)>()
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap_err(),
+        };
+        assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{ty}: {err}");
+        assert!(err.to_string().contains(message), "{ty}: {err}");
     }
 }

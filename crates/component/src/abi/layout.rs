@@ -28,6 +28,17 @@ impl Flat {
         }
     }
 
+    /// The flat type of core type `ty` (reference types, which no lifted
+    /// function has, read as `i32`).
+    pub(crate) fn of_core(ty: tern_engine::ValType) -> Flat {
+        match ty {
+            tern_engine::ValType::I64 => Flat::I64,
+            tern_engine::ValType::F32 => Flat::F32,
+            tern_engine::ValType::F64 => Flat::F64,
+            _ => Flat::I32,
+        }
+    }
+
     /// The type holding either of two cases' values in one variant slot.
     fn join(a: Flat, b: Flat) -> Flat {
         if a == b {

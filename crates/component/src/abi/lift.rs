@@ -14,16 +14,22 @@ const MAX_STRING_BYTES: u64 = (1 << 31) - 1;
 const UTF16_TAG: u32 = 1 << 31;
 
 /// Reads values out of one component instance.
-pub(crate) struct Lifter<'a, S> {
-    pub store: &'a mut S,
-    pub options: &'a Options,
-    pub side: &'a Side,
+pub struct Lifter<'a, S> {
+    pub(crate) store: &'a mut S,
+    pub(crate) options: &'a Options,
+    pub(crate) side: &'a Side,
     /// Owning handles lent as borrows for the call being made; each is
     /// returned by [`release`] when it ends.
-    pub lent: Vec<u32>,
+    pub(crate) lent: Vec<u32>,
     /// Host bytes the lifted values may still take (the engine's
     /// `max_lifted_bytes`), charged before each allocation.
     budget: u64,
+}
+
+impl<S> std::fmt::Debug for Lifter<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lifter").finish_non_exhaustive()
+    }
 }
 
 impl<'a, S: AsContextMut> Lifter<'a, S> {
@@ -225,7 +231,7 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
         })
     }
 
-    fn load_string(&mut self, ptr: u32, len: u32) -> Result<String> {
+    pub(crate) fn load_string(&mut self, ptr: u32, len: u32) -> Result<String> {
         let (utf16, units) = match self.options.encoding {
             StringEncoding::Utf8 => (false, len),
             StringEncoding::Utf16 => (true, len),
@@ -266,7 +272,23 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
     }
 
     fn load_list(&mut self, elem: &Type, ptr: u32, len: u32) -> Result<Vec<Val>> {
-        let elem_size = u64::from(size(elem));
+        let elem_size = self.check_list(elem, ptr, len, size_of::<Val>())?;
+        (0..len)
+            .map(|i| self.load(elem, ptr + i * elem_size))
+            .collect()
+    }
+
+    /// Checks a list of `len` elements of `elem` at `ptr` (alignment and
+    /// bounds) and charges `host_size` bytes for each element the host
+    /// makes of it; returns the size of an element in memory.
+    pub(crate) fn check_list(
+        &mut self,
+        elem: &Type,
+        ptr: u32,
+        len: u32,
+        host_size: usize,
+    ) -> Result<u32> {
+        let elem_size = size(elem);
         let align = alignment(elem);
         if !ptr.is_multiple_of(align) {
             return Err(abi_trap(format!(
@@ -279,12 +301,15 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             &*self.store,
             self.options,
             ptr,
-            u64::from(len) * elem_size.max(1),
+            u64::from(len) * u64::from(elem_size.max(1)),
         )?;
-        self.charge_values::<Val>(len as usize)?;
-        (0..len)
-            .map(|i| self.load(elem, ptr + i * elem_size as u32))
-            .collect()
+        self.charge((len as u64).saturating_mul(host_size as u64))?;
+        Ok(elem_size)
+    }
+
+    /// The `len` bytes at `ptr`, checked against the memory's bounds.
+    pub(crate) fn bytes(&self, ptr: u32, len: u64) -> Result<&[u8]> {
+        memory_slice(&*self.store, self.options, ptr, len)
     }
 
     /// The flags of `names` for which `set` holds.
@@ -379,6 +404,9 @@ fn bad_case(ty: &Type, disc: u32) -> tern_engine::Error {
 /// Ends the loans a [`Lifter`] recorded in its `lent`: the call they were
 /// for is over.
 pub(crate) fn release(side: &Side, lent: &[u32]) {
+    if lent.is_empty() {
+        return;
+    }
     let mut state = side.lock();
     for &h in lent {
         if let Ok(Slot::Own { lent, .. }) = state.handles.get_mut(h) {

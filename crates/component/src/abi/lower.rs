@@ -6,7 +6,7 @@ use crate::resources::Slot;
 use crate::types::Type;
 use crate::util::{abi_trap, usage};
 use crate::values::Val;
-use tern_engine::{AsContextMut, Error, Result, Val as CoreVal};
+use tern_engine::{AsContextMut, Error, Result};
 
 /// Latin-1+UTF-16's tag in a string length: the string is UTF-16.
 const UTF16_TAG: u32 = 1 << 31;
@@ -14,13 +14,19 @@ const UTF16_TAG: u32 = 1 << 31;
 const MAX_STRING_BYTES: usize = (1 << 31) - 1;
 
 /// Writes values into one component instance.
-pub(crate) struct Lowerer<'a, S> {
-    pub store: &'a mut S,
-    pub options: &'a Options,
-    pub side: &'a Side,
+pub struct Lowerer<'a, S> {
+    pub(crate) store: &'a mut S,
+    pub(crate) options: &'a Options,
+    pub(crate) side: &'a Side,
     /// The callee's call scope that borrowed handles are lent for; `None`
     /// where no borrow can appear (results).
-    pub scope: Option<usize>,
+    pub(crate) scope: Option<usize>,
+}
+
+impl<S> std::fmt::Debug for Lowerer<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lowerer").finish_non_exhaustive()
+    }
 }
 
 impl<'a, S: AsContextMut> Lowerer<'a, S> {
@@ -145,7 +151,7 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
         self.write(ptr, &bytes)
     }
 
-    fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
+    pub(crate) fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
         let memory = self
             .options
             .memory
@@ -172,18 +178,7 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
             .options
             .realloc
             .ok_or_else(|| abi_trap("the canonical options name no realloc"))?;
-        let mut out = [CoreVal::I32(0)];
-        realloc.call(
-            &mut *self.store,
-            &[
-                CoreVal::I32(0),
-                CoreVal::I32(0),
-                CoreVal::I32(align as i32),
-                CoreVal::I32(size as i32),
-            ],
-            &mut out,
-        )?;
-        let ptr = core_i32(&out[0])? as u32;
+        let ptr = realloc.call(&mut *self.store, (0, 0, align as i32, size as i32))? as u32;
         if !ptr.is_multiple_of(align) {
             return Err(abi_trap(format!(
                 "realloc returned {ptr}, which is not {align}-byte aligned"
@@ -193,7 +188,7 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
         Ok(ptr)
     }
 
-    fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {
+    pub(crate) fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {
         if s.len() > MAX_STRING_BYTES {
             return Err(usage(format!("a string of {} bytes is too long", s.len())));
         }
@@ -227,14 +222,21 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
     }
 
     fn store_list(&mut self, elem: &Type, items: &[Val]) -> Result<(u32, u32)> {
-        let elem_size = size(elem);
-        let len = u32::try_from(items.len())
-            .map_err(|_| usage(format!("a list of {} elements is too long", items.len())))?;
-        let ptr = self.alloc(alignment(elem), u64::from(elem_size) * u64::from(len))?;
+        let (ptr, len, elem_size) = self.alloc_list(elem, items.len())?;
         for (i, item) in items.iter().enumerate() {
             self.store(elem, item, ptr + i as u32 * elem_size)?;
         }
         Ok((ptr, len))
+    }
+
+    /// Allocates a list of `len` elements of `elem`: its address, its
+    /// length and the size of an element.
+    pub(crate) fn alloc_list(&mut self, elem: &Type, len: usize) -> Result<(u32, u32, u32)> {
+        let elem_size = size(elem);
+        let len = u32::try_from(len)
+            .map_err(|_| usage(format!("a list of {len} elements is too long")))?;
+        let ptr = self.alloc(alignment(elem), u64::from(elem_size) * u64::from(len))?;
+        Ok((ptr, len, elem_size))
     }
 
     fn lower_handle(&mut self, ty: &Type, val: &Val) -> Result<u32> {
@@ -280,11 +282,6 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
         state.scopes[scope] += 1;
         Ok(handle)
     }
-}
-
-fn core_i32(v: &CoreVal) -> Result<i32> {
-    v.i32()
-        .ok_or_else(|| Error::msg("realloc returned something other than an i32"))
 }
 
 fn mismatch(ty: &Type, val: &Val) -> Error {

@@ -20,7 +20,7 @@ use crate::instance::InstanceState;
 use crate::resources::ResourceType;
 use crate::util::abi_trap;
 use std::sync::{Arc, Mutex};
-use tern_engine::{AsContextMut, Func, Memory, Result, Val as CoreVal};
+use tern_engine::{AsContextMut, Func, Memory, Result, TypedFunc, Val as CoreVal};
 
 /// How a component encodes its strings (`string-encoding=` option).
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub(crate) enum StringEncoding {
 #[derive(Debug, Clone)]
 pub(crate) struct Options {
     pub memory: Option<Memory>,
-    pub realloc: Option<Func>,
+    pub realloc: Option<TypedFunc<(i32, i32, i32, i32), i32>>,
     pub post_return: Option<Func>,
     pub encoding: StringEncoding,
 }
