@@ -12,6 +12,9 @@
 //!   `realloc`): `small` passes 16 bytes and 64 bytes, `4k` 16 bytes and
 //!   4 KiB. The guest loops; the time is per host call.
 //!
+//! `tern` is the interpreter tier, `tern-cranelift` the Cranelift tier;
+//! wasmtime compiles with Cranelift.
+//!
 //! `crates/bench/report.sh` prints the ratios.
 
 use std::hint::black_box;
@@ -110,6 +113,13 @@ mod tern {
         WasiCtxBuilder::new().build()
     }
 
+    /// An engine on the Cranelift tier, wasmtime's own.
+    pub fn cranelift() -> Engine {
+        let mut config = tern_engine::Config::new();
+        config.strategy(tern_engine::Strategy::Cranelift);
+        Engine::new(&config)
+    }
+
     /// Runs `n` host calls of a `len`-byte list on a fresh instance.
     pub fn calls(engine: &Engine, pre: &InstancePre<()>) -> impl FnMut(u32, u32) + use<> {
         let mut store = Store::new(engine, ());
@@ -201,6 +211,14 @@ fn instantiate(c: &mut Criterion) {
             black_box(pre.instantiate(&mut store).unwrap());
         });
     });
+    let engine = tern::cranelift();
+    let pre = tern::plugin_pre(&engine);
+    group.bench_function("plugin/tern-cranelift", |b| {
+        b.iter(|| {
+            let mut store = tern_engine::Store::new(&engine, tern::wasi());
+            black_box(pre.instantiate(&mut store).unwrap());
+        });
+    });
 
     let engine = ::wasmtime::Engine::default();
     let pre = peer::echo_pre(&engine);
@@ -227,6 +245,11 @@ fn host_call(c: &mut Criterion) {
         let engine = tern_engine::Engine::default();
         let mut run = tern::calls(&engine, &tern::echo_pre(&engine));
         group.bench_function(format!("{size}/tern"), |b| {
+            b.iter_custom(|iters| per_call(iters, || run(CALLS, len)));
+        });
+        let engine = tern::cranelift();
+        let mut run = tern::calls(&engine, &tern::echo_pre(&engine));
+        group.bench_function(format!("{size}/tern-cranelift"), |b| {
             b.iter_custom(|iters| per_call(iters, || run(CALLS, len)));
         });
         let engine = ::wasmtime::Engine::default();
