@@ -651,3 +651,22 @@ pub(crate) fn error_code(e: Errno) -> ErrorCode {
         _ => ErrorCode::Io,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_past_the_largest_time_is_overflow_not_a_panic() {
+        let past = |seconds, nanoseconds| {
+            new_timestamp(NewTimestamp::Timestamp(Datetime {
+                seconds,
+                nanoseconds,
+            }))
+            .err()
+        };
+        assert_eq!(past(u64::MAX, u32::MAX), Some(Errno::OVERFLOW));
+        assert_eq!(past(u64::MAX, 0), Some(Errno::OVERFLOW));
+        assert_eq!(past(0, 1), None);
+    }
+}

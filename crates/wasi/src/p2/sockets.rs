@@ -403,7 +403,7 @@ fn streams(
 }
 
 /// The `error-code` of a host socket error.
-pub(crate) fn io_code(e: &std::io::Error) -> ErrorCode {
+fn io_code(e: &std::io::Error) -> ErrorCode {
     use std::io::ErrorKind as K;
     match e.kind() {
         K::ConnectionRefused => ErrorCode::ConnectionRefused,
@@ -421,7 +421,7 @@ pub(crate) fn io_code(e: &std::io::Error) -> ErrorCode {
 }
 
 /// An `ip-socket-address` as the host's.
-pub(crate) fn socket_addr(a: IpSocketAddress) -> SocketAddr {
+fn socket_addr(a: IpSocketAddress) -> SocketAddr {
     match a {
         IpSocketAddress::Ipv4(a) => {
             let (o0, o1, o2, o3) = a.address;
@@ -449,7 +449,7 @@ fn ip_val(ip: IpAddr) -> IpAddress {
 }
 
 /// A host socket address as an `ip-socket-address`.
-pub(crate) fn addr_val(addr: SocketAddr) -> IpSocketAddress {
+fn addr_val(addr: SocketAddr) -> IpSocketAddress {
     match addr {
         SocketAddr::V4(a) => {
             let [o0, o1, o2, o3] = a.ip().octets();
