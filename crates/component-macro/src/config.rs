@@ -3,12 +3,13 @@
 //! Two forms, as wasmtime's `bindgen!` takes them:
 //!
 //! - `"world" in "path"` (or just `"world"`, or nothing), and
-//! - `{ world: "w", path: "wit", inline: "...", trappable_imports: true }`,
+//! - `{ world: "w", path: "wit", inline: "...", trappable_imports: true,
+//!   with: { "ns:pkg/iface/res": path::To::Type }, features: ["f"] }`,
 //!   every field optional.
 
 use std::path::{Path, PathBuf};
 use syn::parse::{Parse, ParseStream};
-use syn::{LitBool, LitStr, Token, braced};
+use syn::{LitBool, LitStr, Token, braced, bracketed};
 use wit_parser::{PackageId, Resolve, WorldId};
 
 /// What the macro was asked for.
@@ -26,6 +27,13 @@ pub(crate) struct Config {
     /// Whether host methods return `tern_engine::Result<T>`, so that an
     /// implementation can trap the calling guest (default: plain `T`).
     pub trappable_imports: bool,
+    /// Host types that stand for imported resources, by the resource's
+    /// WIT path (`wasi:io/error/error`): handles to it are `Resource<Type>`
+    /// instead of `Resource` of a generated empty enum.
+    pub with: Vec<(String, proc_macro2::TokenStream)>,
+    /// `@unstable` WIT features to include (none by default, as
+    /// wit-parser).
+    pub features: Vec<String>,
 }
 
 impl Parse for Config {
@@ -53,12 +61,31 @@ impl Parse for Config {
                 "trappable_imports" => {
                     config.trappable_imports = content.parse::<LitBool>()?.value;
                 }
+                "with" => {
+                    let entries;
+                    braced!(entries in content);
+                    while !entries.is_empty() {
+                        let name = entries.parse::<LitStr>()?.value();
+                        entries.parse::<Token![:]>()?;
+                        let path = entries.parse::<syn::Path>()?;
+                        config.with.push((name, quote::quote!(#path)));
+                        if !entries.is_empty() {
+                            entries.parse::<Token![,]>()?;
+                        }
+                    }
+                }
+                "features" => {
+                    let names;
+                    bracketed!(names in content);
+                    let names = names.parse_terminated(|n| n.parse::<LitStr>(), Token![,])?;
+                    config.features.extend(names.iter().map(LitStr::value));
+                }
                 other => {
                     return Err(syn::Error::new(
                         key.span(),
                         format!(
                             "unknown bindgen! option `{other}` (expected `world`, `path`, \
-                             `inline` or `trappable_imports`)"
+                             `inline`, `trappable_imports`, `with` or `features`)"
                         ),
                     ));
                 }
@@ -84,6 +111,7 @@ impl Config {
     /// wit-parser's message (naming file and line) on failure.
     pub(crate) fn load(&self, manifest_dir: &Path) -> Result<Loaded, String> {
         let mut resolve = Resolve::default();
+        resolve.features.extend(self.features.iter().cloned());
         let mut files = Vec::new();
         let mut main: Option<PackageId> = None;
         let path = match (&self.path, &self.inline) {

@@ -11,8 +11,8 @@
 use crate::names::{ident, snake};
 use proc_macro2::TokenStream;
 use quote::quote;
-use std::collections::{BTreeMap, HashMap};
-use wit_parser::{Docs, InterfaceId, Resolve, TypeOwner, WorldId, WorldItem, WorldKey};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use wit_parser::{Docs, InterfaceId, Resolve, TypeId, TypeOwner, WorldId, WorldItem, WorldKey};
 
 /// A module path below the macro's invocation site.
 pub(crate) type ModPath = Vec<String>;
@@ -31,16 +31,42 @@ pub(crate) struct Generator<'a> {
     iface_modules: HashMap<InterfaceId, ModPath>,
     /// Items and documentation of each module, by path.
     modules: BTreeMap<ModPath, (Option<String>, TokenStream)>,
+    /// Host types standing for resources, by WIT path without version
+    /// (`wasi:io/error/error`), as the macro's `with` gives them.
+    with: HashMap<String, TokenStream>,
+    /// The `with` entries a resource of the world matched.
+    with_used: HashSet<String>,
 }
 
 impl<'a> Generator<'a> {
-    pub(crate) fn new(resolve: &'a Resolve, world: WorldId, trappable: bool) -> Self {
+    pub(crate) fn new(
+        resolve: &'a Resolve,
+        world: WorldId,
+        trappable: bool,
+        with: &[(String, TokenStream)],
+    ) -> Self {
+        let with = with
+            .iter()
+            .map(|(name, path)| {
+                let name = match name.split_once('@') {
+                    // `ns:pkg/iface@1.0.0/res` names the same resource.
+                    Some((iface, rest)) => {
+                        let res = rest.split_once('/').map_or("", |(_, r)| r);
+                        format!("{iface}/{res}")
+                    }
+                    None => name.clone(),
+                };
+                (name, path.clone())
+            })
+            .collect();
         let mut generator = Self {
             resolve,
             world,
             trappable,
             iface_modules: HashMap::new(),
             modules: BTreeMap::new(),
+            with,
+            with_used: HashSet::new(),
         };
         let w = &resolve.worlds[world];
         for (prefix, items) in [(None, &w.imports), (Some("exports"), &w.exports)] {
@@ -88,6 +114,42 @@ impl<'a> Generator<'a> {
             TypeOwner::Interface(id) => self.iface_module(id),
             TypeOwner::World(_) | TypeOwner::None => Vec::new(),
         }
+    }
+
+    /// The host type that `with` maps resource `id` to, if any; marks the
+    /// entry as used.
+    pub(crate) fn with_type(&mut self, id: TypeId) -> Option<TokenStream> {
+        let def = &self.resolve.types[id];
+        let name = def.name.as_deref()?;
+        let key = match def.owner {
+            TypeOwner::Interface(iface) => {
+                let iface = &self.resolve.interfaces[iface];
+                let pkg = &self.resolve.packages[iface.package?].name;
+                format!(
+                    "{}:{}/{}/{name}",
+                    pkg.namespace,
+                    pkg.name,
+                    iface.name.as_deref()?
+                )
+            }
+            TypeOwner::World(_) | TypeOwner::None => name.to_string(),
+        };
+        let path = self.with.get(&key)?.clone();
+        self.with_used.insert(key);
+        Some(path)
+    }
+
+    /// The `with` entries that named no resource of the world, so that a
+    /// misspelt one is an error rather than silently ignored.
+    pub(crate) fn unused_with(&self) -> Vec<&str> {
+        let mut unused: Vec<&str> = self
+            .with
+            .keys()
+            .filter(|k| !self.with_used.contains(*k))
+            .map(String::as_str)
+            .collect();
+        unused.sort_unstable();
+        unused
     }
 
     /// Adds `items` to module `path`.

@@ -128,6 +128,10 @@ use std::path::Path;
 ///                               // "wit" unless `inline` is given
 ///     inline: "package ...",    // WIT source in the call itself
 ///     trappable_imports: true,  // host methods return Result<T> (default false)
+///     with: {                   // host types for imported resources
+///         "example:plugin/host/session": crate::Session,
+///     },
+///     features: ["f"],          // @unstable WIT features to include (none)
 /// });
 /// ```
 ///
@@ -153,6 +157,10 @@ use std::path::Path;
 ///   `get(store.data_mut())`. An imported resource `r` is an empty enum `R`
 ///   used as `Resource<R>`, with a trait `HostR` (its constructor as `new`,
 ///   methods taking `self_: Resource<R>`, and `drop`) that `Host` requires.
+///   With `with: { "ns:pkg/iface/r": path::Type }`, `R` is instead an alias
+///   of the host's own type, so handles are `Resource<path::Type>` and the
+///   host keeps the state behind them as that type (a resource used in
+///   several interfaces through `use` is the same type in all of them).
 ///   Functions and resources the world imports directly go in a trait
 ///   `PluginImports` at the top.
 /// - **The world**: `struct Plugin` with `Plugin::add_to_linker(linker, get)`
@@ -171,7 +179,7 @@ use std::path::Path;
 /// # Not supported
 ///
 /// Resources a component exports, async functions, `future`, `stream`,
-/// `error-context` and `map` types, tuples of more than 6 types and
+/// `error-context` and `map` types, tuples of more than 8 types and
 /// functions of more than 8 parameters: the macro reports each as a
 /// compile error naming it.
 ///
@@ -202,8 +210,20 @@ fn expand(input: TokenStream) -> TokenStream {
 /// The bindings for `config`, or what prevented them.
 fn generate(config: &Config, manifest_dir: &Path) -> Result<TokenStream, String> {
     let loaded = config.load(manifest_dir)?;
-    let mut generator = Generator::new(&loaded.resolve, loaded.world, config.trappable_imports);
+    let mut generator = Generator::new(
+        &loaded.resolve,
+        loaded.world,
+        config.trappable_imports,
+        &config.with,
+    );
     generator.world()?;
+    let unused = generator.unused_with();
+    if !unused.is_empty() {
+        return Err(format!(
+            "`with` names no resource the world uses: {}",
+            unused.join(", ")
+        ));
+    }
     let mut out = generator.finish();
     // Rebuild when a WIT file changes.
     for file in &loaded.files {

@@ -98,3 +98,36 @@ fn the_plugin_world_generates_its_host_trait_and_world_struct() {
         assert!(out.contains(item), "missing `{item}` in {out}");
     }
 }
+
+#[test]
+fn a_with_entry_naming_no_resource_is_a_compile_error() {
+    let out = expand_str(quote!({
+        inline: "package a:b;\ninterface i { resource r; }\nworld w { import i; }\n",
+        with: { "a:b/i/r": crate::R, "a:b/i/nope": crate::Nope },
+    }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("a:b/i/nope"), "names the entry: {out}");
+    assert!(!out.contains("a:b/i/r,"), "only the unused one: {out}");
+}
+
+#[test]
+fn an_unstable_function_is_bound_only_with_its_feature() {
+    let wit = "package a:b@1.0.0;\ninterface i {\n@unstable(feature = extra)\nextra-fn: func();\n}\nworld w { import i; }\n";
+    let without = expand_str(quote!({ inline: #wit }));
+    assert!(!without.contains("extra_fn"), "{without}");
+    let with = expand_str(quote!({ inline: #wit, features: ["extra"] }));
+    assert!(with.contains("extra_fn"), "{with}");
+}
+
+#[test]
+fn tuples_of_up_to_eight_types_are_bound_and_longer_ones_refused() {
+    let eight =
+        "package a:b;\nworld w { export f: func(x: tuple<u8, u8, u8, u8, u8, u8, u8, u8>); }\n";
+    let out = expand_str(quote!({ inline: #eight }));
+    assert!(!out.contains("compile_error"), "{out}");
+    let nine =
+        "package a:b;\nworld w { export f: func(x: tuple<u8, u8, u8, u8, u8, u8, u8, u8, u8>); }\n";
+    let out = expand_str(quote!({ inline: #nine }));
+    assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("at most 8"), "{out}");
+}

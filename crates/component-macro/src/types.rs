@@ -73,9 +73,9 @@ impl Generator<'_> {
                 quote!(::std::result::Result<#ok, #err>)
             }
             TypeDefKind::Tuple(t) => {
-                if t.types.len() > 6 {
+                if t.types.len() > 8 {
                     return Err(format!(
-                        "tuples of {} types are not supported (at most 6)",
+                        "tuples of {} types are not supported (at most 8)",
                         t.types.len()
                     ));
                 }
@@ -294,6 +294,20 @@ impl Generator<'_> {
                             ::std::result::Result::Ok(Self { #(#fnames: set[#idx],)* })
                         }
                     }
+                }
+            }
+            TypeDefKind::Resource if self.with_type(id).is_some() => {
+                let path = self.with_type(id).unwrap_or_default();
+                let handles = format!(
+                    " A resource the host implements as `{path}` (the macro's `with`): \
+                     handles to it are `Resource<{name}>`."
+                )
+                .replace(" :: ", "::");
+                quote! {
+                    #docs
+                    ///
+                    #[doc = #handles]
+                    pub type #name = #path;
                 }
             }
             TypeDefKind::Resource => {

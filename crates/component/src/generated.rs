@@ -274,3 +274,49 @@ pub fn export<Params: ComponentList, Results: ComponentList>(
     func.typed()
         .map_err(|e| e.with_context(format_args!("export `{name}`")))
 }
+
+/// `ComponentType` for tuples of 7 and 8 types, which bindings need
+/// (`wasi:sockets`' `ipv6-address` is eight `u16`s) beyond the six that
+/// the runtime's own impls cover.
+macro_rules! wide_tuples {
+    ($(($($t:ident),+))*) => {$(
+        #[allow(non_snake_case)]
+        impl<$($t: ComponentType),+> ComponentType for ($($t,)+) {
+            fn typecheck(ty: &Type) -> Result<()> {
+                let want = <[&str]>::len(&[$(stringify!($t)),+]);
+                match ty {
+                    Type::Tuple(ts) if ts.len() == want => {
+                        let mut ts = ts.iter();
+                        $(
+                            if let Some(t) = ts.next() {
+                                $t::typecheck(t)?;
+                            }
+                        )+
+                        Ok(())
+                    }
+                    _ => Err(mismatch::<Self>(ty, format_args!("is a tuple of {want}"))),
+                }
+            }
+            fn into_val(self) -> Val {
+                let ($($t,)+) = self;
+                Val::Tuple(vec![$($t.into_val()),+])
+            }
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::Tuple(items) => {
+                        let mut it = items.into_iter();
+                        Ok(($($t::from_val(
+                            it.next().ok_or_else(|| usage("too few tuple fields"))?,
+                        )?,)+))
+                    }
+                    other => Err(wrong_val::<Self>(&other)),
+                }
+            }
+        }
+    )*};
+}
+
+wide_tuples! {
+    (A, B, C, D, E, F, G)
+    (A, B, C, D, E, F, G, H)
+}

@@ -615,3 +615,132 @@ fn world_types_named_interfaces_and_resources_in_types_have_bindings() {
     let _: fn(&shapes::Shapes) -> &shapes::exports::test::shapes::ping::Guest =
         shapes::Shapes::test_shapes_ping;
 }
+
+/// The host's own type for resource `test:hosted/handles.blob`: a list of
+/// words.
+#[derive(Debug)]
+pub struct Blob(Vec<u16>);
+
+/// Bindings where `with` makes a resource the host's own type, used by a
+/// second interface through `use` and borrowed there, with a tuple of
+/// eight types and a function behind an `@unstable` feature.
+mod with_types {
+    tern_component::bindgen!({
+        inline: "
+            package test:hosted@0.1.0;
+            interface handles {
+                type words = tuple<u16, u16, u16, u16, u16, u16, u16, u16>;
+                resource blob {
+                    constructor(words: words);
+                }
+                @unstable(feature = sizes)
+                size: func(b: borrow<blob>) -> u32;
+            }
+            interface tools {
+                use handles.{blob};
+                total: func(a: borrow<blob>, b: borrow<blob>) -> u32;
+            }
+            world hosted {
+                import handles;
+                import tools;
+                export run: func() -> u32;
+            }
+        ",
+        trappable_imports: true,
+        with: { "test:hosted/handles/blob": crate::Blob },
+        features: ["sizes"],
+    });
+}
+
+use tern_component::ResourceTable;
+use with_types::test::hosted::{handles, tools};
+
+/// Blobs in a table, as WASI keeps its state.
+#[derive(Default)]
+struct Blobs {
+    table: ResourceTable,
+}
+
+impl handles::Host for Blobs {
+    fn size(&mut self, b: Resource<Blob>) -> tern_engine::Result<u32> {
+        Ok(self.table.get(&b)?.0.len() as u32)
+    }
+}
+
+impl handles::HostBlob for Blobs {
+    fn new(&mut self, words: handles::Words) -> tern_engine::Result<Resource<Blob>> {
+        let (a, b, c, d, e, f, g, h) = words;
+        self.table.push(Blob(vec![a, b, c, d, e, f, g, h]))
+    }
+
+    fn drop(&mut self, b: Resource<Blob>) -> tern_engine::Result<()> {
+        self.table.delete(b)?;
+        Ok(())
+    }
+}
+
+impl tools::Host for Blobs {
+    fn total(&mut self, a: Resource<Blob>, b: Resource<Blob>) -> tern_engine::Result<u32> {
+        let sum = |r: &Resource<Blob>| -> tern_engine::Result<u32> {
+            Ok(self.table.get(r)?.0.iter().map(|&w| u32::from(w)).sum())
+        };
+        Ok(sum(&a)? + sum(&b)?)
+    }
+}
+
+#[test]
+fn a_resource_given_with_a_host_type_is_that_type_in_every_interface_using_it() {
+    // The alias is the host's type itself.
+    let _: fn(tools::Blob) -> Blob = |b| b;
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component $c
+            (import "test:hosted/handles@0.1.0" (instance $handles
+                (export "blob" (type $b (sub resource)))
+                (export "[constructor]blob" (func
+                    (param "words" (tuple u16 u16 u16 u16 u16 u16 u16 u16))
+                    (result (own $b))))
+                (export "size" (func (param "b" (borrow $b)) (result u32)))))
+            (alias export $handles "blob" (type $blob))
+            (import "test:hosted/tools@0.1.0" (instance $tools
+                (alias outer $c $blob (type $outer))
+                (export "blob" (type $b (eq $outer)))
+                (export "total" (func (param "a" (borrow $b)) (param "b" (borrow $b))
+                    (result u32)))))
+            (core func $new (canon lower (func $handles "[constructor]blob")))
+            (core func $size (canon lower (func $handles "size")))
+            (core func $total (canon lower (func $tools "total")))
+            (core func $drop (canon resource.drop $blob))
+            (core module $m
+                (import "" "new" (func $new
+                    (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+                (import "" "size" (func $size (param i32) (result i32)))
+                (import "" "total" (func $total (param i32 i32) (result i32)))
+                (import "" "drop" (func $drop (param i32)))
+                ;; run(): a blob of 1..=8, its total with itself plus 1000
+                ;; times its size; dropped.
+                (func (export "run") (result i32)
+                    (local $h i32) (local $v i32)
+                    (local.set $h (call $new (i32.const 1) (i32.const 2) (i32.const 3)
+                        (i32.const 4) (i32.const 5) (i32.const 6) (i32.const 7)
+                        (i32.const 8)))
+                    (local.set $v (i32.add (call $total (local.get $h) (local.get $h))
+                        (i32.mul (call $size (local.get $h)) (i32.const 1000))))
+                    (call $drop (local.get $h))
+                    (local.get $v)))
+            (core instance $i (instantiate $m (with "" (instance
+                (export "new" (func $new)) (export "size" (func $size))
+                (export "total" (func $total)) (export "drop" (func $drop))))))
+            (func (export "run") (result u32) (canon lift (core func $i "run"))))"#,
+    )
+    .unwrap();
+    let mut linker = Linker::new(&engine);
+    with_types::Hosted::add_to_linker(&mut linker, |b: &mut Blobs| b).unwrap();
+    let mut store = Store::new(&engine, Blobs::default());
+    let with = with_types::Hosted::instantiate(&mut store, &component, &linker).unwrap();
+    assert_eq!(with.call_run(&mut store).unwrap(), 72 + 8000);
+    // The guest's drop freed the blob: its slot is free again.
+    let again = store.data_mut().table.push(Blob(Vec::new())).unwrap();
+    assert_eq!(again.rep(), 0);
+}

@@ -1,9 +1,12 @@
 //! `wasi:cli`: environment, exit, the standard streams and terminals.
 
+use super::bindings::wasi::cli::{
+    environment, exit, stderr, stdin, stdout, terminal_input, terminal_output, terminal_stderr,
+    terminal_stdin, terminal_stdout,
+};
 use super::io::{InputStream, OutputStream};
-use super::{func, name, own, resource};
 use crate::{I32Exit, WasiCtx};
-use tern_component::{Linker, Val};
+use tern_component::Resource;
 use tern_engine::{Error, Result};
 
 /// `wasi:cli/terminal-input.terminal-input`.
@@ -11,85 +14,98 @@ pub(crate) struct TerminalInput;
 /// `wasi:cli/terminal-output.terminal-output`.
 pub(crate) struct TerminalOutput;
 
-pub(crate) fn add<T: 'static>(
-    linker: &mut Linker<T>,
-    g: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
-) -> Result<()> {
-    let mut i = linker.instance(&name("wasi:cli/environment"))?;
-    func(&mut i, "get-environment", g, |cx, _| {
-        let vars = cx
+impl environment::Host for WasiCtx {
+    fn get_environment(&mut self) -> Result<Vec<(String, String)>> {
+        Ok(self
             .env
             .iter()
             .map(|entry| {
                 let (k, v) = entry.split_once('=').unwrap_or((entry, ""));
-                Val::Tuple(vec![Val::String(k.into()), Val::String(v.into())])
+                (k.into(), v.into())
             })
-            .collect();
-        Ok(Some(Val::List(vars)))
-    })?;
-    func(&mut i, "get-arguments", g, |cx, _| {
-        Ok(Some(Val::List(
-            cx.args.iter().map(|a| Val::String(a.into())).collect(),
-        )))
-    })?;
-    func(&mut i, "initial-cwd", g, |_, _| Ok(Some(Val::Option(None))))?;
+            .collect())
+    }
 
-    let mut i = linker.instance(&name("wasi:cli/exit"))?;
-    func(&mut i, "exit", g, |_, p| {
-        let code = match p.first() {
-            Some(Val::Result(Ok(_))) => 0,
-            _ => 1,
-        };
-        Err(Error::new(I32Exit(code)))
-    })?;
-    func(&mut i, "exit-with-code", g, |_, p| match p.first() {
-        Some(Val::U8(code)) => Err(Error::new(I32Exit(i32::from(*code)))),
-        other => Err(Error::msg(format!(
-            "exit-with-code takes a u8, got {other:?}"
-        ))),
-    })?;
+    fn get_arguments(&mut self) -> Result<Vec<String>> {
+        Ok(self.args.iter().map(|a| a.into()).collect())
+    }
 
-    let mut i = linker.instance(&name("wasi:cli/stdin"))?;
-    func(&mut i, "get-stdin", g, |cx, _| {
-        Ok(Some(own(cx, InputStream::Stdin)?))
-    })?;
-    let mut i = linker.instance(&name("wasi:cli/stdout"))?;
-    func(&mut i, "get-stdout", g, |cx, _| {
-        Ok(Some(own(cx, OutputStream::Stdout)?))
-    })?;
-    let mut i = linker.instance(&name("wasi:cli/stderr"))?;
-    func(&mut i, "get-stderr", g, |cx, _| {
-        Ok(Some(own(cx, OutputStream::Stderr)?))
-    })?;
-
-    let mut i = linker.instance(&name("wasi:cli/terminal-input"))?;
-    resource::<T, TerminalInput>(&mut i, "terminal-input", g)?;
-    let mut i = linker.instance(&name("wasi:cli/terminal-output"))?;
-    resource::<T, TerminalOutput>(&mut i, "terminal-output", g)?;
-    let mut i = linker.instance(&name("wasi:cli/terminal-stdin"))?;
-    func(&mut i, "get-terminal-stdin", g, |cx, _| {
-        let t = cx.stdin.is_terminal();
-        terminal(cx, t, TerminalInput)
-    })?;
-    let mut i = linker.instance(&name("wasi:cli/terminal-stdout"))?;
-    func(&mut i, "get-terminal-stdout", g, |cx, _| {
-        let t = cx.stdout.is_terminal();
-        terminal(cx, t, TerminalOutput)
-    })?;
-    let mut i = linker.instance(&name("wasi:cli/terminal-stderr"))?;
-    func(&mut i, "get-terminal-stderr", g, |cx, _| {
-        let t = cx.stderr.is_terminal();
-        terminal(cx, t, TerminalOutput)
-    })?;
-    Ok(())
+    fn initial_cwd(&mut self) -> Result<Option<String>> {
+        Ok(None)
+    }
 }
 
-/// `option<own<terminal-*>>`: a terminal handle when the stream is one.
-fn terminal<R: Send + 'static>(cx: &mut WasiCtx, is: bool, value: R) -> Result<Option<Val>> {
-    let handle = if is {
-        Some(Box::new(own(cx, value)?))
-    } else {
-        None
-    };
-    Ok(Some(Val::Option(handle)))
+impl exit::Host for WasiCtx {
+    fn exit(&mut self, status: std::result::Result<(), ()>) -> Result<()> {
+        let code = if status.is_ok() { 0 } else { 1 };
+        Err(Error::new(I32Exit(code)))
+    }
+
+    fn exit_with_code(&mut self, status_code: u8) -> Result<()> {
+        Err(Error::new(I32Exit(i32::from(status_code))))
+    }
+}
+
+impl stdin::Host for WasiCtx {
+    fn get_stdin(&mut self) -> Result<Resource<InputStream>> {
+        self.own(InputStream::Stdin)
+    }
+}
+
+impl stdout::Host for WasiCtx {
+    fn get_stdout(&mut self) -> Result<Resource<OutputStream>> {
+        self.own(OutputStream::Stdout)
+    }
+}
+
+impl stderr::Host for WasiCtx {
+    fn get_stderr(&mut self) -> Result<Resource<OutputStream>> {
+        self.own(OutputStream::Stderr)
+    }
+}
+
+impl terminal_input::Host for WasiCtx {}
+
+impl terminal_input::HostTerminalInput for WasiCtx {
+    fn drop(&mut self, t: Resource<TerminalInput>) -> Result<()> {
+        self.free(t)
+    }
+}
+
+impl terminal_output::Host for WasiCtx {}
+
+impl terminal_output::HostTerminalOutput for WasiCtx {
+    fn drop(&mut self, t: Resource<TerminalOutput>) -> Result<()> {
+        self.free(t)
+    }
+}
+
+impl terminal_stdin::Host for WasiCtx {
+    fn get_terminal_stdin(&mut self) -> Result<Option<Resource<TerminalInput>>> {
+        let is = self.stdin.is_terminal();
+        terminal(self, is, TerminalInput)
+    }
+}
+
+impl terminal_stdout::Host for WasiCtx {
+    fn get_terminal_stdout(&mut self) -> Result<Option<Resource<TerminalOutput>>> {
+        let is = self.stdout.is_terminal();
+        terminal(self, is, TerminalOutput)
+    }
+}
+
+impl terminal_stderr::Host for WasiCtx {
+    fn get_terminal_stderr(&mut self) -> Result<Option<Resource<TerminalOutput>>> {
+        let is = self.stderr.is_terminal();
+        terminal(self, is, TerminalOutput)
+    }
+}
+
+/// A terminal handle when the stream is one.
+fn terminal<R: Send + 'static>(
+    cx: &mut WasiCtx,
+    is: bool,
+    value: R,
+) -> Result<Option<Resource<R>>> {
+    is.then(|| cx.own(value)).transpose()
 }

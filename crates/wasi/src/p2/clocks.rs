@@ -1,78 +1,90 @@
 //! `wasi:clocks` and `wasi:random`.
 
+use super::MAX_CHUNK;
+use super::bindings::wasi::clocks::{monotonic_clock, wall_clock};
+use super::bindings::wasi::random::{insecure, insecure_seed, random};
 use super::io::Pollable;
-use super::{MAX_CHUNK, bytes, func, name, own, u64_arg};
 use crate::WasiCtx;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tern_component::{Linker, Val};
+use tern_component::Resource;
 use tern_engine::{Error, Result};
+use wall_clock::Datetime;
 
-pub(crate) fn add<T: 'static>(
-    linker: &mut Linker<T>,
-    g: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
-) -> Result<()> {
-    let mut i = linker.instance(&name("wasi:clocks/monotonic-clock"))?;
-    func(&mut i, "now", g, |cx, _| {
-        Ok(Some(Val::U64(cx.epoch.elapsed().as_nanos() as u64)))
-    })?;
-    func(&mut i, "resolution", g, |_, _| Ok(Some(Val::U64(1))))?;
-    func(&mut i, "subscribe-instant", g, |cx, p| {
-        let at = cx.epoch + Duration::from_nanos(u64_arg(p, 0)?);
-        Ok(Some(own(cx, Pollable { ready_at: Some(at) })?))
-    })?;
-    func(&mut i, "subscribe-duration", g, |cx, p| {
-        let at = Instant::now() + Duration::from_nanos(u64_arg(p, 0)?);
-        Ok(Some(own(cx, Pollable { ready_at: Some(at) })?))
-    })?;
+impl monotonic_clock::Host for WasiCtx {
+    fn now(&mut self) -> Result<u64> {
+        Ok(self.epoch.elapsed().as_nanos() as u64)
+    }
 
-    let mut i = linker.instance(&name("wasi:clocks/wall-clock"))?;
-    func(&mut i, "now", g, |_, _| {
+    fn resolution(&mut self) -> Result<u64> {
+        Ok(1)
+    }
+
+    fn subscribe_instant(&mut self, when: u64) -> Result<Resource<Pollable>> {
+        let at = self.epoch + Duration::from_nanos(when);
+        self.own(Pollable { ready_at: Some(at) })
+    }
+
+    fn subscribe_duration(&mut self, when: u64) -> Result<Resource<Pollable>> {
+        let at = Instant::now() + Duration::from_nanos(when);
+        self.own(Pollable { ready_at: Some(at) })
+    }
+}
+
+impl wall_clock::Host for WasiCtx {
+    fn now(&mut self) -> Result<Datetime> {
         let since = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        Ok(Some(datetime(since.as_secs(), since.subsec_nanos())))
-    })?;
-    func(&mut i, "resolution", g, |_, _| Ok(Some(datetime(0, 1))))?;
-
-    for (interface, bytes_fn, u64_fn) in [
-        ("wasi:random/random", "get-random-bytes", "get-random-u64"),
-        (
-            "wasi:random/insecure",
-            "get-insecure-random-bytes",
-            "get-insecure-random-u64",
-        ),
-    ] {
-        let mut i = linker.instance(&name(interface))?;
-        func(&mut i, bytes_fn, g, |cx, p| {
-            let len = u64_arg(p, 0)?;
-            if len > MAX_CHUNK {
-                return Err(Error::msg(format!(
-                    "{len} random bytes asked for at once; the most is {MAX_CHUNK}"
-                )));
-            }
-            let mut buf = vec![0; len as usize];
-            cx.random.fill(&mut buf).map_err(Error::new)?;
-            Ok(Some(bytes(buf)))
-        })?;
-        func(&mut i, u64_fn, g, |cx, _| {
-            Ok(Some(Val::U64(random_u64(cx)?)))
-        })?;
+        Ok(Datetime {
+            seconds: since.as_secs(),
+            nanoseconds: since.subsec_nanos(),
+        })
     }
-    let mut i = linker.instance(&name("wasi:random/insecure-seed"))?;
-    func(&mut i, "insecure-seed", g, |cx, _| {
-        Ok(Some(Val::Tuple(vec![
-            Val::U64(random_u64(cx)?),
-            Val::U64(random_u64(cx)?),
-        ])))
-    })?;
-    Ok(())
+
+    fn resolution(&mut self) -> Result<Datetime> {
+        Ok(Datetime {
+            seconds: 0,
+            nanoseconds: 1,
+        })
+    }
 }
 
-fn datetime(seconds: u64, nanoseconds: u32) -> Val {
-    Val::Record(vec![
-        ("seconds".into(), Val::U64(seconds)),
-        ("nanoseconds".into(), Val::U32(nanoseconds)),
-    ])
+impl random::Host for WasiCtx {
+    fn get_random_bytes(&mut self, len: u64) -> Result<Vec<u8>> {
+        random_bytes(self, len)
+    }
+
+    fn get_random_u64(&mut self) -> Result<u64> {
+        random_u64(self)
+    }
+}
+
+impl insecure::Host for WasiCtx {
+    fn get_insecure_random_bytes(&mut self, len: u64) -> Result<Vec<u8>> {
+        random_bytes(self, len)
+    }
+
+    fn get_insecure_random_u64(&mut self) -> Result<u64> {
+        random_u64(self)
+    }
+}
+
+impl insecure_seed::Host for WasiCtx {
+    fn insecure_seed(&mut self) -> Result<(u64, u64)> {
+        Ok((random_u64(self)?, random_u64(self)?))
+    }
+}
+
+/// `len` random bytes; more than [`MAX_CHUNK`] at once traps the guest.
+fn random_bytes(cx: &mut WasiCtx, len: u64) -> Result<Vec<u8>> {
+    if len > MAX_CHUNK {
+        return Err(Error::msg(format!(
+            "{len} random bytes asked for at once; the most is {MAX_CHUNK}"
+        )));
+    }
+    let mut buf = vec![0; len as usize];
+    cx.random.fill(&mut buf).map_err(Error::new)?;
+    Ok(buf)
 }
 
 fn random_u64(cx: &mut WasiCtx) -> Result<u64> {

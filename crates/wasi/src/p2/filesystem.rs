@@ -7,15 +7,20 @@
 //! speaks. Failures map to `error-code` through the same table as
 //! preview1's errnos.
 
-use super::io::{InputStream, OutputStream};
-use super::{MAX_CHUNK, bytes, func, handle, name, ok, own, resource, u64_arg};
+use super::MAX_CHUNK;
+use super::bindings::wasi::filesystem::types::{
+    self, Advice, DescriptorFlags, DescriptorStat, DescriptorType, DirectoryEntry, ErrorCode,
+    MetadataHashValue, NewTimestamp, OpenFlags, PathFlags,
+};
+use super::bindings::wasi::{clocks::wall_clock::Datetime, filesystem::preopens};
+use super::io::{InputStream, IoError, OutputStream};
 use crate::errno::Errno;
 use crate::table::Descriptor as P1Descriptor;
 use crate::{DirPerms, WasiCtx};
 use cap_fs_ext::{DirExt, FollowSymlinks, OpenOptionsFollowExt, SystemTimeSpec};
 use cap_std::fs::{Dir, File, FileExt, Metadata};
 use std::sync::Arc;
-use tern_component::{Linker, Val};
+use tern_component::Resource;
 use tern_engine::{Error, Result};
 
 /// `wasi:filesystem/types.descriptor`.
@@ -34,22 +39,27 @@ pub(crate) enum Descriptor {
 
 /// `wasi:filesystem/types.directory-entry-stream`: the entries, read at
 /// open.
-pub(crate) struct DirEntries(std::vec::IntoIter<Val>);
+pub(crate) struct DirEntries(std::vec::IntoIter<DirectoryEntry>);
 
 /// The most entries one directory listing hands the guest.
 const MAX_ENTRIES: usize = 1 << 16;
 
 type Fs<T> = std::result::Result<T, Errno>;
 
-pub(crate) fn add<T: 'static>(
-    linker: &mut Linker<T>,
-    g: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
-) -> Result<()> {
-    let mut i = linker.instance(&name("wasi:filesystem/preopens"))?;
-    func(&mut i, "get-directories", g, |cx, _| {
+/// What a filesystem call hands the guest: its value or an `error-code`.
+type Coded<T> = Result<std::result::Result<T, ErrorCode>>;
+
+/// `r` as the guest sees it: an errno becomes its `error-code`.
+#[allow(clippy::unnecessary_wraps)]
+fn coded<T>(r: Fs<T>) -> Coded<T> {
+    Ok(r.map_err(error_code))
+}
+
+impl preopens::Host for WasiCtx {
+    fn get_directories(&mut self) -> Result<Vec<(Resource<Descriptor>, String)>> {
         let mut dirs = Vec::new();
         for fd in 0.. {
-            let Ok(d) = cx.table.get(fd) else { break };
+            let Ok(d) = self.table.get(fd) else { break };
             if let P1Descriptor::Dir(d) = d
                 && let Some(path) = &d.preopen
             {
@@ -59,337 +69,404 @@ pub(crate) fn add<T: 'static>(
         }
         let mut out = Vec::new();
         for (dir, perms, path) in dirs {
-            let handle = own(
-                cx,
-                Descriptor::Dir {
-                    dir: Arc::new(dir),
-                    perms,
-                },
-            )?;
-            out.push(Val::Tuple(vec![handle, Val::String(path)]));
+            let handle = self.own(Descriptor::Dir {
+                dir: Arc::new(dir),
+                perms,
+            })?;
+            out.push((handle, path));
         }
-        Ok(Some(Val::List(out)))
-    })?;
+        Ok(out)
+    }
+}
 
-    let mut i = linker.instance(&name("wasi:filesystem/types"))?;
-    resource::<T, Descriptor>(&mut i, "descriptor", g)?;
-    resource::<T, DirEntries>(&mut i, "directory-entry-stream", g)?;
+impl types::Host for WasiCtx {
+    fn filesystem_error_code(&mut self, err: Resource<IoError>) -> Result<Option<ErrorCode>> {
+        Ok(self.resources.get(&err)?.1.map(error_code))
+    }
+}
 
-    // Defines `[method]descriptor.NAME` as `f`, whose `Err(errno)` becomes
-    // the result's `error-code`.
-    macro_rules! method {
-        ($name:literal, |$cx:ident, $p:ident| $body:expr) => {
-            func(
-                &mut i,
-                concat!("[method]descriptor.", $name),
-                g,
-                |$cx: &mut WasiCtx, $p: &[Val]| -> Result<Option<Val>> {
-                    let r: Fs<Option<Val>> = (|| $body)();
-                    Ok(Some(match r {
-                        Ok(v) => ok(v),
-                        Err(e) => fs_err(e),
-                    }))
-                },
-            )?;
-        };
+impl types::HostDirectoryEntryStream for WasiCtx {
+    fn read_directory_entry(&mut self, s: Resource<DirEntries>) -> Coded<Option<DirectoryEntry>> {
+        Ok(Ok(self.resources.get_mut(&s)?.0.next()))
     }
 
-    method!("read-via-stream", |cx, p| {
-        let file = file_of(cx, p, 0, Access::Read)?;
-        let offset = u64_arg(p, 1).map_err(|_| Errno::INVAL)?;
-        Ok(Some(
-            own(cx, InputStream::File { file, offset }).map_err(|_| Errno::NFILE)?,
-        ))
-    });
-    method!("write-via-stream", |cx, p| {
-        let file = file_of(cx, p, 0, Access::Write)?;
-        let offset = u64_arg(p, 1).map_err(|_| Errno::INVAL)?;
-        let stream = OutputStream::File {
-            file,
-            offset,
-            append: false,
-        };
-        Ok(Some(own(cx, stream).map_err(|_| Errno::NFILE)?))
-    });
-    method!("append-via-stream", |cx, p| {
-        let file = file_of(cx, p, 0, Access::Write)?;
-        let stream = OutputStream::File {
-            file,
-            offset: 0,
-            append: true,
-        };
-        Ok(Some(own(cx, stream).map_err(|_| Errno::NFILE)?))
-    });
-    method!("advise", |cx, p| {
-        file_of(cx, p, 0, Access::Any)?;
-        Ok(None)
-    });
-    method!("sync-data", |cx, p| {
-        file_of(cx, p, 0, Access::Any)?.sync_data()?;
-        Ok(None)
-    });
-    method!("sync", |cx, p| {
-        match desc(cx, p, 0)? {
-            Descriptor::File { file, .. } => file.sync_all()?,
-            Descriptor::Dir { .. } => {}
-        }
-        Ok(None)
-    });
-    method!("get-flags", |cx, p| {
-        let mut flags = Vec::new();
-        match desc(cx, p, 0)? {
-            Descriptor::Dir { perms, .. } => {
-                flags.push("read");
-                if *perms == DirPerms::ReadWrite {
-                    flags.push("mutate-directory");
-                }
-            }
-            Descriptor::File { read, write, .. } => {
-                if *read {
-                    flags.push("read");
-                }
-                if *write {
-                    flags.push("write");
-                }
-            }
-        }
-        Ok(Some(Val::Flags(
-            flags.into_iter().map(String::from).collect(),
-        )))
-    });
-    method!("get-type", |cx, p| {
-        let ty = match desc(cx, p, 0)? {
-            Descriptor::Dir { .. } => "directory".to_string(),
-            Descriptor::File { file, .. } => type_name(&file.metadata()?),
-        };
-        Ok(Some(Val::Enum(ty)))
-    });
-    method!("set-size", |cx, p| {
-        let size = u64_arg(p, 1).map_err(|_| Errno::INVAL)?;
-        file_of(cx, p, 0, Access::Write)?.set_len(size)?;
-        Ok(None)
-    });
-    method!("set-times", |cx, p| {
-        let (atime, mtime) = (new_timestamp(p.get(1))?, new_timestamp(p.get(2))?);
-        match desc(cx, p, 0)? {
-            Descriptor::File { file, perms, .. } => {
-                writable(*perms)?;
-                file.try_clone()?
-                    .into_std()
-                    .set_times(file_times(atime, mtime))?;
-            }
-            Descriptor::Dir { dir, perms } => {
-                writable(*perms)?;
-                dir.set_times(".", atime, mtime)?;
-            }
-        }
-        Ok(None)
-    });
-    method!("read", |cx, p| {
-        let len = u64_arg(p, 1).map_err(|_| Errno::INVAL)?.min(MAX_CHUNK) as usize;
-        let offset = u64_arg(p, 2).map_err(|_| Errno::INVAL)?;
-        let file = file_of(cx, p, 0, Access::Read)?;
-        let mut buf = vec![0; len];
-        let n = file.read_at(&mut buf, offset)?;
-        buf.truncate(n);
-        let end = n < len || (len > 0 && n == 0);
-        Ok(Some(Val::Tuple(vec![bytes(buf), Val::Bool(end)])))
-    });
-    method!("write", |cx, p| {
-        let Some(Val::List(items)) = p.get(1) else {
-            return Err(Errno::INVAL);
-        };
-        let data: Vec<u8> = items
-            .iter()
-            .filter_map(|v| match v {
-                Val::U8(b) => Some(*b),
-                _ => None,
-            })
-            .collect();
-        let offset = u64_arg(p, 2).map_err(|_| Errno::INVAL)?;
-        file_of(cx, p, 0, Access::Write)?.write_all_at(&data, offset)?;
-        Ok(Some(Val::U64(data.len() as u64)))
-    });
-    method!("read-directory", |cx, p| {
-        let (dir, _) = dir_of(cx, p, 0)?;
-        let mut entries = Vec::new();
-        for entry in dir.entries()? {
-            if entries.len() >= MAX_ENTRIES {
-                return Err(Errno::OVERFLOW);
-            }
-            let entry = entry?;
-            let ty = entry
-                .file_type()
-                .map(|t| file_type_name(&t))
-                .unwrap_or("unknown");
-            entries.push(Val::Record(vec![
-                ("type".into(), Val::Enum(ty.into())),
-                (
-                    "name".into(),
-                    Val::String(entry.file_name().to_string_lossy().into_owned()),
-                ),
-            ]));
-        }
-        let stream = DirEntries(entries.into_iter());
-        Ok(Some(own(cx, stream).map_err(|_| Errno::NFILE)?))
-    });
-    method!("create-directory-at", |cx, p| {
-        let (dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        dir.create_dir(path_arg(p, 1)?)?;
-        Ok(None)
-    });
-    method!("stat", |cx, p| Ok(Some(stat(&meta_of(cx, p, 0)?))));
-    method!("stat-at", |cx, p| Ok(Some(stat(&meta_at(cx, p)?))));
-    method!("set-times-at", |cx, p| {
-        let follow = follows(p.get(1));
-        let (dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        let path = path_arg(p, 2)?;
-        let (atime, mtime) = (new_timestamp(p.get(3))?, new_timestamp(p.get(4))?);
-        if follow {
-            dir.set_times(path, atime, mtime)?;
-        } else {
-            dir.set_symlink_times(path, atime, mtime)?;
-        }
-        Ok(None)
-    });
-    method!("link-at", |cx, p| {
-        if follows(p.get(1)) {
-            // As preview1: a hard link is of the name itself.
-            return Err(Errno::INVAL);
-        }
-        let (old_dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        let old_path = path_arg(p, 2)?.to_string();
-        let (new_dir, new_perms) = dir_of(cx, p, 3)?;
-        writable(new_perms)?;
-        old_dir.hard_link(&old_path, &new_dir, path_arg(p, 4)?)?;
-        Ok(None)
-    });
-    method!("open-at", |cx, p| {
-        let follow = follows(p.get(1));
-        let (dir, perms) = dir_of(cx, p, 0)?;
-        let path = path_arg(p, 2)?.to_string();
-        let open = flag_names(p.get(3));
-        let flags = flag_names(p.get(4));
-        let (creat, directory, excl, trunc) = (
-            open.contains(&"create"),
-            open.contains(&"directory"),
-            open.contains(&"exclusive"),
-            open.contains(&"truncate"),
-        );
-        let write = flags.contains(&"write");
-        let read = flags.contains(&"read") || !write;
-        if write || creat || trunc || flags.contains(&"mutate-directory") {
-            writable(perms)?;
-        }
-        let meta = if follow {
-            dir.metadata(&path)
-        } else {
-            dir.symlink_metadata(&path)
-        };
-        let is_dir = meta.as_ref().is_ok_and(Metadata::is_dir);
-        let d = if directory || is_dir {
-            if creat && excl && is_dir {
-                return Err(Errno::EXIST);
-            }
-            if write || trunc {
-                return Err(Errno::ISDIR);
-            }
-            let sub = if follow {
-                dir.open_dir(&path)?
-            } else {
-                dir.open_dir_nofollow(&path)?
+    fn drop(&mut self, s: Resource<DirEntries>) -> Result<()> {
+        self.free(s)
+    }
+}
+
+impl types::HostDescriptor for WasiCtx {
+    fn read_via_stream(
+        &mut self,
+        d: Resource<Descriptor>,
+        offset: u64,
+    ) -> Coded<Resource<InputStream>> {
+        coded((|| {
+            let file = file_of(self, &d, Access::Read)?;
+            self.own(InputStream::File { file, offset })
+                .map_err(|_| Errno::NFILE)
+        })())
+    }
+
+    fn write_via_stream(
+        &mut self,
+        d: Resource<Descriptor>,
+        offset: u64,
+    ) -> Coded<Resource<OutputStream>> {
+        coded((|| {
+            let file = file_of(self, &d, Access::Write)?;
+            let stream = OutputStream::File {
+                file,
+                offset,
+                append: false,
             };
-            Descriptor::Dir {
-                dir: Arc::new(sub),
-                perms,
+            self.own(stream).map_err(|_| Errno::NFILE)
+        })())
+    }
+
+    fn append_via_stream(&mut self, d: Resource<Descriptor>) -> Coded<Resource<OutputStream>> {
+        coded((|| {
+            let file = file_of(self, &d, Access::Write)?;
+            let stream = OutputStream::File {
+                file,
+                offset: 0,
+                append: true,
+            };
+            self.own(stream).map_err(|_| Errno::NFILE)
+        })())
+    }
+
+    fn advise(
+        &mut self,
+        d: Resource<Descriptor>,
+        _offset: u64,
+        _length: u64,
+        _advice: Advice,
+    ) -> Coded<()> {
+        coded(file_of(self, &d, Access::Any).map(drop))
+    }
+
+    fn sync_data(&mut self, d: Resource<Descriptor>) -> Coded<()> {
+        coded((|| Ok(file_of(self, &d, Access::Any)?.sync_data()?))())
+    }
+
+    fn sync(&mut self, d: Resource<Descriptor>) -> Coded<()> {
+        coded((|| {
+            match desc(self, &d)? {
+                Descriptor::File { file, .. } => file.sync_all()?,
+                Descriptor::Dir { .. } => {}
             }
-        } else {
-            let mut opts = cap_std::fs::OpenOptions::new();
-            opts.read(read)
-                .write(write || creat || trunc)
-                .create(creat)
-                .create_new(creat && excl)
-                .truncate(trunc);
-            if !follow {
-                opts.follow(FollowSymlinks::No);
+            Ok(())
+        })())
+    }
+
+    fn get_flags(&mut self, d: Resource<Descriptor>) -> Coded<DescriptorFlags> {
+        coded((|| {
+            let mut flags = DescriptorFlags::default();
+            match desc(self, &d)? {
+                Descriptor::Dir { perms, .. } => {
+                    flags.read = true;
+                    flags.mutate_directory = *perms == DirPerms::ReadWrite;
+                }
+                Descriptor::File { read, write, .. } => {
+                    flags.read = *read;
+                    flags.write = *write;
+                }
             }
-            let file = dir.open_with(&path, &opts)?;
-            Descriptor::File {
-                file: Arc::new(file),
-                read,
-                write,
-                perms,
+            Ok(flags)
+        })())
+    }
+
+    fn get_type(&mut self, d: Resource<Descriptor>) -> Coded<DescriptorType> {
+        coded((|| {
+            Ok(match desc(self, &d)? {
+                Descriptor::Dir { .. } => DescriptorType::Directory,
+                Descriptor::File { file, .. } => type_of(&file.metadata()?),
+            })
+        })())
+    }
+
+    fn set_size(&mut self, d: Resource<Descriptor>, size: u64) -> Coded<()> {
+        coded((|| Ok(file_of(self, &d, Access::Write)?.set_len(size)?))())
+    }
+
+    fn set_times(
+        &mut self,
+        d: Resource<Descriptor>,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> Coded<()> {
+        coded((|| {
+            let (atime, mtime) = (new_timestamp(atime)?, new_timestamp(mtime)?);
+            match desc(self, &d)? {
+                Descriptor::File { file, perms, .. } => {
+                    writable(*perms)?;
+                    file.try_clone()?
+                        .into_std()
+                        .set_times(file_times(atime, mtime))?;
+                }
+                Descriptor::Dir { dir, perms } => {
+                    writable(*perms)?;
+                    dir.set_times(".", atime, mtime)?;
+                }
             }
-        };
-        Ok(Some(own(cx, d).map_err(|_| Errno::NFILE)?))
-    });
-    method!("readlink-at", |cx, p| {
-        let (dir, _) = dir_of(cx, p, 0)?;
-        let target = dir.read_link_contents(path_arg(p, 1)?)?;
-        Ok(Some(Val::String(target.to_string_lossy().into_owned())))
-    });
-    method!("remove-directory-at", |cx, p| {
-        let (dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        dir.remove_dir(path_arg(p, 1)?)?;
-        Ok(None)
-    });
-    method!("rename-at", |cx, p| {
-        let (old_dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        let old_path = path_arg(p, 1)?.to_string();
-        let (new_dir, new_perms) = dir_of(cx, p, 2)?;
-        writable(new_perms)?;
-        old_dir.rename(&old_path, &new_dir, path_arg(p, 3)?)?;
-        Ok(None)
-    });
-    method!("symlink-at", |cx, p| {
-        let (dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        dir.symlink(path_arg(p, 1)?, path_arg(p, 2)?)?;
-        Ok(None)
-    });
-    method!("unlink-file-at", |cx, p| {
-        let (dir, perms) = dir_of(cx, p, 0)?;
-        writable(perms)?;
-        dir.remove_file_or_symlink(path_arg(p, 1)?)?;
-        Ok(None)
-    });
-    method!("metadata-hash", |cx, p| Ok(Some(hash(&meta_of(cx, p, 0)?))));
-    method!("metadata-hash-at", |cx, p| Ok(Some(hash(&meta_at(cx, p)?))));
-    func(&mut i, "[method]descriptor.is-same-object", g, |cx, p| {
-        let a = meta_of(cx, p, 0);
-        let b = meta_of(cx, p, 1);
-        let same = match (a, b) {
-            (Ok(a), Ok(b)) => {
-                use cap_fs_ext::MetadataExt;
-                a.dev() == b.dev() && a.ino() == b.ino()
+            Ok(())
+        })())
+    }
+
+    fn read(
+        &mut self,
+        d: Resource<Descriptor>,
+        length: u64,
+        offset: u64,
+    ) -> Coded<(Vec<u8>, bool)> {
+        coded((|| {
+            let len = length.min(MAX_CHUNK) as usize;
+            let file = file_of(self, &d, Access::Read)?;
+            let mut buf = vec![0; len];
+            let n = file.read_at(&mut buf, offset)?;
+            buf.truncate(n);
+            let end = n < len || (len > 0 && n == 0);
+            Ok((buf, end))
+        })())
+    }
+
+    fn write(&mut self, d: Resource<Descriptor>, buffer: Vec<u8>, offset: u64) -> Coded<u64> {
+        coded((|| {
+            file_of(self, &d, Access::Write)?.write_all_at(&buffer, offset)?;
+            Ok(buffer.len() as u64)
+        })())
+    }
+
+    fn read_directory(&mut self, d: Resource<Descriptor>) -> Coded<Resource<DirEntries>> {
+        coded((|| {
+            let (dir, _) = dir_of(self, &d)?;
+            let mut entries = Vec::new();
+            for entry in dir.entries()? {
+                if entries.len() >= MAX_ENTRIES {
+                    return Err(Errno::OVERFLOW);
+                }
+                let entry = entry?;
+                let type_ = entry
+                    .file_type()
+                    .map(|t| file_type(&t))
+                    .unwrap_or(DescriptorType::Unknown);
+                entries.push(DirectoryEntry {
+                    type_,
+                    name: entry.file_name().to_string_lossy().into_owned(),
+                });
             }
+            let stream = DirEntries(entries.into_iter());
+            self.own(stream).map_err(|_| Errno::NFILE)
+        })())
+    }
+
+    fn create_directory_at(&mut self, d: Resource<Descriptor>, path: String) -> Coded<()> {
+        coded((|| {
+            let (dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            Ok(dir.create_dir(path)?)
+        })())
+    }
+
+    fn stat(&mut self, d: Resource<Descriptor>) -> Coded<DescriptorStat> {
+        coded(meta_of(self, &d).map(|m| stat(&m)))
+    }
+
+    fn stat_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+    ) -> Coded<DescriptorStat> {
+        coded(meta_at(self, &d, flags, &path).map(|m| stat(&m)))
+    }
+
+    fn set_times_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+        atime: NewTimestamp,
+        mtime: NewTimestamp,
+    ) -> Coded<()> {
+        coded((|| {
+            let (dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            let (atime, mtime) = (new_timestamp(atime)?, new_timestamp(mtime)?);
+            if flags.symlink_follow {
+                dir.set_times(path, atime, mtime)?;
+            } else {
+                dir.set_symlink_times(path, atime, mtime)?;
+            }
+            Ok(())
+        })())
+    }
+
+    fn link_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        old_flags: PathFlags,
+        old_path: String,
+        new_d: Resource<Descriptor>,
+        new_path: String,
+    ) -> Coded<()> {
+        coded((|| {
+            if old_flags.symlink_follow {
+                // As preview1: a hard link is of the name itself.
+                return Err(Errno::INVAL);
+            }
+            let (old_dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            let (new_dir, new_perms) = dir_of(self, &new_d)?;
+            writable(new_perms)?;
+            Ok(old_dir.hard_link(&old_path, &new_dir, new_path)?)
+        })())
+    }
+
+    fn open_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        path_flags: PathFlags,
+        path: String,
+        open: OpenFlags,
+        flags: DescriptorFlags,
+    ) -> Coded<Resource<Descriptor>> {
+        coded((|| {
+            let follow = path_flags.symlink_follow;
+            let (dir, perms) = dir_of(self, &d)?;
+            let (creat, directory, excl, trunc) =
+                (open.create, open.directory, open.exclusive, open.truncate);
+            let write = flags.write;
+            let read = flags.read || !write;
+            if write || creat || trunc || flags.mutate_directory {
+                writable(perms)?;
+            }
+            let meta = if follow {
+                dir.metadata(&path)
+            } else {
+                dir.symlink_metadata(&path)
+            };
+            let is_dir = meta.as_ref().is_ok_and(Metadata::is_dir);
+            let d = if directory || is_dir {
+                if creat && excl && is_dir {
+                    return Err(Errno::EXIST);
+                }
+                if write || trunc {
+                    return Err(Errno::ISDIR);
+                }
+                let sub = if follow {
+                    dir.open_dir(&path)?
+                } else {
+                    dir.open_dir_nofollow(&path)?
+                };
+                Descriptor::Dir {
+                    dir: Arc::new(sub),
+                    perms,
+                }
+            } else {
+                let mut opts = cap_std::fs::OpenOptions::new();
+                opts.read(read)
+                    .write(write || creat || trunc)
+                    .create(creat)
+                    .create_new(creat && excl)
+                    .truncate(trunc);
+                if !follow {
+                    opts.follow(FollowSymlinks::No);
+                }
+                let file = dir.open_with(&path, &opts)?;
+                Descriptor::File {
+                    file: Arc::new(file),
+                    read,
+                    write,
+                    perms,
+                }
+            };
+            self.own(d).map_err(|_| Errno::NFILE)
+        })())
+    }
+
+    fn readlink_at(&mut self, d: Resource<Descriptor>, path: String) -> Coded<String> {
+        coded((|| {
+            let (dir, _) = dir_of(self, &d)?;
+            let target = dir.read_link_contents(path)?;
+            Ok(target.to_string_lossy().into_owned())
+        })())
+    }
+
+    fn remove_directory_at(&mut self, d: Resource<Descriptor>, path: String) -> Coded<()> {
+        coded((|| {
+            let (dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            Ok(dir.remove_dir(path)?)
+        })())
+    }
+
+    fn rename_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        old_path: String,
+        new_d: Resource<Descriptor>,
+        new_path: String,
+    ) -> Coded<()> {
+        coded((|| {
+            let (old_dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            let (new_dir, new_perms) = dir_of(self, &new_d)?;
+            writable(new_perms)?;
+            Ok(old_dir.rename(&old_path, &new_dir, new_path)?)
+        })())
+    }
+
+    fn symlink_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        old_path: String,
+        new_path: String,
+    ) -> Coded<()> {
+        coded((|| {
+            let (dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            Ok(dir.symlink(old_path, new_path)?)
+        })())
+    }
+
+    fn unlink_file_at(&mut self, d: Resource<Descriptor>, path: String) -> Coded<()> {
+        coded((|| {
+            let (dir, perms) = dir_of(self, &d)?;
+            writable(perms)?;
+            Ok(dir.remove_file_or_symlink(path)?)
+        })())
+    }
+
+    fn is_same_object(
+        &mut self,
+        d: Resource<Descriptor>,
+        other: Resource<Descriptor>,
+    ) -> Result<bool> {
+        use cap_fs_ext::MetadataExt;
+        Ok(match (meta_of(self, &d), meta_of(self, &other)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
             _ => false,
-        };
-        Ok(Some(Val::Bool(same)))
-    })?;
-    func(
-        &mut i,
-        "[method]directory-entry-stream.read-directory-entry",
-        g,
-        |cx, p| {
-            let s = handle::<DirEntries>(p, 0)?;
-            let next = cx.resources.get_mut(&s)?.0.next();
-            Ok(Some(ok(Some(Val::Option(next.map(Box::new))))))
-        },
-    )?;
-    func(&mut i, "filesystem-error-code", g, |cx, p| {
-        let e = handle::<super::io::IoError>(p, 0)?;
-        let code = cx.resources.get(&e)?.1;
-        Ok(Some(Val::Option(
-            code.map(|c| Box::new(Val::Enum(error_code(c).into()))),
-        )))
-    })?;
-    Ok(())
+        })
+    }
+
+    fn metadata_hash(&mut self, d: Resource<Descriptor>) -> Coded<MetadataHashValue> {
+        coded(meta_of(self, &d).map(|m| hash(&m)))
+    }
+
+    fn metadata_hash_at(
+        &mut self,
+        d: Resource<Descriptor>,
+        flags: PathFlags,
+        path: String,
+    ) -> Coded<MetadataHashValue> {
+        coded(meta_at(self, &d, flags, &path).map(|m| hash(&m)))
+    }
+
+    fn drop(&mut self, d: Resource<Descriptor>) -> Result<()> {
+        self.free(d)
+    }
 }
 
 /// What a file descriptor must allow.
@@ -400,32 +477,31 @@ enum Access {
     Any,
 }
 
-fn desc<'a>(cx: &'a WasiCtx, p: &[Val], i: usize) -> Fs<&'a Descriptor> {
-    let d = handle::<Descriptor>(p, i).map_err(|_| Errno::BADF)?;
-    cx.resources.get(&d).map_err(|_| Errno::BADF)
+/// The descriptor behind `d`; `bad-descriptor` for a dangling handle.
+fn desc<'a>(cx: &'a WasiCtx, d: &Resource<Descriptor>) -> Fs<&'a Descriptor> {
+    cx.resources.get(d).map_err(|_| Errno::BADF)
 }
 
-fn meta_of(cx: &WasiCtx, p: &[Val], i: usize) -> Fs<Metadata> {
-    Ok(match desc(cx, p, i)? {
+fn meta_of(cx: &WasiCtx, d: &Resource<Descriptor>) -> Fs<Metadata> {
+    Ok(match desc(cx, d)? {
         Descriptor::Dir { dir, .. } => dir.dir_metadata()?,
         Descriptor::File { file, .. } => file.metadata()?,
     })
 }
 
-/// The metadata of `path` (argument 2) beneath the directory of argument
-/// 0, following a final symlink as `path-flags` (argument 1) say.
-fn meta_at(cx: &WasiCtx, p: &[Val]) -> Fs<Metadata> {
-    let (dir, _) = dir_of(cx, p, 0)?;
-    let path = path_arg(p, 2)?;
-    Ok(if follows(p.get(1)) {
+/// The metadata of `path` beneath directory `d`, following a final
+/// symlink as `flags` say.
+fn meta_at(cx: &WasiCtx, d: &Resource<Descriptor>, flags: PathFlags, path: &str) -> Fs<Metadata> {
+    let (dir, _) = dir_of(cx, d)?;
+    Ok(if flags.symlink_follow {
         dir.metadata(path)?
     } else {
         dir.symlink_metadata(path)?
     })
 }
 
-fn file_of(cx: &WasiCtx, p: &[Val], i: usize, access: Access) -> Fs<Arc<File>> {
-    match desc(cx, p, i)? {
+fn file_of(cx: &WasiCtx, d: &Resource<Descriptor>, access: Access) -> Fs<Arc<File>> {
+    match desc(cx, d)? {
         Descriptor::File {
             file, read, write, ..
         } => {
@@ -438,8 +514,8 @@ fn file_of(cx: &WasiCtx, p: &[Val], i: usize, access: Access) -> Fs<Arc<File>> {
     }
 }
 
-fn dir_of(cx: &WasiCtx, p: &[Val], i: usize) -> Fs<(Arc<Dir>, DirPerms)> {
-    match desc(cx, p, i)? {
+fn dir_of(cx: &WasiCtx, d: &Resource<Descriptor>) -> Fs<(Arc<Dir>, DirPerms)> {
+    match desc(cx, d)? {
         Descriptor::Dir { dir, perms } => Ok((dir.clone(), *perms)),
         Descriptor::File { .. } => Err(Errno::NOTDIR),
     }
@@ -449,49 +525,21 @@ fn writable(perms: DirPerms) -> Fs<()> {
     perms.check_write()
 }
 
-fn path_arg(p: &[Val], i: usize) -> Fs<&str> {
-    match p.get(i) {
-        Some(Val::String(s)) => Ok(s),
-        _ => Err(Errno::INVAL),
-    }
-}
-
-fn flag_names(v: Option<&Val>) -> Vec<&str> {
-    match v {
-        Some(Val::Flags(names)) => names.iter().map(String::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Whether `path-flags` ask to follow a final symlink.
-fn follows(v: Option<&Val>) -> bool {
-    flag_names(v).contains(&"symlink-follow")
-}
-
-fn new_timestamp(v: Option<&Val>) -> Fs<Option<SystemTimeSpec>> {
-    Ok(match v {
-        Some(Val::Variant(case, payload)) => match (case.as_str(), payload.as_deref()) {
-            ("no-change", _) => None,
-            ("now", _) => Some(SystemTimeSpec::SymbolicNow),
-            ("timestamp", Some(Val::Record(fields))) => {
-                let (mut secs, mut nanos) = (0u64, 0u32);
-                for (name, v) in fields {
-                    match (name.as_str(), v) {
-                        ("seconds", Val::U64(s)) => secs = *s,
-                        ("nanoseconds", Val::U32(n)) => nanos = *n,
-                        _ => {}
-                    }
-                }
-                let at = std::time::UNIX_EPOCH
-                    .checked_add(std::time::Duration::new(secs, nanos))
-                    .ok_or(Errno::OVERFLOW)?;
-                Some(SystemTimeSpec::Absolute(
-                    cap_std::time::SystemTime::from_std(at),
-                ))
-            }
-            _ => return Err(Errno::INVAL),
-        },
-        _ => return Err(Errno::INVAL),
+fn new_timestamp(t: NewTimestamp) -> Fs<Option<SystemTimeSpec>> {
+    Ok(match t {
+        NewTimestamp::NoChange => None,
+        NewTimestamp::Now => Some(SystemTimeSpec::SymbolicNow),
+        NewTimestamp::Timestamp(t) => {
+            let since = std::time::Duration::from_secs(t.seconds)
+                .checked_add(std::time::Duration::from_nanos(t.nanoseconds.into()))
+                .ok_or(Errno::OVERFLOW)?;
+            let at = std::time::UNIX_EPOCH
+                .checked_add(since)
+                .ok_or(Errno::OVERFLOW)?;
+            Some(SystemTimeSpec::Absolute(
+                cap_std::time::SystemTime::from_std(at),
+            ))
+        }
     })
 }
 
@@ -512,104 +560,113 @@ fn file_times(atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> s
     times
 }
 
-fn file_type_name(t: &cap_std::fs::FileType) -> &'static str {
+fn file_type(t: &cap_std::fs::FileType) -> DescriptorType {
     use cap_fs_ext::FileTypeExt;
     if t.is_dir() {
-        "directory"
+        DescriptorType::Directory
     } else if t.is_file() {
-        "regular-file"
+        DescriptorType::RegularFile
     } else if t.is_symlink() {
-        "symbolic-link"
+        DescriptorType::SymbolicLink
     } else if t.is_block_device() {
-        "block-device"
+        DescriptorType::BlockDevice
     } else if t.is_char_device() {
-        "character-device"
+        DescriptorType::CharacterDevice
     } else if t.is_fifo() {
-        "fifo"
+        DescriptorType::Fifo
     } else if t.is_socket() {
-        "socket"
+        DescriptorType::Socket
     } else {
-        "unknown"
+        DescriptorType::Unknown
     }
 }
 
-fn type_name(meta: &Metadata) -> String {
-    file_type_name(&meta.file_type()).to_string()
+fn type_of(meta: &Metadata) -> DescriptorType {
+    file_type(&meta.file_type())
 }
 
-fn datetime(t: std::io::Result<cap_std::time::SystemTime>) -> Val {
+fn datetime(t: std::io::Result<cap_std::time::SystemTime>) -> Option<Datetime> {
     let since = t
         .ok()
         .and_then(|t| t.into_std().duration_since(std::time::UNIX_EPOCH).ok());
-    Val::Option(since.map(|d| {
-        Box::new(Val::Record(vec![
-            ("seconds".into(), Val::U64(d.as_secs())),
-            ("nanoseconds".into(), Val::U32(d.subsec_nanos())),
-        ]))
-    }))
+    since.map(|d| Datetime {
+        seconds: d.as_secs(),
+        nanoseconds: d.subsec_nanos(),
+    })
 }
 
-fn stat(meta: &Metadata) -> Val {
+fn stat(meta: &Metadata) -> DescriptorStat {
     use cap_fs_ext::MetadataExt;
-    Val::Record(vec![
-        ("type".into(), Val::Enum(type_name(meta))),
-        ("link-count".into(), Val::U64(meta.nlink())),
-        ("size".into(), Val::U64(meta.len())),
-        ("data-access-timestamp".into(), datetime(meta.accessed())),
-        (
-            "data-modification-timestamp".into(),
-            datetime(meta.modified()),
-        ),
-        ("status-change-timestamp".into(), datetime(meta.created())),
-    ])
+    DescriptorStat {
+        type_: type_of(meta),
+        link_count: meta.nlink(),
+        size: meta.len(),
+        data_access_timestamp: datetime(meta.accessed()),
+        data_modification_timestamp: datetime(meta.modified()),
+        status_change_timestamp: datetime(meta.created()),
+    }
 }
 
-fn hash(meta: &Metadata) -> Val {
+fn hash(meta: &Metadata) -> MetadataHashValue {
     use cap_fs_ext::MetadataExt;
-    Val::Record(vec![
-        ("lower".into(), Val::U64(meta.ino())),
-        ("upper".into(), Val::U64(meta.dev())),
-    ])
+    MetadataHashValue {
+        lower: meta.ino(),
+        upper: meta.dev(),
+    }
 }
 
-/// The result's error case for `e`.
-fn fs_err(e: Errno) -> Val {
-    Val::Result(Err(Some(Box::new(Val::Enum(error_code(e).into())))))
-}
-
-/// The `error-code` case of a preview1 errno.
-pub(crate) fn error_code(e: Errno) -> &'static str {
+/// The `error-code` of a preview1 errno.
+pub(crate) fn error_code(e: Errno) -> ErrorCode {
     match e {
-        Errno::ACCES => "access",
-        Errno::AGAIN => "would-block",
-        Errno::BADF => "bad-descriptor",
-        Errno::BUSY => "busy",
-        Errno::DQUOT => "quota",
-        Errno::EXIST => "exist",
-        Errno::FBIG => "file-too-large",
-        Errno::ILSEQ => "illegal-byte-sequence",
-        Errno::INTR => "interrupted",
-        Errno::INVAL => "invalid",
-        Errno::ISDIR => "is-directory",
-        Errno::LOOP => "loop",
-        Errno::MLINK => "too-many-links",
-        Errno::NAMETOOLONG => "name-too-long",
-        Errno::NODEV => "no-device",
-        Errno::NOENT => "no-entry",
-        Errno::NOMEM => "insufficient-memory",
-        Errno::NOSPC => "insufficient-space",
-        Errno::NOTDIR => "not-directory",
-        Errno::NOTEMPTY => "not-empty",
-        Errno::NOTSUP | Errno::NOSYS => "unsupported",
-        Errno::NOTTY => "no-tty",
-        Errno::NXIO => "no-such-device",
-        Errno::OVERFLOW => "overflow",
-        Errno::PERM | Errno::NOTCAPABLE => "not-permitted",
-        Errno::PIPE => "pipe",
-        Errno::ROFS => "read-only",
-        Errno::SPIPE => "invalid-seek",
-        Errno::TXTBSY => "text-file-busy",
-        Errno::XDEV => "cross-device",
-        _ => "io",
+        Errno::ACCES => ErrorCode::Access,
+        Errno::AGAIN => ErrorCode::WouldBlock,
+        Errno::BADF => ErrorCode::BadDescriptor,
+        Errno::BUSY => ErrorCode::Busy,
+        Errno::DQUOT => ErrorCode::Quota,
+        Errno::EXIST => ErrorCode::Exist,
+        Errno::FBIG => ErrorCode::FileTooLarge,
+        Errno::ILSEQ => ErrorCode::IllegalByteSequence,
+        Errno::INTR => ErrorCode::Interrupted,
+        Errno::INVAL => ErrorCode::Invalid,
+        Errno::ISDIR => ErrorCode::IsDirectory,
+        Errno::LOOP => ErrorCode::Loop,
+        Errno::MLINK => ErrorCode::TooManyLinks,
+        Errno::NAMETOOLONG => ErrorCode::NameTooLong,
+        Errno::NODEV => ErrorCode::NoDevice,
+        Errno::NOENT => ErrorCode::NoEntry,
+        Errno::NOMEM => ErrorCode::InsufficientMemory,
+        Errno::NOSPC => ErrorCode::InsufficientSpace,
+        Errno::NOTDIR => ErrorCode::NotDirectory,
+        Errno::NOTEMPTY => ErrorCode::NotEmpty,
+        Errno::NOTSUP | Errno::NOSYS => ErrorCode::Unsupported,
+        Errno::NOTTY => ErrorCode::NoTty,
+        Errno::NXIO => ErrorCode::NoSuchDevice,
+        Errno::OVERFLOW => ErrorCode::Overflow,
+        Errno::PERM | Errno::NOTCAPABLE => ErrorCode::NotPermitted,
+        Errno::PIPE => ErrorCode::Pipe,
+        Errno::ROFS => ErrorCode::ReadOnly,
+        Errno::SPIPE => ErrorCode::InvalidSeek,
+        Errno::TXTBSY => ErrorCode::TextFileBusy,
+        Errno::XDEV => ErrorCode::CrossDevice,
+        _ => ErrorCode::Io,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_past_the_largest_time_is_overflow_not_a_panic() {
+        let past = |seconds, nanoseconds| {
+            new_timestamp(NewTimestamp::Timestamp(Datetime {
+                seconds,
+                nanoseconds,
+            }))
+            .err()
+        };
+        assert_eq!(past(u64::MAX, u32::MAX), Some(Errno::OVERFLOW));
+        assert_eq!(past(u64::MAX, 0), Some(Errno::OVERFLOW));
+        assert_eq!(past(0, 1), None);
     }
 }

@@ -1,15 +1,17 @@
 //! `wasi:io`: errors, pollables and streams.
 //!
-//! The streams are the guest's standard streams; pollables are either
-//! ready at once (streams never make a guest wait) or at a monotonic
-//! instant (clock subscriptions).
+//! The streams are the guest's standard streams, files and TCP
+//! connections; pollables are either ready at once (streams never make a
+//! guest wait) or at a monotonic instant (clock subscriptions).
 
-use super::{MAX_CHUNK, bytes, func, handle, name, ok, own, resource, u64_arg};
+use super::MAX_CHUNK;
+use super::bindings::wasi::io::streams::StreamError;
+use super::bindings::wasi::io::{error, poll, streams};
 use crate::WasiCtx;
 use cap_std::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
-use tern_component::{Linker, Val};
+use tern_component::Resource;
 use tern_engine::{Error, Result};
 
 /// `wasi:io/error.error`: what went wrong, for the guest to print, and the
@@ -67,174 +69,202 @@ impl InputStream {
 /// How many bytes one `write` may carry, as `check-write` grants.
 const WRITE_BUDGET: u64 = 1 << 20;
 
-pub(crate) fn add<T: 'static>(
-    linker: &mut Linker<T>,
-    g: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
-) -> Result<()> {
-    let mut i = linker.instance(&name("wasi:io/error"))?;
-    resource::<T, IoError>(&mut i, "error", g)?;
-    func(&mut i, "[method]error.to-debug-string", g, |cx, p| {
-        let e = handle::<IoError>(p, 0)?;
-        Ok(Some(Val::String(cx.resources.get(&e)?.0.clone())))
-    })?;
+/// What a stream operation hands the guest: its value or a stream error.
+type Streamed<T> = Result<std::result::Result<T, StreamError>>;
 
-    let mut i = linker.instance(&name("wasi:io/poll"))?;
-    resource::<T, Pollable>(&mut i, "pollable", g)?;
-    func(&mut i, "[method]pollable.ready", g, |cx, p| {
-        let at = cx.resources.get(&handle::<Pollable>(p, 0)?)?.ready_at;
-        Ok(Some(Val::Bool(at.is_none_or(|t| t <= Instant::now()))))
-    })?;
-    func(&mut i, "[method]pollable.block", g, |cx, p| {
-        let at = cx.resources.get(&handle::<Pollable>(p, 0)?)?.ready_at;
-        wait_until(cx, at)?;
-        Ok(None)
-    })?;
-    func(&mut i, "poll", g, |cx, p| {
-        let Some(Val::List(list)) = p.first() else {
-            return Err(Error::msg("poll takes a list"));
-        };
+impl error::Host for WasiCtx {}
+
+impl error::HostError for WasiCtx {
+    fn to_debug_string(&mut self, e: Resource<IoError>) -> Result<String> {
+        Ok(self.resources.get(&e)?.0.clone())
+    }
+
+    fn drop(&mut self, e: Resource<IoError>) -> Result<()> {
+        self.free(e)
+    }
+}
+
+impl poll::HostPollable for WasiCtx {
+    fn ready(&mut self, p: Resource<Pollable>) -> Result<bool> {
+        let at = self.resources.get(&p)?.ready_at;
+        Ok(at.is_none_or(|t| t <= Instant::now()))
+    }
+
+    fn block(&mut self, p: Resource<Pollable>) -> Result<()> {
+        let at = self.resources.get(&p)?.ready_at;
+        wait_until(self, at)
+    }
+
+    fn drop(&mut self, p: Resource<Pollable>) -> Result<()> {
+        self.free(p)
+    }
+}
+
+impl poll::Host for WasiCtx {
+    fn poll(&mut self, list: Vec<Resource<Pollable>>) -> Result<Vec<u32>> {
         if list.is_empty() {
             return Err(Error::msg("poll of an empty list would wait forever"));
         }
         let mut times = Vec::with_capacity(list.len());
-        for (i, _) in list.iter().enumerate() {
-            times.push(
-                cx.resources
-                    .get(&handle::<super::io::Pollable>(list, i)?)?
-                    .ready_at,
-            );
+        for p in &list {
+            times.push(self.resources.get(p)?.ready_at);
         }
         let earliest = times.iter().map(|t| t.unwrap_or_else(Instant::now)).min();
-        wait_until(cx, earliest)?;
+        wait_until(self, earliest)?;
         let now = Instant::now();
-        let ready = times
+        Ok(times
             .iter()
             .enumerate()
             .filter(|(_, t)| t.is_none_or(|t| t <= now))
-            .map(|(i, _)| Val::U32(i as u32))
-            .collect();
-        Ok(Some(Val::List(ready)))
-    })?;
-
-    let mut i = linker.instance(&name("wasi:io/streams"))?;
-    resource::<T, InputStream>(&mut i, "input-stream", g)?;
-    resource::<T, OutputStream>(&mut i, "output-stream", g)?;
-    // `read` and `skip` (and their blocking forms, the same here: every
-    // stream is ready) differ only in what they hand back.
-    for (method, skip) in [
-        ("read", false),
-        ("blocking-read", false),
-        ("skip", true),
-        ("blocking-skip", true),
-    ] {
-        func(
-            &mut i,
-            &format!("[method]input-stream.{method}"),
-            g,
-            move |cx, p| {
-                let len = u64_arg(p, 1)?.min(MAX_CHUNK) as usize;
-                let mut buf = vec![0; len];
-                Ok(Some(match read(cx, p, 0, &mut buf)? {
-                    Ok(0) if len > 0 => closed(),
-                    Ok(n) if skip => ok(Some(Val::U64(n as u64))),
-                    Ok(n) => {
-                        buf.truncate(n);
-                        ok(Some(bytes(buf)))
-                    }
-                    Err(e) => failed(cx, e)?,
-                }))
-            },
-        )?;
+            .map(|(i, _)| i as u32)
+            .collect())
     }
-    func(&mut i, "[method]input-stream.subscribe", g, |cx, p| {
-        cx.resources.get(&handle::<InputStream>(p, 0)?)?;
-        Ok(Some(own(cx, Pollable { ready_at: None })?))
-    })?;
-
-    func(&mut i, "[method]output-stream.check-write", g, |cx, p| {
-        cx.resources.get(&handle::<OutputStream>(p, 0)?)?;
-        Ok(Some(ok(Some(Val::U64(WRITE_BUDGET)))))
-    })?;
-    for method in ["write", "blocking-write-and-flush"] {
-        func(
-            &mut i,
-            &format!("[method]output-stream.{method}"),
-            g,
-            |cx, p| {
-                let Some(Val::List(items)) = p.get(1) else {
-                    return Err(Error::msg("write takes a list<u8>"));
-                };
-                let data: Vec<u8> = items
-                    .iter()
-                    .map(|v| match v {
-                        Val::U8(b) => *b,
-                        _ => 0,
-                    })
-                    .collect();
-                write(cx, p, &data)
-            },
-        )?;
-    }
-    for method in ["write-zeroes", "blocking-write-zeroes-and-flush"] {
-        func(
-            &mut i,
-            &format!("[method]output-stream.{method}"),
-            g,
-            |cx, p| {
-                let len = u64_arg(p, 1)?.min(WRITE_BUDGET) as usize;
-                write(cx, p, &vec![0; len])
-            },
-        )?;
-    }
-    for method in ["flush", "blocking-flush"] {
-        func(
-            &mut i,
-            &format!("[method]output-stream.{method}"),
-            g,
-            |cx, p| {
-                cx.resources.get(&handle::<OutputStream>(p, 0)?)?;
-                Ok(Some(ok(None)))
-            },
-        )?;
-    }
-    func(&mut i, "[method]output-stream.subscribe", g, |cx, p| {
-        cx.resources.get(&handle::<OutputStream>(p, 0)?)?;
-        Ok(Some(own(cx, Pollable { ready_at: None })?))
-    })?;
-    for method in ["splice", "blocking-splice"] {
-        func(
-            &mut i,
-            &format!("[method]output-stream.{method}"),
-            g,
-            |cx, p| {
-                let len = u64_arg(p, 2)?.min(MAX_CHUNK) as usize;
-                let mut buf = vec![0; len];
-                let n = match read(cx, p, 1, &mut buf)? {
-                    Ok(0) if len > 0 => return Ok(Some(closed())),
-                    Ok(n) => n,
-                    Err(e) => return Ok(Some(failed(cx, e)?)),
-                };
-                match write(cx, p, &buf[..n])? {
-                    Some(Val::Result(Ok(_))) => Ok(Some(ok(Some(Val::U64(n as u64))))),
-                    other => Ok(other),
-                }
-            },
-        )?;
-    }
-    Ok(())
 }
 
-/// Reads into `buf` from the input stream of argument `i`.
-fn read(cx: &mut WasiCtx, p: &[Val], i: usize, buf: &mut [u8]) -> Result<std::io::Result<usize>> {
-    let s = handle::<InputStream>(p, i)?;
-    let stream = cx.resources.get_mut(&s)?;
+impl streams::Host for WasiCtx {}
+
+// `read` and `skip` (and their blocking forms, the same here: every stream
+// is ready) differ only in what they hand back.
+impl streams::HostInputStream for WasiCtx {
+    fn read(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
+        read_chunk(self, &s, len)
+    }
+
+    fn blocking_read(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
+        read_chunk(self, &s, len)
+    }
+
+    fn skip(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<u64> {
+        Ok(read_chunk(self, &s, len)?.map(|b| b.len() as u64))
+    }
+
+    fn blocking_skip(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<u64> {
+        Ok(read_chunk(self, &s, len)?.map(|b| b.len() as u64))
+    }
+
+    fn subscribe(&mut self, s: Resource<InputStream>) -> Result<Resource<Pollable>> {
+        self.resources.get(&s)?;
+        self.own(Pollable { ready_at: None })
+    }
+
+    fn drop(&mut self, s: Resource<InputStream>) -> Result<()> {
+        self.free(s)
+    }
+}
+
+impl streams::HostOutputStream for WasiCtx {
+    fn check_write(&mut self, s: Resource<OutputStream>) -> Streamed<u64> {
+        self.resources.get(&s)?;
+        Ok(Ok(WRITE_BUDGET))
+    }
+
+    fn write(&mut self, s: Resource<OutputStream>, contents: Vec<u8>) -> Streamed<()> {
+        write(self, &s, &contents)
+    }
+
+    fn blocking_write_and_flush(
+        &mut self,
+        s: Resource<OutputStream>,
+        contents: Vec<u8>,
+    ) -> Streamed<()> {
+        write(self, &s, &contents)
+    }
+
+    fn flush(&mut self, s: Resource<OutputStream>) -> Streamed<()> {
+        self.resources.get(&s)?;
+        Ok(Ok(()))
+    }
+
+    fn blocking_flush(&mut self, s: Resource<OutputStream>) -> Streamed<()> {
+        self.resources.get(&s)?;
+        Ok(Ok(()))
+    }
+
+    fn subscribe(&mut self, s: Resource<OutputStream>) -> Result<Resource<Pollable>> {
+        self.resources.get(&s)?;
+        self.own(Pollable { ready_at: None })
+    }
+
+    fn write_zeroes(&mut self, s: Resource<OutputStream>, len: u64) -> Streamed<()> {
+        write(self, &s, &vec![0; len.min(WRITE_BUDGET) as usize])
+    }
+
+    fn blocking_write_zeroes_and_flush(
+        &mut self,
+        s: Resource<OutputStream>,
+        len: u64,
+    ) -> Streamed<()> {
+        write(self, &s, &vec![0; len.min(WRITE_BUDGET) as usize])
+    }
+
+    fn splice(
+        &mut self,
+        s: Resource<OutputStream>,
+        src: Resource<InputStream>,
+        len: u64,
+    ) -> Streamed<u64> {
+        splice(self, &s, &src, len)
+    }
+
+    fn blocking_splice(
+        &mut self,
+        s: Resource<OutputStream>,
+        src: Resource<InputStream>,
+        len: u64,
+    ) -> Streamed<u64> {
+        splice(self, &s, &src, len)
+    }
+
+    fn drop(&mut self, s: Resource<OutputStream>) -> Result<()> {
+        self.free(s)
+    }
+}
+
+/// Up to `len` bytes (at most [`MAX_CHUNK`]) from input stream `s`;
+/// `closed` at its end.
+fn read_chunk(cx: &mut WasiCtx, s: &Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
+    let len = len.min(MAX_CHUNK) as usize;
+    let mut buf = vec![0; len];
+    Ok(match read(cx, s, &mut buf)? {
+        Ok(0) if len > 0 => Err(StreamError::Closed),
+        Ok(n) => {
+            buf.truncate(n);
+            Ok(buf)
+        }
+        Err(e) => Err(failed(cx, e)?),
+    })
+}
+
+/// Moves up to `len` bytes (at most [`MAX_CHUNK`]) from `src` to `s`.
+fn splice(
+    cx: &mut WasiCtx,
+    s: &Resource<OutputStream>,
+    src: &Resource<InputStream>,
+    len: u64,
+) -> Streamed<u64> {
+    let len = len.min(MAX_CHUNK) as usize;
+    let mut buf = vec![0; len];
+    let n = match read(cx, src, &mut buf)? {
+        Ok(0) if len > 0 => return Ok(Err(StreamError::Closed)),
+        Ok(n) => n,
+        Err(e) => return Ok(Err(failed(cx, e)?)),
+    };
+    Ok(write(cx, s, &buf[..n])?.map(|()| n as u64))
+}
+
+/// Reads into `buf` from input stream `s`.
+fn read(
+    cx: &mut WasiCtx,
+    s: &Resource<InputStream>,
+    buf: &mut [u8],
+) -> Result<std::io::Result<usize>> {
+    let stream = cx.resources.get_mut(s)?;
     Ok(stream.read(&mut cx.stdin, buf))
 }
 
-/// Writes `data` to the output stream of argument 0.
-fn write(cx: &mut WasiCtx, p: &[Val], data: &[u8]) -> Result<Option<Val>> {
-    let s = handle::<OutputStream>(p, 0)?;
-    let result = match cx.resources.get_mut(&s)? {
+/// Writes `data` to output stream `s`.
+fn write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: &[u8]) -> Streamed<()> {
+    let result = match cx.resources.get_mut(s)? {
         OutputStream::Stdout => cx.stdout.write(data),
         OutputStream::Stderr => cx.stderr.write(data),
         OutputStream::File {
@@ -255,28 +285,20 @@ fn write(cx: &mut WasiCtx, p: &[Val], data: &[u8]) -> Result<Option<Val>> {
             std::io::Write::write_all(&mut &**stream, data).map(|()| data.len())
         }
     };
-    Ok(Some(match result {
-        Ok(_) => ok(None),
-        Err(e) => failed(cx, e)?,
-    }))
-}
-
-/// `stream-error.closed`.
-fn closed() -> Val {
-    Val::Result(Err(Some(Box::new(Val::Variant("closed".into(), None)))))
+    Ok(match result {
+        Ok(_) => Ok(()),
+        Err(e) => Err(failed(cx, e)?),
+    })
 }
 
 /// `stream-error.last-operation-failed` with an error describing `e`.
-fn failed(cx: &mut WasiCtx, e: std::io::Error) -> Result<Val> {
+fn failed(cx: &mut WasiCtx, e: std::io::Error) -> Result<StreamError> {
     let code = crate::errno::Errno::from(std::io::Error::new(e.kind(), e.to_string()));
     let code = e.raw_os_error().map_or(code, |raw| {
         crate::errno::Errno::from(std::io::Error::from_raw_os_error(raw))
     });
-    let error = own(cx, IoError(e.to_string(), Some(code)))?;
-    Ok(Val::Result(Err(Some(Box::new(Val::Variant(
-        "last-operation-failed".into(),
-        Some(Box::new(error)),
-    ))))))
+    let error = cx.own(IoError(e.to_string(), Some(code)))?;
+    Ok(StreamError::LastOperationFailed(error))
 }
 
 /// Sleeps until `at`, but never past the guest's deadline.

@@ -6,15 +6,21 @@
 //! `accept` waits, so their pollables are ready at once. UDP is refused
 //! with `not-supported` even when the network is granted.
 
-use super::io::{InputStream, OutputStream, Pollable};
-use super::{func, handle, name, ok, own, resource};
+use super::bindings::wasi::sockets::network::{
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+};
+use super::bindings::wasi::sockets::tcp::ShutdownType;
+use super::bindings::wasi::sockets::{
+    instance_network, ip_name_lookup, network, tcp, tcp_create_socket,
+};
+use super::io::{InputStream, IoError, OutputStream, Pollable};
 use crate::WasiCtx;
 use std::net::{
     IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, TcpListener, TcpStream,
     ToSocketAddrs,
 };
 use std::sync::Arc;
-use tern_component::{Linker, Val};
+use tern_component::Resource;
 use tern_engine::Result;
 
 /// `wasi:sockets/network.network`: the one network a guest may use.
@@ -22,14 +28,8 @@ pub(crate) struct Network;
 
 /// `wasi:sockets/tcp.tcp-socket`, through its states.
 pub(crate) struct TcpSocket {
-    family: Family,
+    family: IpAddressFamily,
     state: Tcp,
-}
-
-#[derive(Copy, Clone, PartialEq, Eq)]
-enum Family {
-    V4,
-    V6,
 }
 
 enum Tcp {
@@ -42,463 +42,430 @@ enum Tcp {
     Closed,
 }
 
-/// `wasi:sockets/udp`'s resources, of which none is ever made.
-pub(crate) enum UdpSocket {}
-pub(crate) enum IncomingDatagrams {}
-pub(crate) enum OutgoingDatagrams {}
-
 /// `wasi:sockets/ip-name-lookup.resolve-address-stream`.
 pub(crate) struct Resolved(std::vec::IntoIter<IpAddr>);
 
 /// The most addresses one lookup hands the guest.
 const MAX_ADDRESSES: usize = 256;
 
-type Net<T> = std::result::Result<T, &'static str>;
+pub(crate) type Net<T> = std::result::Result<T, ErrorCode>;
 
-pub(crate) fn add<T: 'static>(
-    linker: &mut Linker<T>,
-    g: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
-) -> Result<()> {
-    let mut i = linker.instance(&name("wasi:sockets/network"))?;
-    resource::<T, Network>(&mut i, "network", g)?;
-    func(&mut i, "network-error-code", g, |_, _| {
-        Ok(Some(Val::Option(None)))
-    })?;
+/// What a socket call hands the guest: its value or an `error-code`.
+#[allow(clippy::unnecessary_wraps)]
+fn coded<T>(r: Net<T>) -> Result<Net<T>> {
+    Ok(r)
+}
 
-    let mut i = linker.instance(&name("wasi:sockets/instance-network"))?;
-    func(&mut i, "instance-network", g, |cx, _| {
-        Ok(Some(own(cx, Network)?))
-    })?;
+impl network::Host for WasiCtx {
+    fn network_error_code(&mut self, _err: Resource<IoError>) -> Result<Option<ErrorCode>> {
+        Ok(None)
+    }
+}
 
-    let mut i = linker.instance(&name("wasi:sockets/tcp-create-socket"))?;
-    func(&mut i, "create-tcp-socket", g, |cx, p| {
-        Ok(Some(result(cx, |cx| {
-            if !cx.network.tcp {
-                return Err("access-denied");
+impl network::HostNetwork for WasiCtx {
+    fn drop(&mut self, n: Resource<Network>) -> Result<()> {
+        self.free(n)
+    }
+}
+
+impl instance_network::Host for WasiCtx {
+    fn instance_network(&mut self) -> Result<Resource<Network>> {
+        self.own(Network)
+    }
+}
+
+impl tcp_create_socket::Host for WasiCtx {
+    fn create_tcp_socket(&mut self, family: IpAddressFamily) -> Result<Net<Resource<TcpSocket>>> {
+        coded((|| {
+            if !self.network.tcp {
+                return Err(ErrorCode::AccessDenied);
             }
-            let family = match p.first() {
-                Some(Val::Enum(f)) if f == "ipv6" => Family::V6,
-                _ => Family::V4,
-            };
             let socket = TcpSocket {
                 family,
                 state: Tcp::Unbound,
             };
-            Ok(Some(own(cx, socket).map_err(|_| "new-socket-limit")?))
-        })))
-    })?;
-
-    let mut i = linker.instance(&name("wasi:sockets/udp-create-socket"))?;
-    func(&mut i, "create-udp-socket", g, |cx, _| {
-        let code = if cx.network.tcp {
-            "not-supported"
-        } else {
-            "access-denied"
-        };
-        Ok(Some(err(code)))
-    })?;
-
-    // No UDP socket can be created, so no call can reach these methods:
-    // their handles would not lift.
-    let mut i = linker.instance(&name("wasi:sockets/udp"))?;
-    resource::<T, UdpSocket>(&mut i, "udp-socket", g)?;
-    resource::<T, IncomingDatagrams>(&mut i, "incoming-datagram-stream", g)?;
-    resource::<T, OutgoingDatagrams>(&mut i, "outgoing-datagram-stream", g)?;
-    for method in [
-        "udp-socket.start-bind",
-        "udp-socket.finish-bind",
-        "udp-socket.stream",
-        "udp-socket.local-address",
-        "udp-socket.remote-address",
-        "udp-socket.address-family",
-        "udp-socket.unicast-hop-limit",
-        "udp-socket.set-unicast-hop-limit",
-        "udp-socket.receive-buffer-size",
-        "udp-socket.set-receive-buffer-size",
-        "udp-socket.send-buffer-size",
-        "udp-socket.set-send-buffer-size",
-        "udp-socket.subscribe",
-        "incoming-datagram-stream.receive",
-        "incoming-datagram-stream.subscribe",
-        "outgoing-datagram-stream.check-send",
-        "outgoing-datagram-stream.send",
-        "outgoing-datagram-stream.subscribe",
-    ] {
-        func(&mut i, &format!("[method]{method}"), g, |_, _| {
-            Err(tern_engine::Error::msg("UDP sockets are not supported"))
-        })?;
+            self.own(socket).map_err(|_| ErrorCode::NewSocketLimit)
+        })())
     }
+}
 
-    let mut i = linker.instance(&name("wasi:sockets/tcp"))?;
-    resource::<T, TcpSocket>(&mut i, "tcp-socket", g)?;
+impl tcp::Host for WasiCtx {}
 
-    macro_rules! method {
-        ($name:literal, |$cx:ident, $p:ident| $body:expr) => {
-            func(
-                &mut i,
-                concat!("[method]tcp-socket.", $name),
-                g,
-                |$cx: &mut WasiCtx, $p: &[Val]| -> Result<Option<Val>> {
-                    Ok(Some(result($cx, |$cx| $body)))
-                },
-            )?;
-        };
-    }
-
-    method!("start-bind", |cx, p| {
-        let addr = socket_addr(p.get(2))?;
-        let s = socket(cx, p)?;
-        check_family(s, &addr)?;
-        match s.state {
-            Tcp::Unbound => s.state = Tcp::Bound(addr),
-            _ => return Err("invalid-state"),
-        }
-        Ok(None)
-    });
-    method!("finish-bind", |cx, p| {
-        match socket(cx, p)?.state {
-            Tcp::Bound(_) => Ok(None),
-            _ => Err("not-in-progress"),
-        }
-    });
-    method!("start-connect", |cx, p| {
-        let addr = socket_addr(p.get(2))?;
-        let s = socket(cx, p)?;
-        check_family(s, &addr)?;
-        if addr.ip().is_unspecified() || addr.port() == 0 {
-            return Err("invalid-argument");
-        }
-        match s.state {
-            Tcp::Unbound => s.state = Tcp::Connecting(addr),
-            Tcp::Bound(_) => return Err("not-supported"),
-            _ => return Err("invalid-state"),
-        }
-        Ok(None)
-    });
-    method!("finish-connect", |cx, p| {
-        let s = socket(cx, p)?;
-        let Tcp::Connecting(addr) = s.state else {
-            return Err("not-in-progress");
-        };
-        let stream = match TcpStream::connect(addr) {
-            Ok(stream) => Arc::new(stream),
-            Err(e) => {
-                s.state = Tcp::Closed;
-                return Err(io_code(&e));
+impl tcp::HostTcpSocket for WasiCtx {
+    fn start_bind(
+        &mut self,
+        s: Resource<TcpSocket>,
+        _network: Resource<Network>,
+        local: IpSocketAddress,
+    ) -> Result<Net<()>> {
+        coded((|| {
+            let addr = socket_addr(local);
+            let s = socket(self, &s)?;
+            check_family(s, &addr)?;
+            match s.state {
+                Tcp::Unbound => s.state = Tcp::Bound(addr),
+                _ => return Err(ErrorCode::InvalidState),
             }
-        };
-        s.state = Tcp::Connected(stream.clone());
-        let (input, output) = streams(cx, stream)?;
-        Ok(Some(Val::Tuple(vec![input, output])))
-    });
-    method!("start-listen", |cx, p| {
-        let s = socket(cx, p)?;
-        let addr = match s.state {
-            Tcp::Bound(addr) => addr,
-            Tcp::Unbound => match s.family {
-                Family::V4 => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
-                Family::V6 => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
-            },
-            _ => return Err("invalid-state"),
-        };
-        let listener = TcpListener::bind(addr).map_err(|e| io_code(&e))?;
-        s.state = Tcp::Listening(listener);
-        Ok(None)
-    });
-    method!("finish-listen", |cx, p| {
-        match socket(cx, p)?.state {
-            Tcp::Listening(_) => Ok(None),
-            _ => Err("not-in-progress"),
-        }
-    });
-    method!("accept", |cx, p| {
-        let s = socket(cx, p)?;
-        let Tcp::Listening(listener) = &s.state else {
-            return Err("invalid-state");
-        };
-        let family = s.family;
-        let (stream, _) = listener.accept().map_err(|e| io_code(&e))?;
-        let stream = Arc::new(stream);
-        let (input, output) = streams(cx, stream.clone())?;
-        let accepted = TcpSocket {
-            family,
-            state: Tcp::Connected(stream),
-        };
-        let accepted = own(cx, accepted).map_err(|_| "new-socket-limit")?;
-        Ok(Some(Val::Tuple(vec![accepted, input, output])))
-    });
-    method!("local-address", |cx, p| {
-        let addr = match &socket(cx, p)?.state {
-            Tcp::Bound(addr) => *addr,
-            Tcp::Listening(l) => l.local_addr().map_err(|e| io_code(&e))?,
-            Tcp::Connected(s) => s.local_addr().map_err(|e| io_code(&e))?,
-            _ => return Err("invalid-state"),
-        };
-        Ok(Some(addr_val(addr)))
-    });
-    method!("remote-address", |cx, p| {
-        match &socket(cx, p)?.state {
-            Tcp::Connected(s) => Ok(Some(addr_val(s.peer_addr().map_err(|e| io_code(&e))?))),
-            _ => Err("invalid-state"),
-        }
-    });
-    method!("set-listen-backlog-size", |cx, p| {
-        socket(cx, p)?;
-        Ok(None)
-    });
-    method!("shutdown", |cx, p| {
-        let how = match p.get(1) {
-            Some(Val::Enum(h)) if h == "receive" => std::net::Shutdown::Read,
-            Some(Val::Enum(h)) if h == "send" => std::net::Shutdown::Write,
-            _ => std::net::Shutdown::Both,
-        };
-        match &socket(cx, p)?.state {
-            Tcp::Connected(s) => s.shutdown(how).map_err(|e| io_code(&e))?,
-            _ => return Err("invalid-state"),
-        }
-        Ok(None)
-    });
-    for option in [
-        "keep-alive-enabled",
-        "set-keep-alive-enabled",
-        "keep-alive-idle-time",
-        "set-keep-alive-idle-time",
-        "keep-alive-interval",
-        "set-keep-alive-interval",
-        "keep-alive-count",
-        "set-keep-alive-count",
-        "hop-limit",
-        "set-hop-limit",
-        "receive-buffer-size",
-        "set-receive-buffer-size",
-        "send-buffer-size",
-        "set-send-buffer-size",
-    ] {
-        func(
-            &mut i,
-            &format!("[method]tcp-socket.{option}"),
-            g,
-            |cx, p| {
-                Ok(Some(result(cx, |cx| {
-                    socket(cx, p)?;
-                    Err("not-supported")
-                })))
-            },
-        )?;
+            Ok(())
+        })())
     }
-    func(&mut i, "[method]tcp-socket.is-listening", g, |cx, p| {
-        let s = cx.resources.get(&handle::<TcpSocket>(p, 0)?)?;
-        Ok(Some(Val::Bool(matches!(s.state, Tcp::Listening(_)))))
-    })?;
-    func(&mut i, "[method]tcp-socket.address-family", g, |cx, p| {
-        let s = cx.resources.get(&handle::<TcpSocket>(p, 0)?)?;
-        let f = if s.family == Family::V6 {
-            "ipv6"
-        } else {
-            "ipv4"
-        };
-        Ok(Some(Val::Enum(f.into())))
-    })?;
-    func(&mut i, "[method]tcp-socket.subscribe", g, |cx, p| {
-        cx.resources.get(&handle::<TcpSocket>(p, 0)?)?;
-        Ok(Some(own(cx, Pollable { ready_at: None })?))
-    })?;
 
-    let mut i = linker.instance(&name("wasi:sockets/ip-name-lookup"))?;
-    resource::<T, Resolved>(&mut i, "resolve-address-stream", g)?;
-    func(&mut i, "resolve-addresses", g, |cx, p| {
-        Ok(Some(result(cx, |cx| {
-            if !cx.network.name_lookup {
-                return Err("access-denied");
+    fn finish_bind(&mut self, s: Resource<TcpSocket>) -> Result<Net<()>> {
+        coded(match socket(self, &s).map(|s| &s.state) {
+            Ok(Tcp::Bound(_)) => Ok(()),
+            Ok(_) => Err(ErrorCode::NotInProgress),
+            Err(e) => Err(e),
+        })
+    }
+
+    fn start_connect(
+        &mut self,
+        s: Resource<TcpSocket>,
+        _network: Resource<Network>,
+        remote: IpSocketAddress,
+    ) -> Result<Net<()>> {
+        coded((|| {
+            let addr = socket_addr(remote);
+            let s = socket(self, &s)?;
+            check_family(s, &addr)?;
+            if addr.ip().is_unspecified() || addr.port() == 0 {
+                return Err(ErrorCode::InvalidArgument);
             }
-            let Some(Val::String(host)) = p.get(1) else {
-                return Err("invalid-argument");
+            match s.state {
+                Tcp::Unbound => s.state = Tcp::Connecting(addr),
+                Tcp::Bound(_) => return Err(ErrorCode::NotSupported),
+                _ => return Err(ErrorCode::InvalidState),
+            }
+            Ok(())
+        })())
+    }
+
+    fn finish_connect(
+        &mut self,
+        s: Resource<TcpSocket>,
+    ) -> Result<Net<(Resource<InputStream>, Resource<OutputStream>)>> {
+        coded((|| {
+            let s = socket(self, &s)?;
+            let Tcp::Connecting(addr) = s.state else {
+                return Err(ErrorCode::NotInProgress);
             };
-            if host.is_empty() || host.contains(':') && host.parse::<Ipv6Addr>().is_err() {
-                return Err("invalid-argument");
+            let stream = match TcpStream::connect(addr) {
+                Ok(stream) => Arc::new(stream),
+                Err(e) => {
+                    s.state = Tcp::Closed;
+                    return Err(io_code(&e));
+                }
+            };
+            s.state = Tcp::Connected(stream.clone());
+            streams(self, stream)
+        })())
+    }
+
+    fn start_listen(&mut self, s: Resource<TcpSocket>) -> Result<Net<()>> {
+        coded((|| {
+            let s = socket(self, &s)?;
+            let addr = match s.state {
+                Tcp::Bound(addr) => addr,
+                Tcp::Unbound => match s.family {
+                    IpAddressFamily::Ipv4 => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+                    IpAddressFamily::Ipv6 => SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
+                },
+                _ => return Err(ErrorCode::InvalidState),
+            };
+            let listener = TcpListener::bind(addr).map_err(|e| io_code(&e))?;
+            s.state = Tcp::Listening(listener);
+            Ok(())
+        })())
+    }
+
+    fn finish_listen(&mut self, s: Resource<TcpSocket>) -> Result<Net<()>> {
+        coded(match socket(self, &s).map(|s| &s.state) {
+            Ok(Tcp::Listening(_)) => Ok(()),
+            Ok(_) => Err(ErrorCode::NotInProgress),
+            Err(e) => Err(e),
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn accept(
+        &mut self,
+        s: Resource<TcpSocket>,
+    ) -> Result<
+        Net<(
+            Resource<TcpSocket>,
+            Resource<InputStream>,
+            Resource<OutputStream>,
+        )>,
+    > {
+        coded((|| {
+            let s = socket(self, &s)?;
+            let Tcp::Listening(listener) = &s.state else {
+                return Err(ErrorCode::InvalidState);
+            };
+            let family = s.family;
+            let (stream, _) = listener.accept().map_err(|e| io_code(&e))?;
+            let stream = Arc::new(stream);
+            let (input, output) = streams(self, stream.clone())?;
+            let accepted = TcpSocket {
+                family,
+                state: Tcp::Connected(stream),
+            };
+            let accepted = self.own(accepted).map_err(|_| ErrorCode::NewSocketLimit)?;
+            Ok((accepted, input, output))
+        })())
+    }
+
+    fn local_address(&mut self, s: Resource<TcpSocket>) -> Result<Net<IpSocketAddress>> {
+        coded((|| {
+            let addr = match &socket(self, &s)?.state {
+                Tcp::Bound(addr) => *addr,
+                Tcp::Listening(l) => l.local_addr().map_err(|e| io_code(&e))?,
+                Tcp::Connected(s) => s.local_addr().map_err(|e| io_code(&e))?,
+                _ => return Err(ErrorCode::InvalidState),
+            };
+            Ok(addr_val(addr))
+        })())
+    }
+
+    fn remote_address(&mut self, s: Resource<TcpSocket>) -> Result<Net<IpSocketAddress>> {
+        coded((|| match &socket(self, &s)?.state {
+            Tcp::Connected(s) => Ok(addr_val(s.peer_addr().map_err(|e| io_code(&e))?)),
+            _ => Err(ErrorCode::InvalidState),
+        })())
+    }
+
+    fn is_listening(&mut self, s: Resource<TcpSocket>) -> Result<bool> {
+        let s = self.resources.get(&s)?;
+        Ok(matches!(s.state, Tcp::Listening(_)))
+    }
+
+    fn address_family(&mut self, s: Resource<TcpSocket>) -> Result<IpAddressFamily> {
+        Ok(self.resources.get(&s)?.family)
+    }
+
+    fn set_listen_backlog_size(&mut self, s: Resource<TcpSocket>, _value: u64) -> Result<Net<()>> {
+        coded(socket(self, &s).map(drop))
+    }
+
+    fn keep_alive_enabled(&mut self, s: Resource<TcpSocket>) -> Result<Net<bool>> {
+        unsupported(self, &s)
+    }
+
+    fn set_keep_alive_enabled(&mut self, s: Resource<TcpSocket>, _: bool) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn keep_alive_idle_time(&mut self, s: Resource<TcpSocket>) -> Result<Net<u64>> {
+        unsupported(self, &s)
+    }
+
+    fn set_keep_alive_idle_time(&mut self, s: Resource<TcpSocket>, _: u64) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn keep_alive_interval(&mut self, s: Resource<TcpSocket>) -> Result<Net<u64>> {
+        unsupported(self, &s)
+    }
+
+    fn set_keep_alive_interval(&mut self, s: Resource<TcpSocket>, _: u64) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn keep_alive_count(&mut self, s: Resource<TcpSocket>) -> Result<Net<u32>> {
+        unsupported(self, &s)
+    }
+
+    fn set_keep_alive_count(&mut self, s: Resource<TcpSocket>, _: u32) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn hop_limit(&mut self, s: Resource<TcpSocket>) -> Result<Net<u8>> {
+        unsupported(self, &s)
+    }
+
+    fn set_hop_limit(&mut self, s: Resource<TcpSocket>, _: u8) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn receive_buffer_size(&mut self, s: Resource<TcpSocket>) -> Result<Net<u64>> {
+        unsupported(self, &s)
+    }
+
+    fn set_receive_buffer_size(&mut self, s: Resource<TcpSocket>, _: u64) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn send_buffer_size(&mut self, s: Resource<TcpSocket>) -> Result<Net<u64>> {
+        unsupported(self, &s)
+    }
+
+    fn set_send_buffer_size(&mut self, s: Resource<TcpSocket>, _: u64) -> Result<Net<()>> {
+        unsupported(self, &s)
+    }
+
+    fn subscribe(&mut self, s: Resource<TcpSocket>) -> Result<Resource<Pollable>> {
+        self.resources.get(&s)?;
+        self.own(Pollable { ready_at: None })
+    }
+
+    fn shutdown(&mut self, s: Resource<TcpSocket>, how: ShutdownType) -> Result<Net<()>> {
+        let how = match how {
+            ShutdownType::Receive => std::net::Shutdown::Read,
+            ShutdownType::Send => std::net::Shutdown::Write,
+            ShutdownType::Both => std::net::Shutdown::Both,
+        };
+        coded((|| match &socket(self, &s)?.state {
+            Tcp::Connected(s) => s.shutdown(how).map_err(|e| io_code(&e)),
+            _ => Err(ErrorCode::InvalidState),
+        })())
+    }
+
+    fn drop(&mut self, s: Resource<TcpSocket>) -> Result<()> {
+        self.free(s)
+    }
+}
+
+/// A socket option Tern does not offer: `not-supported` for a live
+/// socket.
+fn unsupported<T>(cx: &mut WasiCtx, s: &Resource<TcpSocket>) -> Result<Net<T>> {
+    coded(socket(cx, s).and(Err(ErrorCode::NotSupported)))
+}
+
+impl ip_name_lookup::Host for WasiCtx {
+    fn resolve_addresses(
+        &mut self,
+        _network: Resource<Network>,
+        name: String,
+    ) -> Result<Net<Resource<Resolved>>> {
+        coded((|| {
+            if !self.network.name_lookup {
+                return Err(ErrorCode::AccessDenied);
             }
-            let addrs: Vec<IpAddr> = (host.as_str(), 0)
+            if name.is_empty() || name.contains(':') && name.parse::<Ipv6Addr>().is_err() {
+                return Err(ErrorCode::InvalidArgument);
+            }
+            let addrs: Vec<IpAddr> = (name.as_str(), 0)
                 .to_socket_addrs()
-                .map_err(|_| "name-unresolvable")?
+                .map_err(|_| ErrorCode::NameUnresolvable)?
                 .map(|a| a.ip())
                 .take(MAX_ADDRESSES)
                 .collect();
             let stream = Resolved(addrs.into_iter());
-            Ok(Some(own(cx, stream).map_err(|_| "out-of-memory")?))
-        })))
-    })?;
-    func(
-        &mut i,
-        "[method]resolve-address-stream.resolve-next-address",
-        g,
-        |cx, p| {
-            let s = handle::<Resolved>(p, 0)?;
-            let next = cx.resources.get_mut(&s)?.0.next();
-            Ok(Some(ok(Some(Val::Option(
-                next.map(|a| Box::new(ip_val(a))),
-            )))))
-        },
-    )?;
-    func(
-        &mut i,
-        "[method]resolve-address-stream.subscribe",
-        g,
-        |cx, p| {
-            cx.resources.get(&handle::<Resolved>(p, 0)?)?;
-            Ok(Some(own(cx, Pollable { ready_at: None })?))
-        },
-    )?;
-    Ok(())
-}
-
-/// `result<T, error-code>` of `f`.
-fn result(cx: &mut WasiCtx, f: impl FnOnce(&mut WasiCtx) -> Net<Option<Val>>) -> Val {
-    match f(cx) {
-        Ok(v) => ok(v),
-        Err(code) => err(code),
+            self.own(stream).map_err(|_| ErrorCode::OutOfMemory)
+        })())
     }
 }
 
-fn err(code: &str) -> Val {
-    Val::Result(Err(Some(Box::new(Val::Enum(code.into())))))
+impl ip_name_lookup::HostResolveAddressStream for WasiCtx {
+    fn resolve_next_address(&mut self, s: Resource<Resolved>) -> Result<Net<Option<IpAddress>>> {
+        let next = self.resources.get_mut(&s)?.0.next();
+        Ok(Ok(next.map(ip_val)))
+    }
+
+    fn subscribe(&mut self, s: Resource<Resolved>) -> Result<Resource<Pollable>> {
+        self.resources.get(&s)?;
+        self.own(Pollable { ready_at: None })
+    }
+
+    fn drop(&mut self, s: Resource<Resolved>) -> Result<()> {
+        self.free(s)
+    }
 }
 
-fn socket<'a>(cx: &'a mut WasiCtx, p: &[Val]) -> Net<&'a mut TcpSocket> {
-    let s = handle::<TcpSocket>(p, 0).map_err(|_| "invalid-argument")?;
-    cx.resources.get_mut(&s).map_err(|_| "invalid-argument")
+/// The socket behind `s`; `invalid-argument` for a dangling handle.
+fn socket<'a>(cx: &'a mut WasiCtx, s: &Resource<TcpSocket>) -> Net<&'a mut TcpSocket> {
+    cx.resources
+        .get_mut(s)
+        .map_err(|_| ErrorCode::InvalidArgument)
 }
 
 fn check_family(s: &TcpSocket, addr: &SocketAddr) -> Net<()> {
     match (s.family, addr) {
-        (Family::V4, SocketAddr::V4(_)) | (Family::V6, SocketAddr::V6(_)) => Ok(()),
-        _ => Err("invalid-argument"),
+        (IpAddressFamily::Ipv4, SocketAddr::V4(_)) | (IpAddressFamily::Ipv6, SocketAddr::V6(_)) => {
+            Ok(())
+        }
+        _ => Err(ErrorCode::InvalidArgument),
     }
 }
 
 /// The input and output streams of a connection.
-fn streams(cx: &mut WasiCtx, stream: Arc<TcpStream>) -> Net<(Val, Val)> {
-    let input = own(cx, InputStream::Tcp(stream.clone())).map_err(|_| "new-socket-limit")?;
-    let output = own(cx, OutputStream::Tcp(stream)).map_err(|_| "new-socket-limit")?;
+fn streams(
+    cx: &mut WasiCtx,
+    stream: Arc<TcpStream>,
+) -> Net<(Resource<InputStream>, Resource<OutputStream>)> {
+    let input = cx
+        .own(InputStream::Tcp(stream.clone()))
+        .map_err(|_| ErrorCode::NewSocketLimit)?;
+    let output = cx
+        .own(OutputStream::Tcp(stream))
+        .map_err(|_| ErrorCode::NewSocketLimit)?;
     Ok((input, output))
 }
 
-fn io_code(e: &std::io::Error) -> &'static str {
+/// The `error-code` of a host socket error.
+fn io_code(e: &std::io::Error) -> ErrorCode {
     use std::io::ErrorKind as K;
     match e.kind() {
-        K::ConnectionRefused => "connection-refused",
-        K::ConnectionReset => "connection-reset",
-        K::ConnectionAborted => "connection-aborted",
-        K::AddrInUse => "address-in-use",
-        K::AddrNotAvailable => "address-not-bindable",
-        K::PermissionDenied => "access-denied",
-        K::TimedOut => "timeout",
-        K::WouldBlock => "would-block",
-        K::InvalidInput => "invalid-argument",
-        K::HostUnreachable | K::NetworkUnreachable => "remote-unreachable",
-        _ => "unknown",
+        K::ConnectionRefused => ErrorCode::ConnectionRefused,
+        K::ConnectionReset => ErrorCode::ConnectionReset,
+        K::ConnectionAborted => ErrorCode::ConnectionAborted,
+        K::AddrInUse => ErrorCode::AddressInUse,
+        K::AddrNotAvailable => ErrorCode::AddressNotBindable,
+        K::PermissionDenied => ErrorCode::AccessDenied,
+        K::TimedOut => ErrorCode::Timeout,
+        K::WouldBlock => ErrorCode::WouldBlock,
+        K::InvalidInput => ErrorCode::InvalidArgument,
+        K::HostUnreachable | K::NetworkUnreachable => ErrorCode::RemoteUnreachable,
+        _ => ErrorCode::Unknown,
     }
-}
-
-fn u8s<const N: usize>(v: &Val) -> Net<[u8; N]> {
-    let Val::Tuple(items) = v else {
-        return Err("invalid-argument");
-    };
-    let mut out = [0; N];
-    for (o, item) in out.iter_mut().zip(items) {
-        *o = match item {
-            Val::U8(x) => *x,
-            _ => return Err("invalid-argument"),
-        };
-    }
-    Ok(out)
-}
-
-fn u16s(v: &Val) -> Net<[u16; 8]> {
-    let Val::Tuple(items) = v else {
-        return Err("invalid-argument");
-    };
-    let mut out = [0; 8];
-    for (o, item) in out.iter_mut().zip(items) {
-        *o = match item {
-            Val::U16(x) => *x,
-            _ => return Err("invalid-argument"),
-        };
-    }
-    Ok(out)
-}
-
-fn field<'a>(fields: &'a [(String, Val)], name: &str) -> Net<&'a Val> {
-    fields
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v)
-        .ok_or("invalid-argument")
 }
 
 /// An `ip-socket-address` as the host's.
-fn socket_addr(v: Option<&Val>) -> Net<SocketAddr> {
-    let Some(Val::Variant(case, Some(payload))) = v else {
-        return Err("invalid-argument");
-    };
-    let Val::Record(fields) = &**payload else {
-        return Err("invalid-argument");
-    };
-    let Val::U16(port) = field(fields, "port")? else {
-        return Err("invalid-argument");
-    };
-    Ok(match case.as_str() {
-        "ipv4" => {
-            let ip = Ipv4Addr::from(u8s::<4>(field(fields, "address")?)?);
-            SocketAddr::V4(SocketAddrV4::new(ip, *port))
+fn socket_addr(a: IpSocketAddress) -> SocketAddr {
+    match a {
+        IpSocketAddress::Ipv4(a) => {
+            let (o0, o1, o2, o3) = a.address;
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(o0, o1, o2, o3), a.port))
         }
-        _ => {
-            let ip = Ipv6Addr::from(u16s(field(fields, "address")?)?);
-            let (Val::U32(flow), Val::U32(scope)) =
-                (field(fields, "flow-info")?, field(fields, "scope-id")?)
-            else {
-                return Err("invalid-argument");
-            };
-            SocketAddr::V6(SocketAddrV6::new(ip, *port, *flow, *scope))
+        IpSocketAddress::Ipv6(a) => {
+            let (s0, s1, s2, s3, s4, s5, s6, s7) = a.address;
+            let ip = Ipv6Addr::new(s0, s1, s2, s3, s4, s5, s6, s7);
+            SocketAddr::V6(SocketAddrV6::new(ip, a.port, a.flow_info, a.scope_id))
         }
-    })
-}
-
-fn ip_val(ip: IpAddr) -> Val {
-    match ip {
-        IpAddr::V4(ip) => Val::Variant(
-            "ipv4".into(),
-            Some(Box::new(Val::Tuple(ip.octets().map(Val::U8).to_vec()))),
-        ),
-        IpAddr::V6(ip) => Val::Variant(
-            "ipv6".into(),
-            Some(Box::new(Val::Tuple(ip.segments().map(Val::U16).to_vec()))),
-        ),
     }
 }
 
-fn addr_val(addr: SocketAddr) -> Val {
+fn ip_val(ip: IpAddr) -> IpAddress {
+    match ip {
+        IpAddr::V4(ip) => {
+            let [o0, o1, o2, o3] = ip.octets();
+            IpAddress::Ipv4((o0, o1, o2, o3))
+        }
+        IpAddr::V6(ip) => {
+            let [s0, s1, s2, s3, s4, s5, s6, s7] = ip.segments();
+            IpAddress::Ipv6((s0, s1, s2, s3, s4, s5, s6, s7))
+        }
+    }
+}
+
+/// A host socket address as an `ip-socket-address`.
+fn addr_val(addr: SocketAddr) -> IpSocketAddress {
     match addr {
-        SocketAddr::V4(a) => Val::Variant(
-            "ipv4".into(),
-            Some(Box::new(Val::Record(vec![
-                ("port".into(), Val::U16(a.port())),
-                (
-                    "address".into(),
-                    Val::Tuple(a.ip().octets().map(Val::U8).to_vec()),
-                ),
-            ]))),
-        ),
-        SocketAddr::V6(a) => Val::Variant(
-            "ipv6".into(),
-            Some(Box::new(Val::Record(vec![
-                ("port".into(), Val::U16(a.port())),
-                ("flow-info".into(), Val::U32(a.flowinfo())),
-                (
-                    "address".into(),
-                    Val::Tuple(a.ip().segments().map(Val::U16).to_vec()),
-                ),
-                ("scope-id".into(), Val::U32(a.scope_id())),
-            ]))),
-        ),
+        SocketAddr::V4(a) => {
+            let [o0, o1, o2, o3] = a.ip().octets();
+            IpSocketAddress::Ipv4(Ipv4SocketAddress {
+                port: a.port(),
+                address: (o0, o1, o2, o3),
+            })
+        }
+        SocketAddr::V6(a) => {
+            let [s0, s1, s2, s3, s4, s5, s6, s7] = a.ip().segments();
+            IpSocketAddress::Ipv6(Ipv6SocketAddress {
+                port: a.port(),
+                flow_info: a.flowinfo(),
+                address: (s0, s1, s2, s3, s4, s5, s6, s7),
+                scope_id: a.scope_id(),
+            })
+        }
     }
 }
