@@ -710,6 +710,7 @@ macro_rules! tuples {
     )*};
 }
 
+// Up to eight: `wasi:sockets`' `ipv6-address` is eight `u16`s.
 tuples! {
     (A)
     (A, B)
@@ -717,6 +718,8 @@ tuples! {
     (A, B, C, D)
     (A, B, C, D, E)
     (A, B, C, D, E, F)
+    (A, B, C, D, E, F, G)
+    (A, B, C, D, E, F, G, H)
 }
 
 /// A tuple of Rust types that stands for a function's parameters (or, as
