@@ -282,6 +282,7 @@ check rust-p2 "" "--dir @sb" -- write /sb/a.txt hi append /sb/a.txt " there" rea
     rm /sb/d/b.txt rmdir /sb/d ls /sb read /sb/missing rmdir /sb/kept.txt
 check rust-p2 "" "--dir @links" -- read /sb/abs-link read /sb/up-link ls /sb
 check rust-p2 "" "" -- read /sb/nothing-preopened
+known stdout "a name lookup without -S allow-ip-name-lookup: tern answers access-denied (Rust: PermissionDenied), as it does for TCP; wasmtime a resolver failure (Rust: Uncategorized)"
 check rust-p2 "" "" -- tcp 127.0.0.1:9 lookup localhost
 check rust-p2 "" "-S inherit-network -S allow-ip-name-lookup" -- lookup localhost
 check rust-p2 "" "" -- args exit 3
