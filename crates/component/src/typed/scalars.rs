@@ -1,0 +1,118 @@
+//! Booleans, characters, strings, numbers and `()`.
+
+use super::{ComponentType, mismatch, wrong_val};
+use crate::abi::{Lifter, Lowerer};
+use crate::types::Type;
+use crate::values::Val;
+use tern_engine::{AsContextMut, Result};
+
+macro_rules! primitives {
+    ($($rust:ty => $variant:ident),* $(,)?) => {$(
+        impl ComponentType for $rust {
+            fn typecheck(ty: &Type) -> Result<()> {
+                match ty {
+                    Type::$variant => Ok(()),
+                    _ => Err(mismatch::<$rust>(ty)),
+                }
+            }
+            fn into_val(self) -> Val {
+                Val::$variant(self)
+            }
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::$variant(v) => Ok(v),
+                    other => Err(wrong_val::<$rust>(&other)),
+                }
+            }
+        }
+    )*};
+}
+
+primitives! {
+    bool => Bool, char => Char, String => String,
+}
+
+/// Numbers: as the other primitives, and lists of them are copied whole
+/// between linear memory and a `Vec`.
+macro_rules! numbers {
+    ($($rust:ty => $variant:ident, $canonical:expr;)*) => {$(
+        impl ComponentType for $rust {
+            fn typecheck(ty: &Type) -> Result<()> {
+                match ty {
+                    Type::$variant => Ok(()),
+                    _ => Err(mismatch::<$rust>(ty)),
+                }
+            }
+            fn into_val(self) -> Val {
+                Val::$variant(self)
+            }
+            fn from_val(val: Val) -> Result<Self> {
+                match val {
+                    Val::$variant(v) => Ok(v),
+                    other => Err(wrong_val::<$rust>(&other)),
+                }
+            }
+            fn load_list<S: AsContextMut>(
+                cx: &mut Lifter<'_, S>,
+                elem: &Type,
+                ptr: u32,
+                len: u32,
+            ) -> Result<Vec<Self>> {
+                if !matches!(elem, Type::$variant) {
+                    return Err(mismatch::<$rust>(elem));
+                }
+                cx.check_list(elem, ptr, len, size_of::<Self>())?;
+                const N: usize = size_of::<$rust>();
+                let bytes = cx.bytes(ptr, u64::from(len) * N as u64)?;
+                let canonical: fn($rust) -> $rust = $canonical;
+                Ok(bytes
+                    .chunks_exact(N)
+                    .map(|c| canonical(<$rust>::from_le_bytes(c.try_into().expect("N bytes"))))
+                    .collect())
+            }
+            fn store_list<S: AsContextMut>(
+                items: Vec<Self>,
+                cx: &mut Lowerer<'_, S>,
+                elem: &Type,
+            ) -> Result<(u32, u32)> {
+                if !matches!(elem, Type::$variant) {
+                    return Err(mismatch::<$rust>(elem));
+                }
+                let (ptr, len, _) = cx.alloc_list(elem, items.len())?;
+                let canonical: fn($rust) -> $rust = $canonical;
+                let bytes: Vec<u8> = items
+                    .into_iter()
+                    .flat_map(|x| canonical(x).to_le_bytes())
+                    .collect();
+                cx.write(ptr, &bytes)?;
+                Ok((ptr, len))
+            }
+        }
+    )*};
+}
+
+numbers! {
+    i8 => S8, |x| x; u8 => U8, |x| x; i16 => S16, |x| x; u16 => U16, |x| x;
+    i32 => S32, |x| x; u32 => U32, |x| x; i64 => S64, |x| x; u64 => U64, |x| x;
+    f32 => Float32, |x| if x.is_nan() { f32::from_bits(0x7fc0_0000) } else { x };
+    f64 => Float64, |x| if x.is_nan() { f64::from_bits(0x7ff8_0000_0000_0000) } else { x };
+}
+
+impl ComponentType for () {
+    const IS_UNIT: bool = true;
+    fn typecheck(ty: &Type) -> Result<()> {
+        match ty {
+            Type::Tuple(ts) if ts.is_empty() => Ok(()),
+            _ => Err(mismatch::<()>(ty)),
+        }
+    }
+    fn into_val(self) -> Val {
+        Val::Tuple(Vec::new())
+    }
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::Tuple(v) if v.is_empty() => Ok(()),
+            other => Err(wrong_val::<()>(&other)),
+        }
+    }
+}
