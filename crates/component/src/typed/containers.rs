@@ -42,11 +42,7 @@ impl<T: ComponentType> ComponentType for Vec<T> {
         let Type::List(elem) = ty else {
             return Err(mismatch::<Self>(ty));
         };
-        if !ptr.is_multiple_of(4) {
-            return Err(crate::util::abi_trap(format!(
-                "pointer {ptr} to a {ty} is not 4-byte aligned"
-            )));
-        }
+        check_aligned(ty, ptr)?;
         let pair = cx.bytes(ptr, 8)?;
         let word = |at: usize| u32::from_le_bytes(pair[at..at + 4].try_into().expect("4 bytes"));
         let (list, len) = (word(0), word(4));
@@ -69,11 +65,7 @@ impl<T: ComponentType> ComponentType for Vec<T> {
         let Type::List(elem) = ty else {
             return Err(mismatch::<Self>(ty));
         };
-        if !ptr.is_multiple_of(4) {
-            return Err(crate::util::abi_trap(format!(
-                "pointer {ptr} to a {ty} is not 4-byte aligned"
-            )));
-        }
+        check_aligned(ty, ptr)?;
         let (list, len) = T::store_list(self, cx, elem)?;
         let mut pair = [0; 8];
         pair[..4].copy_from_slice(&list.to_le_bytes());
