@@ -2,7 +2,7 @@
 //! functions; and the two crossings, host-to-component (a lifted call) and
 //! component-to-callee (a lowered import).
 
-use crate::abi::layout::{self, Flat, MAX_FLAT_RESULTS};
+use crate::abi::layout::{self, Flat};
 use crate::abi::{Lifter, Lowerer, Options, Side, bits_to_core, core_to_bits, release};
 use crate::types::{FuncType, Type};
 use crate::util::usage;
@@ -183,8 +183,7 @@ fn call_lifted<T>(
         store,
         f,
         |lower, bits| {
-            let (_, spilled) = layout::flat_params(ty.params.iter().map(|(_, t)| t));
-            if spilled {
+            if ty.params_spilled {
                 let tuple = params_tuple(ty);
                 let ptr =
                     lower.alloc(layout::alignment(&tuple), u64::from(layout::size(&tuple)))?;
@@ -348,15 +347,14 @@ impl Lowered {
                 side: &self.side,
                 scope: None,
             };
-            let flat = layout::flat_of(rty);
-            if flat.len() > MAX_FLAT_RESULTS {
+            if ty.result_spilled {
                 let retptr = core_params.last().and_then(CoreVal::i32).unwrap_or(0);
                 lower.store(rty, &result[0], retptr as u32)?;
             } else {
-                let mut bits = Vec::new();
+                let mut bits = Vec::with_capacity(core_results.len());
                 lower.lower_flat(rty, &result[0], &mut bits)?;
-                for ((slot, b), t) in core_results.iter_mut().zip(bits).zip(flat) {
-                    *slot = bits_to_core(b, t);
+                for (slot, b) in core_results.iter_mut().zip(bits) {
+                    *slot = bits_to_core(b, Flat::of_core(slot.ty()));
                 }
             }
         }
