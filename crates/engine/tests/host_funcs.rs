@@ -1,6 +1,7 @@
 //! Host functions: typed closures with and without a `Caller`, host state,
 //! the caller's memory, errors raised by the host, untyped `Val` functions,
-//! multi-value results and host code that calls back into Wasm.
+//! functions over raw bits, multi-value results and host code that calls
+//! back into Wasm.
 
 mod common;
 
@@ -367,6 +368,71 @@ fn func_new_with_vals() -> Result<()> {
     Ok(())
 }
 
+fn func_new_raw_over_bits() -> Result<()> {
+    let engine = common::engine();
+    let mut store = Store::new(&engine, ());
+    let ty = FuncType::new(
+        [ValType::I32, ValType::I64, ValType::F32],
+        [ValType::I32, ValType::F32, ValType::I64, ValType::F64],
+    );
+    let raw = Func::new_raw(&mut store, ty.clone(), |_caller, slots| {
+        assert!(slots.len() >= 4, "a slot for every result");
+        let (a, b, c) = (
+            slots[0] as u32 as i32,
+            slots[1] as i64,
+            f32::from_bits(slots[2] as u32),
+        );
+        // High halves left set on 32-bit results are not part of them.
+        slots[0] = (u64::MAX << 32) | u64::from((a - 1) as u32);
+        slots[1] = (u64::MAX << 32) | u64::from((c * 2.0).to_bits());
+        slots[2] = (b * 3) as u64;
+        slots[3] = f64::from(a).to_bits();
+        Ok(())
+    })?;
+    assert_eq!(raw.ty(&store), ty);
+
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "" "raw" (func $raw (param i32 i64 f32) (result i32 f32 i64 f64)))
+            (func (export "run") (result i64)
+                (local $f f64) (local $x i64) (local $g f32) (local $i i32)
+                (call $raw (i32.const -5) (i64.const 7) (f32.const 1.5))
+                (local.set $f) (local.set $x) (local.set $g) (local.set $i)
+                ;; The 32-bit results read back unsigned as they were written.
+                (if (i64.ne (i64.extend_i32_u (local.get $i)) (i64.const 0xffff_fffa))
+                    (then unreachable))
+                (if (f32.ne (local.get $g) (f32.const 3)) (then unreachable))
+                (if (f64.ne (local.get $f) (f64.const -5)) (then unreachable))
+                (local.get $x)))"#,
+    )?;
+    let instance = Instance::new(&mut store, &module, &[raw.into()])?;
+    let run = instance.get_typed_func::<(), i64>(&mut store, "run")?;
+    assert_eq!(run.call(&mut store, ())?, 21);
+
+    // Called from the host, as any function.
+    let mut results = [Val::I32(0), Val::F32(0), Val::I64(0), Val::F64(0)];
+    raw.call(
+        &mut store,
+        &[Val::I32(10), Val::I64(-1), Val::from(0.25f32)],
+        &mut results,
+    )?;
+    assert_eq!(results[0], Val::I32(9));
+    assert_eq!(results[1].f32(), Some(0.5));
+    assert_eq!(results[2], Val::I64(-3));
+
+    // Reference bits are the store's: no raw function takes or returns them.
+    let err = Func::new_raw(
+        &mut store,
+        FuncType::new([ValType::I32], [ValType::ExternRef]),
+        |_, _| Ok(()),
+    )
+    .expect_err("a reference result");
+    assert_eq!(err.kind(), ErrorKind::Usage);
+    assert!(err.to_string().contains("externref"), "{err}");
+    Ok(())
+}
+
 fn func_new_result_of_wrong_type_is_a_host_error() -> Result<()> {
     let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
@@ -580,6 +646,7 @@ tiers! {
     host_error_new_keeps_the_custom_error,
     host_error_unwinds_nested_wasm_frames,
     func_new_with_vals,
+    func_new_raw_over_bits,
     func_new_result_of_wrong_type_is_a_host_error,
     multi_value_results,
     host_function_reenters_wasm,

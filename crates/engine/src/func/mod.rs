@@ -16,8 +16,8 @@ pub(crate) use invoke::{call_raw, host_array_call, interp_array_call};
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::vmcontext::{FuncKind, VMFuncRef};
 use crate::store::{AsContext, AsContextMut, FuncEntity, FuncEntityKind, StoreId, StoreInner};
-use crate::types::FuncType;
 use crate::types::TypeId;
+use crate::types::{FuncType, ValType};
 use crate::val::Val;
 use std::sync::Arc;
 
@@ -53,6 +53,47 @@ impl Func {
     ) -> Func {
         let f = untyped_host_func(ty.clone(), func);
         store.as_context_mut().0.push_host_func(ty, f)
+    }
+
+    /// A host function of type `ty`, of numbers only, over the raw bits
+    /// of its values: the closure finds the parameters in the first slots
+    /// and writes the results over them from the first slot on. An `i32`
+    /// or `f32` is its bits in the low half of a slot, an `i64` or `f64`
+    /// its bits. The slots are at least as many as the parameters and as
+    /// the results.
+    ///
+    /// This is [`Func::new`] without a [`Val`] per value, for glue that
+    /// already speaks in bits (the component model's canonical ABI).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Usage`] when `ty` has a reference type, whose bits
+    /// only the store may make.
+    pub fn new_raw<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        if let Some(t) = ty.params().iter().chain(ty.results()).find(|t| t.is_ref()) {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                format!("a raw host function cannot take or return a {t}"),
+            ));
+        }
+        // What the closure leaves in a 32-bit result's high half is not
+        // the value's.
+        let narrow: Vec<usize> = (ty.results().iter().enumerate())
+            .filter(|(_, t)| matches!(t, ValType::I32 | ValType::F32))
+            .map(|(i, _)| i)
+            .collect();
+        let f = Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
+            func(caller, slots)?;
+            for &i in &narrow {
+                slots[i] &= u64::from(u32::MAX);
+            }
+            Ok(())
+        });
+        Ok(store.as_context_mut().0.push_host_func(ty, f))
     }
 
     /// The function's type.
