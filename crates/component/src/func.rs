@@ -21,9 +21,8 @@ pub(crate) type HostFn<T> =
 /// A host function over Rust types, called by a component directly: it
 /// lifts its parameters from the core parameters of the lowered call and
 /// lowers its result, with no [`Val`]s between.
-pub(crate) type DirectFn<T> = dyn Fn(StoreContextMut<'_, T>, &Lowered, &[CoreVal], &mut [CoreVal]) -> Result<()>
-    + Send
-    + Sync;
+pub(crate) type DirectFn<T> =
+    dyn Fn(StoreContextMut<'_, T>, &Lowered, &[u64], &mut [u64]) -> Result<()> + Send + Sync;
 
 /// A host function, kept without its store type so that component items
 /// need none; calls recover it with the store's type.
@@ -203,12 +202,10 @@ fn call_lifted<T>(
             let value = if ty.result_spilled {
                 let ptr = core_results
                     .first()
-                    .and_then(CoreVal::i32)
                     .ok_or_else(|| usage("a lifted function returned no pointer"))?;
-                lift.load(rty, ptr as u32)?
+                lift.load(rty, *ptr as u32)?
             } else {
-                let mut it = core_results.iter().map(core_to_bits);
-                lift.lift_flat(rty, &mut it)?
+                lift.lift_flat(rty, &mut core_results.iter().copied())?
             };
             Ok(Some(value))
         },
@@ -227,7 +224,7 @@ pub(crate) fn call_lifted_with<T, R>(
     store: &mut StoreContextMut<'_, T>,
     f: &Lifted,
     lower_params: impl FnOnce(&mut Lowerer<'_, StoreContextMut<'_, T>>, &mut Vec<u64>) -> Result<()>,
-    lift_result: impl FnOnce(&mut Lifter<'_, StoreContextMut<'_, T>>, &[CoreVal]) -> Result<R>,
+    lift_result: impl FnOnce(&mut Lifter<'_, StoreContextMut<'_, T>>, &[u64]) -> Result<R>,
 ) -> Result<R> {
     let scope = {
         let mut state = f.side.lock();
@@ -272,8 +269,9 @@ pub(crate) fn call_lifted_with<T, R>(
         .collect();
     f.core.call(&mut *store, &args, &mut core_results)?;
 
+    let result_bits: Vec<u64> = core_results.iter().map(core_to_bits).collect();
     let mut lift = Lifter::new(&mut *store, &f.options, &f.side);
-    let value = lift_result(&mut lift, &core_results)?;
+    let value = lift_result(&mut lift, &result_bits)?;
 
     let remaining = {
         let mut state = f.side.lock();
@@ -297,6 +295,10 @@ fn params_tuple(ty: &FuncType) -> Type {
     Type::Tuple(ty.params.iter().map(|(_, t)| t.clone()).collect())
 }
 
+/// The most core parameters a lowered function has: its flat parameters
+/// and a pointer for the result.
+const MAX_LOWERED_PARAMS: usize = crate::abi::layout::MAX_FLAT_PARAMS + 1;
+
 /// A lowered import: what the core function `canon lower` makes does when
 /// a component calls it.
 pub(crate) struct Lowered {
@@ -304,14 +306,33 @@ pub(crate) struct Lowered {
     pub ty: FuncType,
     pub options: Options,
     pub side: Side,
+    /// How many core parameters and results the lowered function has.
+    pub core_arity: (usize, usize),
 }
 
 impl Lowered {
-    pub(crate) fn call<T: 'static>(
+    /// The call, with the core parameters in `slots` (as raw bits), where
+    /// the core results go too.
+    pub(crate) fn call<T: 'static>(&self, caller: Caller<'_, T>, slots: &mut [u64]) -> Result<()> {
+        let (np, nr) = self.core_arity;
+        // The parameters stay readable while the results are written.
+        let mut buf = [0u64; MAX_LOWERED_PARAMS];
+        let mut heap;
+        let params: &mut [u64] = if np <= buf.len() {
+            &mut buf[..np]
+        } else {
+            heap = vec![0; np];
+            &mut heap
+        };
+        params.copy_from_slice(&slots[..np]);
+        self.call_with(caller, params, &mut slots[..nr])
+    }
+
+    fn call_with<T: 'static>(
         &self,
         mut caller: Caller<'_, T>,
-        core_params: &[CoreVal],
-        core_results: &mut [CoreVal],
+        core_params: &[u64],
+        core_results: &mut [u64],
     ) -> Result<()> {
         let ty = &self.ty;
         let mut store = caller.as_context_mut();
@@ -321,13 +342,13 @@ impl Lowered {
         let mut lift = Lifter::new(&mut store, &self.options, &self.side);
         let params: Vec<Val> = if ty.params_spilled {
             let tuple = params_tuple(ty);
-            let ptr = core_params.first().and_then(CoreVal::i32).unwrap_or(0);
+            let ptr = core_params.first().copied().unwrap_or(0);
             match lift.load(&tuple, ptr as u32)? {
                 Val::Tuple(values) => values,
                 _ => unreachable!("a tuple loads as a tuple"),
             }
         } else {
-            let mut it = core_params.iter().map(core_to_bits);
+            let mut it = core_params.iter().copied();
             ty.params
                 .iter()
                 .map(|(_, t)| lift.lift_flat(t, &mut it))
@@ -348,13 +369,13 @@ impl Lowered {
                 scope: None,
             };
             if ty.result_spilled {
-                let retptr = core_params.last().and_then(CoreVal::i32).unwrap_or(0);
+                let retptr = core_params.last().copied().unwrap_or(0);
                 lower.store(rty, &result[0], retptr as u32)?;
             } else {
                 let mut bits = Vec::with_capacity(core_results.len());
                 lower.lower_flat(rty, &result[0], &mut bits)?;
                 for (slot, b) in core_results.iter_mut().zip(bits) {
-                    *slot = bits_to_core(b, Flat::of_core(slot.ty()));
+                    *slot = b;
                 }
             }
         }

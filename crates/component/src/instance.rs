@@ -356,14 +356,15 @@ pub(crate) fn instantiate<T: 'static>(
                     ty: ty.clone(),
                     options: space.options(options, &*store)?,
                     side: side.clone(),
+                    core_arity: (params.len(), results.len()),
                 };
                 let core_ty = CoreFuncType::new(
                     params.iter().map(|f| f.core()),
                     results.iter().map(|f| f.core()),
                 );
-                let f = CoreFunc::new(&mut *store, core_ty, move |caller, p, r| {
-                    lowered.call(caller, p, r)
-                });
+                let f = CoreFunc::new_raw(&mut *store, core_ty, move |caller, slots| {
+                    lowered.call(caller, slots)
+                })?;
                 space.core_funcs.push(f);
             }
             Init::ResourceNew(r) => {

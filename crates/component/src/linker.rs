@@ -10,7 +10,7 @@ use crate::util::{link, usage};
 use crate::values::Val;
 use indexmap::IndexMap;
 use std::sync::Arc;
-use tern_engine::{AsContextMut, Engine, Result, StoreContextMut, Val as CoreVal};
+use tern_engine::{AsContextMut, Engine, Result, StoreContextMut};
 
 enum Definition<T: 'static> {
     Func(Arc<HostFunc<T>>, Option<Arc<TypeCheck>>),
@@ -277,8 +277,8 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         };
         let direct = move |mut store: StoreContextMut<'_, T>,
                            site: &Lowered,
-                           core_params: &[CoreVal],
-                           core_results: &mut [CoreVal]| {
+                           core_params: &[u64],
+                           core_results: &mut [u64]| {
             let mut lift = Lifter::new(&mut store, &site.options, &site.side);
             let params = Params::lift_params(&mut lift, &site.ty, core_params)?;
             let lent = std::mem::take(&mut lift.lent);

@@ -86,6 +86,8 @@ pub(crate) fn cases(ty: &Type) -> Option<Vec<Option<&Type>>> {
     })
 }
 
+/// The alignment of a value of `ty` in memory.
+#[inline]
 pub(crate) fn alignment(ty: &Type) -> u32 {
     match ty {
         Type::Bool | Type::S8 | Type::U8 => 1,
@@ -94,6 +96,14 @@ pub(crate) fn alignment(ty: &Type) -> u32 {
         Type::S64 | Type::U64 | Type::Float64 => 8,
         Type::String | Type::List(_) => 4,
         Type::Own(_) | Type::Borrow(_) => 4,
+        _ => compound_alignment(ty),
+    }
+}
+
+/// [`alignment`] of a record, tuple, flags or variant-like type.
+#[inline(never)]
+fn compound_alignment(ty: &Type) -> u32 {
+    match ty {
         Type::Record(fields) => fields.iter().map(|(_, t)| alignment(t)).max().unwrap_or(1),
         Type::Tuple(ts) => ts.iter().map(alignment).max().unwrap_or(1),
         Type::Flags(names) => flags_size(names.len()).clamp(1, 4),
@@ -106,9 +116,12 @@ pub(crate) fn alignment(ty: &Type) -> u32 {
                 .map(|t| alignment(t))
                 .fold(disc, u32::max)
         }
+        _ => alignment(ty),
     }
 }
 
+/// The size of a value of `ty` in memory.
+#[inline]
 pub(crate) fn size(ty: &Type) -> u32 {
     match ty {
         Type::Bool | Type::S8 | Type::U8 => 1,
@@ -117,6 +130,14 @@ pub(crate) fn size(ty: &Type) -> u32 {
         Type::S64 | Type::U64 | Type::Float64 => 8,
         Type::String | Type::List(_) => 8,
         Type::Own(_) | Type::Borrow(_) => 4,
+        _ => compound_size(ty),
+    }
+}
+
+/// [`size`] of a record, tuple, flags or variant-like type.
+#[inline(never)]
+fn compound_size(ty: &Type) -> u32 {
+    match ty {
         Type::Record(_) | Type::Tuple(_) => {
             let mut offset = 0;
             for t in fields(ty) {
@@ -131,6 +152,7 @@ pub(crate) fn size(ty: &Type) -> u32 {
             let max = cases.iter().flatten().map(|t| size(t)).max().unwrap_or(0);
             align_to(payload + max, alignment(ty))
         }
+        _ => size(ty),
     }
 }
 

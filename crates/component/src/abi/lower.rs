@@ -152,21 +152,26 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
     }
 
     pub(crate) fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
+        self.bytes_mut(ptr, bytes.len() as u64)?
+            .copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The `len` bytes of memory at `ptr`, checked against the bounds.
+    pub(crate) fn bytes_mut(&mut self, ptr: u32, len: u64) -> Result<&mut [u8]> {
         let memory = self
             .options
             .memory
             .ok_or_else(|| abi_trap("the canonical options name no memory"))?;
         let data = memory.data_mut(&mut *self.store);
-        let end = u64::from(ptr) + bytes.len() as u64;
+        let end = u64::from(ptr) + len;
         if end > data.len() as u64 {
             return Err(abi_trap(format!(
-                "{} bytes at {ptr} are outside the memory of {} bytes",
-                bytes.len(),
+                "{len} bytes at {ptr} are outside the memory of {} bytes",
                 data.len()
             )));
         }
-        data[ptr as usize..end as usize].copy_from_slice(bytes);
-        Ok(())
+        Ok(&mut data[ptr as usize..end as usize])
     }
 
     /// Allocates `size` bytes aligned to `align` with the component's

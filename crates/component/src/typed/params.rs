@@ -1,12 +1,12 @@
 //! Tuples of Rust types as a function's parameters and results.
 
 use super::ComponentType;
-use crate::abi::layout::{self, Flat};
-use crate::abi::{Lifter, Lowerer, bits_to_core, core_to_bits};
+use crate::abi::layout;
+use crate::abi::{Lifter, Lowerer};
 use crate::types::{FuncType, Type};
 use crate::util::usage;
 use crate::values::Val;
-use tern_engine::{AsContextMut, Result, Val as CoreVal};
+use tern_engine::{AsContextMut, Result};
 
 /// A tuple of Rust types that stands for a function's parameters (or, as
 /// `()` or `(T,)`, for its result).
@@ -32,7 +32,7 @@ pub trait ComponentList: Sized + 'static {
     fn lift_params<S: AsContextMut>(
         cx: &mut Lifter<'_, S>,
         ty: &FuncType,
-        core: &[CoreVal],
+        core: &[u64],
     ) -> Result<Self>;
 
     /// Lowers the values as parameters of `types` to flat values for a
@@ -51,7 +51,7 @@ pub trait ComponentList: Sized + 'static {
     fn lift_results<S: AsContextMut>(
         cx: &mut Lifter<'_, S>,
         ty: &FuncType,
-        core: &[CoreVal],
+        core: &[u64],
     ) -> Result<Self>;
 
     /// Lowers the values as the result of type `result` of a lowered call:
@@ -62,8 +62,8 @@ pub trait ComponentList: Sized + 'static {
         self,
         cx: &mut Lowerer<'_, S>,
         ty: &FuncType,
-        core_params: &[CoreVal],
-        core_results: &mut [CoreVal],
+        core_params: &[u64],
+        core_results: &mut [u64],
     ) -> Result<()>;
 }
 
@@ -75,9 +75,8 @@ fn next_type<'t>(types: &mut impl Iterator<Item = &'t Type>) -> Result<&'t Type>
 }
 
 /// The core pointer in `v`, where values go through memory.
-fn core_ptr(v: Option<&CoreVal>) -> Result<u32> {
-    v.and_then(CoreVal::i32)
-        .map(|p| p as u32)
+fn core_ptr(v: Option<&u64>) -> Result<u32> {
+    v.map(|p| *p as u32)
         .ok_or_else(|| usage("no pointer where values go through memory"))
 }
 
@@ -112,7 +111,7 @@ macro_rules! lists {
             fn lift_params<S: AsContextMut>(
                 _cx: &mut Lifter<'_, S>,
                 ty: &FuncType,
-                core: &[CoreVal],
+                core: &[u64],
             ) -> Result<Self> {
                 let mut _types = ty.params.iter().map(|(_, t)| t);
                 if ty.params_spilled {
@@ -126,7 +125,7 @@ macro_rules! lists {
                         v
                     },)*))
                 } else {
-                    let mut _bits = core.iter().map(core_to_bits);
+                    let mut _bits = core.iter().copied();
                     Ok(($($t::lift_flat(_cx, next_type(&mut _types)?, &mut _bits)?,)*))
                 }
             }
@@ -161,7 +160,7 @@ macro_rules! lists {
             fn lift_results<S: AsContextMut>(
                 _cx: &mut Lifter<'_, S>,
                 ty: &FuncType,
-                _core: &[CoreVal],
+                _core: &[u64],
             ) -> Result<Self> {
                 let mut _types = ty.result.iter();
                 Ok(($({
@@ -169,7 +168,7 @@ macro_rules! lists {
                     if ty.result_spilled {
                         $t::load(_cx, t, core_ptr(_core.first())?)?
                     } else {
-                        $t::lift_flat(_cx, t, &mut _core.iter().map(core_to_bits))?
+                        $t::lift_flat(_cx, t, &mut _core.iter().copied())?
                     }
                 },)*))
             }
@@ -177,8 +176,8 @@ macro_rules! lists {
                 self,
                 _cx: &mut Lowerer<'_, S>,
                 ty: &FuncType,
-                _core_params: &[CoreVal],
-                _core_results: &mut [CoreVal],
+                _core_params: &[u64],
+                _core_results: &mut [u64],
             ) -> Result<()> {
                 let ($($t,)*) = self;
                 let mut _types = ty.result.iter();
@@ -190,7 +189,7 @@ macro_rules! lists {
                         let mut bits = Vec::with_capacity(_core_results.len());
                         $t.lower_flat(_cx, t, &mut bits)?;
                         for (slot, b) in _core_results.iter_mut().zip(bits) {
-                            *slot = bits_to_core(b, Flat::of_core(slot.ty()));
+                            *slot = b;
                         }
                     }
                 )*

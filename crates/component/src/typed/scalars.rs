@@ -80,11 +80,11 @@ macro_rules! numbers {
                 }
                 let (ptr, len, _) = cx.alloc_list(elem, items.len())?;
                 let canonical: fn($rust) -> $rust = $canonical;
-                let bytes: Vec<u8> = items
-                    .into_iter()
-                    .flat_map(|x| canonical(x).to_le_bytes())
-                    .collect();
-                cx.write(ptr, &bytes)?;
+                const N: usize = size_of::<$rust>();
+                let dst = cx.bytes_mut(ptr, u64::from(len) * N as u64)?;
+                for (d, x) in dst.chunks_exact_mut(N).zip(items) {
+                    d.copy_from_slice(&canonical(x).to_le_bytes());
+                }
                 Ok((ptr, len))
             }
         }
