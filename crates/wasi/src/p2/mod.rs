@@ -17,6 +17,7 @@ mod cli;
 mod clocks;
 mod filesystem;
 mod io;
+mod network;
 mod sockets;
 mod udp;
 

@@ -7,7 +7,7 @@ use super::bindings::wasi::sockets::network::{ErrorCode, IpAddressFamily, IpSock
 use super::bindings::wasi::sockets::udp::{self, IncomingDatagram, OutgoingDatagram};
 use super::bindings::wasi::sockets::udp_create_socket;
 use super::io::Pollable;
-use super::sockets::{Net, Network};
+use super::network::{Net, Network};
 use crate::WasiCtx;
 use tern_component::Resource;
 use tern_engine::{Error, Result};
