@@ -1,10 +1,11 @@
 //! `wasi:sockets`: TCP and name lookup, denied unless the context grants
 //! them ([`WasiCtxBuilder::inherit_network`](crate::WasiCtxBuilder::inherit_network),
 //! [`WasiCtxBuilder::allow_ip_name_lookup`](crate::WasiCtxBuilder::allow_ip_name_lookup)).
+//! UDP, granted with TCP, is [`super::udp`]; the network and what both
+//! share, [`super::network`].
 //!
-//! Sockets are the host's blocking ones: `finish-connect` connects and
-//! `accept` waits, so their pollables are ready at once. UDP is refused
-//! with `not-supported` even when the network is granted.
+//! TCP sockets are the host's blocking ones: `finish-connect` connects and
+//! `accept` waits, so their pollables are ready at once.
 
 use super::bindings::wasi::sockets::network::{
     ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress,
@@ -44,7 +45,7 @@ const MAX_ADDRESSES: usize = 256;
 impl tcp_create_socket::Host for WasiCtx {
     fn create_tcp_socket(&mut self, family: IpAddressFamily) -> Result<Net<Resource<TcpSocket>>> {
         coded((|| {
-            if !self.network.tcp {
+            if !self.network.sockets {
                 return Err(ErrorCode::AccessDenied);
             }
             let socket = TcpSocket {
