@@ -273,7 +273,7 @@ impl tcp::HostTcpSocket for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<TcpSocket>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn shutdown(&mut self, s: Resource<TcpSocket>, how: ShutdownType) -> Result<Net<()>> {
@@ -332,7 +332,7 @@ impl ip_name_lookup::HostResolveAddressStream for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<Resolved>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn drop(&mut self, s: Resource<Resolved>) -> Result<()> {

@@ -18,7 +18,12 @@
 //! What a guest asks for is bounded: one `receive` hands back at most
 //! [`MAX_RECEIVE`] datagrams, each read into one 64 KiB buffer, and
 //! `check-send` permits at most [`MAX_SEND`] datagrams per `send`, each at
-//! most 65,535 bytes. Pollables are ready at once.
+//! most 65,535 bytes.
+//!
+//! An incoming stream's pollable is ready when a datagram (or an error)
+//! is waiting, an outgoing one's when the host would take a datagram, so
+//! a guest that blocks waits in the host's `poll` rather than spinning;
+//! the socket's own is ready at once, as binding never waits.
 
 use super::bindings::wasi::sockets::network::{ErrorCode, IpAddressFamily, IpSocketAddress};
 use super::bindings::wasi::sockets::udp::{self, IncomingDatagram, OutgoingDatagram};
@@ -26,6 +31,7 @@ use super::bindings::wasi::sockets::udp_create_socket;
 use super::io::Pollable;
 use super::network::{Net, Network, addr_val, check_family, coded, io_code, socket_addr};
 use crate::WasiCtx;
+use rustix::event::PollFlags;
 use rustix::net::sockopt;
 use std::io::ErrorKind;
 use std::net::{IpAddr, SocketAddr};
@@ -89,6 +95,12 @@ pub(crate) struct OutgoingDatagrams {
     /// How many datagrams the last `check-send` permitted, until a `send`
     /// uses the permit.
     permit: Option<u64>,
+}
+
+impl std::os::fd::AsFd for Shared {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
 }
 
 impl Pair {
@@ -378,7 +390,7 @@ impl udp::HostUdpSocket for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<UdpSocket>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn drop(&mut self, s: Resource<UdpSocket>) -> Result<()> {
@@ -456,8 +468,8 @@ impl udp::HostIncomingDatagramStream for WasiCtx {
     }
 
     fn subscribe(&mut self, s: Resource<IncomingDatagrams>) -> Result<Resource<Pollable>> {
-        self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        let shared = self.resources.get(&s)?.0.shared.clone();
+        self.own(Pollable::Socket(shared, PollFlags::IN))
     }
 
     fn drop(&mut self, s: Resource<IncomingDatagrams>) -> Result<()> {
@@ -512,8 +524,8 @@ impl udp::HostOutgoingDatagramStream for WasiCtx {
     }
 
     fn subscribe(&mut self, s: Resource<OutgoingDatagrams>) -> Result<Resource<Pollable>> {
-        self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        let shared = self.resources.get(&s)?.pair.shared.clone();
+        self.own(Pollable::Socket(shared, PollFlags::OUT))
     }
 
     fn drop(&mut self, s: Resource<OutgoingDatagrams>) -> Result<()> {
@@ -786,6 +798,61 @@ mod tests {
         // What went before a failure counts; the failure is not reported.
         let sent = send(&mut cx, out, vec![datagram(b"x", to), datagram(&huge, to)]);
         assert_eq!(sent, Ok(1));
+    }
+
+    #[test]
+    fn an_incoming_streams_pollable_waits_for_a_datagram() {
+        use crate::p2::bindings::wasi::io::poll::{Host as _, HostPollable as _};
+        use std::time::{Duration, Instant};
+        let mut cx = granted();
+        let s = create(&mut cx, IpAddressFamily::Ipv4);
+        bind(&mut cx, s, "127.0.0.1:0").unwrap();
+        let local = host_addr(cx.local_address(s).unwrap().unwrap());
+        let (inc, out) = cx.stream(s, None).unwrap().unwrap();
+        let readable = udp::HostIncomingDatagramStream::subscribe(&mut cx, inc).unwrap();
+        let writable = udp::HostOutgoingDatagramStream::subscribe(&mut cx, out).unwrap();
+        assert!(!cx.ready(readable).unwrap());
+        assert!(cx.ready(writable).unwrap());
+
+        // Nothing comes: a clock wakes the poll, not the socket.
+        let soon = cx.own(Pollable::At(Some(
+            Instant::now() + Duration::from_millis(20),
+        )));
+        let soon = soon.unwrap();
+        assert_eq!(cx.poll(vec![readable, soon]).unwrap(), vec![1]);
+
+        let peer = peer();
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            peer.send_to(b"late", local).unwrap();
+        });
+        let start = Instant::now();
+        cx.block(readable).unwrap();
+        assert!(start.elapsed() >= Duration::from_millis(40));
+        assert!(cx.ready(readable).unwrap());
+        let got = cx.receive(inc, 4).unwrap().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].data, b"late");
+        assert!(!cx.ready(readable).unwrap());
+        sender.join().unwrap();
+    }
+
+    #[test]
+    fn waiting_for_a_datagram_ends_at_the_guests_deadline() {
+        use crate::p2::bindings::wasi::io::poll::HostPollable as _;
+        use std::time::{Duration, Instant};
+        let deadline = Instant::now() + Duration::from_millis(30);
+        let mut cx = crate::WasiCtxBuilder::new()
+            .inherit_network()
+            .deadline(deadline)
+            .build();
+        let s = create(&mut cx, IpAddressFamily::Ipv4);
+        bind(&mut cx, s, "127.0.0.1:0").unwrap();
+        let (inc, _out) = cx.stream(s, None).unwrap().unwrap();
+        let readable = udp::HostIncomingDatagramStream::subscribe(&mut cx, inc).unwrap();
+        let err = cx.block(readable).unwrap_err();
+        assert!(err.to_string().contains("deadline"), "{err}");
+        assert!(Instant::now() >= deadline);
     }
 
     #[test]
