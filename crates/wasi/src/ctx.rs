@@ -115,8 +115,9 @@ pub struct WasiCtxBuilder {
 /// What WASI 0.2's `wasi:sockets` lets a guest do. Default: nothing.
 #[derive(Debug, Default, Copy, Clone, PartialEq, Eq)]
 pub(crate) struct NetworkPerms {
-    /// Create TCP sockets, connect and listen, on any address the host can.
-    pub(crate) tcp: bool,
+    /// Create TCP and UDP sockets, bind, connect, listen and send, on any
+    /// address the host can.
+    pub(crate) sockets: bool,
     /// Resolve names through the host's resolver.
     pub(crate) name_lookup: bool,
 }
@@ -281,11 +282,12 @@ impl WasiCtxBuilder {
         Ok(self)
     }
 
-    /// Lets a WASI 0.2 guest create TCP sockets, connect and listen, with
-    /// the host's network (wasmtime's `-S inherit-network`). Default: every
-    /// socket is refused with `access-denied`.
+    /// Lets a WASI 0.2 guest create TCP and UDP sockets, bind, connect,
+    /// listen and send datagrams, with the host's network (wasmtime's
+    /// `-S inherit-network`). Default: every socket is refused with
+    /// `access-denied`.
     pub fn inherit_network(&mut self) -> &mut Self {
-        self.network.tcp = true;
+        self.network.sockets = true;
         self
     }
 

@@ -93,3 +93,56 @@ fn a_full_stdout_buffer_fails_the_write_not_the_host() {
     assert_eq!(stdout.contents(), b"args: ar");
     assert!(stdout.exceeded());
 }
+
+/// Runs the guest's `udp ADDR` check, with the network if `granted`.
+fn udp_guest(addr: &str, granted: bool) -> (tern_engine::Result<Val>, String) {
+    let stdout = OutputBuffer::new(1 << 16);
+    let mut builder = WasiCtxBuilder::new();
+    builder.args(["cli", "udp", addr]).stdout(stdout.clone());
+    if granted {
+        builder.inherit_network();
+    }
+    let result = run_with(builder.build());
+    (result, stdout.contents_lossy())
+}
+
+#[test]
+fn udp_datagrams_reach_a_host_peer_and_come_back() {
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let addr = peer.local_addr().unwrap();
+    // Echoes two datagrams, prefixed, to where they came from.
+    let echo = std::thread::spawn(move || {
+        let mut sources = Vec::new();
+        let mut buf = [0; 64];
+        for _ in 0..2 {
+            let (n, from) = peer.recv_from(&mut buf).unwrap();
+            let reply = [&b"pong "[..], &buf[..n]].concat();
+            peer.send_to(&reply, from).unwrap();
+            sources.push(from);
+        }
+        sources
+    });
+    let (result, stdout) = udp_guest(&addr.to_string(), true);
+    assert_eq!(result.unwrap(), Val::Result(Ok(None)), "{stdout}");
+    let sources = echo.join().unwrap();
+    assert_eq!(sources[0], sources[1]);
+    let local = sources[0];
+    assert_eq!(local.ip().to_string(), "127.0.0.1");
+    assert_eq!(
+        stdout,
+        format!(
+            "udp local: {local}\n\
+             udp {addr}: pong ping from {addr}\n\
+             udp {addr}: pong again from peer {addr}\n"
+        )
+    );
+}
+
+#[test]
+fn udp_is_denied_without_the_network_grant() {
+    let (result, stdout) = udp_guest("127.0.0.1:9", false);
+    assert_eq!(result.unwrap(), Val::Result(Ok(None)));
+    assert_eq!(stdout, "udp 127.0.0.1:9: error PermissionDenied\n");
+}

@@ -75,8 +75,9 @@ pub struct RunCommand {
     codegen: Vec<String>,
 
     /// WASI options, as KEY[=y|n], comma-separated or repeated, spelled as
-    /// wasmtime spells them: inherit-network (WASI 0.2 TCP sockets with the
-    /// host's network) and allow-ip-name-lookup (WASI 0.2 name lookup).
+    /// wasmtime spells them: inherit-network (WASI 0.2 TCP and UDP sockets
+    /// with the host's network) and allow-ip-name-lookup (WASI 0.2 name
+    /// lookup).
     /// Default: both off, and the guest's attempts fail with
     /// `access-denied`.
     #[arg(short = 'S', long = "wasi", value_name = "KEY[=VALUE][,...]")]

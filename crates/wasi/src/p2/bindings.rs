@@ -23,7 +23,7 @@ tern_component::bindgen!({
         "wasi:cli/terminal-output/terminal-output": crate::p2::cli::TerminalOutput,
         "wasi:filesystem/types/descriptor": crate::p2::filesystem::Descriptor,
         "wasi:filesystem/types/directory-entry-stream": crate::p2::filesystem::DirEntries,
-        "wasi:sockets/network/network": crate::p2::sockets::Network,
+        "wasi:sockets/network/network": crate::p2::network::Network,
         "wasi:sockets/tcp/tcp-socket": crate::p2::sockets::TcpSocket,
         "wasi:sockets/udp/udp-socket": crate::p2::udp::UdpSocket,
         "wasi:sockets/udp/incoming-datagram-stream": crate::p2::udp::IncomingDatagrams,

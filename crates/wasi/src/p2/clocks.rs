@@ -21,12 +21,12 @@ impl monotonic_clock::Host for WasiCtx {
 
     fn subscribe_instant(&mut self, when: u64) -> Result<Resource<Pollable>> {
         let at = self.epoch + Duration::from_nanos(when);
-        self.own(Pollable { ready_at: Some(at) })
+        self.own(Pollable::At(Some(at)))
     }
 
     fn subscribe_duration(&mut self, when: u64) -> Result<Resource<Pollable>> {
         let at = Instant::now() + Duration::from_nanos(when);
-        self.own(Pollable { ready_at: Some(at) })
+        self.own(Pollable::At(Some(at)))
     }
 }
 

@@ -1,16 +1,19 @@
 //! `wasi:io`: errors, pollables and streams.
 //!
 //! The streams are the guest's standard streams, files and TCP
-//! connections; pollables are either ready at once (streams never make a
-//! guest wait) or at a monotonic instant (clock subscriptions).
+//! connections; pollables are ready at once (these streams never make a
+//! guest wait), at a monotonic instant (clock subscriptions), or when a
+//! host socket is (UDP's datagram streams, which never block).
 
 use super::MAX_CHUNK;
 use super::bindings::wasi::io::streams::StreamError;
 use super::bindings::wasi::io::{error, poll, streams};
 use crate::WasiCtx;
 use cap_std::fs::FileExt;
+use rustix::event::{PollFd, PollFlags, Timespec};
+use std::os::fd::AsFd;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tern_component::Resource;
 use tern_engine::{Error, Result};
 
@@ -19,9 +22,13 @@ use tern_engine::{Error, Result};
 pub(crate) struct IoError(pub String, pub Option<crate::errno::Errno>);
 
 /// `wasi:io/poll.pollable`.
-pub(crate) struct Pollable {
-    /// When it becomes ready; `None` for at once.
-    pub ready_at: Option<Instant>,
+#[derive(Clone)]
+pub(crate) enum Pollable {
+    /// Ready at the instant; at once for `None`.
+    At(Option<Instant>),
+    /// Ready when the host socket is, for reading (`IN`) or writing
+    /// (`OUT`), or has an error to report.
+    Socket(Arc<dyn AsFd + Send + Sync>, PollFlags),
 }
 
 /// `wasi:io/streams.input-stream`.
@@ -86,13 +93,19 @@ impl error::HostError for WasiCtx {
 
 impl poll::HostPollable for WasiCtx {
     fn ready(&mut self, p: Resource<Pollable>) -> Result<bool> {
-        let at = self.resources.get(&p)?.ready_at;
-        Ok(at.is_none_or(|t| t <= Instant::now()))
+        Ok(match self.resources.get(&p)? {
+            Pollable::At(at) => at.is_none_or(|t| t <= Instant::now()),
+            Pollable::Socket(socket, flags) => {
+                let mut fds = [PollFd::from_borrowed_fd(socket.as_fd(), *flags)];
+                poll_fds(&mut fds, Some(Duration::ZERO))?;
+                !fds[0].revents().is_empty()
+            }
+        })
     }
 
     fn block(&mut self, p: Resource<Pollable>) -> Result<()> {
-        let at = self.resources.get(&p)?.ready_at;
-        wait_until(self, at)
+        let p = self.resources.get(&p)?.clone();
+        wait(self, &[p]).map(drop)
     }
 
     fn drop(&mut self, p: Resource<Pollable>) -> Result<()> {
@@ -105,19 +118,11 @@ impl poll::Host for WasiCtx {
         if list.is_empty() {
             return Err(Error::msg("poll of an empty list would wait forever"));
         }
-        let mut times = Vec::with_capacity(list.len());
+        let mut pollables = Vec::with_capacity(list.len());
         for p in &list {
-            times.push(self.resources.get(p)?.ready_at);
+            pollables.push(self.resources.get(p)?.clone());
         }
-        let earliest = times.iter().map(|t| t.unwrap_or_else(Instant::now)).min();
-        wait_until(self, earliest)?;
-        let now = Instant::now();
-        Ok(times
-            .iter()
-            .enumerate()
-            .filter(|(_, t)| t.is_none_or(|t| t <= now))
-            .map(|(i, _)| i as u32)
-            .collect())
+        wait(self, &pollables)
     }
 }
 
@@ -144,7 +149,7 @@ impl streams::HostInputStream for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<InputStream>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn drop(&mut self, s: Resource<InputStream>) -> Result<()> {
@@ -182,7 +187,7 @@ impl streams::HostOutputStream for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<OutputStream>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn write_zeroes(&mut self, s: Resource<OutputStream>, len: u64) -> Streamed<()> {
@@ -301,15 +306,72 @@ fn failed(cx: &mut WasiCtx, e: std::io::Error) -> Result<StreamError> {
     Ok(StreamError::LastOperationFailed(error))
 }
 
-/// Sleeps until `at`, but never past the guest's deadline.
-fn wait_until(cx: &WasiCtx, at: Option<Instant>) -> Result<()> {
-    let Some(at) = at else { return Ok(()) };
-    if let Some(deadline) = cx.deadline
-        && deadline < at
-    {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        return Err(Error::msg("the guest's deadline passed while it waited"));
+/// Waits until one of `list` is ready, but never past the guest's
+/// deadline, and returns the indices of the ready ones.
+fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
+    let now = Instant::now();
+    let earliest = list
+        .iter()
+        .filter_map(|p| match p {
+            Pollable::At(at) => Some(at.unwrap_or(now)),
+            Pollable::Socket(..) => None,
+        })
+        .min();
+    let until = match (earliest, cx.deadline) {
+        (Some(at), Some(deadline)) => Some(at.min(deadline)),
+        (at, deadline) => at.or(deadline),
+    };
+    let mut fds: Vec<PollFd<'_>> = list
+        .iter()
+        .filter_map(|p| match p {
+            Pollable::Socket(socket, flags) => {
+                Some(PollFd::from_borrowed_fd(socket.as_fd(), *flags))
+            }
+            Pollable::At(_) => None,
+        })
+        .collect();
+    loop {
+        let left = until.map(|t| t.saturating_duration_since(Instant::now()));
+        if fds.is_empty() {
+            // Only instants, so `until` is one of them or the deadline.
+            std::thread::sleep(left.unwrap_or_default());
+        } else {
+            poll_fds(&mut fds, left)?;
+        }
+        let now = Instant::now();
+        let mut sockets = fds.iter();
+        let ready: Vec<u32> = list
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| match p {
+                Pollable::At(at) => at.is_none_or(|t| t <= now),
+                Pollable::Socket(..) => sockets.next().is_some_and(|fd| !fd.revents().is_empty()),
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        if !ready.is_empty() {
+            return Ok(ready);
+        }
+        if cx.deadline.is_some_and(|d| d <= now) {
+            return Err(Error::msg("the guest's deadline passed while it waited"));
+        }
     }
-    std::thread::sleep(at.saturating_duration_since(Instant::now()));
-    Ok(())
+}
+
+/// Polls host sockets for up to `wait` (`None`: for ever), retrying when
+/// a signal interrupts.
+fn poll_fds(fds: &mut [PollFd<'_>], wait: Option<Duration>) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let left = wait.and_then(|w| Timespec::try_from(w.saturating_sub(started.elapsed())).ok());
+        match rustix::event::poll(fds, left.as_ref()) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => {
+                return Err(Error::msg(format!(
+                    "polling the guest's sockets failed: {e}"
+                )));
+            }
+        }
+    }
 }

@@ -1,5 +1,5 @@
 //! WASI 0.2 for components: `wasi:io`, `wasi:cli`, `wasi:clocks`,
-//! `wasi:random`, `wasi:filesystem` and `wasi:sockets` (TCP and name
+//! `wasi:random`, `wasi:filesystem` and `wasi:sockets` (TCP, UDP and name
 //! lookup, denied unless granted), on the same [`WasiCtx`] as preview1, so
 //! a guest gets the same arguments, environment, standard streams, clocks,
 //! randomness and preopened directories whichever WASI it speaks.
@@ -17,6 +17,7 @@ mod cli;
 mod clocks;
 mod filesystem;
 mod io;
+mod network;
 mod sockets;
 mod udp;
 

@@ -1,30 +1,24 @@
 //! `wasi:sockets`: TCP and name lookup, denied unless the context grants
 //! them ([`WasiCtxBuilder::inherit_network`](crate::WasiCtxBuilder::inherit_network),
 //! [`WasiCtxBuilder::allow_ip_name_lookup`](crate::WasiCtxBuilder::allow_ip_name_lookup)).
+//! UDP, granted with TCP, is [`super::udp`]; the network and what both
+//! share, [`super::network`].
 //!
-//! Sockets are the host's blocking ones: `finish-connect` connects and
-//! `accept` waits, so their pollables are ready at once. UDP is refused
-//! with `not-supported` even when the network is granted.
+//! TCP sockets are the host's blocking ones: `finish-connect` connects and
+//! `accept` waits, so their pollables are ready at once.
 
 use super::bindings::wasi::sockets::network::{
-    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress, Ipv4SocketAddress, Ipv6SocketAddress,
+    ErrorCode, IpAddress, IpAddressFamily, IpSocketAddress,
 };
 use super::bindings::wasi::sockets::tcp::ShutdownType;
-use super::bindings::wasi::sockets::{
-    instance_network, ip_name_lookup, network, tcp, tcp_create_socket,
-};
-use super::io::{InputStream, IoError, OutputStream, Pollable};
+use super::bindings::wasi::sockets::{ip_name_lookup, tcp, tcp_create_socket};
+use super::io::{InputStream, OutputStream, Pollable};
+use super::network::{Net, Network, addr_val, check_family, coded, io_code, ip_val, socket_addr};
 use crate::WasiCtx;
-use std::net::{
-    IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, TcpListener, TcpStream,
-    ToSocketAddrs,
-};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use tern_component::Resource;
 use tern_engine::Result;
-
-/// `wasi:sockets/network.network`: the one network a guest may use.
-pub(crate) struct Network;
 
 /// `wasi:sockets/tcp.tcp-socket`, through its states.
 pub(crate) struct TcpSocket {
@@ -48,36 +42,10 @@ pub(crate) struct Resolved(std::vec::IntoIter<IpAddr>);
 /// The most addresses one lookup hands the guest.
 const MAX_ADDRESSES: usize = 256;
 
-pub(crate) type Net<T> = std::result::Result<T, ErrorCode>;
-
-/// What a socket call hands the guest: its value or an `error-code`.
-#[allow(clippy::unnecessary_wraps)]
-fn coded<T>(r: Net<T>) -> Result<Net<T>> {
-    Ok(r)
-}
-
-impl network::Host for WasiCtx {
-    fn network_error_code(&mut self, _err: Resource<IoError>) -> Result<Option<ErrorCode>> {
-        Ok(None)
-    }
-}
-
-impl network::HostNetwork for WasiCtx {
-    fn drop(&mut self, n: Resource<Network>) -> Result<()> {
-        self.free(n)
-    }
-}
-
-impl instance_network::Host for WasiCtx {
-    fn instance_network(&mut self) -> Result<Resource<Network>> {
-        self.own(Network)
-    }
-}
-
 impl tcp_create_socket::Host for WasiCtx {
     fn create_tcp_socket(&mut self, family: IpAddressFamily) -> Result<Net<Resource<TcpSocket>>> {
         coded((|| {
-            if !self.network.tcp {
+            if !self.network.sockets {
                 return Err(ErrorCode::AccessDenied);
             }
             let socket = TcpSocket {
@@ -101,7 +69,7 @@ impl tcp::HostTcpSocket for WasiCtx {
         coded((|| {
             let addr = socket_addr(local);
             let s = socket(self, &s)?;
-            check_family(s, &addr)?;
+            check_family(s.family, &addr)?;
             match s.state {
                 Tcp::Unbound => s.state = Tcp::Bound(addr),
                 _ => return Err(ErrorCode::InvalidState),
@@ -127,7 +95,7 @@ impl tcp::HostTcpSocket for WasiCtx {
         coded((|| {
             let addr = socket_addr(remote);
             let s = socket(self, &s)?;
-            check_family(s, &addr)?;
+            check_family(s.family, &addr)?;
             if addr.ip().is_unspecified() || addr.port() == 0 {
                 return Err(ErrorCode::InvalidArgument);
             }
@@ -305,7 +273,7 @@ impl tcp::HostTcpSocket for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<TcpSocket>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn shutdown(&mut self, s: Resource<TcpSocket>, how: ShutdownType) -> Result<Net<()>> {
@@ -364,7 +332,7 @@ impl ip_name_lookup::HostResolveAddressStream for WasiCtx {
 
     fn subscribe(&mut self, s: Resource<Resolved>) -> Result<Resource<Pollable>> {
         self.resources.get(&s)?;
-        self.own(Pollable { ready_at: None })
+        self.own(Pollable::At(None))
     }
 
     fn drop(&mut self, s: Resource<Resolved>) -> Result<()> {
@@ -379,15 +347,6 @@ fn socket<'a>(cx: &'a mut WasiCtx, s: &Resource<TcpSocket>) -> Net<&'a mut TcpSo
         .map_err(|_| ErrorCode::InvalidArgument)
 }
 
-fn check_family(s: &TcpSocket, addr: &SocketAddr) -> Net<()> {
-    match (s.family, addr) {
-        (IpAddressFamily::Ipv4, SocketAddr::V4(_)) | (IpAddressFamily::Ipv6, SocketAddr::V6(_)) => {
-            Ok(())
-        }
-        _ => Err(ErrorCode::InvalidArgument),
-    }
-}
-
 /// The input and output streams of a connection.
 fn streams(
     cx: &mut WasiCtx,
@@ -400,72 +359,4 @@ fn streams(
         .own(OutputStream::Tcp(stream))
         .map_err(|_| ErrorCode::NewSocketLimit)?;
     Ok((input, output))
-}
-
-/// The `error-code` of a host socket error.
-fn io_code(e: &std::io::Error) -> ErrorCode {
-    use std::io::ErrorKind as K;
-    match e.kind() {
-        K::ConnectionRefused => ErrorCode::ConnectionRefused,
-        K::ConnectionReset => ErrorCode::ConnectionReset,
-        K::ConnectionAborted => ErrorCode::ConnectionAborted,
-        K::AddrInUse => ErrorCode::AddressInUse,
-        K::AddrNotAvailable => ErrorCode::AddressNotBindable,
-        K::PermissionDenied => ErrorCode::AccessDenied,
-        K::TimedOut => ErrorCode::Timeout,
-        K::WouldBlock => ErrorCode::WouldBlock,
-        K::InvalidInput => ErrorCode::InvalidArgument,
-        K::HostUnreachable | K::NetworkUnreachable => ErrorCode::RemoteUnreachable,
-        _ => ErrorCode::Unknown,
-    }
-}
-
-/// An `ip-socket-address` as the host's.
-fn socket_addr(a: IpSocketAddress) -> SocketAddr {
-    match a {
-        IpSocketAddress::Ipv4(a) => {
-            let (o0, o1, o2, o3) = a.address;
-            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(o0, o1, o2, o3), a.port))
-        }
-        IpSocketAddress::Ipv6(a) => {
-            let (s0, s1, s2, s3, s4, s5, s6, s7) = a.address;
-            let ip = Ipv6Addr::new(s0, s1, s2, s3, s4, s5, s6, s7);
-            SocketAddr::V6(SocketAddrV6::new(ip, a.port, a.flow_info, a.scope_id))
-        }
-    }
-}
-
-fn ip_val(ip: IpAddr) -> IpAddress {
-    match ip {
-        IpAddr::V4(ip) => {
-            let [o0, o1, o2, o3] = ip.octets();
-            IpAddress::Ipv4((o0, o1, o2, o3))
-        }
-        IpAddr::V6(ip) => {
-            let [s0, s1, s2, s3, s4, s5, s6, s7] = ip.segments();
-            IpAddress::Ipv6((s0, s1, s2, s3, s4, s5, s6, s7))
-        }
-    }
-}
-
-/// A host socket address as an `ip-socket-address`.
-fn addr_val(addr: SocketAddr) -> IpSocketAddress {
-    match addr {
-        SocketAddr::V4(a) => {
-            let [o0, o1, o2, o3] = a.ip().octets();
-            IpSocketAddress::Ipv4(Ipv4SocketAddress {
-                port: a.port(),
-                address: (o0, o1, o2, o3),
-            })
-        }
-        SocketAddr::V6(a) => {
-            let [s0, s1, s2, s3, s4, s5, s6, s7] = a.ip().segments();
-            IpSocketAddress::Ipv6(Ipv6SocketAddress {
-                port: a.port(),
-                flow_info: a.flowinfo(),
-                address: (s0, s1, s2, s3, s4, s5, s6, s7),
-                scope_id: a.scope_id(),
-            })
-        }
-    }
 }

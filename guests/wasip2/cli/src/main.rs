@@ -16,6 +16,9 @@
 //! - `mkdir PATH`, `rm PATH`, `rmdir PATH`, `mv FROM TO`: done, or the error
 //! - `size PATH`: the file's size
 //! - `tcp ADDR`: connects to ADDR, sends `ping\n`, prints the reply line
+//! - `udp ADDR`: binds 127.0.0.1:0 and prints the bound address; sends
+//!   `ping` to ADDR and prints the reply and its source; then connects to
+//!   ADDR, sends `again` and prints the reply and the peer address
 //! - `lookup NAME`: the first address NAME resolves to, or the error
 //! - `exit CODE`: exits with CODE
 //! - `panic`: panics (the component traps)
@@ -140,6 +143,12 @@ fn main() {
                     Err(e) => println!("tcp {addr}: error {:?}", e.kind()),
                 }
             }
+            "udp" => {
+                let addr = rest.next().unwrap();
+                if let Err(e) = udp(addr) {
+                    println!("udp {addr}: error {:?}", e.kind());
+                }
+            }
             "lookup" => {
                 let name = rest.next().unwrap();
                 match std::net::ToSocketAddrs::to_socket_addrs(&(name.as_str(), 80)) {
@@ -156,6 +165,22 @@ fn main() {
             other => println!("unknown check {other}"),
         }
     }
+}
+
+/// The `udp ADDR` check, its lines printed as it goes.
+fn udp(addr: &str) -> std::io::Result<()> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    println!("udp local: {}", socket.local_addr()?);
+    let mut buf = [0; 64];
+    socket.send_to(b"ping", addr)?;
+    let (n, from) = socket.recv_from(&mut buf)?;
+    println!("udp {addr}: {} from {from}", String::from_utf8_lossy(&buf[..n]));
+    socket.connect(addr)?;
+    socket.send(b"again")?;
+    let n = socket.recv(&mut buf)?;
+    let peer = socket.peer_addr()?;
+    println!("udp {addr}: {} from peer {peer}", String::from_utf8_lossy(&buf[..n]));
+    Ok(())
 }
 
 fn outcome(result: std::io::Result<()>) -> String {
