@@ -160,6 +160,7 @@ pub(crate) fn instantiate<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     t: &Translation,
     imports: &mut dyn FnMut(&str) -> Option<Item>,
+    imports_checked: bool,
     env: Option<Arc<Env>>,
     dtors: &Arc<HostDtors<T>>,
     resources: Vec<Option<ResourceType>>,
@@ -188,15 +189,10 @@ pub(crate) fn instantiate<T: 'static>(
             } => {
                 let item =
                     imports(name).ok_or_else(|| link(format!("import `{name}` is not defined")))?;
-                if item.sort() != *sort {
-                    return Err(link(format!(
-                        "import `{name}` must be a {}, but a {} is defined",
-                        sort_name(*sort),
-                        sort_name(item.sort())
-                    )));
+                if !imports_checked {
+                    check_import(&item, *sort, funcs, name)?;
                 }
                 bind_resources(&side, &item, resources, name)?;
-                check_funcs(&item, funcs, name)?;
                 space.push(item);
             }
             Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
@@ -267,6 +263,7 @@ pub(crate) fn instantiate<T: 'static>(
                     store,
                     &def.translation,
                     &mut |name| args.remove(name),
+                    false,
                     Some(def.env.clone()),
                     dtors,
                     def.env.resources.clone(),
@@ -524,6 +521,24 @@ fn bind_resources(side: &Side, item: &Item, paths: &ResourcePaths, what: &str) -
     Ok(())
 }
 
+/// Checks that `item` is of the sort import `what` expects, and, for the
+/// functions in it, the ones [`check_funcs`] checks.
+pub(crate) fn check_import(
+    item: &Item,
+    sort: Sort,
+    funcs: &[(Vec<String>, FuncType)],
+    what: &str,
+) -> Result<()> {
+    if item.sort() != sort {
+        return Err(link(format!(
+            "import `{what}` must be {}, but {} is defined",
+            a_sort(sort),
+            a_sort(item.sort())
+        )));
+    }
+    check_funcs(item, funcs, what)
+}
+
 /// Checks that `item` provides every function an import expects, and that
 /// host functions with Rust types have the expected types.
 fn check_funcs(item: &Item, funcs: &[(Vec<String>, FuncType)], what: &str) -> Result<()> {
@@ -535,15 +550,15 @@ fn check_funcs(item: &Item, funcs: &[(Vec<String>, FuncType)], what: &str) -> Re
                 _ => None,
             };
         }
-        let name = if path.is_empty() {
-            String::new()
-        } else {
-            format!(", function `{}`", path.join("/"))
-        };
         match at {
-            Some(Item::Func(f)) => f
-                .typecheck_host(ty)
-                .map_err(|e| link(format!("import `{what}`{name}: {}", e.message())))?,
+            Some(Item::Func(f)) => f.typecheck_host(ty).map_err(|e| {
+                let name = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!(", function `{}`", path.join("/"))
+                };
+                link(format!("import `{what}`{name}: {}", e.message()))
+            })?,
             _ => {
                 return Err(link(format!(
                     "import `{what}` does not define function `{}` of type {ty}",
@@ -553,6 +568,13 @@ fn check_funcs(item: &Item, funcs: &[(Vec<String>, FuncType)], what: &str) -> Re
         }
     }
     Ok(())
+}
+
+/// A sort's name with its article.
+fn a_sort(sort: Sort) -> String {
+    let name = sort_name(sort);
+    let article = if name.starts_with('i') { "an" } else { "a" };
+    format!("{article} {name}")
 }
 
 fn sort_name(sort: Sort) -> &'static str {

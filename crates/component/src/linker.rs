@@ -3,8 +3,9 @@
 use crate::abi::{Lifter, Lowerer, release};
 use crate::component::Component;
 use crate::func::{Func, HostFunc, Lowered, TypeCheck};
-use crate::instance::{HostDtors, Instance, Item, instantiate};
+use crate::instance::{HostDtors, Instance, Item, check_import, instantiate};
 use crate::resources::ResourceType;
+use crate::translate::Init;
 use crate::typed::{ComponentList, typecheck_func};
 use crate::util::{link, usage};
 use crate::values::Val;
@@ -117,7 +118,8 @@ impl<T: 'static> Linker<T> {
     /// # Errors
     ///
     /// [`ErrorKind::Link`](tern_engine::ErrorKind::Link) naming an import
-    /// that is not defined. Types are checked at instantiation.
+    /// that is not defined or not of the expected type, once for all the
+    /// instantiations.
     pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
         let mut imports = Vec::new();
         for (name, _) in &component.inner.imports {
@@ -127,6 +129,21 @@ impl<T: 'static> Linker<T> {
                 ))
             })?;
             imports.push((name.clone(), item));
+        }
+        for init in &component.inner.inits {
+            if let Init::Import {
+                name, sort, funcs, ..
+            } = init
+            {
+                let item = imports.iter().find(|(n, _)| n == name).map(|(_, i)| i);
+                let item = item.ok_or_else(|| {
+                    link(format!(
+                        "instantiating component: import `{name}` is not defined"
+                    ))
+                })?;
+                check_import(item, *sort, funcs, name)
+                    .map_err(|e| e.with_context("instantiating component"))?;
+            }
         }
         Ok(InstancePre {
             component: component.clone(),
@@ -185,6 +202,7 @@ impl<T: 'static> InstancePre<T> {
                     .find(|(n, _)| n == name)
                     .map(|(_, item)| item.clone())
             },
+            true,
             None,
             &self.dtors,
             vec![None; t.num_resources as usize],

@@ -438,4 +438,22 @@ fn an_instance_pre_instantiates_fresh_instances() {
         err.to_string().contains("import `base` is not defined"),
         "{err}"
     );
+    // So is an import of the wrong type, and one of the wrong sort.
+    let mut wrong = Linker::<u32>::new(&engine);
+    wrong
+        .root()
+        .func_wrap("base", |_, ()| Ok(("not a number".to_string(),)))
+        .unwrap();
+    let err = wrong.instantiate_pre(&component).unwrap_err();
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Link);
+    assert!(err.to_string().contains("import `base`"), "{err}");
+    let mut wrong = Linker::<u32>::new(&engine);
+    wrong.instance("base").unwrap();
+    let err = wrong.instantiate_pre(&component).unwrap_err();
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Link);
+    assert!(
+        err.to_string()
+            .contains("import `base` must be a function, but an instance is defined"),
+        "{err}"
+    );
 }
