@@ -4,6 +4,7 @@ use super::{ComponentType, mismatch, wrong_val};
 use crate::abi::{Lifter, Lowerer};
 use crate::types::Type;
 use crate::values::Val;
+use std::any::Any;
 use tern_engine::{AsContextMut, Result};
 
 macro_rules! primitives {
@@ -64,11 +65,17 @@ macro_rules! numbers {
                 cx.check_list(elem, ptr, len, size_of::<Self>())?;
                 const N: usize = size_of::<$rust>();
                 let bytes = cx.bytes(ptr, u64::from(len) * N as u64)?;
-                let canonical: fn($rust) -> $rust = $canonical;
-                Ok(bytes
-                    .chunks_exact(N)
-                    .map(|c| canonical(<$rust>::from_le_bytes(c.try_into().expect("N bytes"))))
-                    .collect())
+                let mut out: Vec<$rust> = Vec::with_capacity(len as usize);
+                // Bytes are copied as they are, whole.
+                if let Some(out) = (&mut out as &mut dyn Any).downcast_mut::<Vec<u8>>() {
+                    out.extend_from_slice(bytes);
+                } else {
+                    out.extend(bytes.chunks_exact(N).map(|c| {
+                        let x = <$rust>::from_le_bytes(c.try_into().expect("N bytes"));
+                        ($canonical)(x)
+                    }));
+                }
+                Ok(out)
             }
             fn store_list<S: AsContextMut>(
                 items: Vec<Self>,
@@ -79,11 +86,15 @@ macro_rules! numbers {
                     return Err(mismatch::<$rust>(elem));
                 }
                 let (ptr, len, _) = cx.alloc_list(elem, items.len())?;
-                let canonical: fn($rust) -> $rust = $canonical;
                 const N: usize = size_of::<$rust>();
                 let dst = cx.bytes_mut(ptr, u64::from(len) * N as u64)?;
-                for (d, x) in dst.chunks_exact_mut(N).zip(items) {
-                    d.copy_from_slice(&canonical(x).to_le_bytes());
+                if let Some(bytes) = (&items as &dyn Any).downcast_ref::<Vec<u8>>() {
+                    dst.copy_from_slice(bytes);
+                } else {
+                    for (d, x) in dst.chunks_exact_mut(N).zip(items) {
+                        let x: $rust = ($canonical)(x);
+                        d.copy_from_slice(&x.to_le_bytes());
+                    }
                 }
                 Ok((ptr, len))
             }
@@ -94,8 +105,8 @@ macro_rules! numbers {
 numbers! {
     i8 => S8, |x| x; u8 => U8, |x| x; i16 => S16, |x| x; u16 => U16, |x| x;
     i32 => S32, |x| x; u32 => U32, |x| x; i64 => S64, |x| x; u64 => U64, |x| x;
-    f32 => Float32, |x| if x.is_nan() { f32::from_bits(0x7fc0_0000) } else { x };
-    f64 => Float64, |x| if x.is_nan() { f64::from_bits(0x7ff8_0000_0000_0000) } else { x };
+    f32 => Float32, |x: f32| if x.is_nan() { f32::from_bits(0x7fc0_0000) } else { x };
+    f64 => Float64, |x: f64| if x.is_nan() { f64::from_bits(0x7ff8_0000_0000_0000) } else { x };
 }
 
 impl ComponentType for () {
