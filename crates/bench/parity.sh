@@ -285,6 +285,7 @@ check rust-p2 "" "" -- read /sb/nothing-preopened
 known stdout "a name lookup without -S allow-ip-name-lookup: tern answers access-denied (Rust: PermissionDenied), as it does for TCP; wasmtime a resolver failure (Rust: Uncategorized)"
 check rust-p2 "" "" -- tcp 127.0.0.1:9 lookup localhost
 check rust-p2 "" "-S inherit-network -S allow-ip-name-lookup" -- lookup localhost
+check rust-p2 "" "" -- udp 127.0.0.1:9
 check rust-p2 "" "" -- args exit 3
 check rust-p2 "" "" -- panic
 check rust-p2 "" "" -- nope
