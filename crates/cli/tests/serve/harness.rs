@@ -1,8 +1,12 @@
 //! Starts the real `tern serve` on port 0 and talks HTTP/1.1 to it over
-//! real sockets.
+//! real sockets, through hyper's client.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -153,7 +157,7 @@ impl Drop for Server {
     }
 }
 
-/// A parsed HTTP/1.1 response.
+/// A response, read whole.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
@@ -174,8 +178,80 @@ impl Response {
     }
 }
 
-/// Sends one request on a new connection (`Connection: close`) and reads
-/// the whole response.
+/// How long a test waits for a whole response.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One HTTP/1.1 connection, through hyper's client, on a runtime of its
+/// own so that tests stay plain threads.
+pub struct Connection {
+    runtime: tokio::runtime::Runtime,
+    sender: http1::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    pub fn open(addr: SocketAddr) -> Connection {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let sender = runtime.block_on(async {
+            let stream = tokio::net::TcpStream::connect(addr)
+                .await
+                .expect("connects");
+            let (sender, connection) = http1::handshake(TokioIo::new(stream))
+                .await
+                .expect("handshake");
+            // Driven whenever the runtime is, that is, during `send`.
+            tokio::spawn(connection);
+            sender
+        });
+        Connection { runtime, sender }
+    }
+
+    /// Sends a request (`Host: localhost`, `body` with a `Content-Length`,
+    /// or chunked when `headers` ask for it) and reads the whole response.
+    pub fn send(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(target)
+            .header(hyper::header::HOST, "localhost");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .expect("a valid request");
+        let exchange = async {
+            let response = self.sender.send_request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await?.to_bytes().to_vec();
+            Ok::<_, hyper::Error>(Response {
+                status: parts.status.as_u16(),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(n, v)| {
+                        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                        (n.as_str().to_string(), v)
+                    })
+                    .collect(),
+                body,
+            })
+        };
+        self.runtime
+            .block_on(async { tokio::time::timeout(RESPONSE_TIMEOUT, exchange).await })
+            .unwrap_or_else(|_| panic!("no response to {method} {target} in {RESPONSE_TIMEOUT:?}"))
+            .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+    }
+}
+
+/// Sends one request on a new connection and reads the whole response.
 pub fn request(
     addr: SocketAddr,
     method: &str,
@@ -183,77 +259,5 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    write_request(&mut stream, method, target, headers, body, true);
-    read_response(&mut BufReader::new(stream)).expect("a response")
-}
-
-pub fn write_request(
-    stream: &mut TcpStream,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    close: bool,
-) {
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\n");
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    if close {
-        head.push_str("Connection: close\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let _ = stream.write_all(body);
-}
-
-/// Reads one response framed by `Content-Length` (or to the end).
-pub fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (n, v) = l.split_once(':').unwrap();
-        headers.push((n.trim().to_string(), v.trim().to_string()));
-    }
-    let len = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.parse::<usize>().unwrap());
-    let mut body = Vec::new();
-    match len {
-        Some(n) => {
-            body.resize(n, 0);
-            reader.read_exact(&mut body)?;
-        }
-        None => {
-            reader.read_to_end(&mut body)?;
-        }
-    }
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
+    Connection::open(addr).send(method, target, headers, body)
 }

@@ -6,8 +6,7 @@ mod common;
 mod harness;
 
 use common::TempDir;
-use harness::{Server, guest, read_response, request, write_request};
-use std::io::BufReader;
+use harness::{Connection, Server, guest, request};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -130,16 +129,13 @@ fn bodies_in_and_out() {
     assert!(r.body == body, "the body comes back unchanged");
 
     // Chunked request bodies arrive whole too.
-    let mut s = TcpStream::connect(server.addr).unwrap();
-    write_request(
-        &mut s,
+    let r = request(
+        server.addr,
         "POST",
         "/api/?mode=echo",
         &[("Transfer-Encoding", "chunked")],
-        b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
-        true,
+        b"hello world",
     );
-    let r = read_response(&mut BufReader::new(s)).unwrap();
     assert_eq!(r.text(), "hello world");
 }
 
@@ -206,12 +202,9 @@ fn http2_over_cleartext_is_served() {
 fn keep_alive_serves_several_requests_on_one_connection() {
     let hello = guest("hello.wasm");
     let server = Server::start(&[hello.to_str().unwrap()]);
-    let stream = TcpStream::connect(server.addr).unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
+    let mut connection = Connection::open(server.addr);
     for _ in 0..5 {
-        write_request(&mut writer, "GET", "/", &[], b"", false);
-        let r = read_response(&mut reader).unwrap();
+        let r = connection.send("GET", "/", &[], b"");
         assert_eq!(r.status, 200);
         assert_eq!(r.text(), "Hello, world!\n");
     }
@@ -284,17 +277,14 @@ fn request_body_limit_is_413_without_reading_it_all() {
     let r = request(server.addr, "POST", "/api/?mode=echo", &[], &[b'x'; 1025]);
     assert_eq!(r.status, 413);
     // Chunked, no length declared: refused once the limit is passed.
-    let mut s = TcpStream::connect(server.addr).unwrap();
-    let chunk = format!("800\r\n{}\r\n0\r\n\r\n", "y".repeat(0x800));
-    write_request(
-        &mut s,
+    let r = request(
+        server.addr,
         "POST",
         "/api/?mode=echo",
         &[("Transfer-Encoding", "chunked")],
-        chunk.as_bytes(),
-        true,
+        &[b'y'; 0x800],
     );
-    assert_eq!(read_response(&mut BufReader::new(s)).unwrap().status, 413);
+    assert_eq!(r.status, 413);
 }
 
 fn response_size_limit_fails_a_guest_that_writes_without_end() {
