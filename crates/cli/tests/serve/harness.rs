@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub fn guest(name: &str) -> PathBuf {
@@ -25,6 +26,9 @@ pub struct Server {
     pub addr: SocketAddr,
     pub metrics: Option<SocketAddr>,
     log: Arc<Mutex<String>>,
+    /// Ends when the server's stderr does, so joining it after the process
+    /// exits gives the whole log.
+    log_reader: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -47,19 +51,21 @@ impl Server {
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
+        let mut log_reader = Some(std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 let mut log = sink.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
-        });
+        }));
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
         let addr = parse_served(&first, "Serving HTTP on http://").unwrap_or_else(|| {
             let _ = child.wait();
-            std::thread::sleep(Duration::from_millis(200));
+            if let Some(reader) = log_reader.take() {
+                let _ = reader.join();
+            }
             panic!(
                 "no address line, got {first:?}; stderr:\n{}",
                 log.lock().unwrap()
@@ -78,6 +84,7 @@ impl Server {
             addr,
             metrics,
             log,
+            log_reader,
         }
     }
 
@@ -94,6 +101,27 @@ impl Server {
         let until = Instant::now() + within;
         while Instant::now() < until {
             if self.log().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// The value of the unlabelled metric `name` (needs `--metrics`).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let text = request(self.metrics?, "GET", "/metrics", &[], b"").text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    }
+
+    /// Waits until exactly `count` instances are running (needs
+    /// `--metrics`), so that a test goes on from a known state rather than
+    /// after a sleep that a loaded machine may outlast.
+    pub fn wait_for_live_instances(&self, count: u32, within: Duration) -> bool {
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            if self.metric("tern_live_instances") == Some(f64::from(count)) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -151,7 +179,9 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            std::thread::sleep(Duration::from_millis(100));
+            if let Some(reader) = self.log_reader.take() {
+                let _ = reader.join();
+            }
             eprintln!("--- tern serve stderr ---\n{}", self.log());
         }
     }
