@@ -4,6 +4,14 @@
 //! each would cost more than some requests. [`BufferedStderr`] collects lines
 //! in memory and a background thread writes them out every
 //! [`FLUSH_EVERY`], and when the command ends.
+//!
+//! `tracing-appender`'s non-blocking writer does the same job, but without
+//! this one's promise that no line is lost: it drops lines by default when
+//! its queue is full, and at exit its `WorkerGuard` waits at most 100 ms to
+//! queue the shutdown and 1 s for the worker to drain, both fixed, so a
+//! slow reader of stderr loses the last lines. Here the final flush writes
+//! everything, however long it takes. It would also add crossbeam-channel
+//! and `time` to the binary for this one type.
 
 use std::io::{BufWriter, Stderr, Write};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

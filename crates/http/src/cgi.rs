@@ -185,23 +185,9 @@ fn server_name_and_port(req: &RequestMeta<'_>) -> (String, String) {
 /// Decodes `%XX` escapes; invalid escapes stay as they are, and bytes that
 /// are not UTF-8 become U+FFFD.
 pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(hex) = bytes.get(i + 1..i + 3)
-            && let Ok(hex) = std::str::from_utf8(hex)
-            && let Ok(b) = u8::from_str_radix(hex, 16)
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// A handler's output parsed as a CGI response.
@@ -439,5 +425,10 @@ mod tests {
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
         assert_eq!(percent_decode("%ff"), "\u{fffd}");
+        assert_eq!(percent_decode("%C3%BC%e2%82%ac"), "ü€");
+        assert_eq!(percent_decode("%%41%"), "%A%");
+        assert_eq!(percent_decode("%c3"), "\u{fffd}");
+        // Two hex digits, nothing else: `%+1` is not an escape.
+        assert_eq!(percent_decode("%+1"), "%+1");
     }
 }

@@ -228,28 +228,59 @@ impl Location {
     }
 }
 
-/// The key whose value or name starts at `offset`: the name itself when
-/// the offset is on one, else the last `name =` before it on its line.
+/// The key an error at `offset` is about, from the spans the `toml` parser
+/// keeps: the key whose name covers the offset, else the key whose value is
+/// the smallest that covers it. `None` for a document that does not parse
+/// (its error is about the syntax, not a key) or an offset outside every
+/// value.
 fn key_at(text: &str, offset: usize) -> Option<String> {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let line = &text[line_start..line_end];
-    let at = offset - line_start;
-    let is_key = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    // On a key: the run of key characters around the offset, if `=` follows.
-    let end = line[at..]
-        .find(|c: char| !is_key(c))
-        .map_or(line.len(), |i| at + i);
-    if end > at && line[end..].trim_start().starts_with('=') {
-        let start = line[..at].rfind(|c: char| !is_key(c)).map_or(0, |i| i + 1);
-        return Some(line[start..end].to_string());
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let mut found = None;
+    find_key(root.get_ref(), offset, &mut found);
+    found.map(|f| f.key)
+}
+
+/// The best match so far for [`key_at`].
+struct FoundKey {
+    key: String,
+    /// The length of the value's span; 0 for a match on the key's name.
+    len: usize,
+}
+
+fn find_key(table: &toml::de::DeTable<'_>, offset: usize, found: &mut Option<FoundKey>) {
+    for (key, value) in table {
+        let (key_span, value_span) = (key.span(), value.span());
+        let len = if key_span.contains(&offset) {
+            Some(0)
+        } else if value_span.contains(&offset) {
+            Some(value_span.len())
+        } else {
+            None
+        };
+        if let Some(len) = len
+            && found.as_ref().is_none_or(|f| len < f.len)
+        {
+            *found = Some(FoundKey {
+                key: key.get_ref().to_string(),
+                len,
+            });
+        }
+        // Tables opened by a `[header]` span only the header, so every
+        // table is searched, whether its span covers the offset or not.
+        find_in_value(value.get_ref(), offset, found);
     }
-    let eq = line[..at].rfind('=')?;
-    let name = line[..eq].trim_end();
-    let start = name.rfind(|c: char| !is_key(c)).map_or(0, |i| i + 1);
-    let key = &name[start..];
-    (!key.is_empty()).then(|| key.to_string())
+}
+
+fn find_in_value(value: &toml::de::DeValue<'_>, offset: usize, found: &mut Option<FoundKey>) {
+    match value {
+        toml::de::DeValue::Table(table) => find_key(table, offset, found),
+        toml::de::DeValue::Array(items) => {
+            for item in items {
+                find_in_value(item.get_ref(), offset, found);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// An application file that cannot be used.
@@ -370,6 +401,19 @@ limits = { timeout = "500ms", max-request-body = "64KiB" }
         .unwrap_err();
         assert!(e.starts_with("tern.toml:5:"), "{e}");
         assert!(e.contains("already defined at tern.toml:2"), "{e}");
+
+        // Quoted keys, and array items on lines of their own, are found by
+        // their spans.
+        let e = parse("[limits]\n\"timeout\" = \"2x\"\n[[route]]\npath = \"/\"\nmodule = \"a\"\n")
+            .unwrap_err();
+        assert!(e.starts_with("tern.toml:2:13: "), "{e}");
+        assert!(e.contains("key `timeout`"), "{e}");
+        let e = parse(
+            "[[route]]\npath = \"/\"\nmodule = \"a\"\ndirs = [\n  { host = \"a\" },\n  { host = 1 },\n]\n",
+        )
+        .unwrap_err();
+        assert!(e.starts_with("tern.toml:6:12: "), "{e}");
+        assert!(e.contains("key `host`"), "{e}");
 
         assert!(parse("").unwrap_err().contains("no routes"));
         assert!(parse("[[route]\n").unwrap_err().starts_with("tern.toml:1:"));

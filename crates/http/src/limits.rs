@@ -4,6 +4,14 @@
 //! Limits are set in three layers, each overriding the one before: the
 //! defaults below, the server-wide values (`[limits]` in `tern.toml`, then
 //! `-W KEY=VALUE` on the command line), and a route's own `limits`.
+//!
+//! Durations are read by `humantime` (`500ms`, `1.5s`, `1m 30s`), with a
+//! bare number taken as seconds. Sizes are read here: the formats this
+//! file has always accepted give `K`, `M` and `G` alone their binary
+//! meaning (`10M` is 10 MiB, as in GNU tools) while `KB`, `MB` and `GB` are
+//! powers of 1000, and neither `bytesize` nor `byte-unit` can be told to
+//! read them so (both take `10M` as 10,000,000 bytes), which would shrink
+//! the limits of files already written without a word.
 
 use serde::Deserialize;
 use std::fmt;
@@ -147,8 +155,8 @@ impl LimitsSpec {
     }
 }
 
-/// A duration written with a unit: `500ms`, `2s`, `1.5s`, `1m`, `100us`;
-/// a bare number is seconds.
+/// A duration written with a unit, as `humantime` reads it: `500ms`, `2s`,
+/// `1.5s`, `1m`, `100us`, `1h 30m`; a bare number is seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DurationValue(pub Duration);
 
@@ -156,29 +164,21 @@ impl std::str::FromStr for DurationValue {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid duration `{text}`: expected a number with a unit, like 500ms, 2s or 1m"
-            )
-        };
         let t = text.trim();
-        let split = t
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(t.len());
-        let (number, unit) = t.split_at(split);
-        let number: f64 = number.parse().map_err(|_| bad())?;
-        let scale = match unit.trim() {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "" | "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
+        let parsed = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            humantime::parse_duration(&format!("{t}s"))
+        } else {
+            humantime::parse_duration(t)
         };
-        Duration::try_from_secs_f64(number * scale)
-            .map(DurationValue)
-            .map_err(|_| bad())
+        parsed.map(DurationValue).map_err(|e| match e {
+            // humantime lists the units it knows.
+            humantime::DurationError::UnknownUnit { .. } => {
+                format!("invalid duration `{text}`: {e}")
+            }
+            _ => format!(
+                "invalid duration `{text}`: {e}; expected a number with a unit, like 500ms, 2s or 1m"
+            ),
+        })
     }
 }
 
@@ -312,9 +312,17 @@ mod tests {
         assert_eq!(d("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(d("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(d("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(d(" 0.25 "), Ok(Duration::from_millis(250)));
+        assert_eq!(d("100us"), Ok(Duration::from_micros(100)));
+        assert_eq!(d("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(d("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(d("2 s"), Ok(Duration::from_secs(2)));
+        assert_eq!(d("5µs"), Ok(Duration::from_micros(5)));
         assert!(d("2x").unwrap_err().contains("invalid duration `2x`"));
         assert!(d("").is_err());
         assert!(d("-1s").is_err());
+        assert!(d("1..5s").is_err());
+        assert!(d("0.5ns").is_err());
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! Starts the real `tern serve` on port 0 and talks HTTP/1.1 to it over
-//! real sockets.
+//! real sockets, through hyper's client.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub fn guest(name: &str) -> PathBuf {
@@ -21,6 +26,9 @@ pub struct Server {
     pub addr: SocketAddr,
     pub metrics: Option<SocketAddr>,
     log: Arc<Mutex<String>>,
+    /// Ends when the server's stderr does, so joining it after the process
+    /// exits gives the whole log.
+    log_reader: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -43,19 +51,21 @@ impl Server {
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().unwrap();
         let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
+        let mut log_reader = Some(std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 let mut log = sink.lock().unwrap();
                 log.push_str(&line);
                 log.push('\n');
             }
-        });
+        }));
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         stdout.read_line(&mut first).unwrap();
         let addr = parse_served(&first, "Serving HTTP on http://").unwrap_or_else(|| {
             let _ = child.wait();
-            std::thread::sleep(Duration::from_millis(200));
+            if let Some(reader) = log_reader.take() {
+                let _ = reader.join();
+            }
             panic!(
                 "no address line, got {first:?}; stderr:\n{}",
                 log.lock().unwrap()
@@ -74,6 +84,7 @@ impl Server {
             addr,
             metrics,
             log,
+            log_reader,
         }
     }
 
@@ -90,6 +101,27 @@ impl Server {
         let until = Instant::now() + within;
         while Instant::now() < until {
             if self.log().contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// The value of the unlabelled metric `name` (needs `--metrics`).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let text = request(self.metrics?, "GET", "/metrics", &[], b"").text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    }
+
+    /// Waits until exactly `count` instances are running (needs
+    /// `--metrics`), so that a test goes on from a known state rather than
+    /// after a sleep that a loaded machine may outlast.
+    pub fn wait_for_live_instances(&self, count: u32, within: Duration) -> bool {
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            if self.metric("tern_live_instances") == Some(f64::from(count)) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -147,13 +179,15 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if std::thread::panicking() {
-            std::thread::sleep(Duration::from_millis(100));
+            if let Some(reader) = self.log_reader.take() {
+                let _ = reader.join();
+            }
             eprintln!("--- tern serve stderr ---\n{}", self.log());
         }
     }
 }
 
-/// A parsed HTTP/1.1 response.
+/// A response, read whole.
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
@@ -174,8 +208,80 @@ impl Response {
     }
 }
 
-/// Sends one request on a new connection (`Connection: close`) and reads
-/// the whole response.
+/// How long a test waits for a whole response.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// One HTTP/1.1 connection, through hyper's client, on a runtime of its
+/// own so that tests stay plain threads.
+pub struct Connection {
+    runtime: tokio::runtime::Runtime,
+    sender: http1::SendRequest<Full<Bytes>>,
+}
+
+impl Connection {
+    pub fn open(addr: SocketAddr) -> Connection {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let sender = runtime.block_on(async {
+            let stream = tokio::net::TcpStream::connect(addr)
+                .await
+                .expect("connects");
+            let (sender, connection) = http1::handshake(TokioIo::new(stream))
+                .await
+                .expect("handshake");
+            // Driven whenever the runtime is, that is, during `send`.
+            tokio::spawn(connection);
+            sender
+        });
+        Connection { runtime, sender }
+    }
+
+    /// Sends a request (`Host: localhost`, `body` with a `Content-Length`,
+    /// or chunked when `headers` ask for it) and reads the whole response.
+    pub fn send(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(target)
+            .header(hyper::header::HOST, "localhost");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .expect("a valid request");
+        let exchange = async {
+            let response = self.sender.send_request(request).await?;
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await?.to_bytes().to_vec();
+            Ok::<_, hyper::Error>(Response {
+                status: parts.status.as_u16(),
+                headers: parts
+                    .headers
+                    .iter()
+                    .map(|(n, v)| {
+                        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                        (n.as_str().to_string(), v)
+                    })
+                    .collect(),
+                body,
+            })
+        };
+        self.runtime
+            .block_on(async { tokio::time::timeout(RESPONSE_TIMEOUT, exchange).await })
+            .unwrap_or_else(|_| panic!("no response to {method} {target} in {RESPONSE_TIMEOUT:?}"))
+            .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+    }
+}
+
+/// Sends one request on a new connection and reads the whole response.
 pub fn request(
     addr: SocketAddr,
     method: &str,
@@ -183,77 +289,5 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Response {
-    let mut stream = TcpStream::connect(addr).expect("connects");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    write_request(&mut stream, method, target, headers, body, true);
-    read_response(&mut BufReader::new(stream)).expect("a response")
-}
-
-pub fn write_request(
-    stream: &mut TcpStream,
-    method: &str,
-    target: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-    close: bool,
-) {
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: localhost\r\n");
-    for (n, v) in headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if !headers
-        .iter()
-        .any(|(n, _)| n.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    if close {
-        head.push_str("Connection: close\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let _ = stream.write_all(body);
-}
-
-/// Reads one response framed by `Content-Length` (or to the end).
-pub fn read_response(reader: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_line(&mut line)?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        let (n, v) = l.split_once(':').unwrap();
-        headers.push((n.trim().to_string(), v.trim().to_string()));
-    }
-    let len = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-        .map(|(_, v)| v.parse::<usize>().unwrap());
-    let mut body = Vec::new();
-    match len {
-        Some(n) => {
-            body.resize(n, 0);
-            reader.read_exact(&mut body)?;
-        }
-        None => {
-            reader.read_to_end(&mut body)?;
-        }
-    }
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
+    Connection::open(addr).send(method, target, headers, body)
 }
