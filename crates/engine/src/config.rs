@@ -46,6 +46,7 @@ pub struct Config {
     pub(crate) max_table_elements: u64,
     pub(crate) pooled_memories: usize,
     pub(crate) pooled_memory_keep_resident: usize,
+    pub(crate) memory_init_cow: bool,
     pub(crate) lazy_translation: bool,
     pub(crate) interpreter_verifier: bool,
     pub(crate) strategy: Strategy,
@@ -63,6 +64,7 @@ impl Default for Config {
             max_table_elements: 10_000_000,
             pooled_memories: 0,
             pooled_memory_keep_resident: 0,
+            memory_init_cow: true,
             lazy_translation: true,
             interpreter_verifier: cfg!(debug_assertions),
             strategy: Strategy::Interpreter,
@@ -157,6 +159,20 @@ impl Config {
     /// 32-bit index space.
     pub fn memory_reservation(&mut self, bytes: u64) -> &mut Self {
         self.memory_reservation = bytes;
+        self
+    }
+
+    /// Whether instances map their memory's initial contents from an image
+    /// of the module's data segments, copy-on-write, instead of copying the
+    /// segments (Linux; elsewhere they are always copied). An image is made
+    /// when the module defines its memory and its data is at least 4 KiB
+    /// at constant offsets inside the memory's initial size; instantiating
+    /// then costs one system call whatever the data's size, and pages no
+    /// instance writes are shared between instances. Pooled memories
+    /// (`pooled_memories`) map images of 256 KiB or more and copy smaller
+    /// data into their already resident pages. Default: on.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
+        self.memory_init_cow = enable;
         self
     }
 

@@ -406,6 +406,21 @@ fn initialize<T>(store: &mut StoreInner<T>, instance: u32) -> Result<()> {
             ElementMode::Passive => {}
         }
     }
+    // The image holds every active segment, in place: mapped over the
+    // fresh memory, it stands for copying them.
+    let memory0 = (m.num_imported_memories == 0)
+        .then(|| o.instances[instance as usize].memories.first().copied())
+        .flatten();
+    if let (Some(image), Some(memory)) = (&m.memory_image, memory0)
+        && o.memories[memory as usize].map_image(image)?
+    {
+        for (i, seg) in m.datas.iter().enumerate() {
+            if let DataMode::Active { .. } = seg.mode {
+                o.instances[instance as usize].datas[i] = None;
+            }
+        }
+        return Ok(());
+    }
     for (i, seg) in m.datas.iter().enumerate() {
         if let DataMode::Active { offset: e, .. } = &seg.mode {
             let dst = offset(o, e);

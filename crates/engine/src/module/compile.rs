@@ -100,11 +100,17 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         _ => (Box::default(), 0),
     };
     let interp = InterpCode::new(interp_funcs, code_section, code_section_offset, options);
+    let memory_image = if engine.config().memory_init_cow {
+        crate::runtime::image::MemoryImage::for_module(&env)
+    } else {
+        None
+    };
     Ok(ModuleInner {
         engine: engine.clone(),
         env,
         interp,
         native,
+        memory_image,
     })
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct ModuleInner {
     pub interp: InterpCode,
     /// The native code of the functions that are compiled.
     pub native: Option<crate::cranelift::NativeCode>,
+    /// The initial contents of memory 0, when instances map them.
+    pub memory_image: Option<Arc<crate::runtime::image::MemoryImage>>,
 }
 
 impl std::ops::Deref for ModuleInner {

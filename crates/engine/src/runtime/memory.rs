@@ -14,6 +14,12 @@ pub(crate) const PAGE_SIZE: u64 = 65536;
 /// Pages in the 32-bit index space.
 const MAX_PAGES: u64 = 65536;
 
+/// Images smaller than this are copied into a pooled memory rather than
+/// mapped: its pages are resident and zero already, so a copy takes no
+/// fault, while a mapping costs two system calls (in, and out again when
+/// the reservation returns to the pool) and a fault per page touched.
+const POOLED_IMAGE_BYTES: usize = 256 << 10;
+
 /// A linear memory: a reservation that grows in place, so its base never
 /// moves, followed by a guard region.
 #[derive(Debug)]
@@ -92,6 +98,32 @@ impl MemoryEntity {
             ty,
             max_pages,
         })
+    }
+
+    /// Maps `image` over the memory, which must be as it was made (all
+    /// zero, its initial size). `Ok(false)`, with nothing changed, where
+    /// the platform maps no images: the caller copies the data instead.
+    ///
+    /// # Errors
+    ///
+    /// When the mapping fails, which may leave the range unusable: the
+    /// memory is then not to be used.
+    pub fn map_image(&mut self, image: &super::image::MemoryImage) -> Result<bool> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Some(mmap) = self.mmap.as_mut()
+            && image.offset + image.len <= self.definition.current_length
+            && (self.pool.is_none() || image.len >= POOLED_IMAGE_BYTES)
+        {
+            mmap.map_image(image).map_err(|e| {
+                Error::new_kind(
+                    ErrorKind::Limit,
+                    format!("failed to map a memory image: {e}"),
+                )
+            })?;
+            return Ok(true);
+        }
+        let _ = image;
+        Ok(false)
     }
 
     pub fn ty(&self) -> MemoryType {

@@ -17,6 +17,8 @@ pub(crate) struct Mmap {
     ptr: NonNull<u8>,
     len: usize,
     accessible: usize,
+    /// The range a memory image is mapped over, copy-on-write.
+    imaged: Option<(usize, usize)>,
 }
 
 // SAFETY: the mapping is owned by this value alone; nothing else aliases it.
@@ -33,6 +35,7 @@ impl Mmap {
                 ptr: NonNull::dangling(),
                 len: 0,
                 accessible: 0,
+                imaged: None,
             });
         }
         // SAFETY: an anonymous private mapping at an address the kernel
@@ -49,6 +52,7 @@ impl Mmap {
             ptr: NonNull::new(ptr.cast()).expect("mmap never returns null on success"),
             len,
             accessible: 0,
+            imaged: None,
         })
     }
 
@@ -85,6 +89,54 @@ impl Mmap {
             )?;
         }
         self.accessible = end;
+        Ok(())
+    }
+
+    /// Maps `image` over its range, which must be accessible and hold
+    /// nothing yet: the range reads as the image, and writes go to private
+    /// copies of its pages.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    pub fn map_image(&mut self, image: &super::image::MemoryImage) -> std::io::Result<()> {
+        assert!(
+            self.imaged.is_none() && image.offset + image.len <= self.accessible,
+            "an image inside the accessible part of a memory without one"
+        );
+        // SAFETY: the range lies inside the accessible part of this
+        // mapping, which we own exclusively (`&mut self`); replacing its
+        // pages by a private mapping of the sealed image file changes no
+        // Rust object, and the range stays readable and writable.
+        unsafe {
+            rustix::mm::mmap(
+                self.ptr.as_ptr().add(image.offset).cast(),
+                image.len,
+                rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+                rustix::mm::MapFlags::PRIVATE | rustix::mm::MapFlags::FIXED,
+                image.file(),
+                0,
+            )?;
+        }
+        self.imaged = Some((image.offset, image.len));
+        Ok(())
+    }
+
+    /// Replaces the image's range, if one is mapped, by fresh zero pages,
+    /// as accessible as before.
+    fn unmap_image(&mut self) -> std::io::Result<()> {
+        let Some((offset, len)) = self.imaged else {
+            return Ok(());
+        };
+        // SAFETY: the range is the one `map_image` mapped, inside this
+        // mapping, which we own exclusively; an anonymous private mapping
+        // replaces it.
+        unsafe {
+            rustix::mm::mmap_anonymous(
+                self.ptr.as_ptr().add(offset).cast(),
+                len,
+                rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
+                rustix::mm::MapFlags::PRIVATE | rustix::mm::MapFlags::FIXED,
+            )?;
+        }
+        self.imaged = None;
         Ok(())
     }
 
@@ -130,6 +182,8 @@ impl Mmap {
         keep_resident: usize,
         pagemap: Option<&std::fs::File>,
     ) -> std::io::Result<()> {
+        // The image's pages would read as the image again once discarded.
+        self.unmap_image()?;
         let page = rustix::param::page_size();
         let keep = match pagemap {
             Some(_) => (keep_resident / page * page).min(self.accessible),

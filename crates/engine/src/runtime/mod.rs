@@ -7,6 +7,7 @@ pub(crate) mod code_memory;
 pub(crate) mod fiber;
 pub(crate) mod func_refs;
 pub(crate) mod global;
+pub(crate) mod image;
 pub(crate) mod instance;
 pub(crate) mod limiter;
 pub(crate) mod memory;
