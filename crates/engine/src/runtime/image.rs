@@ -68,11 +68,11 @@ impl MemoryImage {
         if data < MIN_IMAGE_BYTES {
             return None;
         }
-        let mut bytes = vec![0u8; end - start];
-        for (at, b) in placed {
-            bytes[at - start..at - start + b.len()].copy_from_slice(b);
-        }
-        match Self::new(&bytes, start) {
+        let segments: Vec<(usize, &[u8])> = placed
+            .into_iter()
+            .map(|(at, b)| (at - start, &b[..]))
+            .collect();
+        match Self::new(&segments, start, end - start) {
             Ok(image) => image.map(Arc::new),
             Err(e) => {
                 tracing::debug!("no memory image ({e}): data segments are copied");
@@ -81,17 +81,27 @@ impl MemoryImage {
         }
     }
 
-    /// An image of `bytes` at `offset`, in a sealed anonymous file.
+    /// An image of `len` bytes at `offset`, in a sealed anonymous file:
+    /// zero but for `segments` (each at its place in the image, later ones
+    /// over earlier ones), which alone are written, so the gaps between
+    /// them take no memory.
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    fn new(bytes: &[u8], offset: usize) -> std::io::Result<Option<Self>> {
+    fn new(
+        segments: &[(usize, &[u8])],
+        offset: usize,
+        len: usize,
+    ) -> std::io::Result<Option<Self>> {
         use rustix::fs::{MemfdFlags, SealFlags};
-        use std::io::Write;
+        use std::os::unix::fs::FileExt;
         let fd = rustix::fs::memfd_create(
             c"tern-memory-image",
             MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING,
         )?;
-        let mut file = std::fs::File::from(fd);
-        file.write_all(bytes)?;
+        let file = std::fs::File::from(fd);
+        file.set_len(len as u64)?;
+        for (at, bytes) in segments {
+            file.write_all_at(bytes, *at as u64)?;
+        }
         let fd = std::os::fd::OwnedFd::from(file);
         // Sealed, the contents can no longer change under the instances
         // that map them.
@@ -102,12 +112,12 @@ impl MemoryImage {
         Ok(Some(Self {
             file: fd,
             offset,
-            len: bytes.len(),
+            len,
         }))
     }
 
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    fn new(_bytes: &[u8], _offset: usize) -> std::io::Result<Option<Self>> {
+    fn new(_: &[(usize, &[u8])], _: usize, _: usize) -> std::io::Result<Option<Self>> {
         Ok(None)
     }
 
