@@ -2,7 +2,7 @@
 //! functions; and the two crossings, host-to-component (a lifted call) and
 //! component-to-callee (a lowered import).
 
-use crate::abi::layout::{self, Flat};
+use crate::abi::layout::{self, Flat, MAX_FLAT_RESULTS};
 use crate::abi::{Lifter, Lowerer, Options, Side, bits_to_core, core_to_bits, release};
 use crate::types::{FuncType, Type};
 use crate::util::usage;
@@ -269,9 +269,14 @@ pub(crate) fn call_lifted_with<T, R>(
         .collect();
     f.core.call(&mut *store, &args, &mut core_results)?;
 
-    let result_bits: Vec<u64> = core_results.iter().map(core_to_bits).collect();
+    // Validation allows a lifted core function one result at most.
+    let mut result_bits = [0u64; MAX_FLAT_RESULTS];
+    let n = core_results.len().min(MAX_FLAT_RESULTS);
+    for (bits, v) in result_bits.iter_mut().zip(&core_results) {
+        *bits = core_to_bits(v);
+    }
     let mut lift = Lifter::new(&mut *store, &f.options, &f.side);
-    let value = lift_result(&mut lift, &result_bits)?;
+    let value = lift_result(&mut lift, &result_bits[..n])?;
 
     let remaining = {
         let mut state = f.side.lock();

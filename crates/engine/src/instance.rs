@@ -408,9 +408,8 @@ fn initialize<T>(store: &mut StoreInner<T>, instance: u32) -> Result<()> {
     }
     // The image holds every active segment, in place: mapped over the
     // fresh memory, it stands for copying them.
-    let memory0 = (m.num_imported_memories == 0)
-        .then(|| o.instances[instance as usize].memories.first().copied())
-        .flatten();
+    // A module with an image defines its memory 0.
+    let memory0 = o.instances[instance as usize].memories.first().copied();
     if let (Some(image), Some(memory)) = (&m.memory_image, memory0)
         && o.memories[memory as usize].map_image(image)?
     {
