@@ -78,6 +78,12 @@ impl Component {
         self.inner.imports.iter().map(|(n, _)| n.as_str())
     }
 
+    /// The names of the component's root exports (functions, instances,
+    /// types, ...), in order.
+    pub fn export_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.exports.iter().map(|(n, _, _)| n.as_str())
+    }
+
     /// The exported functions of the component's root, with their types.
     pub fn exported_funcs(&self) -> impl Iterator<Item = (&str, &FuncType)> {
         self.inner

@@ -3,12 +3,14 @@
 
 use crate::cgi::{self, RequestMeta};
 use crate::config::AppSpec;
-use crate::handler::{Exit, Handler, Host, Invocation, Outcome, Preopen, Step};
+use crate::handler::{AnyHandler, Exit, Handler, Host, Invocation, Outcome, Preopen, Step};
 use crate::limits::{Limits, LimitsSpec};
 use crate::metrics::Metrics;
+use crate::proxy::{BoxError, IncomingRequest, ProxyCall, ProxyOutcome, in_body};
 use crate::router::Router;
 use anyhow::{Context, Result};
 use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -18,7 +20,10 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+/// The body of every response: whole for WAGI, streamed for wasi:http.
+pub type ResponseBody = BoxBody<Bytes, BoxError>;
 
 /// Time the server waits past a handler's deadline for it to stop before
 /// answering 504 without it. The guest is interrupted at the deadline; this
@@ -49,7 +54,7 @@ pub struct App {
 pub struct Route {
     name: String,
     limits: Limits,
-    handler: RwLock<Arc<Handler>>,
+    handler: RwLock<Arc<AnyHandler>>,
     permits: Arc<Semaphore>,
     /// The module file as last loaded (or last failed to load).
     stamp: Mutex<Option<FileStamp>>,
@@ -107,7 +112,7 @@ impl App {
                 .with_context(context)?;
             let stamp = FileStamp::of(&r.module);
             let handler =
-                Handler::load(&host, &r.module, r.env.clone(), dirs).with_context(context)?;
+                AnyHandler::load(&host, &r.module, r.env.clone(), dirs).with_context(context)?;
             routes.push((
                 r.pattern.clone(),
                 Route {
@@ -180,7 +185,7 @@ impl App {
         req: Request<Incoming>,
         local_addr: SocketAddr,
         remote_addr: SocketAddr,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<ResponseBody> {
         let started = Instant::now();
         let id = format!("{:x}", self.next_id.fetch_add(1, Ordering::Relaxed));
         let method = req.method().clone();
@@ -188,7 +193,7 @@ impl App {
         let (route, mut response) = match self.routes.lookup(&path) {
             None => (
                 "-".to_string(),
-                plain(StatusCode::NOT_FOUND, "no route matches this path\n"),
+                boxed(plain(StatusCode::NOT_FOUND, "no route matches this path\n")),
             ),
             Some(m) => {
                 let name = m.target.name.clone();
@@ -219,13 +224,13 @@ impl App {
     }
 
     async fn dispatch(
-        &self,
+        self: &Arc<Self>,
         req: Request<Incoming>,
         m: &crate::router::Matched<'_, Route>,
         id: &str,
         local_addr: SocketAddr,
         remote_addr: SocketAddr,
-    ) -> Response<Full<Bytes>> {
+    ) -> Response<ResponseBody> {
         let route = m.target;
         let limits = &route.limits;
         let declared = req
@@ -235,7 +240,7 @@ impl App {
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > limits.max_request_body) {
             self.metrics.rejected(&route.name, "body-too-large");
-            return too_large(limits.max_request_body);
+            return boxed(too_large(limits.max_request_body));
         }
         // A free instance is taken at once; only a wait needs a timer.
         let permit = match Arc::clone(&route.permits).try_acquire_owned() {
@@ -252,12 +257,37 @@ impl App {
             Ok(permit) => permit,
             Err(()) => {
                 self.metrics.rejected(&route.name, "busy");
-                return plain(
+                return boxed(plain(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "every instance of this route is busy; try again\n",
-                );
+                ));
             }
         };
+        let handler = Arc::clone(&route.handler.read().unwrap_or_else(PoisonError::into_inner));
+        match &*handler {
+            AnyHandler::Wagi(h) => boxed(
+                self.dispatch_wagi(req, m, h, permit, id, local_addr, remote_addr)
+                    .await,
+            ),
+            AnyHandler::Proxy(_) => self.dispatch_proxy(req, route, handler, permit, id).await,
+        }
+    }
+
+    /// Runs a WAGI handler: the whole request body first, the whole
+    /// response after.
+    #[allow(clippy::too_many_arguments, reason = "one request's parts")]
+    async fn dispatch_wagi(
+        &self,
+        req: Request<Incoming>,
+        m: &crate::router::Matched<'_, Route>,
+        handler: &Handler,
+        permit: OwnedSemaphorePermit,
+        id: &str,
+        local_addr: SocketAddr,
+        remote_addr: SocketAddr,
+    ) -> Response<Full<Bytes>> {
+        let route = m.target;
+        let limits = &route.limits;
         let (parts, body) = req.into_parts();
         // A request without a body needs no timer to read it.
         let collected = if hyper::body::Body::is_end_stream(&body) {
@@ -311,7 +341,6 @@ impl App {
             limits: limits.clone(),
             deadline: Instant::now() + limits.timeout,
         };
-        let handler = Arc::clone(&route.handler.read().unwrap_or_else(PoisonError::into_inner));
         let live = self.metrics.live_instance();
         // The guest starts here, for at most one epoch tick and without any
         // call that could block; what is left goes to the worker pool.
@@ -338,6 +367,141 @@ impl App {
                 self.metrics.timeout(&route.name);
                 tracing::warn!(request_id = %id, route = %route.name, "the handler did not stop at its deadline");
                 timeout(id)
+            }
+        }
+    }
+
+    /// Runs a wasi:http handler: the request body streams to the guest as
+    /// it arrives, and the response goes out as soon as the guest sets it,
+    /// its body following as the guest writes it. The instance (and its
+    /// permit) lives on until the guest returns, after the head is sent.
+    async fn dispatch_proxy(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+        route: &Route,
+        handler: Arc<AnyHandler>,
+        permit: OwnedSemaphorePermit,
+        id: &str,
+    ) -> Response<ResponseBody> {
+        let limits = &route.limits;
+        let (parts, body) = req.into_parts();
+        let body = in_body(Limited::new(body, limits.max_request_body as usize));
+        let rt = tokio::runtime::Handle::current();
+        let (answer, answered) = oneshot::channel();
+        let call = ProxyCall {
+            request: IncomingRequest::new(&parts, body, rt.clone()),
+            answer,
+            limits: limits.clone(),
+            deadline: Instant::now() + limits.timeout,
+            request_id: id.to_string(),
+            rt,
+        };
+        let live = self.metrics.live_instance();
+        let mut task = tokio::task::spawn_blocking(move || {
+            let outcome = match &*handler {
+                AnyHandler::Proxy(h) => h.run(call),
+                AnyHandler::Wagi(_) => unreachable!("dispatched as a wasi:http handler"),
+            };
+            drop((permit, live));
+            outcome
+        });
+        let waited = tokio::time::timeout(limits.timeout + DEADLINE_GRACE, answered).await;
+        let head = match waited {
+            Ok(Ok(Ok(head))) => head,
+            Ok(Ok(Err(why))) => {
+                // The guest answered with an error code; it may still run.
+                tracing::warn!(request_id = %id, route = %route.name, "{why}");
+                self.log_proxy_later(task, &route.name, id);
+                self.metrics.trap(&route.name);
+                return boxed(failure(StatusCode::INTERNAL_SERVER_ERROR, id));
+            }
+            Ok(Err(_)) => {
+                // The guest ended without an answer: its outcome says why.
+                return match tokio::time::timeout(DEADLINE_GRACE, &mut task).await {
+                    Ok(Ok(outcome)) => {
+                        let status = self.log_proxy(outcome, &route.name, id);
+                        boxed(match status {
+                            Some(StatusCode::GATEWAY_TIMEOUT) => timeout(id),
+                            Some(status) => failure(status, id),
+                            None => {
+                                self.metrics.trap(&route.name);
+                                tracing::warn!(request_id = %id, route = %route.name, "the handler returned without setting a response");
+                                failure(StatusCode::INTERNAL_SERVER_ERROR, id)
+                            }
+                        })
+                    }
+                    _ => {
+                        self.metrics.trap(&route.name);
+                        tracing::error!(request_id = %id, route = %route.name, "the handler's thread failed");
+                        boxed(failure(StatusCode::INTERNAL_SERVER_ERROR, id))
+                    }
+                };
+            }
+            Err(_) => {
+                self.metrics.timeout(&route.name);
+                tracing::warn!(request_id = %id, route = %route.name, "the handler did not stop at its deadline");
+                self.log_proxy_later(task, &route.name, id);
+                return boxed(timeout(id));
+            }
+        };
+        self.log_proxy_later(task, &route.name, id);
+        let mut response = Response::new(BoxBody::new(head.body));
+        *response.status_mut() = head.status;
+        *response.headers_mut() = head.headers;
+        response
+    }
+
+    /// Logs a wasi:http run when it ends, after its response went out.
+    fn log_proxy_later(
+        self: &Arc<Self>,
+        task: tokio::task::JoinHandle<ProxyOutcome>,
+        route: &str,
+        id: &str,
+    ) {
+        let (app, route, id) = (Arc::clone(self), route.to_string(), id.to_string());
+        tokio::spawn(async move {
+            match task.await {
+                Ok(outcome) => {
+                    app.log_proxy(outcome, &route, &id);
+                }
+                Err(e) => {
+                    tracing::error!(request_id = %id, route = %route, "the handler's thread failed: {e}");
+                }
+            }
+        });
+    }
+
+    /// Logs how a wasi:http run ended, with what it printed, and counts
+    /// it; the status a failure calls for, if it failed.
+    fn log_proxy(&self, outcome: ProxyOutcome, route: &str, id: &str) -> Option<StatusCode> {
+        for (stream, bytes) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+            for line in String::from_utf8_lossy(bytes).lines() {
+                tracing::info!(target: "tern::guest", request_id = %id, route = %route, stream, "{line}");
+            }
+        }
+        if !matches!(outcome.exit, Exit::Instantiate(_)) {
+            self.metrics.instantiated(route, outcome.instantiate);
+        }
+        match outcome.exit {
+            Exit::Code(0) => None,
+            Exit::Code(code) => {
+                tracing::info!(request_id = %id, route = %route, "handler exited with code {code}");
+                None
+            }
+            Exit::Timeout(code) => {
+                self.metrics.timeout(route);
+                tracing::warn!(request_id = %id, route = %route, "handler stopped: {}", code.message());
+                Some(StatusCode::GATEWAY_TIMEOUT)
+            }
+            Exit::Failed(e) => {
+                self.metrics.trap(route);
+                tracing::warn!(request_id = %id, route = %route, "handler failed: {e:#}");
+                Some(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+            Exit::Instantiate(e) => {
+                self.metrics.trap(route);
+                tracing::error!(request_id = %id, route = %route, "cannot instantiate the handler: {e:#}");
+                Some(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
     }
@@ -393,6 +557,11 @@ impl App {
         }
         response
     }
+}
+
+/// `response` with its body boxed, as every response is sent.
+fn boxed(response: Response<Full<Bytes>>) -> Response<ResponseBody> {
+    response.map(|body| BoxBody::new(body.map_err(|never| match never {})))
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {

@@ -22,7 +22,7 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 const KEEP_RESIDENT: usize = 2 << 20;
 
 /// Bytes of a guest's stderr kept for the log; the rest is dropped.
-const STDERR_CAP: usize = 64 << 10;
+pub(crate) const STDERR_CAP: usize = 64 << 10;
 
 /// The store data of one request.
 #[derive(Debug)]
@@ -35,9 +35,11 @@ pub struct RequestState {
 /// that advances the engine's epoch for request deadlines.
 #[derive(Debug)]
 pub struct Host {
-    engine: Engine,
+    pub(crate) engine: Engine,
     linker: Linker<RequestState>,
-    fuel: bool,
+    /// WASI 0.2 and wasi:http, for components.
+    pub(crate) proxy_linker: tern_component::Linker<crate::proxy::ProxyState>,
+    pub(crate) fuel: bool,
     /// The epoch thread runs while this is alive.
     _ticker: Arc<()>,
 }
@@ -72,11 +74,14 @@ impl Host {
         let engine = Engine::new(&config);
         let mut linker = Linker::new(&engine);
         tern_wasi::add_to_linker(&mut linker, |s: &mut RequestState| &mut s.wasi)?;
+        let mut proxy_linker = tern_component::Linker::new(&engine);
+        crate::proxy::add_to_linker(&mut proxy_linker)?;
         let ticker = Arc::new(());
         spawn_epoch_ticker(engine.clone(), Arc::downgrade(&ticker));
         Ok(Self {
             engine,
             linker,
+            proxy_linker,
             fuel,
             _ticker: ticker,
         })
@@ -106,7 +111,7 @@ pub struct Preopen {
     pub guest: String,
     /// Whether the guest may change it.
     pub perms: DirPerms,
-    dir: Dir,
+    pub(crate) dir: Dir,
 }
 
 impl Preopen {
@@ -180,13 +185,23 @@ pub struct Outcome {
     pub instantiate: Duration,
 }
 
-impl Handler {
-    /// Compiles the module at `path` and links it against WASI.
+/// A route's handler of either kind, told apart by its file: a WAGI
+/// module or a wasi:http component.
+#[derive(Debug)]
+pub enum AnyHandler {
+    /// A WASI command speaking CGI.
+    Wagi(Handler),
+    /// A component exporting `wasi:http/incoming-handler`.
+    Proxy(crate::proxy::ProxyHandler),
+}
+
+impl AnyHandler {
+    /// Compiles the module or component at `path` and links it.
     ///
     /// # Errors
     ///
-    /// When the file cannot be read, is not a valid module, imports
-    /// something other than WASI preview1, or has no `_start` to call.
+    /// When the file cannot be read or does not load as a handler of its
+    /// kind.
     pub fn load(
         host: &Host,
         path: &Path,
@@ -196,13 +211,63 @@ impl Handler {
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         if tern_component::Component::is_component(&bytes) {
-            bail!(
-                "{} is a component: tern serve runs WAGI handlers (core modules); serving \
-                 wasi:http components is not supported yet (`tern run` runs command components)",
-                path.display()
-            );
+            let handler = crate::proxy::ProxyHandler::load(host, path, &bytes, env, dirs)?;
+            return Ok(Self::Proxy(handler));
         }
-        let module = Module::new(&host.engine, &bytes)
+        Handler::load(host, path, &bytes, env, dirs).map(Self::Wagi)
+    }
+
+    /// The handler's file.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Wagi(h) => &h.path,
+            Self::Proxy(h) => h.path(),
+        }
+    }
+
+    /// The same route configuration with the file loaded afresh (for hot
+    /// reload); the file may have changed kind.
+    ///
+    /// # Errors
+    ///
+    /// As [`load`](Self::load), and when a directory cannot be shared anew.
+    pub fn reload(&self, host: &Host) -> Result<Self> {
+        let (env, dirs) = match self {
+            Self::Wagi(h) => (&h.env[..], &h.dirs[..]),
+            Self::Proxy(h) => h.config(),
+        };
+        let dirs = dirs.iter().map(Preopen::try_clone).collect::<Result<_>>()?;
+        Self::load(host, self.path(), env.to_vec(), dirs)
+    }
+}
+
+impl Preopen {
+    fn try_clone(&self) -> Result<Self> {
+        Ok(Self {
+            host: self.host.clone(),
+            guest: self.guest.clone(),
+            perms: self.perms,
+            dir: self.dir.try_clone()?,
+        })
+    }
+}
+
+impl Handler {
+    /// Compiles the module in `bytes` (read from `path`) and links it
+    /// against WASI.
+    ///
+    /// # Errors
+    ///
+    /// When it is not a valid module, imports something other than WASI
+    /// preview1, or has no `_start` to call.
+    fn load(
+        host: &Host,
+        path: &Path,
+        bytes: &[u8],
+        env: Vec<(String, String)>,
+        dirs: Vec<Preopen>,
+    ) -> Result<Self> {
+        let module = Module::new(&host.engine, bytes)
             .with_context(|| format!("cannot load module {}", path.display()))?;
         match module.get_export("_start") {
             Some(ExternType::Func(ty)) if ty.params().is_empty() && ty.results().is_empty() => {}
@@ -222,33 +287,6 @@ impl Handler {
             dirs,
             fuel: host.fuel,
         })
-    }
-
-    /// The module's file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The same route configuration with the module compiled afresh from
-    /// its file (for hot reload).
-    ///
-    /// # Errors
-    ///
-    /// As [`load`](Self::load), and when a directory cannot be shared anew.
-    pub fn reload(&self, host: &Host) -> Result<Self> {
-        let dirs = self
-            .dirs
-            .iter()
-            .map(|d| {
-                Ok(Preopen {
-                    host: d.host.clone(),
-                    guest: d.guest.clone(),
-                    perms: d.perms,
-                    dir: d.dir.try_clone()?,
-                })
-            })
-            .collect::<Result<_>>()?;
-        Self::load(host, &self.path, self.env.clone(), dirs)
     }
 
     /// Starts one request in a fresh instance. With `slice`, the guest runs
@@ -409,12 +447,12 @@ impl Run {
 }
 
 /// Epoch ticks from now until `deadline`, at least one.
-fn ticks_until(deadline: Instant) -> u64 {
+pub(crate) fn ticks_until(deadline: Instant) -> u64 {
     let remaining = deadline.saturating_duration_since(Instant::now());
     (remaining.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1)
 }
 
-fn classify(e: Error, instantiating: bool) -> Exit {
+pub(crate) fn classify(e: Error, instantiating: bool) -> Exit {
     if let Some(exit) = e.downcast_ref::<I32Exit>() {
         return Exit::Code(exit.0);
     }

@@ -31,6 +31,7 @@ pub mod config;
 mod handler;
 pub mod limits;
 mod metrics;
+mod proxy;
 pub mod router;
 mod server;
 

@@ -1,13 +1,15 @@
 //! `wasi:io`: errors, pollables and streams.
 //!
-//! The streams are the guest's standard streams, files and TCP
-//! connections; pollables are ready at once (these streams never make a
-//! guest wait), at a monotonic instant (clock subscriptions), or when a
-//! host socket is (UDP's datagram streams, which never block).
+//! The streams are the guest's standard streams, files, TCP connections
+//! and the streams an embedder defines ([`super::host`]); pollables are
+//! ready at once (the built-in streams never make a guest wait), at a
+//! monotonic instant (clock subscriptions), when a host socket is (UDP's
+//! datagram streams, which never block), or when an embedder's stream is.
 
 use super::MAX_CHUNK;
 use super::bindings::wasi::io::streams::StreamError;
 use super::bindings::wasi::io::{error, poll, streams};
+use super::host::{HostInputStream, HostOutputStream, HostPollable, StreamEnd};
 use crate::WasiCtx;
 use cap_std::fs::FileExt;
 use rustix::event::{PollFd, PollFlags, Timespec};
@@ -19,20 +21,31 @@ use tern_engine::{Error, Result};
 
 /// `wasi:io/error.error`: what went wrong, for the guest to print, and the
 /// filesystem's error code for it when there is one.
-pub(crate) struct IoError(pub String, pub Option<crate::errno::Errno>);
+#[derive(Debug)]
+pub struct IoError(pub(crate) String, pub(crate) Option<crate::errno::Errno>);
+
+impl IoError {
+    /// What went wrong, as the guest's `to-debug-string` shows it.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
 
 /// `wasi:io/poll.pollable`.
 #[derive(Clone)]
-pub(crate) enum Pollable {
+pub enum Pollable {
     /// Ready at the instant; at once for `None`.
     At(Option<Instant>),
     /// Ready when the host socket is, for reading (`IN`) or writing
     /// (`OUT`), or has an error to report.
     Socket(Arc<dyn AsFd + Send + Sync>, PollFlags),
+    /// Ready when the embedder says so.
+    Host(Arc<dyn HostPollable>),
 }
 
 /// `wasi:io/streams.input-stream`.
-pub(crate) enum InputStream {
+pub enum InputStream {
+    /// The guest's standard input.
     Stdin,
     /// A file read from `offset` on (`read-via-stream`).
     File {
@@ -41,11 +54,15 @@ pub(crate) enum InputStream {
     },
     /// A TCP connection's receiving side.
     Tcp(Arc<std::net::TcpStream>),
+    /// Bytes from the embedder.
+    Host(Box<dyn HostInputStream>),
 }
 
 /// `wasi:io/streams.output-stream`.
-pub(crate) enum OutputStream {
+pub enum OutputStream {
+    /// The guest's standard output.
     Stdout,
+    /// The guest's standard error.
     Stderr,
     /// A file written from `offset` on, or at its end (`write-via-stream`,
     /// `append-via-stream`).
@@ -56,6 +73,41 @@ pub(crate) enum OutputStream {
     },
     /// A TCP connection's sending side.
     Tcp(Arc<std::net::TcpStream>),
+    /// Bytes to the embedder.
+    Host(Box<dyn HostOutputStream>),
+}
+
+impl std::fmt::Debug for Pollable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pollable::At(at) => f.debug_tuple("At").field(at).finish(),
+            Pollable::Socket(_, flags) => f.debug_tuple("Socket").field(flags).finish(),
+            Pollable::Host(_) => f.write_str("Host"),
+        }
+    }
+}
+
+impl std::fmt::Debug for InputStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InputStream::Stdin => "Stdin",
+            InputStream::File { .. } => "File",
+            InputStream::Tcp(_) => "Tcp",
+            InputStream::Host(_) => "Host",
+        })
+    }
+}
+
+impl std::fmt::Debug for OutputStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutputStream::Stdout => "Stdout",
+            OutputStream::Stderr => "Stderr",
+            OutputStream::File { .. } => "File",
+            OutputStream::Tcp(_) => "Tcp",
+            OutputStream::Host(_) => "Host",
+        })
+    }
 }
 
 impl InputStream {
@@ -69,9 +121,33 @@ impl InputStream {
                 Ok(n)
             }
             InputStream::Tcp(stream) => std::io::Read::read(&mut &**stream, buf),
+            InputStream::Host(_) => unreachable!("host streams are read by `read_chunk`"),
+        }
+    }
+
+    /// The embedder's pollable for this stream, if it is a host stream.
+    fn host_pollable(&self) -> Option<Arc<dyn HostPollable>> {
+        match self {
+            InputStream::Host(h) => Some(h.pollable()),
+            _ => None,
         }
     }
 }
+
+impl OutputStream {
+    /// The embedder's pollable for this stream, if it is a host stream.
+    fn host_pollable(&self) -> Option<Arc<dyn HostPollable>> {
+        match self {
+            OutputStream::Host(h) => Some(h.pollable()),
+            _ => None,
+        }
+    }
+}
+
+/// How long `poll` waits on one kind of pollable before looking at the
+/// others, when it waits on an embedder's pollables beside sockets or
+/// beside each other.
+const HOST_POLL_SLICE: Duration = Duration::from_millis(1);
 
 /// How many bytes one `write` may carry, as `check-write` grants.
 const WRITE_BUDGET: u64 = 1 << 20;
@@ -100,6 +176,7 @@ impl poll::HostPollable for WasiCtx {
                 poll_fds(&mut fds, Some(Duration::ZERO))?;
                 !fds[0].revents().is_empty()
             }
+            Pollable::Host(h) => h.ready(),
         })
     }
 
@@ -136,6 +213,10 @@ impl streams::HostInputStream for WasiCtx {
     }
 
     fn blocking_read(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
+        let host = self.resources.get(&s)?.host_pollable();
+        if let Some(p) = host {
+            wait_host(self, &*p)?;
+        }
         read_chunk(self, &s, len)
     }
 
@@ -144,12 +225,19 @@ impl streams::HostInputStream for WasiCtx {
     }
 
     fn blocking_skip(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<u64> {
+        let host = self.resources.get(&s)?.host_pollable();
+        if let Some(p) = host {
+            wait_host(self, &*p)?;
+        }
         Ok(read_chunk(self, &s, len)?.map(|b| b.len() as u64))
     }
 
     fn subscribe(&mut self, s: Resource<InputStream>) -> Result<Resource<Pollable>> {
-        self.resources.get(&s)?;
-        self.own(Pollable::At(None))
+        let pollable = match self.resources.get(&s)?.host_pollable() {
+            Some(p) => Pollable::Host(p),
+            None => Pollable::At(None),
+        };
+        self.own(pollable)
     }
 
     fn drop(&mut self, s: Resource<InputStream>) -> Result<()> {
@@ -159,8 +247,14 @@ impl streams::HostInputStream for WasiCtx {
 
 impl streams::HostOutputStream for WasiCtx {
     fn check_write(&mut self, s: Resource<OutputStream>) -> Streamed<u64> {
-        self.resources.get(&s)?;
-        Ok(Ok(WRITE_BUDGET))
+        let granted = match self.resources.get_mut(&s)? {
+            OutputStream::Host(h) => h.check_write(),
+            _ => return Ok(Ok(WRITE_BUDGET)),
+        };
+        Ok(match granted {
+            Ok(n) => Ok(n as u64),
+            Err(end) => Err(stream_end(self, end)?),
+        })
     }
 
     fn write(&mut self, s: Resource<OutputStream>, contents: Vec<u8>) -> Streamed<()> {
@@ -172,7 +266,7 @@ impl streams::HostOutputStream for WasiCtx {
         s: Resource<OutputStream>,
         contents: Vec<u8>,
     ) -> Streamed<()> {
-        write(self, &s, &contents)
+        blocking_write(self, &s, contents)
     }
 
     fn flush(&mut self, s: Resource<OutputStream>) -> Streamed<()> {
@@ -186,8 +280,11 @@ impl streams::HostOutputStream for WasiCtx {
     }
 
     fn subscribe(&mut self, s: Resource<OutputStream>) -> Result<Resource<Pollable>> {
-        self.resources.get(&s)?;
-        self.own(Pollable::At(None))
+        let pollable = match self.resources.get(&s)?.host_pollable() {
+            Some(p) => Pollable::Host(p),
+            None => Pollable::At(None),
+        };
+        self.own(pollable)
     }
 
     fn write_zeroes(&mut self, s: Resource<OutputStream>, len: u64) -> Streamed<()> {
@@ -199,7 +296,7 @@ impl streams::HostOutputStream for WasiCtx {
         s: Resource<OutputStream>,
         len: u64,
     ) -> Streamed<()> {
-        write(self, &s, &vec![0; len.min(WRITE_BUDGET) as usize])
+        blocking_write(self, &s, vec![0; len.min(WRITE_BUDGET) as usize])
     }
 
     fn splice(
@@ -217,7 +314,16 @@ impl streams::HostOutputStream for WasiCtx {
         src: Resource<InputStream>,
         len: u64,
     ) -> Streamed<u64> {
-        splice(self, &s, &src, len)
+        let host = self.resources.get(&src)?.host_pollable();
+        if let Some(p) = host {
+            wait_host(self, &*p)?;
+        }
+        let chunk = match read_chunk(self, &src, len)? {
+            Ok(chunk) => chunk,
+            Err(e) => return Ok(Err(e)),
+        };
+        let n = chunk.len() as u64;
+        Ok(blocking_write(self, &s, chunk)?.map(|()| n))
     }
 
     fn drop(&mut self, s: Resource<OutputStream>) -> Result<()> {
@@ -226,9 +332,15 @@ impl streams::HostOutputStream for WasiCtx {
 }
 
 /// Up to `len` bytes (at most [`MAX_CHUNK`]) from input stream `s`;
-/// `closed` at its end.
+/// `closed` at its end. A host stream may hand back fewer, none included.
 fn read_chunk(cx: &mut WasiCtx, s: &Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
     let len = len.min(MAX_CHUNK) as usize;
+    if let InputStream::Host(h) = cx.resources.get_mut(s)? {
+        return Ok(match h.read(len) {
+            Ok(bytes) => Ok(bytes),
+            Err(end) => Err(stream_end(cx, end)?),
+        });
+    }
     let mut buf = vec![0; len];
     Ok(match read(cx, s, &mut buf)? {
         Ok(0) if len > 0 => Err(StreamError::Closed),
@@ -240,24 +352,30 @@ fn read_chunk(cx: &mut WasiCtx, s: &Resource<InputStream>, len: u64) -> Streamed
     })
 }
 
-/// Moves up to `len` bytes (at most [`MAX_CHUNK`]) from `src` to `s`.
+/// Moves up to `len` bytes (at most [`MAX_CHUNK`], and at most what a host
+/// output stream grants) from `src` to `s`, without waiting.
 fn splice(
     cx: &mut WasiCtx,
     s: &Resource<OutputStream>,
     src: &Resource<InputStream>,
     len: u64,
 ) -> Streamed<u64> {
-    let len = len.min(MAX_CHUNK) as usize;
-    let mut buf = vec![0; len];
-    let n = match read(cx, src, &mut buf)? {
-        Ok(0) if len > 0 => return Ok(Err(StreamError::Closed)),
-        Ok(n) => n,
-        Err(e) => return Ok(Err(failed(cx, e)?)),
+    let mut len = len.min(MAX_CHUNK);
+    if let OutputStream::Host(h) = cx.resources.get_mut(s)? {
+        match h.check_write() {
+            Ok(granted) => len = len.min(granted as u64),
+            Err(end) => return Ok(Err(stream_end(cx, end)?)),
+        }
+    }
+    let chunk = match read_chunk(cx, src, len)? {
+        Ok(chunk) => chunk,
+        Err(e) => return Ok(Err(e)),
     };
-    Ok(write(cx, s, &buf[..n])?.map(|()| n as u64))
+    let n = chunk.len() as u64;
+    Ok(write(cx, s, &chunk)?.map(|()| n))
 }
 
-/// Reads into `buf` from input stream `s`.
+/// Reads into `buf` from input stream `s`, which is not a host stream.
 fn read(
     cx: &mut WasiCtx,
     s: &Resource<InputStream>,
@@ -267,7 +385,8 @@ fn read(
     Ok(stream.read(&mut cx.stdin, buf))
 }
 
-/// Writes `data` to output stream `s`.
+/// Writes `data` to output stream `s`; a host stream takes at most what
+/// it granted.
 fn write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: &[u8]) -> Streamed<()> {
     let result = match cx.resources.get_mut(s)? {
         OutputStream::Stdout => cx.stdout.write(data),
@@ -289,10 +408,72 @@ fn write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: &[u8]) -> Streamed<
         OutputStream::Tcp(stream) => {
             std::io::Write::write_all(&mut &**stream, data).map(|()| data.len())
         }
+        OutputStream::Host(h) => {
+            return Ok(match h.write(data.to_vec()) {
+                Ok(()) => Ok(()),
+                Err(end) => Err(stream_end(cx, end)?),
+            });
+        }
     };
     Ok(match result {
         Ok(_) => Ok(()),
         Err(e) => Err(failed(cx, e)?),
+    })
+}
+
+/// Writes all of `data` to `s`, waiting (until the guest's deadline) for a
+/// host stream to take it.
+fn blocking_write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: Vec<u8>) -> Streamed<()> {
+    let Some(pollable) = cx.resources.get(s)?.host_pollable() else {
+        return write(cx, s, &data);
+    };
+    let mut rest = &data[..];
+    loop {
+        let OutputStream::Host(h) = cx.resources.get_mut(s)? else {
+            unreachable!("the stream had a host pollable");
+        };
+        let granted = match h.check_write() {
+            Ok(n) => n,
+            Err(end) => return Ok(Err(stream_end(cx, end)?)),
+        };
+        if granted == 0 {
+            wait_host(cx, &*pollable)?;
+            continue;
+        }
+        let n = granted.min(rest.len());
+        if let Err(end) = h.write(rest[..n].to_vec()) {
+            return Ok(Err(stream_end(cx, end)?));
+        }
+        rest = &rest[n..];
+        if rest.is_empty() {
+            return Ok(Ok(()));
+        }
+    }
+}
+
+/// Waits until `p` is ready; fails the guest when its deadline passes
+/// first.
+fn wait_host(cx: &WasiCtx, p: &dyn HostPollable) -> Result<()> {
+    while !p.ready() {
+        if cx.deadline.is_some_and(|d| d <= Instant::now()) {
+            return Err(deadline_passed());
+        }
+        p.wait(cx.deadline);
+    }
+    Ok(())
+}
+
+fn deadline_passed() -> Error {
+    Error::msg("the guest's deadline passed while it waited")
+}
+
+/// The stream error for a host stream's `end`.
+fn stream_end(cx: &mut WasiCtx, end: StreamEnd) -> Result<StreamError> {
+    Ok(match end {
+        StreamEnd::Closed => StreamError::Closed,
+        StreamEnd::Failed(message) => {
+            StreamError::LastOperationFailed(cx.own(IoError(message, None))?)
+        }
     })
 }
 
@@ -314,7 +495,7 @@ fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
         .iter()
         .filter_map(|p| match p {
             Pollable::At(at) => Some(at.unwrap_or(now)),
-            Pollable::Socket(..) => None,
+            Pollable::Socket(..) | Pollable::Host(_) => None,
         })
         .min();
     let until = match (earliest, cx.deadline) {
@@ -327,12 +508,35 @@ fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
             Pollable::Socket(socket, flags) => {
                 Some(PollFd::from_borrowed_fd(socket.as_fd(), *flags))
             }
-            Pollable::At(_) => None,
+            Pollable::At(_) | Pollable::Host(_) => None,
+        })
+        .collect();
+    let hosts: Vec<&dyn HostPollable> = list
+        .iter()
+        .filter_map(|p| match p {
+            Pollable::Host(h) => Some(&**h),
+            _ => None,
         })
         .collect();
     loop {
-        let left = until.map(|t| t.saturating_duration_since(Instant::now()));
-        if fds.is_empty() {
+        let now = Instant::now();
+        let left = until.map(|t| t.saturating_duration_since(now));
+        if hosts.iter().any(|h| h.ready()) {
+            if !fds.is_empty() {
+                poll_fds(&mut fds, Some(Duration::ZERO))?;
+            }
+        } else if let ([host], true) = (&hosts[..], fds.is_empty()) {
+            host.wait(until);
+        } else if let Some(host) = hosts.first() {
+            // Several kinds to wait on: look at each in turn, a slice at
+            // a time.
+            let slice = left.map_or(HOST_POLL_SLICE, |l| l.min(HOST_POLL_SLICE));
+            if fds.is_empty() {
+                host.wait(Some(now + slice));
+            } else {
+                poll_fds(&mut fds, Some(slice))?;
+            }
+        } else if fds.is_empty() {
             // Only instants, so `until` is one of them or the deadline.
             std::thread::sleep(left.unwrap_or_default());
         } else {
@@ -346,6 +550,7 @@ fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
             .filter(|(_, p)| match p {
                 Pollable::At(at) => at.is_none_or(|t| t <= now),
                 Pollable::Socket(..) => sockets.next().is_some_and(|fd| !fd.revents().is_empty()),
+                Pollable::Host(h) => h.ready(),
             })
             .map(|(i, _)| i as u32)
             .collect();
@@ -353,7 +558,7 @@ fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
             return Ok(ready);
         }
         if cx.deadline.is_some_and(|d| d <= now) {
-            return Err(Error::msg("the guest's deadline passed while it waited"));
+            return Err(deadline_passed());
         }
     }
 }

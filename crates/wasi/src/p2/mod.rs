@@ -9,20 +9,23 @@
 //! embedder would bind its own: [`WasiCtx`] implements the generated
 //! `Host` traits, one module per package here, and [`add_to_linker`] is
 //! the generated one. The component linker matches imports of any 0.2.x
-//! version. Sizes a guest chooses (reads, random bytes) are capped, so the
+//! version. An embedder adds streams of its own through [`host`] and
+//! keeps its resources in [`WasiCtx::table`]. Sizes a guest chooses (reads, random bytes) are capped, so the
 //! host never allocates without bound on a guest's say.
 
 mod bindings;
 mod cli;
 mod clocks;
 mod filesystem;
+pub mod host;
 mod io;
 mod network;
 mod sockets;
 mod udp;
 
 use crate::WasiCtx;
-use tern_component::{Linker, Resource};
+pub use io::{InputStream, IoError, OutputStream, Pollable};
+use tern_component::{Linker, Resource, ResourceTable};
 use tern_engine::Result;
 
 /// The WASI 0.2 version the interfaces are defined at.
@@ -45,6 +48,14 @@ pub fn add_to_linker<T: 'static>(
 }
 
 impl WasiCtx {
+    /// The table of the guest's WASI 0.2 resources (streams, pollables,
+    /// descriptors, sockets), where an embedder that implements another
+    /// interface beside WASI keeps its own, so that handles of both kinds
+    /// (an HTTP body and the `wasi:io` stream it hands out) live together.
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.resources
+    }
+
     /// An owning handle to `value`, stored in the context's table.
     fn own<R: Send + 'static>(&mut self, value: R) -> Result<Resource<R>> {
         self.resources.push(value)
