@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Rebuilds the wasi:http hello component and copies it to wasm/, where the
-# HTTP benchmark picks it up to run under `wasmtime serve`. The .wasm file
-# is committed, so the benchmark runs without a wasm32 toolchain; rerun
-# this after changing the guest and commit its output with the change.
+# Rebuilds the wasi:http components and copies them to wasm/: `hello`,
+# which the HTTP benchmark serves under `tern serve` and `wasmtime serve`,
+# and `echo`, the handler of `tern serve`'s wasi:http tests. The .wasm
+# files are committed, so tests and benchmark run without a wasm32
+# toolchain; rerun this after changing a guest and commit its output with
+# the change.
 #
 # Needs the wasm32-wasip2 target (rustup target add wasm32-wasip2).
 #
@@ -28,4 +30,5 @@ cargo build --release --locked --target wasm32-wasip2
 out="$target_dir/wasm32-wasip2/release"
 mkdir -p wasm
 install -m 0644 "$out/http_wasip2_hello.wasm" wasm/hello.wasm
+install -m 0644 "$out/http_wasip2_echo.wasm" wasm/echo.wasm
 ls -l wasm/*.wasm
