@@ -6,6 +6,8 @@ use crate::config::AppSpec;
 use crate::handler::{AnyHandler, Exit, Handler, Host, Invocation, Outcome, Preopen, Step};
 use crate::limits::{Limits, LimitsSpec};
 use crate::metrics::Metrics;
+use crate::outbound::Outbound;
+use crate::outbound::client::Client;
 use crate::proxy::{BoxError, IncomingRequest, ProxyCall, ProxyOutcome, in_body};
 use crate::router::Router;
 use anyhow::{Context, Result};
@@ -55,6 +57,8 @@ pub struct Route {
     name: String,
     limits: Limits,
     handler: RwLock<Arc<AnyHandler>>,
+    /// What its wasi:http handler may send requests to.
+    outbound: Outbound,
     permits: Arc<Semaphore>,
     /// The module file as last loaded (or last failed to load).
     stamp: Mutex<Option<FileStamp>>,
@@ -101,6 +105,7 @@ impl App {
             Some(engine.max_wasm_stack.unwrap_or(8 << 20)),
             engine.strategy,
         )?;
+        let client = Client::new(spec.outbound_ca_file.as_deref()).map_err(anyhow::Error::msg)?;
         let mut routes = Vec::new();
         for (r, limits) in spec.routes.iter().zip(limits) {
             let context = || format!("route `{}` ({})", r.pattern, r.origin);
@@ -120,6 +125,10 @@ impl App {
                     permits: Arc::new(Semaphore::new(limits.max_instances)),
                     limits,
                     handler: RwLock::new(Arc::new(handler)),
+                    outbound: Outbound {
+                        client: client.clone(),
+                        allow: Arc::new(r.allowed_outbound_hosts.clone()),
+                    },
                     stamp: Mutex::new(stamp),
                 },
             ));
@@ -395,6 +404,7 @@ impl App {
             deadline: Instant::now() + limits.timeout,
             request_id: id.to_string(),
             rt,
+            outbound: route.outbound.clone(),
         };
         let live = self.metrics.live_instance();
         let mut task = tokio::task::spawn_blocking(move || {

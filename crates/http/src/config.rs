@@ -17,12 +17,21 @@
 //! env = { GREETING = "hi" }
 //! dirs = [{ host = "data", guest = "/data", read-only = true }]
 //! limits = { timeout = "500ms", max-request-body = "64KiB" }
+//!
+//! [[route]]
+//! path = "/proxy/..."
+//! module = "proxy.wasm"      # a wasi:http component
+//! allowed-outbound-hosts = ["https://api.example.com", "http://127.0.0.1:8080"]
 //! ```
+//!
+//! A top-level `outbound-ca-file = "ca.pem"` adds the certificates in that
+//! PEM file to the system's roots for outbound HTTPS.
 //!
 //! Unknown keys and bad values are refused, with the file, line, column
 //! and key in the message.
 
 use crate::limits::LimitsSpec;
+use crate::outbound::AllowList;
 use crate::router::RoutePattern;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -37,6 +46,9 @@ pub struct AppSpec {
     pub limits: LimitsSpec,
     /// The routes, in file order.
     pub routes: Vec<RouteSpec>,
+    /// A PEM file of certificates trusted for outbound HTTPS beside the
+    /// system's roots.
+    pub outbound_ca_file: Option<PathBuf>,
 }
 
 /// One route.
@@ -52,6 +64,9 @@ pub struct RouteSpec {
     pub dirs: Vec<DirSpec>,
     /// Limits that override the server's.
     pub limits: LimitsSpec,
+    /// What its wasi:http handler may send requests to; nothing when
+    /// empty.
+    pub allowed_outbound_hosts: AllowList,
     /// Where it was defined (`tern.toml:12`), for messages.
     pub origin: String,
 }
@@ -79,7 +94,9 @@ impl AppSpec {
                 env,
                 dirs,
                 limits: LimitsSpec::default(),
+                allowed_outbound_hosts: AllowList::default(),
             }],
+            outbound_ca_file: None,
         }
     }
 
@@ -163,18 +180,29 @@ impl AppSpec {
                     },
                 })
                 .collect();
+            let allowed_outbound_hosts = match r.allowed_outbound_hosts {
+                None => AllowList::default(),
+                Some(list) => AllowList::parse(list.get_ref()).map_err(|m| {
+                    error(
+                        Some(list.span()),
+                        format!("{m} (key `allowed-outbound-hosts`)"),
+                    )
+                })?,
+            };
             routes.push(RouteSpec {
                 pattern,
                 module: base.join(r.module.get_ref()),
                 env,
                 dirs,
                 limits: r.limits,
+                allowed_outbound_hosts,
                 origin: format!("{file}:{}", Location::of(text, r.path.span().start).line),
             });
         }
         Ok(Self {
             limits: raw.limits,
             routes,
+            outbound_ca_file: raw.outbound_ca_file.map(|f| base.join(f)),
         })
     }
 }
@@ -184,6 +212,8 @@ impl AppSpec {
 struct RawFile {
     #[serde(default)]
     limits: LimitsSpec,
+    #[serde(default, rename = "outbound-ca-file")]
+    outbound_ca_file: Option<String>,
     #[serde(default)]
     route: Vec<RawRoute>,
 }
@@ -199,6 +229,8 @@ struct RawRoute {
     dirs: Vec<RawDir>,
     #[serde(default)]
     limits: LimitsSpec,
+    #[serde(default)]
+    allowed_outbound_hosts: Option<toml::Spanned<Vec<String>>>,
 }
 
 #[derive(Deserialize)]

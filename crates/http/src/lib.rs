@@ -1,14 +1,22 @@
 //! Tern's HTTP server: every request runs in a fresh, sandboxed WebAssembly
 //! instance of its route's handler.
 //!
-//! Handlers follow WAGI: a WASI command gets the request as CGI
-//! meta-variables in its environment and the body on stdin, and writes a
-//! CGI response to stdout ([`cgi`]). Routes, their capabilities and their
-//! limits come from `tern.toml` ([`config`]) or the command line. Each
-//! module is compiled once, at start or on reload, and instantiated per
-//! request on a bounded pool of worker threads, off the async reactor, with
-//! a wall-clock deadline enforced inside Wasm, a memory cap, and caps on
-//! request and response size ([`limits`]).
+//! A route's handler is either kind, told apart by its file:
+//!
+//! - a WAGI module: a WASI command gets the request as CGI meta-variables
+//!   in its environment and the body on stdin, and writes a CGI response
+//!   to stdout ([`cgi`]);
+//! - a wasi:http component, exporting `wasi:http/incoming-handler` (the
+//!   0.2 `wasi:http/proxy` world): bodies stream both ways with trailers,
+//!   and it may send requests out to the hosts its route allows
+//!   ([`outbound`]).
+//!
+//! Routes, their capabilities and their limits come from `tern.toml`
+//! ([`config`]) or the command line. Each handler is compiled once, at
+//! start or on reload, and instantiated per request off the async reactor,
+//! with a wall-clock deadline enforced inside Wasm and while the guest
+//! waits, a memory cap, and caps on request and response size
+//! ([`limits`]).
 //!
 //! ```no_run
 //! use std::sync::Arc;
@@ -31,6 +39,7 @@ pub mod config;
 mod handler;
 pub mod limits;
 mod metrics;
+pub mod outbound;
 mod proxy;
 pub mod router;
 mod server;

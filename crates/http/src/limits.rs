@@ -43,6 +43,13 @@ pub struct Limits {
     /// before it is stopped like a timeout; `None` meters nothing.
     /// Default: none.
     pub fuel: Option<u64>,
+    /// Outbound requests (`wasi:http/outgoing-handler`) one request may
+    /// have open at once, answers being read included; more fail in the
+    /// guest. Default: 8.
+    pub max_outbound_requests: usize,
+    /// Bytes of an outbound response's body the guest may read; past it
+    /// the body's stream fails. Default: 10 MiB.
+    pub max_outbound_response_size: u64,
 }
 
 impl Default for Limits {
@@ -55,6 +62,8 @@ impl Default for Limits {
             max_instances: 64,
             queue_timeout: Duration::from_secs(1),
             fuel: None,
+            max_outbound_requests: 8,
+            max_outbound_response_size: 10 << 20,
         }
     }
 }
@@ -77,6 +86,10 @@ pub struct LimitsSpec {
     pub queue_timeout: Option<DurationValue>,
     /// See [`Limits::fuel`] (0: unmetered).
     pub fuel: Option<u64>,
+    /// See [`Limits::max_outbound_requests`].
+    pub max_outbound_requests: Option<Count>,
+    /// See [`Limits::max_outbound_response_size`].
+    pub max_outbound_response_size: Option<ByteSize>,
 }
 
 /// The keys a [`LimitsSpec`] accepts, as spelled in `tern.toml` and `-W`.
@@ -88,6 +101,8 @@ pub const LIMIT_KEYS: &[&str] = &[
     "max-instances",
     "queue-timeout",
     "fuel",
+    "max-outbound-requests",
+    "max-outbound-response-size",
 ];
 
 impl LimitsSpec {
@@ -107,6 +122,12 @@ impl LimitsSpec {
                 Some(n) => Some(n),
                 None => base.fuel,
             },
+            max_outbound_requests: self
+                .max_outbound_requests
+                .map_or(base.max_outbound_requests, |c| c.0),
+            max_outbound_response_size: self
+                .max_outbound_response_size
+                .map_or(base.max_outbound_response_size, |b| b.0),
         }
     }
 
@@ -120,6 +141,10 @@ impl LimitsSpec {
             max_instances: over.max_instances.or(self.max_instances),
             queue_timeout: over.queue_timeout.or(self.queue_timeout),
             fuel: over.fuel.or(self.fuel),
+            max_outbound_requests: over.max_outbound_requests.or(self.max_outbound_requests),
+            max_outbound_response_size: over
+                .max_outbound_response_size
+                .or(self.max_outbound_response_size),
         }
     }
 
@@ -137,6 +162,10 @@ impl LimitsSpec {
             "max-response-size" => self.max_response_size = Some(value.parse()?),
             "max-instances" => self.max_instances = Some(value.parse()?),
             "queue-timeout" => self.queue_timeout = Some(value.parse()?),
+            "max-outbound-requests" => self.max_outbound_requests = Some(value.parse()?),
+            "max-outbound-response-size" => {
+                self.max_outbound_response_size = Some(value.parse()?);
+            }
             "fuel" => {
                 self.fuel = Some(
                     value

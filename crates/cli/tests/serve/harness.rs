@@ -1,6 +1,7 @@
 //! Starts the real `tern serve` on port 0 and talks HTTP/1.1 to it over
 //! real sockets, through hyper's client.
 
+use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1;
@@ -193,11 +194,54 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    pub trailers: Vec<(String, String)>,
+}
+
+/// The error of request bodies the tests send.
+pub type BodyError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request body: whole, or streamed from a channel.
+pub type TestBody = BoxBody<Bytes, BodyError>;
+
+/// `bytes` as a whole request body.
+pub fn full(bytes: &[u8]) -> TestBody {
+    BoxBody::new(Full::new(Bytes::copy_from_slice(bytes)).map_err(|never| match never {}))
+}
+
+fn pairs(map: &hyper::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(n, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            (n.as_str().to_string(), v)
+        })
+        .collect()
+}
+
+/// Reads `response` whole, trailers included.
+pub async fn read_response(
+    response: hyper::Response<hyper::body::Incoming>,
+) -> Result<Response, hyper::Error> {
+    let (parts, body) = response.into_parts();
+    let collected = body.collect().await?;
+    let trailers = collected.trailers().map(pairs).unwrap_or_default();
+    Ok(Response {
+        status: parts.status.as_u16(),
+        headers: pairs(&parts.headers),
+        body: collected.to_bytes().to_vec(),
+        trailers,
+    })
 }
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn trailer(&self, name: &str) -> Option<&str> {
+        self.trailers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
@@ -214,8 +258,8 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 /// One HTTP/1.1 connection, through hyper's client, on a runtime of its
 /// own so that tests stay plain threads.
 pub struct Connection {
-    runtime: tokio::runtime::Runtime,
-    sender: http1::SendRequest<Full<Bytes>>,
+    pub runtime: tokio::runtime::Runtime,
+    pub sender: http1::SendRequest<TestBody>,
 }
 
 impl Connection {
@@ -247,38 +291,45 @@ impl Connection {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Response {
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(target)
-            .header(hyper::header::HOST, "localhost");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(Full::new(Bytes::copy_from_slice(body)))
-            .expect("a valid request");
+        self.try_send(method, target, headers, full(body))
+            .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
+    }
+
+    /// Sends a request with `body` and reads the whole response, or the
+    /// error that broke it off.
+    pub fn try_send(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: TestBody,
+    ) -> Result<Response, hyper::Error> {
+        let request = build_request(method, target, headers, body);
         let exchange = async {
             let response = self.sender.send_request(request).await?;
-            let (parts, body) = response.into_parts();
-            let body = body.collect().await?.to_bytes().to_vec();
-            Ok::<_, hyper::Error>(Response {
-                status: parts.status.as_u16(),
-                headers: parts
-                    .headers
-                    .iter()
-                    .map(|(n, v)| {
-                        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                        (n.as_str().to_string(), v)
-                    })
-                    .collect(),
-                body,
-            })
+            read_response(response).await
         };
         self.runtime
             .block_on(async { tokio::time::timeout(RESPONSE_TIMEOUT, exchange).await })
             .unwrap_or_else(|_| panic!("no response to {method} {target} in {RESPONSE_TIMEOUT:?}"))
-            .unwrap_or_else(|e| panic!("{method} {target}: {e}"))
     }
+}
+
+/// A request with `Host: localhost`.
+pub fn build_request(
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: TestBody,
+) -> hyper::Request<TestBody> {
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(target)
+        .header(hyper::header::HOST, "localhost");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.body(body).expect("a valid request")
 }
 
 /// Sends one request on a new connection and reads the whole response.

@@ -4,6 +4,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;
+mod proxy;
+mod upstream;
 
 use common::TempDir;
 use harness::{Connection, Server, guest, request};
@@ -657,16 +659,6 @@ fn configuration_errors_name_the_file_line_and_key() {
     let hello = guest("hello.wasm");
     let err = fails_to_start(&["serve", "-W", "timeout=forever", hello.to_str().unwrap()]);
     assert!(err.contains("invalid duration `forever`"), "{err}");
-
-    // A component is named as one, not as a malformed module.
-    let component =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasip2/wasm/cli.wasm");
-    let err = fails_to_start(&["serve", component.to_str().unwrap()]);
-    assert!(err.contains("is a component"), "{err}");
-    assert!(
-        err.contains("wasi:http components is not supported yet"),
-        "{err}"
-    );
 }
 
 tiers! {

@@ -25,6 +25,7 @@ use crate::limits::Limits;
 use anyhow::{Context, Result, bail};
 pub use body::{BoxError, in_body};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tern_component::{Component, InstancePre, Linker, Resource, ResourceTable};
 use tern_engine::{Engine, Store, StoreLimits, StoreLimitsBuilder};
@@ -96,6 +97,7 @@ struct HttpCtx {
     /// The most bytes an outbound request body may have.
     max_outbound_body: u64,
     request_id: String,
+    outbound: outgoing::OutboundCtx,
 }
 
 impl ProxyState {
@@ -139,6 +141,8 @@ pub struct ProxyCall {
     pub request_id: String,
     /// The reactor the request's connection runs on.
     pub rt: Handle,
+    /// What the guest may send requests to.
+    pub outbound: crate::outbound::Outbound,
 }
 
 /// How a wasi:http request's run ended.
@@ -291,6 +295,13 @@ impl ProxyHandler {
                     max_response_size: call.limits.max_response_size,
                     max_outbound_body: call.limits.max_request_body,
                     request_id: call.request_id.clone(),
+                    outbound: outgoing::OutboundCtx {
+                        policy: call.outbound.clone(),
+                        open: Arc::default(),
+                        max_open: call.limits.max_outbound_requests,
+                        max_body: call.limits.max_outbound_response_size,
+                        deadline: call.deadline,
+                    },
                 },
             },
         );

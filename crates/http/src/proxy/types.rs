@@ -154,7 +154,7 @@ pub struct IncomingResponse {
 
 /// `future-incoming-response`: an outbound request in flight.
 pub struct FutureIncomingResponse {
-    pub(crate) state: super::outgoing::InFlight,
+    pub(crate) state: Arc<super::outgoing::InFlight>,
 }
 
 fn method_of(m: &hyper::Method) -> Method {

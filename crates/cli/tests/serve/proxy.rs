@@ -1,0 +1,424 @@
+//! wasi:http handlers under `tern serve`: components built from
+//! `guests/http-wasip2` (`hello`, and `echo`, whose routes are listed in
+//! its source), alone and beside WAGI routes.
+
+use crate::common::TempDir;
+use crate::harness::{
+    BodyError, Connection, Server, TestBody, build_request, full, guest, read_response, request,
+};
+use crate::upstream::Upstream;
+use http_body_util::{BodyExt, Channel};
+use hyper::body::Bytes;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// A wasi:http component from `guests/http-wasip2/wasm`.
+fn component(name: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../guests/http-wasip2/wasm")
+        .join(name)
+}
+
+/// Serves `echo.wasm` alone, with `args` after it.
+fn echo(args: &[&str]) -> Server {
+    let echo = component("echo.wasm");
+    let mut all = vec![echo.to_str().unwrap()];
+    all.extend_from_slice(args);
+    Server::start(&all)
+}
+
+/// A body that is `n` bytes of a repeating pattern.
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| b"0123456789abcdef"[i % 16]).collect()
+}
+
+fn wasi_http_hello_answers_on_every_path() {
+    let hello = component("hello.wasm");
+    let server = Server::start(&[hello.to_str().unwrap()]);
+    for path in ["/", "/x/y?z=1"] {
+        let r = server.get(path);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.text(), "Hello, world!\n");
+        assert_eq!(r.header("content-type"), Some("text/plain"));
+        assert!(r.header("x-request-id").is_some());
+    }
+}
+
+fn request_parts_reach_the_guest_and_the_body_comes_back() {
+    let server = echo(&[]);
+    let body = pattern(100_000);
+    let r = request(
+        server.addr,
+        "POST",
+        "/echo?a=1&b=two",
+        &[
+            ("x-one", "1"),
+            ("x-two", "a"),
+            ("x-two", "b"),
+            ("te", "trailers"),
+        ],
+        &body,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-method"), Some("POST"));
+    assert_eq!(r.header("x-path-with-query"), Some("/echo?a=1&b=two"));
+    assert_eq!(r.header("x-scheme"), Some("http"));
+    assert_eq!(r.header("x-authority"), Some("localhost"));
+    assert_eq!(r.header("x-one"), Some("1"));
+    let twos: Vec<_> = r.headers.iter().filter(|(n, _)| n == "x-two").collect();
+    assert_eq!(twos.len(), 2, "both values of a repeated header: {twos:?}");
+    assert!(r.body == body, "the body comes back unchanged");
+    assert_eq!(r.trailer("x-body-bytes"), Some("100000"));
+
+    for method in ["GET", "PUT", "DELETE", "PATCH", "OPTIONS", "PURGE"] {
+        let r = request(server.addr, method, "/echo", &[], b"");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("x-method"), Some(method));
+        assert!(r.body.is_empty());
+    }
+}
+
+fn status_codes_come_from_the_guest() {
+    let server = echo(&[]);
+    for code in [201, 204, 302, 404, 418, 503] {
+        assert_eq!(server.get(&format!("/status/{code}")).status, code);
+    }
+    assert_eq!(server.get("/status/many").status, 400);
+    assert_eq!(server.get("/nowhere").status, 404);
+}
+
+fn a_large_response_streams_out() {
+    let server = echo(&[]);
+    let r = server.get("/stream/4096");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 4096 * 1024);
+    assert!(r.body.starts_with(b"chunk 0"));
+    assert!(r.body[4095 * 1024..].starts_with(b"chunk 4095"));
+    assert!(r.body.ends_with(b"\n"));
+}
+
+/// The response head and the first echoed bytes reach the client while
+/// the request body is still open; trailers go both ways.
+fn bodies_stream_both_ways_with_trailers() {
+    let server = echo(&[]);
+    let mut connection = Connection::open(server.addr);
+    let (mut tx, body) = Channel::<Bytes, BodyError>::new(1);
+    let request = build_request(
+        "POST",
+        "/echo",
+        &[("te", "trailers"), ("trailer", "x-checksum")],
+        TestBody::new(body),
+    );
+    let response = connection.sender.send_request(request);
+    connection.runtime.block_on(async {
+        let within = Duration::from_secs(30);
+        let exchange = async {
+            tx.send_data(Bytes::from_static(b"first part,"))
+                .await
+                .unwrap();
+            let response = response.await.expect("the head comes before the body ends");
+            assert_eq!(response.status(), 200);
+            let mut body = response.into_body();
+            let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+            assert_eq!(&first[..], b"first part,");
+            tx.send_data(Bytes::from_static(b" second part"))
+                .await
+                .unwrap();
+            let mut trailers = hyper::HeaderMap::new();
+            trailers.insert("x-checksum", "abc".parse().unwrap());
+            tx.send_trailers(trailers).await.unwrap();
+            drop(tx);
+            let rest = body.collect().await.unwrap();
+            let trailers = rest.trailers().cloned().unwrap_or_default();
+            assert_eq!(&rest.to_bytes()[..], b" second part");
+            assert_eq!(trailers.get("x-checksum").unwrap(), "abc");
+            assert_eq!(trailers.get("x-body-bytes").unwrap(), "23");
+        };
+        tokio::time::timeout(within, exchange)
+            .await
+            .expect("the exchange finishes");
+    });
+}
+
+/// An application with `echo.wasm` on every path under `limits`, but for
+/// the WAGI hello on `/wagi`. A wasi:http guest sees the whole path.
+fn limited(dir: &TempDir, limits: &str) -> String {
+    let text = format!(
+        r#"
+[[route]]
+path = "/wagi"
+module = "{hello}"
+
+[[route]]
+path = "/..."
+module = "{echo}"
+limits = {{ {limits} }}
+"#,
+        hello = guest("hello.wasm").display(),
+        echo = component("echo.wasm").display(),
+    );
+    dir.write("tern.toml", &text).display().to_string()
+}
+
+fn hostile_components_harm_only_their_own_request() {
+    let dir = TempDir::new("proxy-hostile");
+    let config = limited(
+        &dir,
+        r#"timeout = "1s", max-memory-size = "32MiB", max-response-size = "64KiB", max-request-body = "16KiB""#,
+    );
+    let server = Server::start(&["--config", &config]);
+    let started = Instant::now();
+    let r = server.get("/loop");
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the loop was stopped"
+    );
+    let id = r.header("x-request-id").unwrap().to_string();
+    assert!(r.text().contains(&id), "{}", r.text());
+    for path in ["/trap", "/recurse", "/alloc"] {
+        let r = server.get(path);
+        assert_eq!(r.status, 500, "{path}: {}", r.text());
+        assert_eq!(server.get("/wagi").status, 200, "after {path}");
+    }
+    // Past the response cap after the head went out: the body breaks off
+    // rather than passing for complete.
+    for path in ["/stream/1000", "/endless"] {
+        let r = Connection::open(server.addr).try_send("GET", path, &[], full(b""));
+        assert!(r.is_err(), "{path}: {r:?}");
+    }
+    // Declared too large: refused before the guest runs.
+    let r = request(server.addr, "POST", "/echo", &[], &pattern(20_000));
+    assert_eq!(r.status, 413);
+    let r = request(server.addr, "POST", "/echo", &[], &pattern(10_000));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 10_000);
+    assert_eq!(server.get("/wagi").status, 200);
+    assert!(server.wait_for_log("handler failed", Duration::from_secs(20)));
+    assert!(server.log().contains("handler stopped"), "{}", server.log());
+}
+
+fn guest_output_goes_to_the_log_under_the_request_id() {
+    let server = echo(&[]);
+    let r = server.get("/stderr");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "logged\n");
+    let id = r.header("x-request-id").unwrap();
+    assert!(
+        server.wait_for_log("guest stdout line", Duration::from_secs(20)),
+        "{}",
+        server.log()
+    );
+    let log = server.log();
+    for needle in ["guest log line", "guest stdout line"] {
+        let line = log.lines().find(|l| l.contains(needle)).unwrap();
+        assert!(line.contains(&format!("request_id={id}")), "{line}");
+    }
+}
+
+fn an_outbound_request_is_denied_and_logged() {
+    let upstream = Upstream::http();
+    let server = echo(&[]);
+    let url = format!("http://127.0.0.1:{}/x", upstream.addr.port());
+    let r = server.get(&format!("/outbound?url={url}"));
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("HttpRequestDenied"), "{}", r.text());
+    assert!(
+        server.wait_for_log("outbound request denied", Duration::from_secs(20)),
+        "{}",
+        server.log()
+    );
+}
+
+/// An application with `echo.wasm` on every path, allowed to reach
+/// `allowed`, `top` at the head of the file.
+fn outbound_app(dir: &TempDir, top: &str, allowed: &[String]) -> String {
+    let allowed: Vec<String> = allowed.iter().map(|a| format!("\"{a}\"")).collect();
+    let text = format!(
+        r#"{top}
+[[route]]
+path = "/..."
+module = "{echo}"
+allowed-outbound-hosts = [{allowed}]
+limits = {{ timeout = "2s" }}
+"#,
+        echo = component("echo.wasm").display(),
+        allowed = allowed.join(", "),
+    );
+    dir.write("tern.toml", &text).display().to_string()
+}
+
+fn outbound_requests_reach_only_allowed_hosts() {
+    let upstream = Upstream::http();
+    let other = Upstream::http();
+    let dir = TempDir::new("outbound");
+    let port = upstream.addr.port();
+    let config = outbound_app(&dir, "", &[format!("http://127.0.0.1:{port}")]);
+    let server = Server::start(&["--config", &config]);
+    let r = server.get(&format!("/outbound?url=http://127.0.0.1:{port}/path?q=1"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("x-upstream-status"), Some("200"));
+    assert_eq!(r.text(), "upstream saw GET /path?q=1");
+
+    for denied in [
+        format!("http://127.0.0.1:{}/", other.addr.port()),
+        format!("https://127.0.0.1:{port}/"),
+        format!("http://localhost:{port}/"),
+    ] {
+        let r = server.get(&format!("/outbound?url={denied}"));
+        assert_eq!(r.status, 502, "{denied}: {}", r.text());
+        assert!(
+            r.text().contains("HttpRequestDenied"),
+            "{denied}: {}",
+            r.text()
+        );
+    }
+    assert!(server.wait_for_log("outbound request denied", Duration::from_secs(20)));
+
+    // An upstream that never answers holds the guest only until its
+    // deadline.
+    let started = Instant::now();
+    let r = server.get(&format!("/outbound?url=http://127.0.0.1:{port}/hang"));
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(server.get("/hello").status, 200);
+}
+
+fn internal_addresses_are_reached_only_when_named() {
+    let upstream = Upstream::http();
+    let port = upstream.addr.port();
+    let dir = TempDir::new("outbound-internal");
+    // Any host at all, but loopback is not named.
+    let config = outbound_app(&dir, "", &["http://*:*".to_string()]);
+    let server = Server::start(&["--config", &config]);
+    let r = server.get(&format!("/outbound?url=http://127.0.0.1:{port}/"));
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("HttpRequestDenied"), "{}", r.text());
+    drop(server);
+    // `localhost` names loopback: checked on the address it resolves to.
+    let config = outbound_app(&dir, "", &[format!("http://localhost:{port}")]);
+    let server = Server::start(&["--config", &config]);
+    let r = server.get(&format!("/outbound?url=http://localhost:{port}/named"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "upstream saw GET /named");
+}
+
+fn outbound_https_trusts_the_configured_ca() {
+    let dir = TempDir::new("outbound-tls");
+    let upstream = Upstream::https(&dir);
+    let port = upstream.addr.port();
+    let allowed = [format!("https://localhost:{port}")];
+    let url = format!("/outbound?url=https://localhost:{port}/secure");
+
+    let ca = upstream.ca_file.as_ref().unwrap().display().to_string();
+    let config = outbound_app(&dir, &format!("outbound-ca-file = \"{ca}\""), &allowed);
+    let server = Server::start(&["--config", &config]);
+    let r = server.get(&url);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "upstream saw GET /secure");
+    drop(server);
+
+    // Without the CA, the certificate is not trusted.
+    let config = outbound_app(&dir, "", &allowed);
+    let server = Server::start(&["--config", &config]);
+    let r = server.get(&url);
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("TlsCertificateError"), "{}", r.text());
+}
+
+fn wagi_and_wasi_http_routes_mix_in_one_application() {
+    let dir = TempDir::new("proxy-mixed");
+    let server = Server::start(&["--config", &limited(&dir, ""), "--metrics", "127.0.0.1:0"]);
+    assert_eq!(server.get("/wagi").text(), "Hello, world!\n");
+    let r = server.get("/hello");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "Hello, world!\n");
+    let r = request(server.addr, "PUT", "/echo?q", &[], b"both kinds");
+    assert_eq!(r.header("x-path-with-query"), Some("/echo?q"));
+    assert_eq!(r.text(), "both kinds");
+    assert_eq!(server.get("/other").status, 404, "the guest's own 404");
+    let metrics = request(server.metrics.unwrap(), "GET", "/metrics", &[], b"").text();
+    assert!(
+        metrics.contains(r#"route="/...""#) && metrics.contains(r#"route="/wagi""#),
+        "{metrics}"
+    );
+}
+
+fn http2_reaches_a_component() {
+    let hello = component("hello.wasm");
+    let server = Server::start(&[hello.to_str().unwrap()]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let response = runtime.block_on(async {
+        let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let request = hyper::Request::get(format!("http://{}/h2", server.addr))
+            .body(full(b""))
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.version(), hyper::Version::HTTP_2);
+        read_response(response).await.unwrap()
+    });
+    assert_eq!(response.status, 200);
+    assert_eq!(response.text(), "Hello, world!\n");
+}
+
+fn a_reload_swaps_module_and_component_both_ways() {
+    let dir = TempDir::new("proxy-reload");
+    let handler = dir.join("handler.wasm");
+    std::fs::copy(guest("probe.wasm"), &handler).unwrap();
+    let server = Server::start(&[handler.to_str().unwrap(), "--reload-interval", "0"]);
+    assert!(
+        server
+            .get("/?mode=env")
+            .text()
+            .contains("REQUEST_METHOD=GET")
+    );
+    std::fs::copy(component("echo.wasm"), &handler).unwrap();
+    server.signal("HUP");
+    assert!(server.wait_for_log("module reloaded", Duration::from_secs(20)));
+    assert_eq!(server.get("/hello").text(), "Hello, world!\n");
+    assert_eq!(server.get("/status/202").status, 202);
+}
+
+fn a_component_that_is_no_http_handler_is_refused_at_start() {
+    let cli =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasip2/wasm/cli.wasm");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tern"))
+        .args(["serve", cli.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("exports no `wasi:http/incoming-handler@0.2` interface"),
+        "{err}"
+    );
+}
+
+crate::tiers! {
+    @on [interpreter: Interpreter, cranelift: Cranelift]
+    wasi_http_hello_answers_on_every_path,
+    request_parts_reach_the_guest_and_the_body_comes_back,
+    status_codes_come_from_the_guest,
+    a_large_response_streams_out,
+    bodies_stream_both_ways_with_trailers,
+    hostile_components_harm_only_their_own_request,
+    guest_output_goes_to_the_log_under_the_request_id,
+    an_outbound_request_is_denied_and_logged,
+    outbound_requests_reach_only_allowed_hosts,
+    internal_addresses_are_reached_only_when_named,
+    outbound_https_trusts_the_configured_ca,
+    wagi_and_wasi_http_routes_mix_in_one_application,
+    http2_reaches_a_component,
+    a_reload_swaps_module_and_component_both_ways,
+    a_component_that_is_no_http_handler_is_refused_at_start,
+}
