@@ -1,6 +1,7 @@
 //! An application being served: its routes with their compiled handlers
 //! and limits, and the answer to one request.
 
+use crate::access::AccessLine;
 use crate::cgi::{self, RequestMeta};
 use crate::config::AppSpec;
 use crate::handler::{AnyHandler, Exit, Handler, Host, Invocation, Outcome, Preopen, Step};
@@ -215,21 +216,17 @@ impl App {
         if let Ok(v) = HeaderValue::from_str(&id) {
             response.headers_mut().insert("x-request-id", v);
         }
-        let bytes = hyper::body::Body::size_hint(response.body())
-            .exact()
-            .unwrap_or(0);
         self.metrics.request(&route, status.as_u16(), took);
-        tracing::info!(
-            target: "tern::access",
-            request_id = %id,
-            method = %method,
-            path = %path,
-            route = %route,
-            status = status.as_u16(),
-            bytes,
-            duration_us = took.as_micros() as u64,
-        );
-        response
+        let line = AccessLine {
+            id,
+            method,
+            path,
+            route,
+            status: status.as_u16(),
+            started,
+            head_us: took.as_micros() as u64,
+        };
+        response.map(|body| line.log(body))
     }
 
     async fn dispatch(

@@ -33,6 +33,7 @@
 
 #![forbid(unsafe_code)]
 
+mod access;
 mod app;
 pub mod cgi;
 pub mod config;

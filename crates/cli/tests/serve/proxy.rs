@@ -95,6 +95,18 @@ fn a_large_response_streams_out() {
     assert!(r.body.starts_with(b"chunk 0"));
     assert!(r.body[4095 * 1024..].starts_with(b"chunk 4095"));
     assert!(r.body.ends_with(b"\n"));
+    // The access line is written when the streamed body is over.
+    let id = r.header("x-request-id").unwrap();
+    assert!(
+        server.wait_for_log("bytes=4194304", Duration::from_secs(20)),
+        "{}",
+        server.log()
+    );
+    let log = server.log();
+    let line = log.lines().find(|l| l.contains("bytes=4194304")).unwrap();
+    assert!(line.contains("tern::access"), "{line}");
+    assert!(line.contains(&format!("request_id={id}")), "{line}");
+    assert!(line.contains("complete=true"), "{line}");
 }
 
 /// The response head and the first echoed bytes reach the client while
@@ -187,6 +199,7 @@ fn hostile_components_harm_only_their_own_request() {
         let r = Connection::open(server.addr).try_send("GET", path, &[], full(b""));
         assert!(r.is_err(), "{path}: {r:?}");
     }
+    assert!(server.wait_for_log("complete=false", Duration::from_secs(20)));
     // Declared too large: refused before the guest runs.
     let r = request(server.addr, "POST", "/echo", &[], &pattern(20_000));
     assert_eq!(r.status, 413);
