@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
-# Throughput and latency of a hello-world HTTP handler: `tern serve` beside
-# a native hyper server and `wasmtime serve`, each loaded in turn by wrk,
-# and Tern's requests per second over each peer's.
+# Throughput and latency of HTTP handlers: `tern serve` beside a native
+# hyper server and `wasmtime serve`, each loaded in turn by wrk, and Tern's
+# requests per second over each peer's. Two routes: hello world, and a
+# compute-heavy one (GET /compute/N of the echo component: N rounds of a
+# hash, no I/O).
 #
 # Usage: crates/bench/serve.sh
 #
 # Settings, from the environment:
 #   CONNECTIONS    open connections (default 32)
 #   DURATION       seconds of each measured run (default 10)
+#   COMPUTE        rounds of the compute route (default 200000)
 #   THREADS        wrk threads (default 2)
 #   SKIP_WASMTIME  1: leave wasmtime out (and do not install it)
 #
 # The servers, each answering `Hello, world!` with a fresh instance per
 # request where there is an instance:
 #   native hyper    <target>/release/native-hello (crates/bench/src/bin)
-#   tern serve      <target>/release/tern serve guests/http/wasm/hello.wasm,
-#                   a WAGI handler; its access log (RUST_LOG, default one
-#                   line per request) goes to a file, as a server's would;
-#                   interpreted, then again with -C compiler=cranelift
-#   wasmtime serve  wasmtime serve -Scli guests/http-wasip2/wasm/hello.wasm,
-#                   a wasi:http proxy component (wasmtime compiles it with
-#                   Cranelift; -Scli links the wasi:cli imports that Rust's
-#                   standard library adds)
+#   tern serve      <target>/release/tern serve HANDLER: the WAGI module
+#                   guests/http/wasm/hello.wasm, and the wasi:http
+#                   components guests/http-wasip2/wasm/{hello,echo}.wasm,
+#                   interpreted (Tern's default) and with -C
+#                   compiler=cranelift; its access log (RUST_LOG, default
+#                   one line per request) goes to a file, as a server's
+#                   would
+#   wasmtime serve  wasmtime serve -Scli COMPONENT, the same two components
+#                   (wasmtime compiles them with Cranelift; -Scli links the
+#                   wasi:cli imports that Rust's standard library adds)
 # <target> is cargo's target directory (CARGO_TARGET_DIR if set); both
 # binaries are built here when missing; rebuild them with
 # `cargo build --release -p tern-cli -p tern-bench` after a change.
@@ -57,9 +62,10 @@ esac
 
 connections="${CONNECTIONS:-32}"
 duration="${DURATION:-10}"
+compute="${COMPUTE:-200000}"
 threads="${THREADS:-2}"
 skip_wasmtime="${SKIP_WASMTIME:-0}"
-for setting in CONNECTIONS="$connections" DURATION="$duration" THREADS="$threads"; do
+for setting in CONNECTIONS="$connections" DURATION="$duration" THREADS="$threads" COMPUTE="$compute"; do
     if [[ ! "${setting#*=}" =~ ^[1-9][0-9]*$ ]]; then
         echo "error: ${setting%%=*} must be a positive whole number, not \`${setting#*=}\`" >&2
         exit 2
@@ -74,6 +80,7 @@ fi
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 wagi_guest="$root/guests/http/wasm/hello.wasm"
 proxy_guest="$root/guests/http-wasip2/wasm/hello.wasm"
+echo_guest="$root/guests/http-wasip2/wasm/echo.wasm"
 peers="${PEERS_ROOT:-/tmp/peers}"
 export PATH="$PATH:$peers/bin"
 
@@ -164,22 +171,23 @@ wait_ready() { # NAME PID URL LOG
     server_failed "$1" "$4" "accepted no connection at $3 within 120 s"
 }
 
-# The server must answer `Hello, world!` before its numbers mean anything.
-check_hello() { # NAME URL LOG
+# The server must answer 200 with the expected body before its numbers mean
+# anything.
+check_answer() { # NAME URL LOG EXPECTED
     local body
-    body="$(curl -sS --max-time 10 "$2")" ||
-        server_failed "$1" "$3" "no answer from $2"
-    if [[ "$body" != "Hello, world!" ]]; then
-        server_failed "$1" "$3" "$2 answered \`$body\`, not \`Hello, world!\`"
+    body="$(curl -fsS --max-time 60 "$2")" ||
+        server_failed "$1" "$3" "no answer (or not 200) from $2"
+    if [[ "$body" != "$4" ]]; then
+        server_failed "$1" "$3" "$2 answered \`$body\`, not \`$4\`"
     fi
 }
 
 declare -A rps p50 p99
 
 # Warms up the server at URL, measures it, and records its numbers under KEY.
-measure() { # KEY NAME URL LOG
+measure() { # KEY NAME URL LOG EXPECTED
     local out="$tmp/$1.wrk" errors
-    check_hello "$2" "$3" "$4"
+    check_answer "$2" "$3" "$4" "$5"
     echo "measuring $2 at $3 (2 s warm-up, ${duration} s run)" >&2
     wrk -t"$threads" -c"$connections" -d2s "$3" >/dev/null
     wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$3" >"$out"
@@ -217,25 +225,14 @@ log="$tmp/native.log"
 "$native" 127.0.0.1:0 >"$tmp/native.out" 2>"$log" &
 pid=$!
 url="$(read_url "native hyper" "$pid" "$tmp/native.out" "$log" 1)"
-measure native "native hyper" "$url" "$log"
+measure native "native hyper" "$url" "$log" "Hello, world!"
 stop_server "$pid"
 pid=""
 
-# Tern.
-log="$tmp/tern.log"
-"$tern" serve --listen 127.0.0.1:0 --metrics 127.0.0.1:0 "$wagi_guest" \
-    >"$tmp/tern.out" 2>"$log" &
-pid=$!
-url="$(read_url "tern serve" "$pid" "$tmp/tern.out" "$log" 1)"
-metrics_url="$(read_url "tern serve" "$pid" "$tmp/tern.out" "$log" 2)"
-measure tern "tern serve" "$url" "$log"
-metrics="$(curl -sS --max-time 10 "$metrics_url")" ||
-    server_failed "tern serve" "$log" "no answer from $metrics_url"
-stop_server "$pid"
-pid=""
-# The median of the cumulative histogram (summed over routes), interpolated
-# linearly within the bucket that holds it.
-instantiation_p50="$(awk '
+# The median of the cumulative histogram of METRICS (summed over routes),
+# interpolated linearly within the bucket that holds it, in microseconds.
+instantiation_p50() { # METRICS
+    awk '
     /^tern_instantiation_duration_seconds_bucket\{/ {
         le = $0
         sub(/.*[{,]le="/, "", le)
@@ -259,55 +256,94 @@ instantiation_p50="$(awk '
             below = count[le]
         }
         print "-"
-    }' <<<"$metrics")"
-if [[ "$instantiation_p50" == "-" ]]; then
-    echo "warning: tern serve reported no instantiation times at $metrics_url" >&2
-fi
+    }' <<<"$1"
+}
 
-# Tern, compiled with Cranelift.
-log="$tmp/tern-cranelift.log"
-"$tern" serve -C compiler=cranelift --listen 127.0.0.1:0 "$wagi_guest" \
-    >"$tmp/tern-cranelift.out" 2>"$log" &
-pid=$!
-url="$(read_url "tern serve (cranelift)" "$pid" "$tmp/tern-cranelift.out" "$log" 1)"
-measure tern-cranelift "tern serve (cranelift)" "$url" "$log"
-stop_server "$pid"
-pid=""
+declare -A inst
 
-# wasmtime.
-if [[ "$skip_wasmtime" != 1 ]]; then
-    log="$tmp/wasmtime.log"
-    # `wasmtime serve` cannot bind port 0; take a port the kernel just gave out.
-    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-    url="http://127.0.0.1:$port/"
-    wasmtime serve -Scli --addr "127.0.0.1:$port" "$proxy_guest" >"$log" 2>&1 &
+# Serves HANDLER with tern (extra flags FLAGS...), measures PATH, records
+# the numbers under KEY and the instantiation p50 under inst[KEY].
+tern_row() { # KEY NAME HANDLER PATH EXPECTED FLAGS...
+    local key="$1" name="$2" handler="$3" path="$4" expected="$5" url metrics_url metrics
+    shift 5
+    log="$tmp/$key.log"
+    "$tern" serve "$@" --listen 127.0.0.1:0 --metrics 127.0.0.1:0 "$handler" \
+        >"$tmp/$key.out" 2>"$log" &
     pid=$!
-    wait_ready "wasmtime serve" "$pid" "$url" "$log"
-    measure wasmtime "wasmtime serve" "$url" "$log"
+    url="$(read_url "$name" "$pid" "$tmp/$key.out" "$log" 1)"
+    metrics_url="$(read_url "$name" "$pid" "$tmp/$key.out" "$log" 2)"
+    measure "$key" "$name" "${url%/}$path" "$log" "$expected"
+    metrics="$(curl -sS --max-time 10 "$metrics_url")" ||
+        server_failed "$name" "$log" "no answer from $metrics_url"
     stop_server "$pid"
     pid=""
+    inst["$key"]="$(instantiation_p50 "$metrics")"
+}
+
+# Serves COMPONENT with wasmtime, measures PATH, records under KEY.
+wasmtime_row() { # KEY COMPONENT PATH EXPECTED
+    local port url
+    log="$tmp/$1.log"
+    # `wasmtime serve` cannot bind port 0; take a port the kernel just gave out.
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    url="http://127.0.0.1:$port"
+    wasmtime serve -Scli --addr "127.0.0.1:$port" "$2" >"$log" 2>&1 &
+    pid=$!
+    wait_ready "wasmtime serve" "$pid" "$url/" "$log"
+    measure "$1" "wasmtime serve" "$url$3" "$log" "$4"
+    stop_server "$pid"
+    pid=""
+}
+
+# The compute route's answer, as the guest computes it (a 32-bit xorshift
+# plus the round, summed).
+expected_sum="$(python3 -c '
+import sys
+x, s = 0x9E3779B9, 0
+for i in range(int(sys.argv[1])):
+    x ^= (x << 13) & 0xFFFFFFFF
+    x ^= x >> 17
+    x ^= (x << 5) & 0xFFFFFFFF
+    x = (x + i) & 0xFFFFFFFF
+    s = (s + x) & 0xFFFFFFFFFFFFFFFF
+print(s)' "$compute")"
+
+hello="Hello, world!"
+tern_row tern-wagi "tern serve (WAGI)" "$wagi_guest" / "$hello"
+tern_row tern-http "tern serve (wasi:http)" "$proxy_guest" / "$hello"
+tern_row tern-http-cl "tern serve (wasi:http, cranelift)" "$proxy_guest" / "$hello" -C compiler=cranelift
+tern_row compute "tern serve (compute)" "$echo_guest" "/compute/$compute" "$expected_sum"
+tern_row compute-cl "tern serve (compute, cranelift)" "$echo_guest" "/compute/$compute" "$expected_sum" \
+    -C compiler=cranelift
+if [[ "$skip_wasmtime" != 1 ]]; then
+    wasmtime_row wasmtime "$proxy_guest" / "$hello"
+    wasmtime_row wasmtime-compute "$echo_guest" "/compute/$compute" "$expected_sum"
 fi
 
 echo
-echo "hello world over HTTP ($connections connections, $threads wrk threads, ${duration} s):"
+echo "HTTP handlers ($connections connections, $threads wrk threads, ${duration} s each):"
 row() { # NAME KEY
-    printf "%-22s | %9s | %7s | %7s\n" "$1" "${rps[$2]}" "${p50[$2]}" "${p99[$2]}"
+    printf "%-34s | %9s | %7s | %7s | %9s\n" "$1" "${rps[$2]}" "${p50[$2]}" "${p99[$2]}" "${inst[$2]:--}"
 }
-printf "%-22s | %9s | %7s | %7s\n" server req/s "p50 ms" "p99 ms"
-row "native hyper" native
-row "tern serve" tern
-row "tern serve (cranelift)" tern-cranelift
+printf "%-34s | %9s | %7s | %7s | %9s\n" server req/s "p50 ms" "p99 ms" "inst. us"
+row "native hyper (hello)" native
+row "tern serve, WAGI (hello)" tern-wagi
+row "tern serve, wasi:http (hello)" tern-http
+row "tern serve, wasi:http, cl (hello)" tern-http-cl
 if [[ "$skip_wasmtime" != 1 ]]; then
-    row "wasmtime serve" wasmtime
-else
-    printf "%-22s | skipped (SKIP_WASMTIME=1)\n" "wasmtime serve"
+    row "wasmtime serve (hello)" wasmtime
+fi
+row "tern serve (compute/$compute)" compute
+row "tern serve, cl (compute/$compute)" compute-cl
+if [[ "$skip_wasmtime" != 1 ]]; then
+    row "wasmtime serve (compute/$compute)" wasmtime-compute
 fi
 ratio() { # NUMERATOR DENOMINATOR
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'
 }
-echo "tern/native throughput: $(ratio "${rps[tern]}" "${rps[native]}")"
-echo "tern cranelift/interpreter throughput: $(ratio "${rps[tern-cranelift]}" "${rps[tern]}")"
+echo "tern wasi:http/native throughput (hello): $(ratio "${rps[tern-http]}" "${rps[native]}")"
 if [[ "$skip_wasmtime" != 1 ]]; then
-    echo "tern/wasmtime throughput: $(ratio "${rps[tern]}" "${rps[wasmtime]}")"
+    echo "tern/wasmtime throughput, hello, wasi:http: $(ratio "${rps[tern-http]}" "${rps[wasmtime]}") (cranelift: $(ratio "${rps[tern-http-cl]}" "${rps[wasmtime]}"))"
+    echo "tern/wasmtime p99, hello, wasi:http: $(ratio "${p99[tern-http]}" "${p99[wasmtime]}") (cranelift: $(ratio "${p99[tern-http-cl]}" "${p99[wasmtime]}"))"
+    echo "tern/wasmtime throughput, compute: $(ratio "${rps[compute]}" "${rps[wasmtime-compute]}") (cranelift: $(ratio "${rps[compute-cl]}" "${rps[wasmtime-compute]}"))"
 fi
-echo "tern instantiation p50: $instantiation_p50 us"

@@ -62,6 +62,10 @@ fn the_bundled_example_application_serves() {
         "{}",
         r.text()
     );
+    let r = request(server.addr, "POST", "/echo", &[("x-tag", "1")], b"posted");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-tag"), Some("1"));
+    assert_eq!(r.text(), "posted");
     assert_eq!(server.get("/").status, 404);
 }
 
