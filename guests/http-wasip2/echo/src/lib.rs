@@ -4,43 +4,72 @@
 //!
 //! - `/hello`: `200`, `content-type: text/plain`, `Hello, world!`.
 //! - `/echo`: `200` with `x-method`, `x-path-with-query`, `x-scheme` and
-//!   `x-authority` telling what the guest saw, every request header named
-//!   `x-*` copied back, and the request body streamed back as it arrives;
-//!   then the request's trailers, and `x-body-bytes` (the bytes echoed), as
-//!   the response's trailers (declared in its `trailer` header, with the
-//!   names the request's `trailer` header declares, as HTTP/1.1 wants).
-//! - `/status/N`: status N, empty body (400 when N is no status).
-//! - `/stream/N`: N chunks of 1024 bytes (`chunk I`, dots, a newline).
-//! - `/compute/N`: the sum of a 32-bit hash over N rounds, as text: work
-//!   for the CPU without I/O.
-//! - `/stderr`: a line to stderr and one to stdout, then `logged`.
-//! - `/outbound?url=URL`: GETs the absolute http(s) URL through
-//!   `wasi:http/outgoing-handler`; `200` with `x-upstream-status` and the
-//!   upstream's body, or `502` with `outbound error: CODE`.
+//!   `x-authority` telling what the guest saw (the last two empty when the
+//!   request has none), every request header named `x-*` copied back with
+//!   all its values, and the request body streamed back as it arrives. The
+//!   head goes out before the body is read. The response's trailers are the
+//!   request's trailers and `x-body-bytes` (the bytes echoed), declared in
+//!   its `trailer` header beside the names the request's `trailer` header
+//!   declares, as HTTP/1.1 wants.
+//! - `/status/N`: status N, empty body (`400` when N is no status).
+//! - `/stream/N`: N chunks of exactly 1024 bytes (`chunk I`, dots, a
+//!   newline), each written and flushed on its own.
+//! - `/compute/N`: the sum of a 32-bit xorshift over N rounds, as text: work
+//!   for the CPU without I/O (the compute row of `crates/bench/serve.sh`).
+//! - `/stderr`: `guest log line` to stderr, `guest stdout line` to stdout,
+//!   then `200` `logged`.
+//! - `/outbound?url=URL`: GETs the absolute http(s) URL (taken as is, not
+//!   percent-decoded) through `wasi:http/outgoing-handler`; `200` with
+//!   `x-upstream-status` and the upstream's body streamed through, or `502`
+//!   with `outbound error: CODE` when the request fails.
 //! - `/trap`, `/loop`, `/recurse`, `/alloc`: trap, spin, recurse or
-//!   allocate without end before answering.
+//!   allocate without end, before answering.
 //! - `/endless`: `200`, then 4 KiB chunks for ever.
-//! - anything else: `404`.
+//! - anything else: `404` `not found`.
+//!
+//! `/stream/N` and `/compute/N` answer `400` when N is not a number.
 
 use std::hint::black_box;
 use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
-    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest,
-    OutgoingResponse, ResponseOutparam, Scheme,
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
+    ResponseOutparam, Scheme,
 };
-use wasip2::io::streams::{OutputStream, StreamError};
+use wasip2::io::error::Error as IoError;
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
 wasip2::http::proxy::export!(Echo);
 
+/// The most bytes one `blocking-write-and-flush` may take, by the WASI
+/// contract.
+const MAX_WRITE: usize = 4096;
+
+/// The most bytes asked for by one read of an incoming body.
+const MAX_READ: u64 = 65536;
+
+/// The size of each chunk of `/stream/N`.
+const STREAM_CHUNK: usize = 1024;
+
+/// The size of each allocation of `/alloc`.
+const MIB: usize = 1 << 20;
+
+/// The exported `wasi:http/incoming-handler`: routes each request by path.
 struct Echo;
 
 impl Guest for Echo {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let full = request.path_with_query().unwrap_or_default();
-        let (path, query) = full.split_once('?').unwrap_or((&full, ""));
+        let path_with_query = request.path_with_query().unwrap_or_default();
+        let (path, query) = path_with_query
+            .split_once('?')
+            .unwrap_or((&path_with_query, ""));
         match path {
-            "/hello" => respond(out, 200, &[("content-type", "text/plain")], b"Hello, world!\n"),
+            "/hello" => respond(
+                out,
+                200,
+                &[("content-type", "text/plain")],
+                b"Hello, world!\n",
+            ),
             "/echo" => echo(request, out),
             "/stderr" => {
                 eprintln!("guest log line");
@@ -49,37 +78,19 @@ impl Guest for Echo {
             }
             "/outbound" => outbound(query, out),
             "/trap" => panic!("the handler traps on purpose"),
-            "/loop" => loop {
-                black_box(0);
-            },
+            "/loop" => spin(),
             "/recurse" => {
-                black_box(recurse(black_box(1)));
+                black_box(recurse(black_box(0)));
             }
-            "/alloc" => {
-                let mut held = Vec::new();
-                loop {
-                    let mut chunk = vec![0u8; 1 << 20];
-                    chunk[black_box(4096)] = 1;
-                    held.push(black_box(chunk));
-                }
-            }
-            "/endless" => {
-                let (_body, stream) = start(out, 200, &[]);
-                loop {
-                    write(&stream, &[b'x'; 4096]);
-                }
-            }
+            "/alloc" => allocate_for_ever(),
+            "/endless" => endless(out),
             _ => {
                 if let Some(n) = path.strip_prefix("/status/") {
-                    match n.parse::<u16>() {
-                        Ok(code) => respond(out, code, &[], b""),
-                        Err(_) => respond(out, 400, &[], b"not a status code\n"),
-                    }
+                    status(out, n);
                 } else if let Some(n) = path.strip_prefix("/stream/") {
-                    stream_chunks(out, n.parse().unwrap_or(0));
+                    stream(out, n);
                 } else if let Some(n) = path.strip_prefix("/compute/") {
-                    let sum = compute(n.parse().unwrap_or(0));
-                    respond(out, 200, &[], format!("{sum}\n").as_bytes());
+                    compute(out, n);
                 } else {
                     respond(out, 404, &[], b"not found\n");
                 }
@@ -88,52 +99,75 @@ impl Guest for Echo {
     }
 }
 
+/// Header fields from `(name, value)` pairs.
 fn headers(list: &[(&str, &str)]) -> Fields {
     let entries: Vec<(String, Vec<u8>)> = list
         .iter()
-        .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
         .collect();
-    Fields::from_list(&entries).expect("valid headers")
+    Fields::from_list(&entries).expect("the guest's headers are valid")
 }
 
-/// Sends the status and headers, and returns the body to write.
-fn start(out: ResponseOutparam, status: u16, list: &[(&str, &str)]) -> (OutgoingBody, OutputStream) {
-    start_with(out, status, headers(list))
+/// A response with `status` and `headers`.
+fn response(status: u16, headers: Fields) -> OutgoingResponse {
+    let response = OutgoingResponse::new(headers);
+    response
+        .set_status_code(status)
+        .expect("the guest's status is valid");
+    response
 }
 
-fn start_with(out: ResponseOutparam, status: u16, fields: Fields) -> (OutgoingBody, OutputStream) {
-    let response = OutgoingResponse::new(fields);
-    if response.set_status_code(status).is_err() {
-        response.set_status_code(400).expect("400 is a status");
-    }
-    let body = response.body().expect("the body is taken once");
+/// Hands `response` to the host, which sends its head, and returns its
+/// body to write and then [`finish`].
+fn send(out: ResponseOutparam, response: OutgoingResponse) -> (OutgoingBody, OutputStream) {
+    let body = response.body().expect("the response body is taken once");
     ResponseOutparam::set(out, Ok(response));
     let stream = body.write().expect("the body stream is taken once");
     (body, stream)
 }
 
-/// Writes all of `bytes`, at most 4096 at a time as the contract wants.
-fn write(stream: &OutputStream, bytes: &[u8]) {
-    for piece in bytes.chunks(4096) {
+/// Writes all of `bytes` to `stream`, at most [`MAX_WRITE`] at a time.
+fn write_all(stream: &OutputStream, bytes: &[u8]) {
+    for piece in bytes.chunks(MAX_WRITE) {
         stream
             .blocking_write_and_flush(piece)
             .expect("write the response body");
     }
 }
 
+/// Ends a response body that [`send`] returned, with `trailers` if any.
 fn finish(body: OutgoingBody, stream: OutputStream, trailers: Option<Fields>) {
+    // The stream is a child of the body: it goes first.
     drop(stream);
     OutgoingBody::finish(body, trailers).expect("finish the response body");
 }
 
+/// Answers `status` with `list` as headers and all of `body`.
 fn respond(out: ResponseOutparam, status: u16, list: &[(&str, &str)], body: &[u8]) {
-    let (outgoing, stream) = start(out, status, list);
-    write(&stream, body);
+    let (outgoing, stream) = send(out, response(status, headers(list)));
+    write_all(&stream, body);
     finish(outgoing, stream, None);
 }
 
-fn method_name(m: &Method) -> String {
-    match m {
+/// Copies `source` to `sink` chunk by chunk as it arrives, until `source`
+/// closes, and returns the bytes copied.
+fn copy(source: &InputStream, sink: &OutputStream) -> Result<u64, IoError> {
+    let mut copied = 0;
+    loop {
+        match source.blocking_read(MAX_READ) {
+            Ok(chunk) => {
+                copied += chunk.len() as u64;
+                write_all(sink, &chunk);
+            }
+            Err(StreamError::Closed) => return Ok(copied),
+            Err(StreamError::LastOperationFailed(error)) => return Err(error),
+        }
+    }
+}
+
+/// The method as it goes on the wire.
+fn method_name(method: Method) -> String {
+    match method {
         Method::Get => "GET".into(),
         Method::Head => "HEAD".into(),
         Method::Post => "POST".into(),
@@ -143,24 +177,36 @@ fn method_name(m: &Method) -> String {
         Method::Options => "OPTIONS".into(),
         Method::Trace => "TRACE".into(),
         Method::Patch => "PATCH".into(),
-        Method::Other(s) => s.clone(),
+        Method::Other(name) => name,
     }
 }
 
-fn echo(request: IncomingRequest, out: ResponseOutparam) {
-    let scheme = match request.scheme() {
-        Some(Scheme::Http) => "http".to_string(),
-        Some(Scheme::Https) => "https".to_string(),
-        Some(Scheme::Other(s)) => s,
+/// The scheme as text, empty when the request has none.
+fn scheme_name(scheme: Option<Scheme>) -> String {
+    match scheme {
+        Some(Scheme::Http) => "http".into(),
+        Some(Scheme::Https) => "https".into(),
+        Some(Scheme::Other(name)) => name,
         None => String::new(),
-    };
+    }
+}
+
+/// `/echo`: the request's parts as headers, its `x-*` headers, its body
+/// and its trailers, back to the client.
+fn echo(request: IncomingRequest, out: ResponseOutparam) {
     let mut list: Vec<(String, Vec<u8>)> = vec![
-        ("x-method".into(), method_name(&request.method()).into_bytes()),
+        (
+            "x-method".into(),
+            method_name(request.method()).into_bytes(),
+        ),
         (
             "x-path-with-query".into(),
             request.path_with_query().unwrap_or_default().into_bytes(),
         ),
-        ("x-scheme".into(), scheme.into_bytes()),
+        (
+            "x-scheme".into(),
+            scheme_name(request.scheme()).into_bytes(),
+        ),
         (
             "x-authority".into(),
             request.authority().unwrap_or_default().into_bytes(),
@@ -176,50 +222,68 @@ fn echo(request: IncomingRequest, out: ResponseOutparam) {
         }
     }
     list.push(("trailer".into(), declared));
-    let fields = Fields::from_list(&list).expect("valid headers");
-    let (outgoing, sink) = start_with(out, 200, fields);
+    let fields = Fields::from_list(&list).expect("the request's x-* headers are valid");
+    let (outgoing, sink) = send(out, response(200, fields));
 
     let incoming = request.consume().expect("the request body is taken once");
     let source = incoming.stream().expect("the body stream is taken once");
-    let mut echoed = 0u64;
-    loop {
-        match source.blocking_read(65536) {
-            Ok(chunk) => {
-                echoed += chunk.len() as u64;
-                write(&sink, &chunk);
-            }
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                panic!("reading the request body failed: {}", e.to_debug_string())
-            }
-        }
-    }
+    let echoed = copy(&source, &sink).unwrap_or_else(|error| {
+        panic!(
+            "reading the request body failed: {}",
+            error.to_debug_string()
+        )
+    });
     drop(source);
+
     let future = IncomingBody::finish(incoming);
     future.subscribe().block();
-    let got = future
+    let received = future
         .get()
-        .expect("ready after block")
-        .expect("taken once")
-        .expect("the trailers arrive");
-    let mut trailers: Vec<(String, Vec<u8>)> = got.map(|t| t.entries()).unwrap_or_default();
+        .expect("the trailers are ready after the pollable")
+        .expect("the trailers are taken once")
+        .expect("the request's trailers arrive");
+    let mut trailers = received.map(|t| t.entries()).unwrap_or_default();
     trailers.push(("x-body-bytes".into(), echoed.to_string().into_bytes()));
-    let trailers = Fields::from_list(&trailers).expect("valid trailers");
+    let trailers = Fields::from_list(&trailers).expect("the request's trailers are valid");
     finish(outgoing, sink, Some(trailers));
 }
 
-fn stream_chunks(out: ResponseOutparam, n: u32) {
-    let (body, stream) = start(out, 200, &[]);
+/// `/status/N`: status N, or `400` when N is not a status the host takes.
+fn status(out: ResponseOutparam, n: &str) {
+    let response = OutgoingResponse::new(Fields::new());
+    let taken = n
+        .parse()
+        .is_ok_and(|code| response.set_status_code(code).is_ok());
+    if !taken {
+        response.set_status_code(400).expect("400 is a status");
+    }
+    let (body, stream) = send(out, response);
+    finish(body, stream, None);
+}
+
+/// `/stream/N`: N chunks of [`STREAM_CHUNK`] bytes, flushed one by one.
+fn stream(out: ResponseOutparam, n: &str) {
+    let Ok(n) = n.parse::<u32>() else {
+        return respond(out, 400, &[], b"the chunk count is not a number\n");
+    };
+    let (body, stream) = send(out, response(200, Fields::new()));
     for i in 0..n {
         let mut chunk = format!("chunk {i}").into_bytes();
-        chunk.resize(1023, b'.');
+        chunk.resize(STREAM_CHUNK - 1, b'.');
         chunk.push(b'\n');
-        write(&stream, &chunk);
+        stream
+            .blocking_write_and_flush(&chunk)
+            .expect("write a chunk");
     }
     finish(body, stream, None);
 }
 
-fn compute(rounds: u32) -> u64 {
+/// `/compute/N`: the sum of N rounds of a 32-bit xorshift, as text.
+/// `crates/bench/serve.sh` computes the same sum to check the answer.
+fn compute(out: ResponseOutparam, n: &str) {
+    let Ok(rounds) = n.parse::<u32>() else {
+        return respond(out, 400, &[], b"the round count is not a number\n");
+    };
     let mut sum = 0u64;
     let mut x = 0x9e37_79b9u32;
     for i in 0..rounds {
@@ -229,64 +293,108 @@ fn compute(rounds: u32) -> u64 {
         x = x.wrapping_add(i);
         sum = sum.wrapping_add(u64::from(x));
     }
-    sum
+    respond(out, 200, &[], format!("{sum}\n").as_bytes());
 }
 
-/// Recurses until the stack runs out.
-#[allow(unconditional_recursion, reason = "the point of `/recurse`")]
+/// `/loop`: spins until the host stops it.
+fn spin() -> ! {
+    loop {
+        black_box(());
+    }
+}
+
+/// `/recurse`: recurses until the stack runs out; the work after the call
+/// keeps it from becoming a loop.
+#[expect(unconditional_recursion, reason = "the point of `/recurse`")]
 fn recurse(depth: u64) -> u64 {
     let deeper = recurse(black_box(depth + 1));
     black_box(deeper).wrapping_add(depth)
 }
 
-/// `scheme://authority/path?query` split as `wasi:http` takes it.
-fn split_url(url: &str) -> Option<(Scheme, &str, &str)> {
+/// `/alloc`: holds on to 1 MiB after 1 MiB, every byte written, until the
+/// memory runs out.
+fn allocate_for_ever() -> ! {
+    let mut held = Vec::new();
+    loop {
+        held.push(black_box(vec![1u8; MIB]));
+    }
+}
+
+/// `/endless`: `200`, then 4 KiB chunks until the host stops it.
+fn endless(out: ResponseOutparam) -> ! {
+    let (_body, stream) = send(out, response(200, Fields::new()));
+    loop {
+        write_all(&stream, &[b'x'; MAX_WRITE]);
+    }
+}
+
+/// Splits an absolute `scheme://authority/path?query` URL into the parts
+/// `wasi:http` takes; the path is `/` when the URL has none.
+fn split_url(url: &str) -> Option<(Scheme, &str, String)> {
     let (scheme, rest) = url.split_once("://")?;
     let scheme = match scheme {
         "http" => Scheme::Http,
         "https" => Scheme::Https,
         other => Scheme::Other(other.to_string()),
     };
-    let (authority, path) = match rest.find('/') {
-        Some(at) => rest.split_at(at),
-        None => (rest, "/"),
+    let (authority, path_with_query) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    if authority.is_empty() {
+        return None;
+    }
+    let path_with_query = if path_with_query.starts_with('/') {
+        path_with_query.to_string()
+    } else {
+        format!("/{path_with_query}")
     };
-    Some((scheme, authority, path))
+    Some((scheme, authority, path_with_query))
 }
 
+/// `/outbound?url=URL`: GETs URL and answers with the upstream's status
+/// in `x-upstream-status` and its body, or `502` with the error code.
 fn outbound(query: &str, out: ResponseOutparam) {
-    let url = query.strip_prefix("url=").unwrap_or("");
-    let Some((scheme, authority, path)) = split_url(url) else {
-        return respond(out, 400, &[], b"expected ?url=scheme://host/path\n");
+    let Some((scheme, authority, path_with_query)) = query.strip_prefix("url=").and_then(split_url)
+    else {
+        return respond(out, 400, &[], b"expected /outbound?url=http://host/path\n");
     };
     let request = OutgoingRequest::new(Fields::new());
-    request.set_scheme(Some(&scheme)).expect("a scheme");
-    request.set_authority(Some(authority)).expect("an authority");
-    request.set_path_with_query(Some(path)).expect("a path");
-    let failed = |out, code: &dyn std::fmt::Debug| {
-        respond(out, 502, &[], format!("outbound error: {code:?}\n").as_bytes())
-    };
-    let future = match outgoing_handler::handle(request, None) {
-        Ok(future) => future,
-        Err(code) => return failed(out, &code),
-    };
-    future.subscribe().block();
-    let response = match future.get().expect("ready after block").expect("taken once") {
-        Ok(response) => response,
-        Err(code) => return failed(out, &code),
-    };
-    let status = response.status().to_string();
-    let incoming = response.consume().expect("the body is taken once");
-    let source = incoming.stream().expect("the body stream is taken once");
-    let mut text = Vec::new();
-    loop {
-        match source.blocking_read(65536) {
-            Ok(chunk) => text.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                return failed(out, &e.to_debug_string());
-            }
+    request
+        .set_scheme(Some(&scheme))
+        .expect("the url's scheme is valid");
+    request
+        .set_authority(Some(authority))
+        .expect("the url's authority is valid");
+    request
+        .set_path_with_query(Some(&path_with_query))
+        .expect("the url's path is valid");
+
+    let upstream = outgoing_handler::handle(request, None).and_then(|future| {
+        future.subscribe().block();
+        future
+            .get()
+            .expect("the response is ready after the pollable")
+            .expect("the response is taken once")
+    });
+    let upstream = match upstream {
+        Ok(upstream) => upstream,
+        Err(code) => {
+            let text = format!("outbound error: {code:?}\n");
+            return respond(out, 502, &[], text.as_bytes());
         }
-    }
-    respond(out, 200, &[("x-upstream-status", &status)], &text);
+    };
+
+    let status = upstream.status().to_string();
+    let incoming = upstream.consume().expect("the upstream body is taken once");
+    let source = incoming.stream().expect("the body stream is taken once");
+    let (outgoing, sink) = send(
+        out,
+        response(200, headers(&[("x-upstream-status", &status)])),
+    );
+    copy(&source, &sink).unwrap_or_else(|error| {
+        panic!(
+            "reading the upstream body failed: {}",
+            error.to_debug_string()
+        )
+    });
+    drop(source);
+    finish(outgoing, sink, None);
 }
