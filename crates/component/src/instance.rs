@@ -346,20 +346,21 @@ pub(crate) fn instantiate<T: 'static>(
                     side: side.clone(),
                 }));
             }
-            Init::Lower { func, ty, options } => {
-                let (params, results) = crate::translate::lowered_core_type(ty);
+            Init::Lower {
+                func,
+                ty,
+                options,
+                core_ty,
+                core_arity,
+            } => {
                 let lowered = Lowered {
                     callee: space.funcs[*func as usize].clone(),
                     ty: ty.clone(),
                     options: space.options(options, &*store)?,
                     side: side.clone(),
-                    core_arity: (params.len(), results.len()),
+                    core_arity: *core_arity,
                 };
-                let core_ty = CoreFuncType::new(
-                    params.iter().map(|f| f.core()),
-                    results.iter().map(|f| f.core()),
-                );
-                let f = CoreFunc::new_raw(&mut *store, core_ty, move |caller, slots| {
+                let f = CoreFunc::new_raw(&mut *store, core_ty.clone(), move |caller, slots| {
                     lowered.call(caller, slots)
                 })?;
                 space.core_funcs.push(f);

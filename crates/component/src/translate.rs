@@ -111,6 +111,11 @@ pub(crate) enum Init {
         func: u32,
         ty: FuncType,
         options: StaticOptions,
+        /// The core function's type, flattened from `ty` once here rather
+        /// than at every instantiation.
+        core_ty: tern_engine::FuncType,
+        /// Its parameter and result counts.
+        core_arity: (usize, usize),
     },
     ResourceNew(ResourceIndex),
     ResourceRep(ResourceIndex),
@@ -549,10 +554,18 @@ fn section(
                     } => {
                         next.core_funcs += 1;
                         let id = types.component_function_at(func_index);
+                        let ty = func_type(types, id, resources);
+                        let (params, results) = lowered_core_type(&ty);
+                        let core_ty = tern_engine::FuncType::new(
+                            params.iter().map(|f| f.core()),
+                            results.iter().map(|f| f.core()),
+                        );
                         Init::Lower {
                             func: func_index,
-                            ty: func_type(types, id, resources),
+                            ty,
                             options: static_options(&options, offset)?,
+                            core_ty,
+                            core_arity: (params.len(), results.len()),
                         }
                     }
                     CanonicalFunction::ResourceNew { resource }
