@@ -38,9 +38,22 @@ impl AccessLine {
         );
     }
 
-    /// Logs at once for a body of known size; otherwise wraps `body` so
-    /// that the line is written when it ends.
-    pub fn log(self, body: ResponseBody) -> ResponseBody {
+    /// Logs at once for a body of known size or none at all; otherwise
+    /// wraps `body` so that the line is written when it ends. A streamed
+    /// body with a `content-length` is complete when that many bytes went
+    /// out (hyper stops reading it there).
+    pub fn log(self, headers: &hyper::HeaderMap, body: ResponseBody) -> ResponseBody {
+        let status = hyper::StatusCode::from_u16(self.status).ok();
+        let bodiless = self.method == hyper::Method::HEAD
+            || status.is_some_and(|s| {
+                s.is_informational()
+                    || s == hyper::StatusCode::NO_CONTENT
+                    || s == hyper::StatusCode::NOT_MODIFIED
+            });
+        if bodiless {
+            self.write(0, true);
+            return body;
+        }
         match body.size_hint().exact() {
             Some(bytes) => {
                 self.write(bytes, true);
@@ -49,6 +62,10 @@ impl AccessLine {
             None => ResponseBody::new(Counted {
                 inner: body,
                 bytes: 0,
+                expected: headers
+                    .get(hyper::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse().ok()),
                 line: Some(self),
             }),
         }
@@ -60,6 +77,8 @@ impl AccessLine {
 struct Counted {
     inner: ResponseBody,
     bytes: u64,
+    /// The declared `content-length`, if any.
+    expected: Option<u64>,
     line: Option<AccessLine>,
 }
 
@@ -101,7 +120,7 @@ impl Body for Counted {
 impl Drop for Counted {
     fn drop(&mut self) {
         if let Some(line) = self.line.take() {
-            line.write(self.bytes, false);
+            line.write(self.bytes, self.expected == Some(self.bytes));
         }
     }
 }

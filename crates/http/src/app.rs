@@ -226,7 +226,9 @@ impl App {
             started,
             head_us: took.as_micros() as u64,
         };
-        response.map(|body| line.log(body))
+        let (parts, body) = response.into_parts();
+        let body = line.log(&parts.headers, body);
+        Response::from_parts(parts, body)
     }
 
     async fn dispatch(

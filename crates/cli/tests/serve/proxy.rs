@@ -417,6 +417,107 @@ fn a_component_that_is_no_http_handler_is_refused_at_start() {
     );
 }
 
+/// The handler of `guests/http-LANG`.
+fn lang_guest(lang: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(format!("../../guests/http-{lang}/wasm/handler.wasm"))
+}
+
+/// Python (componentize-py) and JavaScript (componentize-js) handlers
+/// answer beside a Rust component and a WAGI module in one application.
+fn python_and_javascript_handlers_answer_beside_rust_and_wagi() {
+    let dir = TempDir::new("proxy-langs");
+    let text = format!(
+        r#"
+[[route]]
+path = "/wagi"
+module = "{wagi}"
+
+[[route]]
+path = "/..."
+module = "{rust}"
+
+[[route]]
+path = "/py/..."
+module = "{py}"
+
+[[route]]
+path = "/js/..."
+module = "{js}"
+"#,
+        wagi = guest("hello.wasm").display(),
+        rust = component("echo.wasm").display(),
+        py = lang_guest("py").display(),
+        js = lang_guest("js").display(),
+    );
+    let config = dir.write("tern.toml", &text).display().to_string();
+    let server = Server::start(&["--config", &config]);
+    assert_eq!(server.get("/wagi").text(), "Hello, world!\n");
+    assert_eq!(server.get("/hello").text(), "Hello, world!\n");
+    for (prefix, name) in [("/py", "Python"), ("/js", "JavaScript")] {
+        // The guests see the whole path, prefix included, which none of
+        // their routes has: their own 404 answers, naming them.
+        let r = server.get(&format!("{prefix}/hello"));
+        assert_eq!(r.status, 404, "{prefix}: {}", r.text());
+        assert_eq!(r.text(), format!("not found by {name}\n"));
+    }
+    drop(server);
+
+    for (lang, name) in [("py", "Python"), ("js", "JavaScript")] {
+        let handler = lang_guest(lang);
+        let server = Server::start(&[handler.to_str().unwrap(), "--metrics", "127.0.0.1:0"]);
+        // A HEAD response has no body: what the guest writes is dropped,
+        // and it does not fail for it.
+        let r = request(server.addr, "HEAD", "/hello", &[], b"");
+        assert_eq!(r.status, 200, "{lang}");
+        assert!(r.body.is_empty(), "{lang}");
+        assert!(server.wait_for_live_instances(0, Duration::from_secs(20)));
+        assert!(
+            !server.log().contains("handler failed"),
+            "{lang}: {}",
+            server.log()
+        );
+        let r = server.get("/hello");
+        assert_eq!(r.status, 200, "{lang}: {}", r.text());
+        assert_eq!(r.text(), format!("Hello from {name}!\n"));
+        assert_eq!(r.header("content-type"), Some("text/plain"));
+        let r = request(
+            server.addr,
+            "POST",
+            "/echo?q=1",
+            &[("x-one", "1"), ("other", "no")],
+            b"sent by the test",
+        );
+        assert_eq!(r.status, 200, "{lang}: {}", r.text());
+        assert_eq!(r.header("x-method"), Some("POST"), "{lang}");
+        assert_eq!(r.header("x-path-with-query"), Some("/echo?q=1"), "{lang}");
+        assert_eq!(r.header("x-one"), Some("1"), "{lang}");
+        assert_eq!(r.header("other"), None, "{lang}");
+        assert_eq!(r.text(), "sent by the test", "{lang}");
+        assert_eq!(server.get("/status/418").status, 418, "{lang}");
+        assert_eq!(server.get("/nowhere").status, 404, "{lang}");
+        let r = server.get("/stderr");
+        assert_eq!(r.text(), "logged\n", "{lang}");
+        let id = r.header("x-request-id").unwrap().to_string();
+        assert!(
+            server.wait_for_log("guest log line", Duration::from_secs(20)),
+            "{lang}: {}",
+            server.log()
+        );
+        let log = server.log();
+        let line = log.lines().find(|l| l.contains("guest log line")).unwrap();
+        assert!(line.contains(&format!("request_id={id}")), "{lang}: {line}");
+    }
+}
+
+// The Python and JavaScript handlers are 13 to 18 MB of code, which the
+// Cranelift tier compiles whole at load (minutes in a debug build): they
+// run on the interpreter.
+crate::tiers! {
+    @on [interpreter: Interpreter]
+    python_and_javascript_handlers_answer_beside_rust_and_wagi,
+}
+
 crate::tiers! {
     @on [interpreter: Interpreter, cranelift: Cranelift]
     wasi_http_hello_answers_on_every_path,

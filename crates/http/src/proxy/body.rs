@@ -155,7 +155,7 @@ impl BodyReader {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -219,6 +219,9 @@ pub struct BodyWriter {
     limit: u64,
     /// What `content-length` declared, if anything.
     declared: Option<u64>,
+    /// Whether writes are taken and dropped: the response has no body
+    /// (a `HEAD` request, a 204 or 304 status).
+    discarding: bool,
     rt: Handle,
 }
 
@@ -236,6 +239,7 @@ impl BodyWriter {
             written: 0,
             limit,
             declared,
+            discarding: false,
             rt,
         };
         (Arc::new(Mutex::new(writer)), ChannelBody { rx: Some(rx) })
@@ -246,6 +250,13 @@ impl BodyWriter {
             Some(tx) if !tx.is_closed() => Ok(tx),
             _ => Err(StreamEnd::Closed),
         }
+    }
+
+    /// Takes and drops whatever the guest writes from now on: its
+    /// response has no body.
+    pub fn discard(&mut self) {
+        self.discarding = true;
+        self.tx = None;
     }
 
     /// Breaks the body off: the reader sees an error instead of its end.
@@ -262,6 +273,9 @@ impl BodyWriter {
     /// When fewer bytes were written than `content-length` declared; the
     /// body is broken off then.
     pub fn finish(&mut self, trailers: Option<HeaderMap>) -> Result<(), u64> {
+        if self.discarding {
+            return Ok(());
+        }
         if self.declared.is_some_and(|d| d != self.written) {
             self.abort("the body is shorter than its content-length");
             return Err(self.written);
@@ -292,6 +306,9 @@ pub struct BodySink(pub SharedWriter);
 impl HostOutputStream for BodySink {
     fn check_write(&mut self) -> Result<usize, StreamEnd> {
         let w = lock(&self.0);
+        if w.discarding {
+            return Ok(MAX_FRAME);
+        }
         let tx = w.sender()?;
         if w.written > w.limit {
             return Err(StreamEnd::Failed("the body is larger than allowed".into()));
@@ -306,6 +323,9 @@ impl HostOutputStream for BodySink {
                 "a write of {} bytes is more than check-write granted",
                 bytes.len()
             )));
+        }
+        if w.discarding {
+            return Ok(());
         }
         w.written += bytes.len() as u64;
         if w.written > w.limit || w.declared.is_some_and(|d| w.written > d) {

@@ -251,9 +251,13 @@ impl ProxyHandler {
                 .ok_or_else(|| tern_engine::Error::msg(format!("no export `{}`", self.handle)))?;
             let typed =
                 func.typed::<(Resource<IncomingRequest>, Resource<ResponseOutparam>), ()>()?;
+            let head = call.request.method == hyper::Method::HEAD;
             let table = store.data_mut().table();
             let request = table.push(call.request)?;
-            let outparam = table.push(ResponseOutparam { tx: call.answer })?;
+            let outparam = table.push(ResponseOutparam {
+                tx: call.answer,
+                head,
+            })?;
             typed.call(&mut store, (request, outparam))
         })();
         match result {

@@ -11,7 +11,7 @@ use super::ProxyState;
 use super::bindings::wasi::http::types::{self as wit, ErrorCode, Method, Scheme};
 use super::body::{
     BodyReader, BodySink, BodyStream, BodyWriter, ChannelBody, InBody, ReaderReady, SharedReader,
-    SharedWriter,
+    SharedWriter, lock,
 };
 use super::fields::Fields;
 use hyper::StatusCode;
@@ -108,14 +108,17 @@ pub type Answer = std::result::Result<Head, String>;
 /// `response-outparam`: where the guest puts its response.
 pub struct ResponseOutparam {
     pub(crate) tx: oneshot::Sender<Answer>,
+    /// Whether the request was `HEAD`, whose response has no body.
+    pub(crate) head: bool,
 }
 
 /// `outgoing-response`: the response the guest builds.
 pub struct OutgoingResponse {
     status: StatusCode,
     headers: HeaderMap,
-    /// The body's receiving end, once `body` was called.
-    body: Option<ChannelBody>,
+    /// The body's receiving end and the guest's writer, once `body` was
+    /// called.
+    body: Option<(ChannelBody, SharedWriter)>,
     body_taken: bool,
 }
 
@@ -380,7 +383,7 @@ impl wit::HostOutgoingResponse for ProxyState {
         }
         response.body_taken = true;
         let (writer, body) = BodyWriter::new(limit, content_length(&response.headers), rt);
-        response.body = Some(body);
+        response.body = Some((body, Arc::clone(&writer)));
         Ok(Ok(self.table().push(OutgoingBody {
             writer,
             stream_taken: false,
@@ -438,10 +441,24 @@ impl wit::HostResponseOutparam for ProxyState {
         let answer = match response {
             Ok(r) => {
                 let r = self.table().delete(r)?;
+                let bodiless = param.head
+                    || r.status.is_informational()
+                    || r.status == StatusCode::NO_CONTENT
+                    || r.status == StatusCode::NOT_MODIFIED;
+                let body = match r.body {
+                    // The client gets no body: what the guest writes is
+                    // taken and dropped, so that it does not fail.
+                    Some((_, writer)) if bodiless => {
+                        lock(&writer).discard();
+                        ChannelBody::empty()
+                    }
+                    Some((body, _)) => body,
+                    None => ChannelBody::empty(),
+                };
                 Ok(Head {
                     status: r.status,
                     headers: r.headers,
-                    body: r.body.unwrap_or_else(ChannelBody::empty),
+                    body,
                 })
             }
             Err(code) => Err(format!("the handler answered with an error: {code:?}")),
