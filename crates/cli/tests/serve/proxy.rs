@@ -211,6 +211,113 @@ fn hostile_components_harm_only_their_own_request() {
     assert!(server.log().contains("handler stopped"), "{}", server.log());
 }
 
+/// A client that does not read makes the guest wait, not the server
+/// buffer: the server's memory stays flat while the guest would write
+/// without end, and the deadline ends the guest.
+fn a_slow_client_makes_the_guest_wait() {
+    use std::io::Write;
+    let dir = TempDir::new("proxy-slow-client");
+    let config = limited(&dir, r#"timeout = "3s", max-response-size = "1GiB""#);
+    let server = Server::start(&["--config", &config, "--metrics", "127.0.0.1:0"]);
+    let before = server.rss_kib();
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .write_all(b"GET /endless HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    assert!(server.wait_for_live_instances(1, Duration::from_secs(20)));
+    // The guest runs until its deadline; what it wrote past the socket's
+    // buffers and the body channel waits in neither.
+    assert!(server.wait_for_live_instances(0, Duration::from_secs(30)));
+    let grown = server.rss_kib().saturating_sub(before);
+    assert!(grown < 64 << 10, "the server grew by {grown} KiB");
+    drop(stream);
+    assert!(server.wait_for_log("handler stopped", Duration::from_secs(20)));
+    assert_eq!(server.get("/wagi").status, 200);
+}
+
+/// A request body that never ends holds the guest only until its
+/// deadline; one that passes max-request-body fails the guest's read.
+fn a_request_body_that_never_ends_is_cut_off() {
+    let dir = TempDir::new("proxy-endless-body");
+    let config = limited(&dir, r#"timeout = "2s", max-request-body = "64KiB""#);
+    let server = Server::start(&["--config", &config]);
+    let mut connection = Connection::open(server.addr);
+    let (mut tx, body) = Channel::<Bytes, BodyError>::new(1);
+    let request = build_request("POST", "/echo", &[], TestBody::new(body));
+    let started = Instant::now();
+    let response = connection.sender.send_request(request);
+    let status = connection.runtime.block_on(async {
+        tx.send_data(Bytes::from_static(b"the start, then nothing"))
+            .await
+            .unwrap();
+        // The head comes (the echo guest answers before reading); its
+        // body then breaks off when the guest is stopped.
+        let response = response.await.unwrap();
+        let status = response.status();
+        let rest = response.into_body().collect().await;
+        assert!(rest.is_err(), "the body breaks off");
+        drop(tx);
+        status
+    });
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(server.wait_for_log("handler stopped", Duration::from_secs(20)));
+
+    // Chunked past the cap: the guest's read fails, and so does it.
+    let r = Connection::open(server.addr).try_send(
+        "POST",
+        "/echo",
+        &[("transfer-encoding", "chunked")],
+        full(&pattern(100_000)),
+    );
+    assert!(r.is_err(), "{r:?}");
+    assert!(server.wait_for_log("handler failed", Duration::from_secs(20)));
+    assert_eq!(server.get("/wagi").status, 200);
+}
+
+/// `max-instances` and `queue-timeout` bound a component route as they
+/// bound a WAGI one.
+fn excess_requests_to_a_component_wait_then_get_503() {
+    let dir = TempDir::new("proxy-instances");
+    let config = limited(
+        &dir,
+        r#"max-instances = 1, queue-timeout = "200ms", timeout = "3s""#,
+    );
+    let server = std::sync::Arc::new(Server::start(&[
+        "--config",
+        &config,
+        "--metrics",
+        "127.0.0.1:0",
+    ]));
+    let busy = {
+        let server = std::sync::Arc::clone(&server);
+        std::thread::spawn(move || server.get("/loop").status)
+    };
+    assert!(server.wait_for_live_instances(1, Duration::from_secs(20)));
+    assert_eq!(server.get("/hello").status, 503);
+    assert_eq!(
+        server.get("/wagi").status,
+        200,
+        "other routes are not affected"
+    );
+    assert_eq!(busy.join().unwrap(), 504);
+    assert_eq!(server.get("/hello").status, 200, "free again");
+}
+
+/// Shutdown lets a streaming response in flight finish.
+fn graceful_shutdown_finishes_a_streaming_response() {
+    let echo = component("echo.wasm");
+    let mut server = Server::start(&[echo.to_str().unwrap(), "--metrics", "127.0.0.1:0"]);
+    let addr = server.addr;
+    let in_flight = std::thread::spawn(move || request(addr, "GET", "/stream/8000", &[], b""));
+    assert!(server.wait_for_live_instances(1, Duration::from_secs(20)));
+    server.signal("TERM");
+    let r = in_flight.join().unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 8000 * 1024);
+    assert_eq!(server.wait(Duration::from_secs(30)), Some(0));
+}
+
 fn guest_output_goes_to_the_log_under_the_request_id() {
     let server = echo(&[]);
     let r = server.get("/stderr");
@@ -526,6 +633,10 @@ crate::tiers! {
     a_large_response_streams_out,
     bodies_stream_both_ways_with_trailers,
     hostile_components_harm_only_their_own_request,
+    a_slow_client_makes_the_guest_wait,
+    a_request_body_that_never_ends_is_cut_off,
+    excess_requests_to_a_component_wait_then_get_503,
+    graceful_shutdown_finishes_a_streaming_response,
     guest_output_goes_to_the_log_under_the_request_id,
     an_outbound_request_is_denied_and_logged,
     outbound_requests_reach_only_allowed_hosts,
