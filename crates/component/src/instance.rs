@@ -360,9 +360,10 @@ pub(crate) fn instantiate<T: 'static>(
                     side: side.clone(),
                     core_arity: *core_arity,
                 };
-                let f = CoreFunc::new_raw(&mut *store, core_ty.clone(), move |caller, slots| {
-                    lowered.call(caller, slots)
-                })?;
+                let f =
+                    CoreFunc::new_raw_registered(&mut *store, core_ty, move |caller, slots| {
+                        lowered.call(caller, slots)
+                    })?;
                 space.core_funcs.push(f);
             }
             Init::ResourceNew(r) => {

@@ -111,9 +111,9 @@ pub(crate) enum Init {
         func: u32,
         ty: FuncType,
         options: StaticOptions,
-        /// The core function's type, flattened from `ty` once here rather
-        /// than at every instantiation.
-        core_ty: tern_engine::FuncType,
+        /// The core function's type, flattened from `ty` and registered
+        /// with the engine once here rather than at every instantiation.
+        core_ty: tern_engine::RegisteredFuncType,
         /// Its parameter and result counts.
         core_arity: (usize, usize),
     },
@@ -290,7 +290,7 @@ pub(crate) fn translate(engine: &Engine, bytes: &[u8]) -> Result<Translation> {
                 let types = validator.types(0).expect("inside a component");
                 let before = before.expect("inside a component");
                 let frame = frames.last_mut().expect("inside a component");
-                section(frame, &mut resources, types, before, other)?;
+                section(engine, frame, &mut resources, types, before, other)?;
             }
         }
     }
@@ -321,6 +321,7 @@ impl Counts {
 }
 
 fn section(
+    engine: &Engine,
     frame: &mut Frame,
     resources: &mut Resources,
     types: TypesRef<'_>,
@@ -556,10 +557,13 @@ fn section(
                         let id = types.component_function_at(func_index);
                         let ty = func_type(types, id, resources);
                         let (params, results) = lowered_core_type(&ty);
-                        let core_ty = tern_engine::FuncType::new(
-                            params.iter().map(|f| f.core()),
-                            results.iter().map(|f| f.core()),
-                        );
+                        let core_ty = tern_engine::RegisteredFuncType::new(
+                            engine,
+                            tern_engine::FuncType::new(
+                                params.iter().map(|f| f.core()),
+                                results.iter().map(|f| f.core()),
+                            ),
+                        )?;
                         Init::Lower {
                             func: func_index,
                             ty,

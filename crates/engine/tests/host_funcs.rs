@@ -8,8 +8,8 @@ mod common;
 use anyhow::Result;
 use std::fmt;
 use tern_engine::{
-    Caller, Engine, Error, ErrorKind, Extern, Func, FuncType, Instance, Linker, Module, Store,
-    TrapCode, Val, ValType,
+    Caller, Engine, Error, ErrorKind, Extern, Func, FuncType, Instance, Linker, Module,
+    RegisteredFuncType, Store, TrapCode, Val, ValType,
 };
 
 /// A custom error a host function fails with, recovered by `downcast_ref`.
@@ -433,6 +433,39 @@ fn func_new_raw_over_bits() -> Result<()> {
     Ok(())
 }
 
+/// A type registered once makes host functions in every store of its
+/// engine, and in no other engine's.
+fn func_new_raw_registered_across_stores() -> Result<()> {
+    let engine = common::engine();
+    let ty = RegisteredFuncType::new(&engine, FuncType::new([ValType::I32], [ValType::I32]))?;
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "" "inc" (func $inc (param i32) (result i32)))
+            (func (export "run") (param i32) (result i32) (call $inc (local.get 0))))"#,
+    )?;
+    for n in [1, 41] {
+        let mut store = Store::new(&engine, ());
+        let inc = Func::new_raw_registered(&mut store, &ty, |_, slots| {
+            slots[0] = u64::from((slots[0] as u32).wrapping_add(1)) | (u64::MAX << 32);
+            Ok(())
+        })?;
+        assert_eq!(inc.ty(&store), *ty.ty());
+        let instance = Instance::new(&mut store, &module, &[inc.into()])?;
+        let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+        assert_eq!(run.call(&mut store, n)?, n + 1);
+    }
+    let other = Engine::default();
+    let mut store = Store::new(&other, ());
+    let err = Func::new_raw_registered(&mut store, &ty, |_, _| Ok(())).expect_err("another engine");
+    assert_eq!(err.kind(), ErrorKind::Usage);
+    assert!(
+        RegisteredFuncType::new(&engine, FuncType::new([ValType::FuncRef], [])).is_err(),
+        "no reference types"
+    );
+    Ok(())
+}
+
 fn func_new_result_of_wrong_type_is_a_host_error() -> Result<()> {
     let engine = common::engine();
     let mut linker = Linker::<()>::new(&engine);
@@ -647,6 +680,7 @@ tiers! {
     host_error_unwinds_nested_wasm_frames,
     func_new_with_vals,
     func_new_raw_over_bits,
+    func_new_raw_registered_across_stores,
     func_new_result_of_wrong_type_is_a_host_error,
     multi_value_results,
     host_function_reenters_wasm,

@@ -210,6 +210,32 @@ pub(crate) fn flatten(ty: &Type, out: &mut Vec<Flat>) {
     }
 }
 
+/// How many core values `ty` flattens to, without building them.
+pub(crate) fn flat_len(ty: &Type) -> usize {
+    match ty {
+        Type::String | Type::List(_) => 2,
+        Type::Record(fields) => fields.iter().map(|(_, t)| flat_len(t)).sum(),
+        Type::Tuple(ts) => ts.iter().map(flat_len).sum(),
+        Type::Flags(names) => names.len().div_ceil(32),
+        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
+            1 + variant_payload_len(ty)
+        }
+        _ => 1,
+    }
+}
+
+/// How many core values a variant's joined payloads take:
+/// `variant_payload(ty).len()`, without building them.
+pub(crate) fn variant_payload_len(ty: &Type) -> usize {
+    let len = |t: &Option<Type>| t.as_ref().map_or(0, flat_len);
+    match ty {
+        Type::Variant(cases) => cases.iter().map(|(_, t)| len(t)).max().unwrap_or(0),
+        Type::Option(t) => flat_len(t),
+        Type::Result(r) => len(&r.0).max(len(&r.1)),
+        _ => 0,
+    }
+}
+
 /// The joined flat types of a variant's payloads.
 pub(crate) fn variant_payload(ty: &Type) -> Vec<Flat> {
     let mut joined: Vec<Flat> = Vec::new();
@@ -291,5 +317,27 @@ mod tests {
         assert_eq!(flat_of(&w), vec![Flat::I32, Flat::I32]);
         let s = Type::Result(Arc::new((Some(Type::String), Some(Type::Float32))));
         assert_eq!(flat_of(&s), vec![Flat::I32, Flat::I32, Flat::I32]);
+        for ty in [&v, &w, &s] {
+            assert_eq!(flat_len(ty), flat_of(ty).len(), "{ty}");
+            assert_eq!(variant_payload_len(ty), variant_payload(ty).len(), "{ty}");
+        }
+        let nested = Type::Record(Arc::from(vec![
+            (
+                "a".to_string(),
+                Type::Option(Arc::new(Type::Tuple(Arc::from(vec![
+                    Type::U64,
+                    Type::String,
+                ])))),
+            ),
+            (
+                "b".to_string(),
+                Type::Flags(Arc::from(vec!["x".to_string(); 40])),
+            ),
+            (
+                "c".to_string(),
+                Type::Enum(Arc::from(vec!["e".to_string()])),
+            ),
+        ]));
+        assert_eq!(flat_len(&nested), flat_of(&nested).len());
     }
 }

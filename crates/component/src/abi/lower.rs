@@ -72,7 +72,7 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
             (Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_), _) => {
                 let (disc, case, payload) = case_of(ty, val)?;
                 out.push(u64::from(disc));
-                let joined = layout::variant_payload(ty).len();
+                let joined = layout::variant_payload_len(ty);
                 let start = out.len();
                 if let (Some(t), Some(v)) = (case, payload) {
                     self.lower_flat(t, v, out)?;

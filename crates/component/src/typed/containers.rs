@@ -266,7 +266,7 @@ fn flat_case(
             "discriminant {disc} is out of range for {ty}"
         )));
     }
-    let joined = layout::variant_payload(ty).len();
+    let joined = layout::variant_payload_len(ty);
     let payload: Vec<u64> = (0..joined).map(|_| next()).collect::<Result<_>>()?;
     Ok((disc == 1, payload.into_iter()))
 }
@@ -297,7 +297,7 @@ fn lower_case<S: AsContextMut, T: ComponentType>(
     if let Some((v, t)) = payload {
         v.lower_flat(cx, t, out)?;
     }
-    out.resize(start + layout::variant_payload(ty).len(), 0);
+    out.resize(start + layout::variant_payload_len(ty), 0);
     Ok(())
 }
 

@@ -70,30 +70,42 @@ impl Func {
     /// [`ErrorKind::Usage`] when `ty` has a reference type, whose bits
     /// only the store may make.
     pub fn new_raw<T: 'static>(
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         ty: FuncType,
         func: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static,
     ) -> Result<Func> {
-        if let Some(t) = ty.params().iter().chain(ty.results()).find(|t| t.is_ref()) {
+        let ty = RegisteredFuncType::new(store.as_context().engine(), ty)?;
+        Self::new_raw_registered(store, &ty, func)
+    }
+
+    /// [`Func::new_raw`] for a type registered beforehand: for an embedder
+    /// that makes the same host functions in every store, so that the type
+    /// is looked up and checked once, not per store.
+    ///
+    /// # Errors
+    ///
+    /// When `ty` was registered with another engine than the store's.
+    pub fn new_raw_registered<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: &RegisteredFuncType,
+        func: impl Fn(Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<Func> {
+        let store = store.as_context_mut().0;
+        if !crate::Engine::same(store.engine(), &ty.engine) {
             return Err(Error::new_kind(
                 ErrorKind::Usage,
-                format!("a raw host function cannot take or return a {t}"),
+                "a function type registered with another engine",
             ));
         }
-        // What the closure leaves in a 32-bit result's high half is not
-        // the value's.
-        let narrow: Vec<usize> = (ty.results().iter().enumerate())
-            .filter(|(_, t)| matches!(t, ValType::I32 | ValType::F32))
-            .map(|(i, _)| i)
-            .collect();
+        let narrow = Arc::clone(&ty.narrow);
         let f = Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
             func(caller, slots)?;
-            for &i in &narrow {
+            for &i in narrow.iter() {
                 slots[i] &= u64::from(u32::MAX);
             }
             Ok(())
         });
-        Ok(store.as_context_mut().0.push_host_func(ty, f))
+        Ok(store.push_interned_host_func(ty.ty.clone(), ty.id, ty.entry, f))
     }
 
     /// The function's type.
@@ -167,6 +179,54 @@ impl Func {
     ) -> Result<TypedFunc<Params, Results>> {
         let ty = self.ty(store);
         TypedFunc::new(*self, &ty)
+    }
+}
+
+/// A function type registered with an engine, for host functions made with
+/// [`Func::new_raw_registered`]: its id, its entry for compiled code, and
+/// which results are 32 bits wide, found once.
+#[derive(Debug, Clone)]
+pub struct RegisteredFuncType {
+    engine: crate::Engine,
+    ty: FuncType,
+    id: TypeId,
+    entry: HostEntry,
+    /// The results whose high half is not the value's.
+    narrow: Arc<[usize]>,
+}
+
+impl RegisteredFuncType {
+    /// Registers `ty` with `engine`.
+    ///
+    /// # Errors
+    ///
+    /// When `ty` has a reference type, which a raw host function cannot
+    /// take or return.
+    pub fn new(engine: &crate::Engine, ty: FuncType) -> Result<Self> {
+        if let Some(t) = ty.params().iter().chain(ty.results()).find(|t| t.is_ref()) {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                format!("a raw host function cannot take or return a {t}"),
+            ));
+        }
+        let narrow = (ty.results().iter().enumerate())
+            .filter(|(_, t)| matches!(t, ValType::I32 | ValType::F32))
+            .map(|(i, _)| i)
+            .collect();
+        let id = engine.intern(&ty);
+        let entry = HostEntry::new(engine, id, &ty);
+        Ok(Self {
+            engine: engine.clone(),
+            ty,
+            id,
+            entry,
+            narrow,
+        })
+    }
+
+    /// The type.
+    pub fn ty(&self) -> &FuncType {
+        &self.ty
     }
 }
 
