@@ -260,9 +260,19 @@ impl BodyWriter {
     }
 
     /// Breaks the body off: the reader sees an error instead of its end.
+    /// When the channel is full, the error waits for room on the reactor,
+    /// holding the channel open, so that the reader never mistakes the
+    /// frames before it for the whole body.
     pub fn abort(&mut self, why: &str) {
-        if let Some(tx) = self.tx.take() {
-            let _ = tx.try_send(Err(why.to_string().into()));
+        let Some(tx) = self.tx.take() else {
+            return;
+        };
+        if let Err(mpsc::error::TrySendError::Full(error)) =
+            tx.try_send(Err(why.to_string().into()))
+        {
+            self.rt.spawn(async move {
+                let _ = tx.send(error).await;
+            });
         }
     }
 
@@ -426,5 +436,51 @@ impl Body for ChannelBody {
             None => SizeHint::with_exact(0),
             Some(_) => SizeHint::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    /// A body broken off while its channel is full still ends in an
+    /// error, after the frames already in it, never in a clean end.
+    #[test]
+    fn an_abort_behind_a_full_channel_still_reaches_the_reader() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (writer, mut body) = BodyWriter::new(u64::MAX, None, rt.handle().clone());
+        let mut sink = BodySink(Arc::clone(&writer));
+        for _ in 0..BODY_FRAMES {
+            assert!(sink.check_write().unwrap() > 0);
+            sink.write(b"frame".to_vec()).unwrap();
+        }
+        assert_eq!(sink.check_write(), Ok(0), "the channel is full");
+        drop(sink);
+        drop(writer);
+        rt.block_on(async {
+            for _ in 0..BODY_FRAMES {
+                let frame = body.frame().await.unwrap().unwrap();
+                assert_eq!(frame.into_data().unwrap(), "frame");
+            }
+            let end = body.frame().await;
+            assert!(matches!(end, Some(Err(_))), "broken off, not ended");
+        });
+    }
+
+    /// A finished body ends cleanly, with its trailers.
+    #[test]
+    fn a_finished_body_ends_with_its_trailers() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (writer, body) = BodyWriter::new(u64::MAX, Some(2), rt.handle().clone());
+        let mut sink = BodySink(Arc::clone(&writer));
+        sink.write(b"hi".to_vec()).unwrap();
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-t", "1".parse().unwrap());
+        lock(&writer).finish(Some(trailers)).unwrap();
+        drop((sink, writer));
+        let collected = rt.block_on(body.collect()).unwrap();
+        assert_eq!(collected.trailers().unwrap()["x-t"], "1");
+        assert_eq!(&collected.to_bytes()[..], b"hi");
     }
 }
