@@ -59,7 +59,7 @@ pub struct Route {
     limits: Limits,
     handler: RwLock<Arc<AnyHandler>>,
     /// What its wasi:http handler may send requests to.
-    outbound: Outbound,
+    outbound: Option<Outbound>,
     permits: Arc<Semaphore>,
     /// The module file as last loaded (or last failed to load).
     stamp: Mutex<Option<FileStamp>>,
@@ -106,7 +106,16 @@ impl App {
             Some(engine.max_wasm_stack.unwrap_or(8 << 20)),
             engine.strategy,
         )?;
-        let client = Client::new(spec.outbound_ca_file.as_deref()).map_err(anyhow::Error::msg)?;
+        // The system's roots are read only when some route may call out.
+        let client = if spec
+            .routes
+            .iter()
+            .any(|r| !r.allowed_outbound_hosts.is_empty())
+        {
+            Some(Client::new(spec.outbound_ca_file.as_deref()).map_err(anyhow::Error::msg)?)
+        } else {
+            None
+        };
         let mut routes = Vec::new();
         for (r, limits) in spec.routes.iter().zip(limits) {
             let context = || format!("route `{}` ({})", r.pattern, r.origin);
@@ -126,10 +135,13 @@ impl App {
                     permits: Arc::new(Semaphore::new(limits.max_instances)),
                     limits,
                     handler: RwLock::new(Arc::new(handler)),
-                    outbound: Outbound {
-                        client: client.clone(),
-                        allow: Arc::new(r.allowed_outbound_hosts.clone()),
-                    },
+                    outbound: client
+                        .as_ref()
+                        .filter(|_| !r.allowed_outbound_hosts.is_empty())
+                        .map(|client| Outbound {
+                            client: client.clone(),
+                            allow: Arc::new(r.allowed_outbound_hosts.clone()),
+                        }),
                     stamp: Mutex::new(stamp),
                 },
             ));
@@ -397,7 +409,7 @@ impl App {
         let rt = tokio::runtime::Handle::current();
         let (answer, answered) = oneshot::channel();
         let call = ProxyCall {
-            request: IncomingRequest::new(&parts, body, rt.clone()),
+            request: IncomingRequest::new(parts, body, rt.clone()),
             answer,
             limits: limits.clone(),
             deadline: Instant::now() + limits.timeout,

@@ -25,7 +25,8 @@
 //! ```
 //!
 //! A top-level `outbound-ca-file = "ca.pem"` adds the certificates in that
-//! PEM file to the system's roots for outbound HTTPS.
+//! PEM file to the system's roots for outbound HTTPS; both are read at
+//! start, when some route allows outbound hosts.
 //!
 //! Unknown keys and bad values are refused, with the file, line, column
 //! and key in the message.

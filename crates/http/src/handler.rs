@@ -111,7 +111,7 @@ pub struct Preopen {
     pub guest: String,
     /// Whether the guest may change it.
     pub perms: DirPerms,
-    pub(crate) dir: Dir,
+    dir: Dir,
 }
 
 impl Preopen {
@@ -242,6 +242,18 @@ impl AnyHandler {
 }
 
 impl Preopen {
+    /// Grants the directory to the guest that `wasi` builds.
+    pub(crate) fn grant(&self, wasi: &mut WasiCtxBuilder) -> Result<(), Error> {
+        let dir = self.dir.try_clone().map_err(|e| {
+            Error::msg(format!(
+                "cannot share directory {}: {e}",
+                self.host.display()
+            ))
+        })?;
+        wasi.preopened_cap_dir(dir, self.guest.clone(), self.perms);
+        Ok(())
+    }
+
     fn try_clone(&self) -> Result<Self> {
         Ok(Self {
             host: self.host.clone(),
@@ -353,10 +365,7 @@ impl Handler {
             wasi.env(name, value);
         }
         for d in &self.dirs {
-            let dir = d.dir.try_clone().map_err(|e| {
-                Error::msg(format!("cannot share directory {}: {e}", d.host.display()))
-            })?;
-            wasi.preopened_cap_dir(dir, d.guest.clone(), d.perms);
+            d.grant(&mut wasi)?;
         }
         wasi.stdin_bytes(inv.body)
             .stdout(stdout.clone())

@@ -40,7 +40,12 @@ fn lines(text: &str) -> Vec<&str> {
 }
 
 fn hello_on_every_path_with_a_single_module() {
-    let hello = guest("hello.wasm");
+    hello_on_every_path(&guest("hello.wasm"));
+}
+
+/// Serves the hello handler `hello` (of either kind) alone and checks it
+/// answers on any path.
+fn hello_on_every_path(hello: &std::path::Path) {
     let server = Server::start(&[hello.to_str().unwrap()]);
     for path in ["/", "/x/y?z=1"] {
         let r = server.get(path);

@@ -33,15 +33,7 @@ fn pattern(n: usize) -> Vec<u8> {
 }
 
 fn wasi_http_hello_answers_on_every_path() {
-    let hello = component("hello.wasm");
-    let server = Server::start(&[hello.to_str().unwrap()]);
-    for path in ["/", "/x/y?z=1"] {
-        let r = server.get(path);
-        assert_eq!(r.status, 200);
-        assert_eq!(r.text(), "Hello, world!\n");
-        assert_eq!(r.header("content-type"), Some("text/plain"));
-        assert!(r.header("x-request-id").is_some());
-    }
+    crate::hello_on_every_path(&component("hello.wasm"));
 }
 
 fn request_parts_reach_the_guest_and_the_body_comes_back() {

@@ -141,8 +141,8 @@ pub struct ProxyCall {
     pub request_id: String,
     /// The reactor the request's connection runs on.
     pub rt: Handle,
-    /// What the guest may send requests to.
-    pub outbound: crate::outbound::Outbound,
+    /// What the guest may send requests to; `None` for nothing.
+    pub outbound: Option<crate::outbound::Outbound>,
 }
 
 /// How a wasi:http request's run ended.
@@ -277,10 +277,7 @@ impl ProxyHandler {
             wasi.env(name, value);
         }
         for d in &self.dirs {
-            let dir = d.dir.try_clone().map_err(|e| {
-                tern_engine::Error::msg(format!("cannot share directory {}: {e}", d.host.display()))
-            })?;
-            wasi.preopened_cap_dir(dir, d.guest.clone(), d.perms);
+            d.grant(&mut wasi)?;
         }
         wasi.stdout(stdout.clone())
             .stderr(stderr.clone())

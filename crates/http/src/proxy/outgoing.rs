@@ -42,7 +42,8 @@ const PAST_DEADLINE: Duration = Duration::from_secs(1);
 /// The outbound side of one request: the route's policy, and its requests
 /// open now.
 pub(crate) struct OutboundCtx {
-    pub policy: Outbound,
+    /// `None` when the route allows no outbound host.
+    pub policy: Option<Outbound>,
     pub open: Arc<AtomicUsize>,
     pub max_open: usize,
     pub max_body: u64,
@@ -206,11 +207,11 @@ impl outgoing_handler::Host for ProxyState {
         let path_with_query = request.path_with_query.clone().unwrap_or_default();
         let target = format!("{scheme}://{authority}{path_with_query}");
         let out = &self.http.outbound;
-        if out.policy.allow.is_empty() {
+        let Some(policy) = out.policy.clone() else {
             return Ok(Err(
                 self.refuse(&target, "the route allows no outbound hosts")
             ));
-        }
+        };
         let Some(slot) = Slot::take(&out.open, out.max_open) else {
             return Ok(Err(ErrorCode::InternalError(Some(format!(
                 "more than {} outbound requests at once",
@@ -231,11 +232,7 @@ impl outgoing_handler::Host for ProxyState {
             headers: request.headers,
             body: request.body.unwrap_or_else(super::body::ChannelBody::empty),
         };
-        let (policy, max_body, id) = (
-            out.policy.clone(),
-            out.max_body,
-            self.http.request_id.clone(),
-        );
+        let (max_body, id) = (out.max_body, self.http.request_id.clone());
         let deadline = out.deadline + PAST_DEADLINE;
         let task = self.http.rt.spawn(async move {
             let sent = policy.client.send(&policy.allow, outgoing, timeouts, max_body);

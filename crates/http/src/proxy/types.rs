@@ -47,7 +47,7 @@ impl std::fmt::Debug for IncomingRequest {
 
 impl IncomingRequest {
     /// The request from `parts`, its body to be read from `body` on `rt`.
-    pub fn new(parts: &hyper::http::request::Parts, body: InBody, rt: Handle) -> Self {
+    pub fn new(parts: hyper::http::request::Parts, body: InBody, rt: Handle) -> Self {
         let authority = parts
             .uri
             .authority()
@@ -60,7 +60,6 @@ impl IncomingRequest {
                     .map(str::to_string)
             });
         Self {
-            method: parts.method.clone(),
             path_with_query: parts.uri.path_and_query().map(|p| p.as_str().to_string()),
             scheme: Some(
                 parts
@@ -70,7 +69,8 @@ impl IncomingRequest {
                     .unwrap_or(hyper::http::uri::Scheme::HTTP),
             ),
             authority,
-            headers: parts.headers.clone(),
+            method: parts.method,
+            headers: parts.headers,
             body: Some(BodyReader::new(body, rt)),
         }
     }
