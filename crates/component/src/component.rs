@@ -84,6 +84,21 @@ impl Component {
         self.inner.exports.iter().map(|(n, _, _)| n.as_str())
     }
 
+    /// Whether instantiating runs guest code: a start function of the
+    /// component, or of a core module or component inside it. Such code
+    /// runs inside [`InstancePre::instantiate`](crate::InstancePre::instantiate),
+    /// which cannot suspend.
+    pub fn has_start(&self) -> bool {
+        fn runs(t: &Translation) -> bool {
+            t.inits
+                .iter()
+                .any(|i| matches!(i, translate::Init::Start { .. }))
+                || t.modules.iter().any(tern_engine::Module::has_start)
+                || t.components.iter().any(|c| runs(c))
+        }
+        runs(&self.inner)
+    }
+
     /// The exported functions of the component's root, with their types.
     pub fn exported_funcs(&self) -> impl Iterator<Item = (&str, &FuncType)> {
         self.inner

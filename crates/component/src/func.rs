@@ -226,6 +226,34 @@ pub(crate) fn call_lifted_with<T, R>(
     lower_params: impl FnOnce(&mut Lowerer<'_, StoreContextMut<'_, T>>, &mut Vec<u64>) -> Result<()>,
     lift_result: impl FnOnce(&mut Lifter<'_, StoreContextMut<'_, T>>, &[u64]) -> Result<R>,
 ) -> Result<R> {
+    let entered = enter_lifted(store, f, lower_params)?;
+    let core_ty = f.core.ty(&mut *store);
+    let mut core_results: Vec<CoreVal> = core_ty
+        .results()
+        .iter()
+        .map(|t| CoreVal::default_for(*t))
+        .collect();
+    f.core.call(&mut *store, &entered.args, &mut core_results)?;
+    finish_lifted(store, f, entered.scope, &core_results, lift_result)
+}
+
+/// A lifted call whose instance is entered and whose arguments are
+/// lowered into it, ready for the core call.
+pub(crate) struct Entered {
+    /// The call's borrow scope.
+    pub scope: usize,
+    /// The core function's arguments.
+    pub args: Vec<CoreVal>,
+}
+
+/// The first half of a lifted call: enters `f`'s instance (refused while
+/// it runs or after it trapped) and lowers the arguments with
+/// `lower_params`.
+pub(crate) fn enter_lifted<T>(
+    store: &mut StoreContextMut<'_, T>,
+    f: &Lifted,
+    lower_params: impl FnOnce(&mut Lowerer<'_, StoreContextMut<'_, T>>, &mut Vec<u64>) -> Result<()>,
+) -> Result<Entered> {
     let scope = {
         let mut state = f.side.lock();
         if !state.may_enter {
@@ -250,29 +278,36 @@ pub(crate) fn call_lifted_with<T, R>(
     };
     let mut bits = Vec::new();
     lower_params(&mut lower, &mut bits)?;
-    let args: Vec<CoreVal> = bits
+    if bits.len() != core_ty.params().len() {
+        return Err(usage(format!(
+            "{} core arguments lowered where the core function takes {}",
+            bits.len(),
+            core_ty.params().len()
+        )));
+    }
+    let args = bits
         .iter()
         .zip(core_ty.params())
         .map(|(b, t)| bits_to_core(*b, Flat::of_core(*t)))
         .collect();
-    if args.len() != core_ty.params().len() {
-        return Err(usage(format!(
-            "{} core arguments lowered where the core function takes {}",
-            args.len(),
-            core_ty.params().len()
-        )));
-    }
-    let mut core_results: Vec<CoreVal> = core_ty
-        .results()
-        .iter()
-        .map(|t| CoreVal::default_for(*t))
-        .collect();
-    f.core.call(&mut *store, &args, &mut core_results)?;
+    Ok(Entered { scope, args })
+}
 
+/// The second half of a lifted call, after the core function returned
+/// `core_results`: lifts the result with `lift_result`, ends the call's
+/// borrow `scope`, runs `post-return` and lets the instance be entered
+/// again.
+pub(crate) fn finish_lifted<T, R>(
+    store: &mut StoreContextMut<'_, T>,
+    f: &Lifted,
+    scope: usize,
+    core_results: &[CoreVal],
+    lift_result: impl FnOnce(&mut Lifter<'_, StoreContextMut<'_, T>>, &[u64]) -> Result<R>,
+) -> Result<R> {
     // Validation allows a lifted core function one result at most.
     let mut result_bits = [0u64; MAX_FLAT_RESULTS];
     let n = core_results.len().min(MAX_FLAT_RESULTS);
-    for (bits, v) in result_bits.iter_mut().zip(&core_results) {
+    for (bits, v) in result_bits.iter_mut().zip(core_results) {
         *bits = core_to_bits(v);
     }
     let mut lift = Lifter::new(&mut *store, &f.options, &f.side);
@@ -280,6 +315,7 @@ pub(crate) fn call_lifted_with<T, R>(
 
     let remaining = {
         let mut state = f.side.lock();
+        debug_assert_eq!(state.scopes.len(), scope + 1, "borrow scopes nest");
         state.scopes.pop().unwrap_or(0)
     };
     if remaining != 0 {
@@ -288,7 +324,7 @@ pub(crate) fn call_lifted_with<T, R>(
         )));
     }
     if let Some(post) = f.options.post_return {
-        post.call(&mut *store, &core_results, &mut [])?;
+        post.call(&mut *store, core_results, &mut [])?;
     }
     f.side.lock().may_enter = true;
     Ok(value)

@@ -2,7 +2,7 @@
 
 use crate::abi::{Lifter, Lowerer, release};
 use crate::component::Component;
-use crate::func::{Func, HostFunc, Lowered, TypeCheck};
+use crate::func::{DirectFn, Func, HostFunc, Lowered, TypeCheck};
 use crate::instance::{HostDtors, Instance, Item, check_import, instantiate};
 use crate::resources::ResourceType;
 use crate::translate::Init;
@@ -110,6 +110,31 @@ impl<T: 'static> Linker<T> {
         component: &Component,
     ) -> Result<Instance> {
         self.instantiate_pre(component)?.instantiate(store)
+    }
+
+    /// Runs `gate` with the store's data before every function defined so
+    /// far in the root instances whose name `applies` to (such as
+    /// `wasi:filesystem/types@0.2.12`): when `gate` fails, the call fails
+    /// with its error before the function does anything. WASI uses this to
+    /// suspend a call that could block (with [`tern_engine::Yield`]) while
+    /// the embedder forbids blocking.
+    pub fn gate(
+        &mut self,
+        applies: impl Fn(&str) -> bool,
+        gate: impl Fn(&mut T) -> Result<()> + Send + Sync + 'static,
+    ) {
+        let gate: Arc<Gate<T>> = Arc::new(gate);
+        for (name, def) in &mut self.root {
+            if let Definition::Instance(items) = def
+                && applies(name)
+            {
+                for def in items.values_mut() {
+                    if let Definition::Func(f, _) = def {
+                        *f = gated(f.clone(), gate.clone());
+                    }
+                }
+            }
+        }
     }
 
     /// Resolves `component`'s imports once, for many instantiations (one
@@ -384,4 +409,33 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         self.items.insert(name.to_string(), def);
         Ok(())
     }
+}
+
+/// A check before a host function's calls ([`Linker::gate`]).
+type Gate<T> = dyn Fn(&mut T) -> Result<()> + Send + Sync;
+
+/// `f`, calling `gate` first.
+fn gated<T: 'static>(f: Arc<HostFunc<T>>, gate: Arc<Gate<T>>) -> Arc<HostFunc<T>> {
+    let direct = f.direct.is_some().then(|| {
+        let (f, gate) = (f.clone(), gate.clone());
+        Box::new(
+            move |mut store: StoreContextMut<'_, T>,
+                  site: &Lowered,
+                  params: &[u64],
+                  results: &mut [u64]| {
+                gate(store.data_mut())?;
+                let direct = f.direct.as_ref().expect("checked when gated");
+                direct(store, site, params, results)
+            },
+        ) as Box<DirectFn<T>>
+    });
+    Arc::new(HostFunc {
+        dynamic: Box::new(
+            move |mut store: StoreContextMut<'_, T>, params: &[Val], results: &mut [Val]| {
+                gate(store.data_mut())?;
+                (f.dynamic)(store, params, results)
+            },
+        ),
+        direct,
+    })
 }

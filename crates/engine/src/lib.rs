@@ -60,8 +60,8 @@ pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, Table};
 pub use func::{
-    CallState, Caller, Func, IntoFunc, RegisteredFuncType, SuspendedCall, TypedFunc, WasmParams,
-    WasmResults, WasmRet, WasmTy, Yield,
+    CallState, Caller, Func, IntoFunc, RawResults, RegisteredFuncType, ResumableResults,
+    SuspendedCall, TypedFunc, WasmParams, WasmResults, WasmRet, WasmTy, Yield,
 };
 pub use instance::Instance;
 pub use linker::{InstancePre, Linker};

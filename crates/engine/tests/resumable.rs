@@ -235,7 +235,110 @@ fn resuming_with_another_store_is_an_error() {
     assert_eq!(err.kind(), tern_engine::ErrorKind::Usage, "{err}");
 }
 
+/// The untyped form: parameters as values, results as bits, suspending at
+/// the host's request like the typed one; references are refused.
+fn an_untyped_call_of_numbers_suspends_and_resumes() {
+    let engine = engine();
+    let (mut store, sum, calls) = instantiate(&engine, 1);
+    store.set_epoch_deadline(1_000_000);
+    let func = *sum.func();
+    let params = [tern_engine::Val::I64(1000), tern_engine::Val::I64(500)];
+    let suspended = match func.call_resumable(&mut store, &params).unwrap() {
+        CallState::Suspended(s) => s,
+        CallState::Done(r) => panic!("finished with {r:?} though the host yielded"),
+    };
+    assert!(suspended.at_host_call());
+    let results = match suspended.resume(&mut store).unwrap() {
+        CallState::Done(r) => r,
+        CallState::Suspended(_) => panic!("suspended again"),
+    };
+    assert_eq!(results.bits(), [1000 * 1001 / 2]);
+    // Two ticks, the first made twice.
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+
+    let wrong = [tern_engine::Val::I32(1), tern_engine::Val::I64(2)];
+    let err = func
+        .call_resumable(&mut store, &wrong)
+        .expect_err("an i32 for an i64");
+    assert_eq!(err.kind(), tern_engine::ErrorKind::Usage, "{err}");
+    let refs = Module::new(&engine, r#"(module (func (export "f") (param externref)))"#).unwrap();
+    let instance = Linker::new(&engine).instantiate(&mut store, &refs).unwrap();
+    let f = instance.get_func(&mut store, "f").unwrap();
+    let err = f
+        .call_resumable(&mut store, &[tern_engine::Val::ExternRef(None)])
+        .expect_err("a reference parameter");
+    assert!(err.to_string().contains("numbers only"), "{err}");
+}
+
+/// `outer` calls the host, which moves the epoch past the deadline, calls
+/// `spin` back (Wasm that cannot suspend, in a resumable call) and moves
+/// the epoch on once more.
+const NESTED: &str = r#"(module
+    (import "host" "nested" (func $nested))
+    (func (export "spin") (param $n i32)
+        (loop $l
+            (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+            (br_if $l (i32.gt_s (local.get $n) (i32.const 0)))))
+    (func (export "outer") (result i32)
+        (local $i i32)
+        (call $nested)
+        (loop $l
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $l (i32.lt_u (local.get $i) (i32.const 1000))))
+        (local.get $i)))"#;
+
+fn run_nested(limit: Option<u64>) -> tern_engine::Result<(u32, i32)> {
+    let engine = engine();
+    let module = Module::new(&engine, NESTED).unwrap();
+    let mut store = Store::new(&engine, ());
+    let ticker = engine.clone();
+    let nested = Func::wrap(&mut store, move |mut caller: Caller<'_, ()>| {
+        ticker.increment_epoch();
+        let spin = caller.get_export("spin").unwrap().into_func().unwrap();
+        spin.call(&mut caller, &[tern_engine::Val::I32(1000)], &mut [])?;
+        // The next tick, which the outer call then suspends at.
+        ticker.increment_epoch();
+        Ok(())
+    });
+    let mut linker = Linker::new(&engine);
+    linker.define("host", "nested", nested).unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let outer: TypedFunc<(), i32> = instance.get_typed_func(&mut store, "outer").unwrap();
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_yields(true);
+    if let Some(ticks) = limit {
+        store.set_epoch_yield_limit(ticks);
+    }
+    let mut state = outer.call_resumable(&mut store, ())?;
+    let mut suspensions = 0;
+    loop {
+        match state {
+            CallState::Done(v) => return Ok((suspensions, v)),
+            CallState::Suspended(s) => {
+                suspensions += 1;
+                store.set_epoch_deadline(1_000_000);
+                state = s.resume(&mut store)?;
+            }
+        }
+    }
+}
+
+/// Wasm called from a host function cannot suspend: past a yielding
+/// deadline it traps, unless the yield limit lets it go on; the resumable
+/// call then suspends at the next tick, back in its own frames.
+fn a_nested_call_runs_on_within_the_yield_limit() {
+    let err = run_nested(None).expect_err("no limit: the nested call traps");
+    assert_eq!(err.trap_code(), Some(TrapCode::Interrupt), "{err}");
+    let (suspensions, v) = run_nested(Some(1_000_000)).unwrap();
+    assert_eq!(v, 1000);
+    assert_eq!(suspensions, 1, "suspends once, after the nested call");
+    let err = run_nested(Some(1)).expect_err("a limit already reached");
+    assert_eq!(err.trap_code(), Some(TrapCode::Interrupt), "{err}");
+}
+
 tiers! {
+    a_nested_call_runs_on_within_the_yield_limit,
+    an_untyped_call_of_numbers_suspends_and_resumes,
     other_calls_are_refused_while_a_call_is_suspended,
     dropping_a_suspended_call_frees_the_store_for_others,
     resuming_with_another_store_is_an_error,

@@ -9,7 +9,7 @@ use crate::limits::{Limits, LimitsSpec};
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
 use crate::outbound::client::Client;
-use crate::proxy::{BoxError, IncomingRequest, ProxyCall, ProxyOutcome, in_body};
+use crate::proxy::{BoxError, IncomingRequest, ProxyCall, ProxyOutcome, ProxyStep, in_body};
 use crate::router::Router;
 use anyhow::{Context, Result};
 use bytes::Bytes;
@@ -418,28 +418,57 @@ impl App {
             outbound: route.outbound.clone(),
         };
         let live = self.metrics.live_instance();
-        let mut task = tokio::task::spawn_blocking(move || {
-            let outcome = match &*handler {
-                AnyHandler::Proxy(h) => h.run(call),
-                AnyHandler::Wagi(_) => unreachable!("dispatched as a wasi:http handler"),
-            };
-            drop((permit, live));
-            outcome
-        });
-        let waited = tokio::time::timeout(limits.timeout + DEADLINE_GRACE, answered).await;
+        let AnyHandler::Proxy(h) = &*handler else {
+            unreachable!("dispatched as a wasi:http handler")
+        };
+        // The handler starts here, for at most one epoch tick and without
+        // any call that could block; what is left goes to the worker pool.
+        let run = match h.start(call) {
+            ProxyStep::Finished(outcome) => {
+                drop((permit, live));
+                ProxyRun::Ended(outcome)
+            }
+            ProxyStep::Suspended(rest) => ProxyRun::Going(tokio::task::spawn_blocking(move || {
+                let outcome = rest.finish();
+                drop((permit, live));
+                outcome
+            })),
+            ProxyStep::Unstarted(call) => ProxyRun::Going(tokio::task::spawn_blocking(move || {
+                let AnyHandler::Proxy(h) = &*handler else {
+                    unreachable!("dispatched as a wasi:http handler")
+                };
+                let outcome = h.run(*call);
+                drop((permit, live));
+                outcome
+            })),
+        };
+        let waited = match &run {
+            // It ended: its answer is in, or never comes.
+            ProxyRun::Ended(_) => Ok(answered.await),
+            ProxyRun::Going(_) => {
+                tokio::time::timeout(limits.timeout + DEADLINE_GRACE, answered).await
+            }
+        };
         let head = match waited {
             Ok(Ok(Ok(head))) => head,
             Ok(Ok(Err(why))) => {
                 // The guest answered with an error code; it may still run.
                 tracing::warn!(request_id = %id, route = %route.name, "{why}");
-                self.log_proxy_later(task, &route.name, id);
+                self.log_proxy_later(run, &route.name, id);
                 self.metrics.trap(&route.name);
                 return boxed(failure(StatusCode::INTERNAL_SERVER_ERROR, id));
             }
             Ok(Err(_)) => {
                 // The guest ended without an answer: its outcome says why.
-                return match tokio::time::timeout(DEADLINE_GRACE, &mut task).await {
-                    Ok(Ok(outcome)) => {
+                let outcome = match run {
+                    ProxyRun::Ended(outcome) => Some(outcome),
+                    ProxyRun::Going(task) => tokio::time::timeout(DEADLINE_GRACE, task)
+                        .await
+                        .ok()
+                        .and_then(Result::ok),
+                };
+                return match outcome {
+                    Some(outcome) => {
                         let status = self.log_proxy(outcome, &route.name, id);
                         boxed(match status {
                             Some(StatusCode::GATEWAY_TIMEOUT) => timeout(id),
@@ -451,7 +480,7 @@ impl App {
                             }
                         })
                     }
-                    _ => {
+                    None => {
                         self.metrics.trap(&route.name);
                         tracing::error!(request_id = %id, route = %route.name, "the handler's thread failed");
                         boxed(failure(StatusCode::INTERNAL_SERVER_ERROR, id))
@@ -461,24 +490,27 @@ impl App {
             Err(_) => {
                 self.metrics.timeout(&route.name);
                 tracing::warn!(request_id = %id, route = %route.name, "the handler did not stop at its deadline");
-                self.log_proxy_later(task, &route.name, id);
+                self.log_proxy_later(run, &route.name, id);
                 return boxed(timeout(id));
             }
         };
-        self.log_proxy_later(task, &route.name, id);
+        self.log_proxy_later(run, &route.name, id);
         let mut response = Response::new(BoxBody::new(head.body));
         *response.status_mut() = head.status;
         *response.headers_mut() = head.headers;
         response
     }
 
-    /// Logs a wasi:http run when it ends, after its response went out.
-    fn log_proxy_later(
-        self: &Arc<Self>,
-        task: tokio::task::JoinHandle<ProxyOutcome>,
-        route: &str,
-        id: &str,
-    ) {
+    /// Logs a wasi:http run when it ends, after its response went out: at
+    /// once when it ended already.
+    fn log_proxy_later(self: &Arc<Self>, run: ProxyRun, route: &str, id: &str) {
+        let task = match run {
+            ProxyRun::Ended(outcome) => {
+                self.log_proxy(outcome, route, id);
+                return;
+            }
+            ProxyRun::Going(task) => task,
+        };
         let (app, route, id) = (Arc::clone(self), route.to_string(), id.to_string());
         tokio::spawn(async move {
             match task.await {
@@ -633,4 +665,11 @@ fn timeout(id: &str) -> Response<Full<Bytes>> {
         "the handler ran out of time (request id {id})\n"
     )));
     r
+}
+
+/// A wasi:http run: ended where it started, or going on on a worker
+/// thread.
+enum ProxyRun {
+    Ended(ProxyOutcome),
+    Going(tokio::task::JoinHandle<ProxyOutcome>),
 }

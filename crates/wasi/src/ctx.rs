@@ -81,15 +81,27 @@ impl WasiCtx {
     /// Whether a call that could block the thread fails with
     /// [`tern_engine::Yield`] before doing anything, instead of running.
     ///
-    /// Such calls are `poll_oneoff`, `sched_yield`, every `path_*`
-    /// function, and reads, writes and syncs of files, directories and
-    /// sockets (not of the standard streams). In a call made with
+    /// Such calls are, in preview1, `poll_oneoff`, `sched_yield`, every
+    /// `path_*` function, and reads, writes and syncs of files, directories
+    /// and sockets (not of the standard streams); in WASI 0.2, every
+    /// `wasi:filesystem` and `wasi:sockets` call, reads and writes of file
+    /// and socket streams, and the waiting calls of `wasi:io` (`poll`,
+    /// `pollable.block`, the `blocking-*` stream calls) unless they can
+    /// finish at once: something polled is ready, a host stream has bytes,
+    /// or takes the whole write. In a call made with
     /// [`TypedFunc::call_resumable`](tern_engine::TypedFunc::call_resumable)
-    /// the guest then suspends, and the embedder can resume it on a thread
-    /// that may block, with this turned off. A server uses this to start
-    /// guests on its I/O threads. Default: off.
+    /// (or a component's) the guest then suspends, and the embedder can
+    /// resume it on a thread that may block, with this turned off. A server
+    /// uses this to start guests on its I/O threads. Default: off.
     pub fn defer_blocking_calls(&mut self, defer: bool) {
         self.defer_blocking = defer;
+    }
+
+    /// Whether blocking calls are deferred now
+    /// ([`defer_blocking_calls`](Self::defer_blocking_calls)), for an
+    /// embedder's own interfaces beside WASI.
+    pub fn defers_blocking_calls(&self) -> bool {
+        self.defer_blocking
     }
 }
 

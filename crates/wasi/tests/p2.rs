@@ -146,3 +146,55 @@ fn udp_is_denied_without_the_network_grant() {
     assert_eq!(result.unwrap(), Val::Result(Ok(None)));
     assert_eq!(stdout, "udp 127.0.0.1:9: error PermissionDenied\n");
 }
+
+/// With blocking calls deferred, a component's resumable call suspends
+/// before a filesystem call and not before writing stdout; resumed with
+/// them allowed, it goes on where it stopped.
+#[test]
+fn deferred_blocking_calls_suspend_a_component_call() {
+    let dir = std::env::temp_dir().join(format!("tern-p2-defer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("note.txt"), "kept").unwrap();
+    let stdout = OutputBuffer::new(1 << 16);
+    let mut cx = WasiCtxBuilder::new()
+        .args(["cli", "args", "read", "/data/note.txt"])
+        .stdout(stdout.clone())
+        .preopened_dir(&dir, "/data", tern_wasi::DirPerms::ReadOnly)
+        .unwrap()
+        .build();
+    cx.defer_blocking_calls(true);
+
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, GUEST).unwrap();
+    let mut store = Store::new(&engine, cx);
+    let mut linker = Linker::new(&engine);
+    tern_wasi::p2::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx).unwrap();
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let name = instance
+        .export_names()
+        .find(|n| n.starts_with("wasi:cli/run@0.2"))
+        .unwrap()
+        .to_string();
+    let run = instance
+        .get_func(&format!("{name}#run"))
+        .unwrap()
+        .typed::<(), (Result<(), ()>,)>()
+        .unwrap();
+
+    let tern_component::CallState::Suspended(call) = run.call_resumable(&mut store, ()).unwrap()
+    else {
+        panic!("reading the file should have suspended the call");
+    };
+    assert!(call.at_host_call());
+    assert_eq!(stdout.contents_lossy(), "args: args read /data/note.txt\n");
+    store.data_mut().defer_blocking_calls(false);
+    let tern_component::CallState::Done((result,)) = call.resume(&mut store).unwrap() else {
+        panic!("nothing defers any more");
+    };
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        stdout.contents_lossy(),
+        "args: args read /data/note.txt\nread /data/note.txt: kept\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -65,4 +65,35 @@ impl<Params: ComponentList, Results: ComponentList> TypedFunc<Params, Results> {
             |lift, core| Results::lift_results(lift, &f.ty, core),
         )
     }
+
+    /// Calls the function like [`call`](Self::call), except that the call
+    /// may suspend instead of finishing: at the store's epoch deadline when
+    /// [`Store::epoch_deadline_yields`](tern_engine::Store::epoch_deadline_yields)
+    /// is on, or when a host function it calls returns
+    /// [`Yield`](tern_engine::Yield). The arguments are lowered before the
+    /// call can suspend, so a `realloc` they need runs to its end.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call), and as the core engine's resumable calls.
+    pub fn call_resumable<S>(
+        &self,
+        mut store: S,
+        params: Params,
+    ) -> Result<crate::CallState<Results>>
+    where
+        S: AsContextMut,
+        S::Data: 'static,
+    {
+        let mut store = store.as_context_mut();
+        let f = self
+            .func
+            .as_lifted()
+            .ok_or_else(|| usage("a host function has no type to call it with"))?;
+        let entered = crate::func::enter_lifted(&mut store, f, |lower, bits| {
+            params.lower_params(lower, &f.ty, bits)
+        })?;
+        let state = f.core.call_resumable(&mut store, &entered.args)?;
+        crate::resumable::settle(&mut store, self.func.clone(), entered.scope, state)
+    }
 }

@@ -227,8 +227,11 @@ pub(crate) fn drive<T>(
         match unsafe { crate::interp::run(stack, entry.depth) } {
             Ok(Outcome::Done) => return Ok(Driven::Done),
             Ok(Outcome::Epoch) => {
-                let o = &store.opaque;
+                let o = &mut store.opaque;
                 if !(o.epoch_deadline_yields && o.may_suspend()) {
+                    if o.epoch_grace() {
+                        continue;
+                    }
                     return fail(store, entry, Error::trap(TrapCode::Interrupt));
                 }
                 if !fibers {

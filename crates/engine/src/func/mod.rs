@@ -8,7 +8,7 @@ mod typed;
 
 pub use caller::Caller;
 pub use into_func::{IntoFunc, WasmRet};
-pub use resumable::{CallState, SuspendedCall, Yield};
+pub use resumable::{CallState, RawResults, ResumableResults, SuspendedCall, Yield};
 pub use typed::{TypedFunc, WasmParams, WasmResults, WasmTy};
 
 pub(crate) use invoke::{call_raw, host_array_call, interp_array_call};

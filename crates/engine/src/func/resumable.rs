@@ -18,6 +18,7 @@ use super::invoke::{
 use super::typed::{TypedFunc, WasmParams, WasmResults};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::{AsContextMut, FuncEntityKind, Parked, StoreId, StoreInner};
+use crate::val::Val;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -107,7 +108,7 @@ impl<R> SuspendedCall<R> {
     }
 }
 
-impl<R: WasmResults> SuspendedCall<R> {
+impl<R: ResumableResults> SuspendedCall<R> {
     /// Goes on with the call until it returns, fails or suspends again.
     /// Set a new epoch deadline first if it stopped at one, or it stops
     /// again at once.
@@ -167,59 +168,156 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
         }
         let mut slots = vec![0u64; self.slots].into_boxed_slice();
         params.store_bits(&mut slots);
-        let entity = &store.opaque.funcs[self.func.index as usize];
-        let func_ref = entity.func_ref;
-        if let FuncEntityKind::Host { .. } = entity.kind {
-            call_raw(store, self.func.index, &mut slots)?;
-            return Ok(CallState::Done(Results::load_bits(&slots)));
-        }
-        if store.opaque.host_depth != 0 {
+        start(store, self.func.index, slots, Results::valtypes().len())
+    }
+}
+
+/// The results of a resumable call of a [`Func`](crate::Func) of numbers:
+/// the raw bits of each, as [`Func::new_raw`](crate::Func::new_raw) sees
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawResults(Box<[u64]>);
+
+impl RawResults {
+    /// The bits of each result, in order.
+    pub fn bits(&self) -> &[u64] {
+        &self.0
+    }
+}
+
+/// What a resumable call hands back when it returns: typed results, or
+/// [`RawResults`].
+pub trait ResumableResults: Send + 'static {
+    #[doc(hidden)]
+    fn from_slots(slots: &[u64], num_results: usize) -> Self;
+}
+
+impl<R: WasmResults> ResumableResults for R {
+    fn from_slots(slots: &[u64], _: usize) -> Self {
+        R::load_bits(slots)
+    }
+}
+
+impl ResumableResults for RawResults {
+    fn from_slots(slots: &[u64], num_results: usize) -> Self {
+        RawResults(slots[..num_results].into())
+    }
+}
+
+impl crate::Func {
+    /// Calls a function of numbers like [`call`](crate::Func::call), except
+    /// that the call may suspend as [`TypedFunc::call_resumable`]'s does;
+    /// for callers that know the function's type only at run time.
+    ///
+    /// # Errors
+    ///
+    /// As [`TypedFunc::call_resumable`]; [`ErrorKind::Usage`] when `params`
+    /// do not match the function's parameters or a parameter or result is
+    /// a reference.
+    pub fn call_resumable(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+    ) -> Result<CallState<RawResults>> {
+        let store = store.as_context_mut().0;
+        if store.id() != self.store {
             return Err(Error::new_kind(
                 ErrorKind::Usage,
-                "a resumable call cannot be made from inside another call",
+                "function used with the wrong store",
             ));
         }
-        store.opaque.check_parked()?;
-        let num_results = Results::valtypes().len();
-        if !store.engine().uses_fibers() {
-            let entry = enter(store, func_ref, &slots)?;
-            return run_resumable(
-                store,
-                Resume::Interp {
-                    entry,
-                    pending: None,
-                },
-                num_results,
-            );
+        let ty = store.func_type(self.index);
+        if ty.params().iter().chain(ty.results()).any(|t| t.is_ref()) {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                format!("a resumable call takes and returns numbers only, not {ty}"),
+            ));
         }
-        store.opaque.host_depth += 1;
-        store.opaque.suspend_depth = store.opaque.host_depth;
-        let before = (store.opaque.mark(), 0, 0);
-        let started = unwind_safely(store, before, |store| {
-            FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len())
-        });
-        store.opaque.suspend_depth = 0;
-        store.opaque.host_depth -= 1;
-        match started? {
-            Run::Done(result) => {
-                result?;
-                Ok(CallState::Done(Results::load_bits(&slots)))
+        if params.len() != ty.params().len() {
+            return Err(Error::new_kind(
+                ErrorKind::Usage,
+                format!(
+                    "function of type {ty} called with {} parameters",
+                    params.len()
+                ),
+            ));
+        }
+        let mut slots = vec![0u64; ty.params().len().max(ty.results().len())].into_boxed_slice();
+        for (i, (p, t)) in params.iter().zip(ty.params()).enumerate() {
+            if p.ty() != *t {
+                return Err(Error::new_kind(
+                    ErrorKind::Usage,
+                    format!("parameter {i} has type {} but {t} was expected", p.ty()),
+                ));
             }
-            Run::Suspended(call) => {
-                let at_host = store.opaque.yielded_at_host;
-                let resume = Resume::Fiber {
-                    call,
-                    slots,
-                    at_host,
-                };
-                Ok(park(store, resume, num_results))
-            }
+            slots[i] = p.to_bits(&store.opaque).ok_or_else(|| {
+                Error::new_kind(ErrorKind::Usage, "reference used with the wrong store")
+            })?;
+        }
+        let num_results = ty.results().len();
+        start(store, self.index, slots, num_results)
+    }
+}
+
+/// Starts the resumable call of function `index` with its parameters in
+/// `slots` (as long as the larger of its parameters and results).
+fn start<T, R: ResumableResults>(
+    store: &mut StoreInner<T>,
+    index: u32,
+    mut slots: Box<[u64]>,
+    num_results: usize,
+) -> Result<CallState<R>> {
+    let entity = &store.opaque.funcs[index as usize];
+    let func_ref = entity.func_ref;
+    if let FuncEntityKind::Host { .. } = entity.kind {
+        call_raw(store, index, &mut slots)?;
+        return Ok(CallState::Done(R::from_slots(&slots, num_results)));
+    }
+    if store.opaque.host_depth != 0 {
+        return Err(Error::new_kind(
+            ErrorKind::Usage,
+            "a resumable call cannot be made from inside another call",
+        ));
+    }
+    store.opaque.check_parked()?;
+    if !store.engine().uses_fibers() {
+        let entry = enter(store, func_ref, &slots)?;
+        return run_resumable(
+            store,
+            Resume::Interp {
+                entry,
+                pending: None,
+            },
+            num_results,
+        );
+    }
+    store.opaque.host_depth += 1;
+    store.opaque.suspend_depth = store.opaque.host_depth;
+    let before = (store.opaque.mark(), 0, 0);
+    let started = unwind_safely(store, before, |store| {
+        FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len())
+    });
+    store.opaque.suspend_depth = 0;
+    store.opaque.host_depth -= 1;
+    match started? {
+        Run::Done(result) => {
+            result?;
+            Ok(CallState::Done(R::from_slots(&slots, num_results)))
+        }
+        Run::Suspended(call) => {
+            let at_host = store.opaque.yielded_at_host;
+            let resume = Resume::Fiber {
+                call,
+                slots,
+                at_host,
+            };
+            Ok(park(store, resume, num_results))
         }
     }
 }
 
 /// Goes on with a call until it ends or suspends.
-fn run_resumable<T, R: WasmResults>(
+fn run_resumable<T, R: ResumableResults>(
     store: &mut StoreInner<T>,
     resume: Resume,
     num_results: usize,
@@ -252,7 +350,7 @@ fn run_resumable<T, R: WasmResults>(
     store.opaque.suspend_depth = 0;
     store.opaque.host_depth -= 1;
     Ok(match outcome? {
-        Ok(slots) => CallState::Done(R::load_bits(&slots)),
+        Ok(slots) => CallState::Done(R::from_slots(&slots, num_results)),
         Err(resume) => park(store, resume, num_results),
     })
 }

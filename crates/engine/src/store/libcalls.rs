@@ -154,6 +154,9 @@ unsafe extern "C" fn epoch_reached(vmctx: *mut VMContext) {
             unsafe { fiber::suspend() };
             continue;
         }
+        if store.epoch_grace() {
+            return;
+        }
         store.failure = Some(Error::trap(TrapCode::Interrupt));
         // SAFETY: on the call's fiber; this frame holds nothing to drop.
         unsafe { fiber::abort(Abort::Raised) }

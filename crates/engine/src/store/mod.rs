@@ -109,6 +109,9 @@ pub(crate) struct StoreOpaque {
     /// Whether a passed epoch deadline suspends a resumable call instead
     /// of trapping.
     pub epoch_deadline_yields: bool,
+    /// The epoch until which a yielding deadline lets code that cannot
+    /// suspend go on (see [`Store::set_epoch_yield_limit`]).
+    pub epoch_yield_limit: u64,
     /// Why the running call stopped when that is not a trap of its own: a
     /// host function's error, or a failed translation. Taken when the call
     /// unwinds.
@@ -221,6 +224,21 @@ impl StoreOpaque {
     /// call, not to a host function's nested call into Wasm.
     pub(crate) fn may_suspend(&self) -> bool {
         self.suspend_depth != 0 && self.suspend_depth == self.host_depth
+    }
+
+    /// The epoch deadline passed where the running code cannot suspend:
+    /// whether it may go on (and then until the next tick), as
+    /// [`Store::set_epoch_yield_limit`] allows.
+    pub(crate) fn epoch_grace(&mut self) -> bool {
+        if !self.epoch_deadline_yields {
+            return false;
+        }
+        let epoch = self.engine.current_epoch();
+        if epoch >= self.epoch_yield_limit {
+            return false;
+        }
+        self.vm.epoch_deadline = epoch + 1;
+        true
     }
 
     /// The store whose context is `vm`.
@@ -358,6 +376,7 @@ impl<T> Store<T> {
             host_depth: 0,
             suspend_depth: 0,
             epoch_deadline_yields: false,
+            epoch_yield_limit: 0,
             failure: None,
             panic: None,
             activations: Vec::new(),
@@ -445,6 +464,20 @@ impl<T> Store<T> {
     /// Plain calls always trap. Default: `false`.
     pub fn epoch_deadline_yields(&mut self, yields: bool) {
         self.inner.opaque.epoch_deadline_yields = yields;
+    }
+
+    /// With [`epoch_deadline_yields`](Self::epoch_deadline_yields) on: how
+    /// long code that cannot suspend when the deadline passes may go on,
+    /// until `ticks` epochs after the engine's current epoch. Such code is
+    /// Wasm that a host function called inside a resumable call (a
+    /// component's `realloc`, say); it goes on a tick at a time, and the
+    /// resumable call suspends at its first check after the next tick, as
+    /// it would have. Past the limit it traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode).
+    /// Default: no time (it traps as soon as the deadline passes).
+    pub fn set_epoch_yield_limit(&mut self, ticks: u64) {
+        let o = &mut self.inner.opaque;
+        o.epoch_yield_limit = o.engine.current_epoch().saturating_add(ticks);
     }
 }
 

@@ -27,7 +27,9 @@ pub use body::{BoxError, in_body};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tern_component::{Component, InstancePre, Linker, Resource, ResourceTable};
+use tern_component::{
+    CallState, Component, InstancePre, Linker, Resource, ResourceTable, SuspendedCall,
+};
 use tern_engine::{Engine, Store, StoreLimits, StoreLimitsBuilder};
 use tern_wasi::{OutputBuffer, WasiCtx, WasiCtxBuilder};
 use tokio::runtime::Handle;
@@ -72,6 +74,10 @@ pub(crate) mod bindings {
         },
     });
 }
+
+/// How many epoch ticks Wasm that the host calls back in a request's first
+/// slice, on the reactor, may run past the slice's end before it traps.
+const NESTED_TICKS: u64 = 4;
 
 /// The store data of one wasi:http request.
 pub struct ProxyState {
@@ -211,41 +217,69 @@ impl ProxyHandler {
         (&self.env, &self.dirs)
     }
 
+    /// Whether [`start`](Self::start) can run a request's first slice
+    /// where it is called: not when instantiating runs guest code (a start
+    /// function), which cannot be suspended.
+    pub fn slices(&self) -> bool {
+        !self.pre.component().has_start()
+    }
+
     /// Runs one request in a fresh instance, to its end; blocks, so call
     /// it off the reactor.
     pub fn run(&self, call: ProxyCall) -> ProxyOutcome {
-        let stdout = OutputBuffer::new(STDERR_CAP);
-        let stderr = OutputBuffer::new(STDERR_CAP);
-        let mut instantiate = Duration::ZERO;
-        let exit = self.call(call, &stdout, &stderr, &mut instantiate);
-        ProxyOutcome {
-            exit,
-            stdout: stdout.take(),
-            stderr: stderr.take(),
-            instantiate,
+        match self.begin(call, false) {
+            ProxyStep::Finished(outcome) => outcome,
+            ProxyStep::Suspended(rest) => rest.finish(),
+            ProxyStep::Unstarted(_) => unreachable!("every call starts without a slice"),
         }
     }
 
-    fn call(
-        &self,
-        call: ProxyCall,
-        stdout: &OutputBuffer,
-        stderr: &OutputBuffer,
-        instantiate: &mut Duration,
-    ) -> Exit {
-        let deadline = call.deadline;
-        let mut store = match self.store(&call, stdout, stderr) {
-            Ok(store) => store,
-            Err(e) => return Exit::Instantiate(e),
+    /// Starts one request in a fresh instance, on the reactor's thread:
+    /// the handler runs until the next epoch tick or until it makes a
+    /// call that could block (waits on a body, a sleep, a file, a socket).
+    /// Most handlers finish within that, and one that does not comes back
+    /// as [`ProxyStep::Suspended`], to be finished on a thread that may
+    /// block. When instantiating runs guest code ([`slices`](Self::slices)
+    /// is false), nothing runs: the call comes back as
+    /// [`ProxyStep::Unstarted`], for [`run`](Self::run).
+    pub fn start(&self, call: ProxyCall) -> ProxyStep {
+        if !self.slices() {
+            return ProxyStep::Unstarted(Box::new(call));
+        }
+        self.begin(call, true)
+    }
+
+    fn begin(&self, call: ProxyCall, slice: bool) -> ProxyStep {
+        let mut run = Run {
+            stdout: OutputBuffer::new(STDERR_CAP),
+            stderr: OutputBuffer::new(STDERR_CAP),
+            deadline: call.deadline,
+            instantiate: Duration::ZERO,
         };
-        store.set_epoch_deadline(ticks_until(deadline));
+        let mut store = match self.store(&call, &run.stdout, &run.stderr) {
+            Ok(store) => store,
+            Err(e) => return ProxyStep::Finished(run.outcome(Exit::Instantiate(e))),
+        };
+        store.set_epoch_deadline(ticks_until(run.deadline));
         let started = Instant::now();
         let instance = match self.pre.instantiate(&mut store) {
             Ok(i) => i,
-            Err(e) => return timed_out(deadline).unwrap_or_else(|| classify(e, true)),
+            Err(e) => {
+                let exit = timed_out(run.deadline).unwrap_or_else(|| classify(e, true));
+                return ProxyStep::Finished(run.outcome(exit));
+            }
         };
-        *instantiate = started.elapsed();
-        let result = (|| {
+        run.instantiate = started.elapsed();
+        if slice {
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_yields(true);
+            // Wasm the host calls back (a `realloc` for a value it hands
+            // the guest) cannot suspend; it may go on a little, not hold
+            // the reactor to the request's deadline.
+            store.set_epoch_yield_limit(NESTED_TICKS.min(ticks_until(run.deadline)));
+            store.data_mut().wasi.defer_blocking_calls(true);
+        }
+        let state = (|| {
             let func = instance
                 .get_func(&self.handle)
                 .ok_or_else(|| tern_engine::Error::msg(format!("no export `{}`", self.handle)))?;
@@ -258,11 +292,14 @@ impl ProxyHandler {
                 tx: call.answer,
                 head,
             })?;
-            typed.call(&mut store, (request, outparam))
+            typed.call_resumable(&mut store, (request, outparam))
         })();
-        match result {
-            Ok(()) => Exit::Code(0),
-            Err(e) => timed_out(deadline).unwrap_or_else(|| classify(e, false)),
+        match state {
+            Ok(CallState::Done(())) => ProxyStep::Finished(run.outcome(Exit::Code(0))),
+            Ok(CallState::Suspended(call)) => {
+                ProxyStep::Suspended(Box::new(ProxySuspended { store, call, run }))
+            }
+            Err(e) => ProxyStep::Finished(run.finished(Err(e))),
         }
     }
 
@@ -311,6 +348,80 @@ impl ProxyHandler {
             store.set_fuel(call.limits.fuel.unwrap_or(u64::MAX))?;
         }
         Ok(store)
+    }
+}
+
+/// What [`ProxyHandler::start`] got to.
+#[derive(Debug)]
+pub enum ProxyStep {
+    /// The request is done.
+    Finished(ProxyOutcome),
+    /// The handler needs more time or a call that may block.
+    Suspended(Box<ProxySuspended>),
+    /// Nothing ran: the request is for [`ProxyHandler::run`].
+    Unstarted(Box<ProxyCall>),
+}
+
+/// A request's handler stopped at the end of its slice or before a call
+/// that may block; [`finish`](Self::finish) it on a thread that may block.
+#[derive(Debug)]
+pub struct ProxySuspended {
+    store: Store<ProxyState>,
+    call: SuspendedCall<()>,
+    run: Run,
+}
+
+impl ProxySuspended {
+    /// Runs the handler to its end, under the request's own deadline.
+    pub fn finish(self) -> ProxyOutcome {
+        let Self {
+            mut store,
+            mut call,
+            run,
+        } = self;
+        store.epoch_deadline_yields(false);
+        store.set_epoch_deadline(ticks_until(run.deadline));
+        store.data_mut().wasi.defer_blocking_calls(false);
+        let result = loop {
+            match call.resume(&mut store) {
+                Ok(CallState::Done(())) => break Ok(()),
+                // Nothing suspends any more; should a call still ask to,
+                // just go on.
+                Ok(CallState::Suspended(next)) => call = next,
+                Err(e) => break Err(e),
+            }
+        };
+        drop(store);
+        run.finished(result)
+    }
+}
+
+/// The parts of a request's run that outlive its store.
+#[derive(Debug)]
+struct Run {
+    stdout: OutputBuffer,
+    stderr: OutputBuffer,
+    deadline: Instant,
+    instantiate: Duration,
+}
+
+impl Run {
+    /// The outcome of a handler call that ended with `result`.
+    fn finished(self, result: tern_engine::Result<()>) -> ProxyOutcome {
+        let exit = match result {
+            Ok(()) => Exit::Code(0),
+            Err(e) => timed_out(self.deadline).unwrap_or_else(|| classify(e, false)),
+        };
+        self.outcome(exit)
+    }
+
+    fn outcome(self, exit: Exit) -> ProxyOutcome {
+        ProxyOutcome {
+            exit,
+            stdout: self.stdout.take(),
+            stderr: self.stderr.take(),
+            instantiate: self.instantiate,
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use crate::outbound::Outbound;
 use crate::outbound::client::{OutboundError, Outgoing, ResponseBody, Timeouts};
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -275,14 +276,15 @@ impl wit::HostFutureIncomingResponse for ProxyState {
         let inflight = Arc::clone(&self.table().get(&f)?.state);
         let answer = {
             let mut state = inflight.lock();
-            if let State::Waiting(task) = &*state {
-                if !task.is_finished() {
+            if let State::Waiting(task) = &mut *state {
+                // Taken without waiting, which the reactor's own thread
+                // (where a guest may run) must not do.
+                let mut cx = Context::from_waker(std::task::Waker::noop());
+                let polled = std::pin::pin!(tokio::task::unconstrained(task)).poll(&mut cx);
+                let Poll::Ready(answer) = polled else {
                     return Ok(None);
-                }
-                let State::Waiting(task) = std::mem::replace(&mut *state, State::Taken) else {
-                    unreachable!("matched above");
                 };
-                *state = done(inflight.rt.block_on(task));
+                *state = done(answer);
             }
             match std::mem::replace(&mut *state, State::Taken) {
                 State::Done(answer) => answer,

@@ -17,7 +17,7 @@ use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tern_component::Resource;
-use tern_engine::{Error, Result};
+use tern_engine::{Error, Result, Yield};
 
 /// `wasi:io/error.error`: what went wrong, for the guest to print, and the
 /// filesystem's error code for it when there is one.
@@ -132,6 +132,11 @@ impl InputStream {
             _ => None,
         }
     }
+
+    /// Whether reading it asks the OS for a file's or a socket's bytes.
+    fn on_os(&self) -> bool {
+        matches!(self, InputStream::File { .. } | InputStream::Tcp(_))
+    }
 }
 
 impl OutputStream {
@@ -141,6 +146,11 @@ impl OutputStream {
             OutputStream::Host(h) => Some(h.pollable()),
             _ => None,
         }
+    }
+
+    /// Whether writing it hands bytes to a file or a socket.
+    fn on_os(&self) -> bool {
+        matches!(self, OutputStream::File { .. } | OutputStream::Tcp(_))
     }
 }
 
@@ -169,15 +179,7 @@ impl error::HostError for WasiCtx {
 
 impl poll::HostPollable for WasiCtx {
     fn ready(&mut self, p: Resource<Pollable>) -> Result<bool> {
-        Ok(match self.resources.get(&p)? {
-            Pollable::At(at) => at.is_none_or(|t| t <= Instant::now()),
-            Pollable::Socket(socket, flags) => {
-                let mut fds = [PollFd::from_borrowed_fd(socket.as_fd(), *flags)];
-                poll_fds(&mut fds, Some(Duration::ZERO))?;
-                !fds[0].revents().is_empty()
-            }
-            Pollable::Host(h) => h.ready(),
-        })
+        is_ready(self.resources.get(&p)?)
     }
 
     fn block(&mut self, p: Resource<Pollable>) -> Result<()> {
@@ -209,26 +211,22 @@ impl streams::Host for WasiCtx {}
 // is ready) differ only in what they hand back.
 impl streams::HostInputStream for WasiCtx {
     fn read(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
+        defer_on_os(self, self.resources.get(&s)?.on_os())?;
         read_chunk(self, &s, len)
     }
 
     fn blocking_read(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<Vec<u8>> {
-        let host = self.resources.get(&s)?.host_pollable();
-        if let Some(p) = host {
-            wait_host(self, &*p)?;
-        }
+        wait_readable(self, &s)?;
         read_chunk(self, &s, len)
     }
 
     fn skip(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<u64> {
+        defer_on_os(self, self.resources.get(&s)?.on_os())?;
         Ok(read_chunk(self, &s, len)?.map(|b| b.len() as u64))
     }
 
     fn blocking_skip(&mut self, s: Resource<InputStream>, len: u64) -> Streamed<u64> {
-        let host = self.resources.get(&s)?.host_pollable();
-        if let Some(p) = host {
-            wait_host(self, &*p)?;
-        }
+        wait_readable(self, &s)?;
         Ok(read_chunk(self, &s, len)?.map(|b| b.len() as u64))
     }
 
@@ -258,6 +256,7 @@ impl streams::HostOutputStream for WasiCtx {
     }
 
     fn write(&mut self, s: Resource<OutputStream>, contents: Vec<u8>) -> Streamed<()> {
+        defer_on_os(self, self.resources.get(&s)?.on_os())?;
         write(self, &s, &contents)
     }
 
@@ -288,6 +287,7 @@ impl streams::HostOutputStream for WasiCtx {
     }
 
     fn write_zeroes(&mut self, s: Resource<OutputStream>, len: u64) -> Streamed<()> {
+        defer_on_os(self, self.resources.get(&s)?.on_os())?;
         write(self, &s, &vec![0; len.min(WRITE_BUDGET) as usize])
     }
 
@@ -305,6 +305,8 @@ impl streams::HostOutputStream for WasiCtx {
         src: Resource<InputStream>,
         len: u64,
     ) -> Streamed<u64> {
+        let on_os = self.resources.get(&s)?.on_os() || self.resources.get(&src)?.on_os();
+        defer_on_os(self, on_os)?;
         splice(self, &s, &src, len)
     }
 
@@ -314,16 +316,17 @@ impl streams::HostOutputStream for WasiCtx {
         src: Resource<InputStream>,
         len: u64,
     ) -> Streamed<u64> {
-        let host = self.resources.get(&src)?.host_pollable();
-        if let Some(p) = host {
+        // Both ends are waited on before anything moves, so a wait that
+        // fails (or is deferred) loses no bytes; then as much moves as
+        // the output takes now, which may be less than `len`.
+        wait_readable(self, &src)?;
+        let output = self.resources.get(&s)?;
+        if let Some(p) = output.host_pollable() {
             wait_host(self, &*p)?;
+        } else {
+            defer_on_os(self, output.on_os())?;
         }
-        let chunk = match read_chunk(self, &src, len)? {
-            Ok(chunk) => chunk,
-            Err(e) => return Ok(Err(e)),
-        };
-        let n = chunk.len() as u64;
-        Ok(blocking_write(self, &s, chunk)?.map(|()| n))
+        splice(self, &s, &src, len)
     }
 
     fn drop(&mut self, s: Resource<OutputStream>) -> Result<()> {
@@ -424,9 +427,24 @@ fn write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: &[u8]) -> Streamed<
 /// Writes all of `data` to `s`, waiting (until the guest's deadline) for a
 /// host stream to take it.
 fn blocking_write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: Vec<u8>) -> Streamed<()> {
-    let Some(pollable) = cx.resources.get(s)?.host_pollable() else {
+    let defer = cx.defer_blocking;
+    let stream = cx.resources.get_mut(s)?;
+    let Some(pollable) = stream.host_pollable() else {
+        if defer && stream.on_os() {
+            return Err(Error::new(Yield));
+        }
         return write(cx, s, &data);
     };
+    if defer {
+        // Deferred unless the stream takes all of it now: a write cut in
+        // two cannot be made again from the start.
+        let OutputStream::Host(h) = stream else {
+            unreachable!("the stream had a host pollable");
+        };
+        if h.check_write().is_ok_and(|n| n < data.len()) {
+            return Err(Error::new(Yield));
+        }
+    }
     let mut rest = &data[..];
     loop {
         let OutputStream::Host(h) = cx.resources.get_mut(s)? else {
@@ -454,6 +472,9 @@ fn blocking_write(cx: &mut WasiCtx, s: &Resource<OutputStream>, data: Vec<u8>) -
 /// Waits until `p` is ready; fails the guest when its deadline passes
 /// first.
 fn wait_host(cx: &WasiCtx, p: &dyn HostPollable) -> Result<()> {
+    if cx.defer_blocking && !p.ready() {
+        return Err(Error::new(Yield));
+    }
     while !p.ready() {
         if cx.deadline.is_some_and(|d| d <= Instant::now()) {
             return Err(deadline_passed());
@@ -490,6 +511,18 @@ fn failed(cx: &mut WasiCtx, e: std::io::Error) -> Result<StreamError> {
 /// Waits until one of `list` is ready, but never past the guest's
 /// deadline, and returns the indices of the ready ones.
 fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
+    if cx.defer_blocking {
+        let mut ready = Vec::new();
+        for (i, p) in list.iter().enumerate() {
+            if is_ready(p)? {
+                ready.push(i as u32);
+            }
+        }
+        if ready.is_empty() {
+            return Err(Error::new(Yield));
+        }
+        return Ok(ready);
+    }
     let now = Instant::now();
     let earliest = list
         .iter()
@@ -561,6 +594,40 @@ fn wait(cx: &WasiCtx, list: &[Pollable]) -> Result<Vec<u32>> {
             return Err(deadline_passed());
         }
     }
+}
+
+/// Whether `p` is ready now.
+fn is_ready(p: &Pollable) -> Result<bool> {
+    Ok(match p {
+        Pollable::At(at) => at.is_none_or(|t| t <= Instant::now()),
+        Pollable::Socket(socket, flags) => {
+            let mut fds = [PollFd::from_borrowed_fd(socket.as_fd(), *flags)];
+            poll_fds(&mut fds, Some(Duration::ZERO))?;
+            !fds[0].revents().is_empty()
+        }
+        Pollable::Host(h) => h.ready(),
+    })
+}
+
+/// Waits until input stream `s` has bytes to read, when it is a host
+/// stream; defers a file or socket read as [`defer_on_os`] does.
+fn wait_readable(cx: &WasiCtx, s: &Resource<InputStream>) -> Result<()> {
+    let stream = cx.resources.get(s)?;
+    match stream.host_pollable() {
+        Some(p) => wait_host(cx, &*p),
+        None => defer_on_os(cx, stream.on_os()),
+    }
+}
+
+/// Asks to be called again on a thread that may block ([`Yield`]), before
+/// doing anything, when the embedder defers blocking calls
+/// ([`WasiCtx::defer_blocking_calls`]) and the stream is a file or a
+/// socket, whose reads and writes may block the thread.
+fn defer_on_os(cx: &WasiCtx, on_os: bool) -> Result<()> {
+    if cx.defer_blocking && on_os {
+        return Err(Error::new(Yield));
+    }
+    Ok(())
 }
 
 /// Polls host sockets for up to `wait` (`None`: for ever), retrying when

@@ -44,7 +44,19 @@ pub fn add_to_linker<T: 'static>(
     linker: &mut Linker<T>,
     get_cx: impl Fn(&mut T) -> &mut WasiCtx + Send + Sync + Copy + 'static,
 ) -> Result<()> {
-    bindings::Host::add_to_linker(linker, get_cx)
+    bindings::Host::add_to_linker(linker, get_cx)?;
+    // Every filesystem and socket call may wait on the OS; the stream and
+    // poll calls of `wasi:io` decide for themselves (`io.rs`).
+    linker.gate(
+        |name| name.starts_with("wasi:filesystem/") || name.starts_with("wasi:sockets/"),
+        move |data| {
+            if get_cx(data).defer_blocking {
+                return Err(tern_engine::Error::new(tern_engine::Yield));
+            }
+            Ok(())
+        },
+    );
+    Ok(())
 }
 
 impl WasiCtx {
