@@ -344,7 +344,7 @@ const MAX_LOWERED_PARAMS: usize = crate::abi::layout::MAX_FLAT_PARAMS + 1;
 /// a component calls it.
 pub(crate) struct Lowered {
     pub callee: Func,
-    pub ty: FuncType,
+    pub ty: Arc<FuncType>,
     pub options: Options,
     pub side: Side,
     /// How many core parameters and results the lowered function has.

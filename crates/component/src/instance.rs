@@ -1,7 +1,6 @@
 //! Component instances: instantiation replays a translation's initializers
 //! over the instance's index spaces.
 
-use crate::abi::layout::Flat;
 use crate::abi::{Options, Side};
 use crate::func::{Func, Lifted, Lowered};
 use crate::resources::{HandleTable, ResourceType, Slot, run_dtor};
@@ -14,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tern_engine::{
     AsContextMut, Extern, Func as CoreFunc, FuncType as CoreFuncType, Global,
-    Instance as CoreInstance, Memory, Module, Result, StoreContextMut, Table, Val as CoreVal,
+    Instance as CoreInstance, Memory, Module, RegisteredFuncType, Result, StoreContextMut, Table,
+    ValType as CoreValType,
 };
 
 /// The run-time state of one component instance that its functions share.
@@ -77,27 +77,31 @@ pub(crate) struct Env {
 pub(crate) type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;
 pub(crate) type HostDtors<T> = HashMap<ResourceType, Arc<HostDtor<T>>>;
 
-enum CoreInst {
+/// A core instance: instantiated, or a bag of exports whose names are the
+/// translation's.
+enum CoreInst<'t> {
     Real(CoreInstance),
-    Bag(IndexMap<String, Extern>),
+    Bag(Vec<(&'t str, Extern)>),
 }
 
 /// One instance's index spaces while it is built.
 #[derive(Default)]
-struct Space {
+struct Space<'t> {
     core_funcs: Vec<CoreFunc>,
     core_tables: Vec<Table>,
     core_memories: Vec<Memory>,
     core_globals: Vec<Global>,
-    core_instances: Vec<CoreInst>,
+    core_instances: Vec<CoreInst<'t>>,
     modules: Vec<Module>,
     funcs: Vec<Func>,
     instances: Vec<Arc<Exports>>,
     components: Vec<ComponentDef>,
     types: Vec<Option<ResourceType>>,
+    /// The options made so far, by their indices.
+    options_seen: Vec<(StaticOptions, Options)>,
 }
 
-impl Space {
+impl Space<'_> {
     fn push(&mut self, item: Item) {
         match item {
             Item::Func(f) => self.funcs.push(f),
@@ -139,19 +143,29 @@ impl Space {
         }
     }
 
-    fn options(&self, o: &StaticOptions, store: impl tern_engine::AsContext) -> Result<Options> {
+    fn options(
+        &mut self,
+        o: &StaticOptions,
+        store: impl tern_engine::AsContext,
+    ) -> Result<Options> {
+        // Most lifts and lowers of a component share their options.
+        if let Some((_, done)) = self.options_seen.iter().find(|(seen, _)| seen == o) {
+            return Ok(done.clone());
+        }
         // Validation gave `realloc` its type; checking it once here makes
         // every call of it a typed one.
         let realloc = match o.realloc {
             Some(i) => Some(self.core_funcs[i as usize].typed(&store)?),
             None => None,
         };
-        Ok(Options {
+        let options = Options {
             memory: o.memory.map(|i| self.core_memories[i as usize]),
             realloc,
             post_return: o.post_return.map(|i| self.core_funcs[i as usize]),
             encoding: o.encoding,
-        })
+        };
+        self.options_seen.push((o.clone(), options.clone()));
+        Ok(options)
     }
 }
 
@@ -176,8 +190,13 @@ pub(crate) fn instantiate<T: 'static>(
             resources,
         })),
     };
-    let mut space = Space::default();
+    let mut space = Space {
+        core_funcs: Vec::with_capacity(t.inits.len()),
+        ..Space::default()
+    };
     let mut exports = Exports::new();
+    // The core types of the resource intrinsics, registered on first use.
+    let mut intrinsic_tys = IntrinsicTypes::default();
 
     for init in &t.inits {
         match init {
@@ -198,15 +217,14 @@ pub(crate) fn instantiate<T: 'static>(
             Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
             Init::CoreInstantiate { module, args } => {
                 let module = &space.modules[*module as usize];
-                let args: HashMap<&str, &CoreInst> = args
-                    .iter()
-                    .map(|(n, i)| (n.as_str(), &space.core_instances[*i as usize]))
-                    .collect();
-                let mut externs = Vec::new();
+                let mut externs = Vec::with_capacity(module.imports().len());
                 for import in module.imports() {
                     let found = args
-                        .get(import.module)
-                        .and_then(|inst| core_export(store, inst, import.name));
+                        .iter()
+                        .find(|(n, _)| n == import.module)
+                        .and_then(|(_, i)| {
+                            core_export(store, &space.core_instances[*i as usize], import.name)
+                        });
                     externs.push(found.ok_or_else(|| {
                         link(format!(
                             "core import `{}::{}` is not among the instantiation's arguments",
@@ -220,7 +238,7 @@ pub(crate) fn instantiate<T: 'static>(
             Init::CoreFromExports(items) => {
                 let bag = items
                     .iter()
-                    .map(|(n, sort, i)| (n.clone(), space.get_core(*sort, *i)))
+                    .map(|(n, sort, i)| (n.as_str(), space.get_core(*sort, *i)))
                     .collect();
                 space.core_instances.push(CoreInst::Bag(bag));
             }
@@ -339,10 +357,11 @@ pub(crate) fn instantiate<T: 'static>(
                 ty,
                 options,
             } => {
+                let options = space.options(options, &*store)?;
                 space.funcs.push(Func::lifted(Lifted {
                     core: space.core_funcs[*core_func as usize],
                     ty: ty.clone(),
-                    options: space.options(options, &*store)?,
+                    options,
                     side: side.clone(),
                 }));
             }
@@ -369,44 +388,44 @@ pub(crate) fn instantiate<T: 'static>(
             Init::ResourceNew(r) => {
                 let ty = side.resource(*r)?;
                 let side = side.clone();
-                let f = core_func(store, &[Flat::I32], &[Flat::I32], move |_, p, out| {
-                    let rep = p[0].i32().unwrap_or(0) as u32;
+                let f = raw_func(store, &mut intrinsic_tys, true, move |_, bits| {
+                    let rep = bits[0] as u32;
                     let handle = side.lock().handles.insert(Slot::Own {
                         ty: ty.clone(),
                         rep,
                         lent: 0,
                     })?;
-                    out[0] = CoreVal::I32(handle as i32);
+                    bits[0] = u64::from(handle);
                     Ok(())
-                });
+                })?;
                 space.core_funcs.push(f);
             }
             Init::ResourceRep(r) => {
                 let ty = side.resource(*r)?;
                 let side = side.clone();
-                let f = core_func(store, &[Flat::I32], &[Flat::I32], move |_, p, out| {
-                    let handle = p[0].i32().unwrap_or(0) as u32;
+                let f = raw_func(store, &mut intrinsic_tys, true, move |_, bits| {
+                    let handle = bits[0] as u32;
                     let state = side.lock();
                     match state.handles.get(handle)? {
                         Slot::Own { ty: t, rep, .. } | Slot::Borrow { ty: t, rep, .. }
                             if *t == ty =>
                         {
-                            out[0] = CoreVal::I32(*rep as i32);
+                            bits[0] = u64::from(*rep);
                             Ok(())
                         }
                         _ => Err(abi_trap(format!(
                             "handle {handle} is not a handle of the resource type"
                         ))),
                     }
-                });
+                })?;
                 space.core_funcs.push(f);
             }
             Init::ResourceDrop(r) => {
                 let ty = side.resource(*r)?;
                 let host_dtor = dtors.get(&ty).cloned();
                 let side = side.clone();
-                let f = core_func(store, &[Flat::I32], &[], move |mut caller, p, _| {
-                    let handle = p[0].i32().unwrap_or(0) as u32;
+                let f = raw_func(store, &mut intrinsic_tys, false, move |mut caller, bits| {
+                    let handle = bits[0] as u32;
                     let slot = {
                         let mut state = side.lock();
                         match state.handles.get(handle)? {
@@ -439,7 +458,7 @@ pub(crate) fn instantiate<T: 'static>(
                         }
                     }
                     Ok(())
-                });
+                })?;
                 space.core_funcs.push(f);
             }
             Init::Start { func } => {
@@ -457,31 +476,47 @@ pub(crate) fn instantiate<T: 'static>(
     Ok(Arc::new(exports))
 }
 
-/// A core function over flat types with a closure.
-fn core_func<T: 'static>(
+/// The core types of `resource.new` and `resource.rep` (`i32 -> i32`) and
+/// `resource.drop` (`i32 -> ()`), registered with the engine once per
+/// instantiation rather than once per function.
+#[derive(Default)]
+struct IntrinsicTypes {
+    to_i32: Option<RegisteredFuncType>,
+    to_unit: Option<RegisteredFuncType>,
+}
+
+/// A resource intrinsic over the raw bits of its `i32` parameter (and
+/// result, when `returns`).
+fn raw_func<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
-    params: &[Flat],
-    results: &[Flat],
-    f: impl Fn(tern_engine::Caller<'_, T>, &[CoreVal], &mut [CoreVal]) -> Result<()>
-    + Send
-    + Sync
-    + 'static,
-) -> CoreFunc {
-    let ty = CoreFuncType::new(
-        params.iter().map(|f| f.core()),
-        results.iter().map(|f| f.core()),
-    );
-    CoreFunc::new(&mut *store, ty, f)
+    tys: &mut IntrinsicTypes,
+    returns: bool,
+    f: impl Fn(tern_engine::Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static,
+) -> Result<CoreFunc> {
+    let slot = if returns {
+        &mut tys.to_i32
+    } else {
+        &mut tys.to_unit
+    };
+    let ty = match slot {
+        Some(ty) => ty,
+        None => {
+            let results: &[CoreValType] = if returns { &[CoreValType::I32] } else { &[] };
+            let ty = CoreFuncType::new([CoreValType::I32], results.iter().copied());
+            slot.insert(RegisteredFuncType::new(store.engine(), ty)?)
+        }
+    };
+    CoreFunc::new_raw_registered(&mut *store, ty, f)
 }
 
 fn core_export<T>(
     store: &mut StoreContextMut<'_, T>,
-    inst: &CoreInst,
+    inst: &CoreInst<'_>,
     name: &str,
 ) -> Option<Extern> {
     match inst {
         CoreInst::Real(i) => i.get_export(&mut *store, name),
-        CoreInst::Bag(bag) => bag.get(name).copied(),
+        CoreInst::Bag(bag) => bag.iter().find(|(n, _)| *n == name).map(|(_, e)| *e),
     }
 }
 

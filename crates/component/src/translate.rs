@@ -44,7 +44,7 @@ pub(crate) enum CoreSort {
 pub(crate) type ResourcePaths = Vec<(Vec<String>, ResourceIndex)>;
 
 /// Canonical options with core items still as indices.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StaticOptions {
     pub memory: Option<u32>,
     pub realloc: Option<u32>,
@@ -109,7 +109,7 @@ pub(crate) enum Init {
     },
     Lower {
         func: u32,
-        ty: FuncType,
+        ty: Arc<FuncType>,
         options: StaticOptions,
         /// The core function's type, flattened from `ty` and registered
         /// with the engine once here rather than at every instantiation.
@@ -566,7 +566,7 @@ fn section(
                         )?;
                         Init::Lower {
                             func: func_index,
-                            ty,
+                            ty: Arc::new(ty),
                             options: static_options(&options, offset)?,
                             core_ty,
                             core_arity: (params.len(), results.len()),
