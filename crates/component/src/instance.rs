@@ -217,18 +217,17 @@ pub(crate) fn instantiate<T: 'static>(
             Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
             Init::CoreInstantiate { module, args } => {
                 let module = &space.modules[*module as usize];
-                let mut externs = Vec::with_capacity(module.imports().len());
-                for import in module.imports() {
+                let mut externs = Vec::with_capacity(module.import_names().len());
+                for (module_name, name) in module.import_names() {
                     let found = args
                         .iter()
-                        .find(|(n, _)| n == import.module)
+                        .find(|(n, _)| n == module_name)
                         .and_then(|(_, i)| {
-                            core_export(store, &space.core_instances[*i as usize], import.name)
+                            core_export(store, &space.core_instances[*i as usize], name)
                         });
                     externs.push(found.ok_or_else(|| {
                         link(format!(
-                            "core import `{}::{}` is not among the instantiation's arguments",
-                            import.module, import.name
+                            "core import `{module_name}::{name}` is not among the instantiation's arguments"
                         ))
                     })?);
                 }

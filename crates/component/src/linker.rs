@@ -155,6 +155,8 @@ impl<T: 'static> Linker<T> {
             })?;
             imports.push((name.clone(), item));
         }
+        // In the order instantiation asks for them.
+        let mut ordered = Vec::with_capacity(imports.len());
         for init in &component.inner.inits {
             if let Init::Import {
                 name, sort, funcs, ..
@@ -168,11 +170,12 @@ impl<T: 'static> Linker<T> {
                 })?;
                 check_import(item, *sort, funcs, name)
                     .map_err(|e| e.with_context("instantiating component"))?;
+                ordered.push((name.clone(), item.clone()));
             }
         }
         Ok(InstancePre {
             component: component.clone(),
-            imports: Arc::new(imports),
+            imports: Arc::new(ordered),
             dtors: Arc::new(self.dtors.clone()),
         })
     }
@@ -182,6 +185,7 @@ impl<T: 'static> Linker<T> {
 /// of times. Cheap to clone.
 pub struct InstancePre<T: 'static> {
     component: Component,
+    /// The root's imports, in the order of its `Import` initializers.
     imports: Arc<Vec<(String, Item)>>,
     dtors: Arc<HostDtors<T>>,
 }
@@ -218,14 +222,14 @@ impl<T: 'static> InstancePre<T> {
     pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
         let mut store = store.as_context_mut();
         let t = &self.component.inner;
+        let mut next = self.imports.iter();
         let exports = instantiate(
             &mut store,
             t,
             &mut |name| {
-                self.imports
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, item)| item.clone())
+                // Asked for in the order they were resolved.
+                let (n, item) = next.next()?;
+                (n == name).then(|| item.clone())
             },
             true,
             None,

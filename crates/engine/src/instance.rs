@@ -205,6 +205,15 @@ pub(crate) fn instantiate<T>(
                 ),
             ));
         }
+        // Equal signature ids are equal function types: no need to build
+        // and compare the types.
+        if let (EntityKind::Func, Extern::Func(f)) = (import.kind, value) {
+            let want = m.type_ids[m.funcs[import.index as usize] as usize].0;
+            if store.opaque.func_type_id(f.index) == want {
+                funcs.push(f.index);
+                continue;
+            }
+        }
         let expected = m.entity_type(import.kind, import.index);
         check_import(store, &expected, value).map_err(|why| {
             Error::new_kind(

@@ -134,6 +134,15 @@ impl Module {
         })
     }
 
+    /// The module and field names of the module's imports, in order:
+    /// [`imports`](Self::imports) without building their types.
+    pub fn import_names(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.inner
+            .imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.name.as_str()))
+    }
+
     /// The module's exports, in order.
     pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
         self.inner.exports.iter().map(|e| ExportType {

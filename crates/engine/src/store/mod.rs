@@ -220,6 +220,15 @@ impl StoreOpaque {
         ))
     }
 
+    /// The engine-wide signature id of function `index`, as `call_indirect`
+    /// checks it.
+    pub(crate) fn func_type_id(&self, index: u32) -> u32 {
+        let func_ref = self.funcs[index as usize].func_ref;
+        // SAFETY: a function's reference lives as long as its store (see
+        // `FuncEntity::func_ref`), and `self` is that store.
+        unsafe { func_ref.as_ref().type_id }
+    }
+
     /// Whether the code running now may suspend: it belongs to a resumable
     /// call, not to a host function's nested call into Wasm.
     pub(crate) fn may_suspend(&self) -> bool {
