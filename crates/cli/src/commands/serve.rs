@@ -1,4 +1,4 @@
-//! `tern serve`: serve HTTP with a fresh WAGI handler instance per request.
+//! `tern serve`: serve HTTP with a fresh handler instance per request.
 
 use super::run::parse_dir;
 use anyhow::{Context, Result, bail};
@@ -12,12 +12,16 @@ use tern_http::limits::{ByteSize, DurationValue, LIMIT_KEYS};
 use tern_http::{App, AppSpec, DirSpec, EngineOptions, LimitsSpec, ServeOptions, Server};
 use tern_wasi::DirPerms;
 
-/// Serve HTTP: every request runs in a fresh, sandboxed instance of a WAGI
+/// Serve HTTP: every request runs in a fresh, sandboxed instance of its
 /// handler.
 ///
-/// A handler is a WASI command (wasm32-wasip1) that reads the request from
-/// its CGI environment and stdin and writes a CGI response to stdout.
-/// `tern serve MODULE` serves one handler on every path; `tern serve
+/// A handler is a WAGI module or a wasi:http component, told apart by the
+/// file. A WAGI module is a WASI command (wasm32-wasip1) that reads the
+/// request from its CGI environment and stdin and writes a CGI response to
+/// stdout; a wasi:http component (wasm32-wasip2, componentize-py, jco, ...)
+/// exports `wasi:http/incoming-handler`, the `wasi:http/proxy` world, and
+/// streams its request and response bodies. `tern serve HANDLER` serves
+/// one handler on every path; `tern serve
 /// --config tern.toml` serves the routes of an application file. The first
 /// line of output is the address served, as `Serving HTTP on
 /// http://ADDR/`. SIGINT or SIGTERM stops accepting and lets requests in
@@ -82,8 +86,9 @@ pub struct ServeCommand {
     #[arg(long, value_name = "DURATION", default_value = "1s")]
     reload_interval: DurationValue,
 
-    /// The handler module (.wasm or .wat), served on every path.
-    #[arg(value_name = "MODULE", required_unless_present = "config")]
+    /// The handler (a WAGI module as .wasm or .wat, or a wasi:http
+    /// component), served on every path.
+    #[arg(value_name = "HANDLER", required_unless_present = "config")]
     module: Option<PathBuf>,
 }
 
