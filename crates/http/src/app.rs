@@ -4,7 +4,7 @@
 use crate::access::AccessLine;
 use crate::cgi::{self, RequestMeta};
 use crate::config::AppSpec;
-use crate::handler::{AnyHandler, Exit, Handler, Host, Invocation, Outcome, Preopen, Step};
+use crate::handler::{AnyHandler, Exit, Host, Invocation, Outcome, Preopen, Step};
 use crate::limits::{Limits, LimitsSpec};
 use crate::metrics::Metrics;
 use crate::outbound::Outbound;
@@ -285,8 +285,8 @@ impl App {
         };
         let handler = Arc::clone(&route.handler.read().unwrap_or_else(PoisonError::into_inner));
         match &*handler {
-            AnyHandler::Wagi(h) => boxed(
-                self.dispatch_wagi(req, m, h, permit, id, local_addr, remote_addr)
+            AnyHandler::Wagi(_) => boxed(
+                self.dispatch_wagi(req, m, handler.clone(), permit, id, local_addr, remote_addr)
                     .await,
             ),
             AnyHandler::Proxy(_) => self.dispatch_proxy(req, route, handler, permit, id).await,
@@ -300,7 +300,7 @@ impl App {
         &self,
         req: Request<Incoming>,
         m: &crate::router::Matched<'_, Route>,
-        handler: &Handler,
+        any: Arc<AnyHandler>,
         permit: OwnedSemaphorePermit,
         id: &str,
         local_addr: SocketAddr,
@@ -364,15 +364,23 @@ impl App {
         let live = self.metrics.live_instance();
         // The guest starts here, for at most one epoch tick and without any
         // call that could block; what is left goes to the worker pool.
-        let suspended = match handler.start(inv, true) {
-            Step::Finished(outcome) => {
-                drop((permit, live));
-                return self.respond(outcome, &route.name, id);
-            }
-            Step::Suspended(rest) => rest,
+        let AnyHandler::Wagi(handler) = &*any else {
+            unreachable!("dispatched as a WAGI handler")
         };
+        let step = handler.start(inv, true);
+        if let Step::Finished(outcome) = step {
+            drop((permit, live));
+            return self.respond(outcome, &route.name, id);
+        }
         let task = tokio::task::spawn_blocking(move || {
-            let outcome = suspended.finish();
+            let outcome = match step {
+                Step::Finished(outcome) => outcome,
+                Step::Suspended(rest) => rest.finish(),
+                Step::Unstarted(inv) => match &*any {
+                    AnyHandler::Wagi(h) => h.run(*inv),
+                    AnyHandler::Proxy(_) => unreachable!("dispatched as a WAGI handler"),
+                },
+            };
             drop((permit, live));
             outcome
         });

@@ -307,7 +307,14 @@ impl Handler {
     /// that, and one that does not comes back as [`Step::Suspended`], to be
     /// finished on a thread that may block. Without `slice` it runs to the
     /// end here ([`Step::Finished`] always).
+    ///
+    /// A start function runs inside instantiation, which cannot suspend:
+    /// with `slice`, a module that has one comes back unstarted
+    /// ([`Step::Unstarted`]), for [`run`](Self::run).
     pub fn start(&self, inv: Invocation, slice: bool) -> Step {
+        if slice && self.pre.module().has_start() {
+            return Step::Unstarted(Box::new(inv));
+        }
         let stdout =
             OutputBuffer::new(usize::try_from(inv.limits.max_response_size).unwrap_or(usize::MAX));
         let stderr = OutputBuffer::new(STDERR_CAP);
@@ -321,8 +328,6 @@ impl Handler {
             Ok(store) => store,
             Err(e) => return Step::Finished(run.outcome(Exit::Instantiate(e))),
         };
-        // A start function runs inside instantiation, which cannot suspend.
-        let slice = slice && !self.pre.module().has_start();
         if slice {
             store.set_epoch_deadline(1);
             store.epoch_deadline_yields(true);
@@ -345,6 +350,15 @@ impl Handler {
                 Step::Suspended(Box::new(Suspended { store, call, run }))
             }
             Err(e) => Step::Finished(run.outcome(classify(e, false))),
+        }
+    }
+
+    /// Runs one request to its end; blocks, so call it off the reactor.
+    pub fn run(&self, inv: Invocation) -> Outcome {
+        match self.start(inv, false) {
+            Step::Finished(outcome) => outcome,
+            Step::Suspended(rest) => rest.finish(),
+            Step::Unstarted(_) => unreachable!("every call starts without a slice"),
         }
     }
 
@@ -398,6 +412,8 @@ pub enum Step {
     Finished(Outcome),
     /// The guest needs more time or a call that may block.
     Suspended(Box<Suspended>),
+    /// Nothing ran: the module's start function could not run in a slice.
+    Unstarted(Box<Invocation>),
 }
 
 /// A request's guest stopped at the end of its slice or before a blocking

@@ -444,6 +444,51 @@ fn busy_guests_do_not_stall_other_requests() {
     }
 }
 
+/// A start function runs inside instantiation, which cannot be suspended:
+/// such a module runs on a worker thread from the start, so one whose start
+/// function spins stalls no other request.
+fn spinning_start_functions_do_not_stall_other_requests() {
+    let dir = TempDir::new("start");
+    let spinner = dir.write(
+        "start.wat",
+        r#"(module
+            (func $spin (loop $l (br $l)))
+            (start $spin)
+            (memory (export "memory") 1)
+            (func (export "_start")))"#,
+    );
+    let extra = format!(
+        "\n[[route]]\npath = \"/start\"\nmodule = \"{}\"\nlimits = {{ timeout = \"5s\" }}\n",
+        spinner.display()
+    );
+    let server = Arc::new(Server::start(&[
+        "--config",
+        &app(&dir, &extra),
+        "--metrics",
+        "127.0.0.1:0",
+    ]));
+    let busy: Vec<_> = (0..6)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            std::thread::spawn(move || server.get("/start").status)
+        })
+        .collect();
+    assert!(
+        server.wait_for_live_instances(6, Duration::from_secs(20)),
+        "all six guests are running"
+    );
+    for _ in 0..5 {
+        assert_eq!(server.get("/hello").status, 200);
+        assert!(
+            busy.iter().all(|b| !b.is_finished()),
+            "hello was served only after the spinning start functions ended"
+        );
+    }
+    for b in busy {
+        assert_eq!(b.join().unwrap(), 504);
+    }
+}
+
 fn a_fresh_instance_sees_nothing_of_earlier_requests() {
     let dir = TempDir::new("fresh");
     let server = Server::start(&["--config", &app(&dir, "")]);
@@ -672,6 +717,7 @@ fn configuration_errors_name_the_file_line_and_key() {
 
 tiers! {
     @on [interpreter: Interpreter, cranelift: Cranelift]
+    spinning_start_functions_do_not_stall_other_requests,
     hello_on_every_path_with_a_single_module,
     the_bundled_example_application_serves,
     every_cgi_variable_reaches_the_guest,
