@@ -169,12 +169,14 @@ impl Space<'_> {
     }
 }
 
-/// Builds an instance of `t`, taking each import from `imports`.
+/// Builds an instance of `t`, taking each import from `imports`. With
+/// `imports_pre`, an [`InstancePre`](crate::InstancePre) checked the
+/// imports already and bound their resource types in `resources`.
 pub(crate) fn instantiate<T: 'static>(
     store: &mut StoreContextMut<'_, T>,
     t: &Translation,
     imports: &mut dyn FnMut(&str) -> Option<Item>,
-    imports_checked: bool,
+    imports_pre: bool,
     env: Option<Arc<Env>>,
     dtors: &Arc<HostDtors<T>>,
     resources: Vec<Option<ResourceType>>,
@@ -208,22 +210,27 @@ pub(crate) fn instantiate<T: 'static>(
             } => {
                 let item =
                     imports(name).ok_or_else(|| link(format!("import `{name}` is not defined")))?;
-                if !imports_checked {
+                if !imports_pre {
                     check_import(&item, *sort, funcs, name)?;
+                    bind_resources(&side, &item, resources, name)?;
                 }
-                bind_resources(&side, &item, resources, name)?;
                 space.push(item);
             }
             Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
             Init::CoreInstantiate { module, args } => {
                 let module = &space.modules[*module as usize];
                 let mut externs = Vec::with_capacity(module.import_names().len());
+                // Where the last lookup in each argument's bag succeeded:
+                // modules import in the order their bags list the exports,
+                // so the next one is usually right after.
+                let mut cursors = vec![0usize; args.len()];
                 for (module_name, name) in module.import_names() {
                     let found = args
                         .iter()
-                        .find(|(n, _)| n == module_name)
-                        .and_then(|(_, i)| {
-                            core_export(store, &space.core_instances[*i as usize], name)
+                        .position(|(n, _)| n == module_name)
+                        .and_then(|a| {
+                            let inst = &space.core_instances[args[a].1 as usize];
+                            core_export(store, inst, name, &mut cursors[a])
                         });
                     externs.push(found.ok_or_else(|| {
                         link(format!(
@@ -247,7 +254,7 @@ pub(crate) fn instantiate<T: 'static>(
                 name,
             } => {
                 let inst = &space.core_instances[*instance as usize];
-                let e = core_export(store, inst, name).ok_or_else(|| {
+                let e = core_export(store, inst, name, &mut 0).ok_or_else(|| {
                     link(format!("core instance {instance} has no export `{name}`"))
                 })?;
                 debug_assert_eq!(core_sort_of(&e), *sort, "validated");
@@ -508,14 +515,27 @@ fn raw_func<T: 'static>(
     CoreFunc::new_raw_registered(&mut *store, ty, f)
 }
 
+/// Export `name` of `inst`. A bag is searched from `cursor` on, wrapping
+/// around, and `cursor` left just past the match.
 fn core_export<T>(
     store: &mut StoreContextMut<'_, T>,
     inst: &CoreInst<'_>,
     name: &str,
+    cursor: &mut usize,
 ) -> Option<Extern> {
     match inst {
         CoreInst::Real(i) => i.get_export(&mut *store, name),
-        CoreInst::Bag(bag) => bag.iter().find(|(n, _)| *n == name).map(|(_, e)| *e),
+        CoreInst::Bag(bag) => {
+            let start = (*cursor).min(bag.len());
+            let (head, tail) = bag.split_at(start);
+            let i = tail
+                .iter()
+                .position(|(n, _)| *n == name)
+                .map(|i| start + i)
+                .or_else(|| head.iter().position(|(n, _)| *n == name))?;
+            *cursor = i + 1;
+            Some(bag[i].1)
+        }
     }
 }
 
@@ -533,6 +553,18 @@ fn core_sort_of(e: &Extern) -> CoreSort {
 /// re-exports another import's resource, as `wasi:cli/stdout` does
 /// `wasi:io/streams`'s `output-stream`), stays as it is.
 fn bind_resources(side: &Side, item: &Item, paths: &ResourcePaths, what: &str) -> Result<()> {
+    bind_into(&mut side.lock().resources, item, paths, what)
+}
+
+/// [`bind_resources`] into the resource types `slots` of an instance
+/// still to be made: [`InstancePre`](crate::InstancePre) binds its
+/// imports' resources once, for every instantiation.
+pub(crate) fn bind_into(
+    slots: &mut [Option<ResourceType>],
+    item: &Item,
+    paths: &ResourcePaths,
+    what: &str,
+) -> Result<()> {
     for (path, r) in paths {
         let mut at = Some(item);
         for name in path {
@@ -541,8 +573,7 @@ fn bind_resources(side: &Side, item: &Item, paths: &ResourcePaths, what: &str) -
                 _ => None,
             };
         }
-        let mut state = side.lock();
-        let slot = &mut state.resources[*r as usize];
+        let slot = &mut slots[*r as usize];
         match at {
             Some(Item::Type(Some(ty))) => *slot = Some(ty.clone()),
             None if slot.is_some() => {}

@@ -3,7 +3,7 @@
 use crate::abi::{Lifter, Lowerer, release};
 use crate::component::Component;
 use crate::func::{DirectFn, Func, HostFunc, Lowered, TypeCheck};
-use crate::instance::{HostDtors, Instance, Item, check_import, instantiate};
+use crate::instance::{HostDtors, Instance, Item, bind_into, check_import, instantiate};
 use crate::resources::ResourceType;
 use crate::translate::Init;
 use crate::typed::{ComponentList, typecheck_func};
@@ -155,11 +155,16 @@ impl<T: 'static> Linker<T> {
             })?;
             imports.push((name.clone(), item));
         }
-        // In the order instantiation asks for them.
+        // In the order instantiation asks for them, with the resource
+        // types they bind.
         let mut ordered = Vec::with_capacity(imports.len());
+        let mut resources = vec![None; component.inner.num_resources as usize];
         for init in &component.inner.inits {
             if let Init::Import {
-                name, sort, funcs, ..
+                name,
+                sort,
+                funcs,
+                resources: paths,
             } = init
             {
                 let item = imports.iter().find(|(n, _)| n == name).map(|(_, i)| i);
@@ -169,6 +174,7 @@ impl<T: 'static> Linker<T> {
                     ))
                 })?;
                 check_import(item, *sort, funcs, name)
+                    .and_then(|()| bind_into(&mut resources, item, paths, name))
                     .map_err(|e| e.with_context("instantiating component"))?;
                 ordered.push((name.clone(), item.clone()));
             }
@@ -176,6 +182,7 @@ impl<T: 'static> Linker<T> {
         Ok(InstancePre {
             component: component.clone(),
             imports: Arc::new(ordered),
+            resources: resources.into(),
             dtors: Arc::new(self.dtors.clone()),
         })
     }
@@ -187,6 +194,8 @@ pub struct InstancePre<T: 'static> {
     component: Component,
     /// The root's imports, in the order of its `Import` initializers.
     imports: Arc<Vec<(String, Item)>>,
+    /// The resource types the imports bind, by resource number.
+    resources: Arc<[Option<ResourceType>]>,
     dtors: Arc<HostDtors<T>>,
 }
 
@@ -195,6 +204,7 @@ impl<T: 'static> Clone for InstancePre<T> {
         Self {
             component: self.component.clone(),
             imports: self.imports.clone(),
+            resources: self.resources.clone(),
             dtors: self.dtors.clone(),
         }
     }
@@ -234,7 +244,7 @@ impl<T: 'static> InstancePre<T> {
             true,
             None,
             &self.dtors,
-            vec![None; t.num_resources as usize],
+            self.resources.to_vec(),
         )
         .map_err(|e| e.with_context("instantiating component"))?;
         Ok(Instance { exports })

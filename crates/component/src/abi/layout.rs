@@ -108,15 +108,34 @@ fn compound_alignment(ty: &Type) -> u32 {
         Type::Tuple(ts) => ts.iter().map(alignment).max().unwrap_or(1),
         Type::Flags(names) => flags_size(names.len()).clamp(1, 4),
         Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
-            let cases = cases(ty).expect("variant-like");
-            let disc = discriminant_size(cases.len());
-            cases
-                .iter()
-                .flatten()
-                .map(|t| alignment(t))
-                .fold(disc, u32::max)
+            let mut align = 1;
+            let n = each_payload(ty, |t| align = align.max(alignment(t)));
+            align.max(discriminant_size(n))
         }
         _ => alignment(ty),
+    }
+}
+
+/// Calls `f` with each payload type of a variant-like type, in case order,
+/// and returns how many cases it has (0 for other types). Layout questions
+/// are asked on every call that moves a value, so this builds no list.
+#[inline]
+fn each_payload<'a>(ty: &'a Type, mut f: impl FnMut(&'a Type)) -> usize {
+    match ty {
+        Type::Variant(cases) => {
+            cases.iter().filter_map(|(_, t)| t.as_ref()).for_each(f);
+            cases.len()
+        }
+        Type::Enum(names) => names.len(),
+        Type::Option(t) => {
+            f(t);
+            2
+        }
+        Type::Result(r) => {
+            r.0.iter().chain(r.1.iter()).for_each(f);
+            2
+        }
+        _ => 0,
     }
 }
 
@@ -139,18 +158,28 @@ pub(crate) fn size(ty: &Type) -> u32 {
 fn compound_size(ty: &Type) -> u32 {
     match ty {
         Type::Record(_) | Type::Tuple(_) => {
-            let mut offset = 0;
-            for t in fields(ty) {
-                offset = align_to(offset, alignment(t)) + size(t);
+            let (mut offset, mut align) = (0, 1);
+            let mut field = |t: &Type| {
+                let a = alignment(t);
+                align = align.max(a);
+                offset = align_to(offset, a) + size(t);
+            };
+            match ty {
+                Type::Record(fields) => fields.iter().for_each(|(_, t)| field(t)),
+                Type::Tuple(ts) => ts.iter().for_each(field),
+                _ => unreachable!("matched above"),
             }
-            align_to(offset, alignment(ty))
+            align_to(offset, align)
         }
         Type::Flags(names) => flags_size(names.len()),
         Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
-            let payload = payload_offset(ty);
-            let cases = cases(ty).expect("variant-like");
-            let max = cases.iter().flatten().map(|t| size(t)).max().unwrap_or(0);
-            align_to(payload + max, alignment(ty))
+            let (mut max_size, mut max_align) = (0, 1);
+            let n = each_payload(ty, |t| {
+                max_size = max_size.max(size(t));
+                max_align = max_align.max(alignment(t));
+            });
+            let payload = align_to(discriminant_size(n), max_align);
+            align_to(payload + max_size, max_align.max(discriminant_size(n)))
         }
         _ => size(ty),
     }
@@ -167,15 +196,9 @@ pub(crate) fn fields(ty: &Type) -> Vec<&Type> {
 
 /// Where a variant-like type's payload starts, after its discriminant.
 pub(crate) fn payload_offset(ty: &Type) -> u32 {
-    let cases = cases(ty).expect("variant-like");
-    let disc = discriminant_size(cases.len());
-    let max_align = cases
-        .iter()
-        .flatten()
-        .map(|t| alignment(t))
-        .max()
-        .unwrap_or(1);
-    align_to(disc, max_align)
+    let mut max_align = 1;
+    let n = each_payload(ty, |t| max_align = max_align.max(alignment(t)));
+    align_to(discriminant_size(n), max_align)
 }
 
 /// Appends the core types `ty` flattens to.
