@@ -9,6 +9,9 @@ mod wave;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Tern: a WebAssembly runtime for web servers.
 ///
 /// `tern MODULE [ARGS...]` is short for `tern run MODULE [ARGS...]`.

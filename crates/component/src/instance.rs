@@ -53,7 +53,9 @@ impl Item {
     }
 }
 
-pub(crate) type Exports = IndexMap<String, Item>;
+/// An instance's items by name, hashed fast: instantiation looks names up
+/// in these maps for every import it aliases.
+pub(crate) type Exports = IndexMap<String, Item, foldhash::fast::RandomState>;
 
 /// A component as a value inside another: its translation and what its
 /// outer aliases can reach.
@@ -75,7 +77,7 @@ pub(crate) struct Env {
 
 /// Host destructors of host resource types, from the linker.
 pub(crate) type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;
-pub(crate) type HostDtors<T> = HashMap<ResourceType, Arc<HostDtor<T>>>;
+pub(crate) type HostDtors<T> = HashMap<ResourceType, Arc<HostDtor<T>>, foldhash::fast::RandomState>;
 
 /// A core instance: instantiated, or a bag of exports whose names are the
 /// translation's.
@@ -196,7 +198,7 @@ pub(crate) fn instantiate<T: 'static>(
         core_funcs: Vec::with_capacity(t.inits.len()),
         ..Space::default()
     };
-    let mut exports = Exports::new();
+    let mut exports = Exports::default();
     // The core types of the resource intrinsics, registered on first use.
     let mut intrinsic_tys = IntrinsicTypes::default();
 
@@ -224,14 +226,18 @@ pub(crate) fn instantiate<T: 'static>(
                 // modules import in the order their bags list the exports,
                 // so the next one is usually right after.
                 let mut cursors = vec![0usize; args.len()];
+                // Imports of one module name come together, as a rule.
+                let mut last: Option<(&str, usize)> = None;
                 for (module_name, name) in module.import_names() {
-                    let found = args
-                        .iter()
-                        .position(|(n, _)| n == module_name)
-                        .and_then(|a| {
-                            let inst = &space.core_instances[args[a].1 as usize];
-                            core_export(store, inst, name, &mut cursors[a])
-                        });
+                    let arg = match last {
+                        Some((n, a)) if n == module_name => Some(a),
+                        _ => args.iter().position(|(n, _)| n == module_name),
+                    };
+                    let found = arg.and_then(|a| {
+                        last = Some((module_name, a));
+                        let inst = &space.core_instances[args[a].1 as usize];
+                        core_export(store, inst, name, &mut cursors[a])
+                    });
                     externs.push(found.ok_or_else(|| {
                         link(format!(
                             "core import `{module_name}::{name}` is not among the instantiation's arguments"

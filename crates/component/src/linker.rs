@@ -71,7 +71,7 @@ impl<T: 'static> Linker<T> {
         Self {
             engine: engine.clone(),
             root: IndexMap::new(),
-            dtors: HostDtors::new(),
+            dtors: HostDtors::default(),
         }
     }
 
