@@ -413,6 +413,7 @@ impl App {
     ) -> Response<ResponseBody> {
         let limits = &route.limits;
         let (parts, body) = req.into_parts();
+        let head_request = parts.method == hyper::Method::HEAD;
         let body = in_body(Limited::new(body, limits.max_request_body as usize));
         let rt = tokio::runtime::Handle::current();
         let (answer, answered) = oneshot::channel();
@@ -503,6 +504,15 @@ impl App {
             }
         };
         self.log_proxy_later(run, &route.name, id);
+        let mut head = head;
+        // A body the guest has already finished goes out with its length
+        // (hyper sends it as `content-length`), not chunked.
+        let bodiless = head.status.is_informational()
+            || head.status == StatusCode::NO_CONTENT
+            || head.status == StatusCode::NOT_MODIFIED;
+        if !head_request && !bodiless {
+            head.body.settle();
+        }
         let mut response = Response::new(BoxBody::new(head.body));
         *response.status_mut() = head.status;
         *response.headers_mut() = head.headers;

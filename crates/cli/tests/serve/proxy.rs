@@ -73,7 +73,11 @@ fn request_parts_reach_the_guest_and_the_body_comes_back() {
 fn status_codes_come_from_the_guest() {
     let server = echo(&[]);
     for code in [201, 204, 302, 404, 418, 503] {
-        assert_eq!(server.get(&format!("/status/{code}")).status, code);
+        let r = server.get(&format!("/status/{code}"));
+        assert_eq!(r.status, code);
+        if code == 204 {
+            assert_eq!(r.header("content-length"), None, "a 204 has no length");
+        }
     }
     assert_eq!(server.get("/status/many").status, 400);
     assert_eq!(server.get("/nowhere").status, 404);
@@ -87,6 +91,30 @@ fn a_large_response_streams_out() {
     assert!(r.body.starts_with(b"chunk 0"));
     assert!(r.body[4095 * 1024..].starts_with(b"chunk 4095"));
     assert!(r.body.ends_with(b"\n"));
+    // More than the body channel holds: it went out as it was written,
+    // before its length was known.
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(r.header("content-length"), None);
+    // A body the guest finished before its head went out is sent with its
+    // length. (Should the epoch tick end the guest's first slice before it
+    // finishes, the body streams; so of several requests, most have it.)
+    let lengths: Vec<_> = (0..10)
+        .map(|_| {
+            let r = server.get("/stream/3");
+            assert_eq!(r.body.len(), 3 * 1024);
+            let length = r.header("content-length").map(str::to_string);
+            assert_eq!(length.is_some(), r.header("transfer-encoding").is_none());
+            length
+        })
+        .collect();
+    assert!(
+        lengths
+            .iter()
+            .filter(|l| l.as_deref() == Some("3072"))
+            .count()
+            >= 5,
+        "{lengths:?}"
+    );
     // The access line is written when the streamed body is over.
     let id = r.header("x-request-id").unwrap();
     assert!(

@@ -242,7 +242,14 @@ impl BodyWriter {
             discarding: false,
             rt,
         };
-        (Arc::new(Mutex::new(writer)), ChannelBody { rx: Some(rx) })
+        (
+            Arc::new(Mutex::new(writer)),
+            ChannelBody {
+                settled: std::collections::VecDeque::new(),
+                rx: Some(rx),
+                complete: None,
+            },
+        )
     }
 
     fn sender(&self) -> Result<&mpsc::Sender<OutFrame>, StreamEnd> {
@@ -403,13 +410,56 @@ impl HostPollable for WriterReady {
 /// The receiving end of a guest's body, as hyper sends it.
 #[derive(Debug)]
 pub struct ChannelBody {
+    /// Frames taken in by [`settle`](Self::settle), sent before the
+    /// channel's.
+    settled: std::collections::VecDeque<OutFrame>,
+    /// `None` once the channel has ended (or for a body never streamed).
     rx: Option<mpsc::Receiver<OutFrame>>,
+    /// The bytes in `settled`, when they are the whole body.
+    complete: Option<u64>,
 }
 
 impl ChannelBody {
     /// A body with nothing in it.
     pub fn empty() -> Self {
-        Self { rx: None }
+        Self {
+            settled: std::collections::VecDeque::new(),
+            rx: None,
+            complete: Some(0),
+        }
+    }
+
+    /// Takes in what the guest has sent so far, and says how long the
+    /// body is when that is all of it: the guest finished it, with data
+    /// only (no trailers, not broken off). Its length is then known before
+    /// it goes out, and is sent as its `content-length`.
+    pub fn settle(&mut self) -> Option<u64> {
+        let Some(rx) = &mut self.rx else {
+            return self.complete;
+        };
+        let mut clean = true;
+        loop {
+            match rx.try_recv() {
+                Ok(frame) => {
+                    clean &= frame.as_ref().is_ok_and(Frame::is_data);
+                    self.settled.push_back(frame);
+                }
+                Err(mpsc::error::TryRecvError::Empty) => return None,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        }
+        self.rx = None;
+        if !clean {
+            return None;
+        }
+        let len = self
+            .settled
+            .iter()
+            .filter_map(|f| f.as_ref().ok().and_then(Frame::data_ref))
+            .map(|d| d.len() as u64)
+            .sum();
+        self.complete = Some(len);
+        self.complete
     }
 }
 
@@ -421,6 +471,9 @@ impl Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if let Some(frame) = self.settled.pop_front() {
+            return Poll::Ready(Some(frame));
+        }
         match &mut self.rx {
             Some(rx) => rx.poll_recv(cx),
             None => Poll::Ready(None),
@@ -428,13 +481,19 @@ impl Body for ChannelBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.rx.is_none()
+        self.rx.is_none() && self.settled.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self.rx {
-            None => SizeHint::with_exact(0),
-            Some(_) => SizeHint::default(),
+        match (self.complete, &self.rx) {
+            (Some(_), None) => SizeHint::with_exact(
+                self.settled
+                    .iter()
+                    .filter_map(|f| f.as_ref().ok().and_then(Frame::data_ref))
+                    .map(|d| d.len() as u64)
+                    .sum(),
+            ),
+            _ => SizeHint::default(),
         }
     }
 }
@@ -466,6 +525,39 @@ mod tests {
             let end = body.frame().await;
             assert!(matches!(end, Some(Err(_))), "broken off, not ended");
         });
+    }
+
+    /// A body finished before it is sent has a known length; one still
+    /// being written, or with trailers, has none; either way every frame
+    /// goes out, in order.
+    #[test]
+    fn a_settled_body_knows_its_length_only_when_finished() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let (writer, mut body) = BodyWriter::new(u64::MAX, None, rt.handle().clone());
+        let mut sink = BodySink(Arc::clone(&writer));
+        sink.write(b"abc".to_vec()).unwrap();
+        assert_eq!(body.settle(), None, "still being written");
+        assert_eq!(body.size_hint().exact(), None);
+        sink.write(b"de".to_vec()).unwrap();
+        lock(&writer).finish(None).unwrap();
+        drop((sink, writer));
+        assert_eq!(body.settle(), Some(5));
+        assert_eq!(body.size_hint().exact(), Some(5));
+        let collected = rt.block_on(body.collect()).unwrap();
+        assert_eq!(&collected.to_bytes()[..], b"abcde");
+
+        let (writer, mut body) = BodyWriter::new(u64::MAX, None, rt.handle().clone());
+        let mut sink = BodySink(Arc::clone(&writer));
+        sink.write(b"hi".to_vec()).unwrap();
+        let tx = lock(&writer).tx.take().unwrap();
+        let mut trailers = HeaderMap::new();
+        trailers.insert("x-t", "1".parse().unwrap());
+        tx.try_send(Ok(Frame::trailers(trailers))).unwrap();
+        drop((tx, sink, writer));
+        assert_eq!(body.settle(), None, "a body with trailers");
+        let collected = rt.block_on(body.collect()).unwrap();
+        assert_eq!(collected.trailers().unwrap()["x-t"], "1");
+        assert_eq!(&collected.to_bytes()[..], b"hi");
     }
 
     /// A finished body ends cleanly, with its trailers.
