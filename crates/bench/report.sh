@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs the side-by-side benchmarks and prints, per workload, Tern's
-# interpreter over wasmi and Tern's Cranelift tier over wasmtime.
+# Runs the side-by-side benchmarks (benches/execute.rs, then
+# benches/component.rs) and prints, per workload, Tern's interpreter over
+# wasmi and Tern's Cranelift tier over wasmtime; for components, both tiers
+# over wasmtime's component runtime.
 #
 # Usage: crates/bench/report.sh [--no-run] [FILTER]
 #
-#   FILTER    passed to criterion, e.g. `execute/sha256` or `compile`
+#   FILTER    passed to criterion, e.g. `execute/sha256`, `compile` or
+#             `component/host-call`
 #   --no-run  only report the results of earlier runs
 #
 # Reads criterion's estimates from <target>/criterion/<group>/<workload>/
@@ -14,7 +17,7 @@
 set -euo pipefail
 
 usage() {
-    sed -n 's/^# \{0,1\}//; 2,7p' "${BASH_SOURCE[0]}"
+    sed -n 's/^# \{0,1\}//; 2,11p' "${BASH_SOURCE[0]}"
 }
 
 run=1
@@ -50,7 +53,9 @@ since=0
 status=0
 if ((run)); then
     since="$(date +%s)"
-    cargo bench -p tern-bench --bench execute -- "${filter[@]}" || status=$?
+    for bench in execute component; do
+        cargo bench -p tern-bench --bench "$bench" -- "${filter[@]}" || status=$?
+    done
     if ((status)); then
         echo "warning: cargo bench failed (exit status $status); reporting what it measured" >&2
     fi
@@ -164,5 +169,33 @@ if rows:
     for workload, guard, checked, r in rows:
         print(f"{workload:<16} {fmt_time(guard):>9} {fmt_time(checked):>9} {fmt_ratio(r):>13}")
     print(f"{'geometric mean':<36} {fmt_ratio(geomean(r for *_, r in rows)):>13}")
+# The component bench (benches/component.rs) names each benchmark
+# `<workload>/<runtime>` inside its group, which criterion stores as
+# `<workload>_<runtime>`.
+for group, title in (
+    ("component_instantiate", "component/instantiate: median time of a fresh store and instance"),
+    ("component_host-call", "component/host-call: median time of one host call"),
+):
+    group_dir = os.path.join(criterion_dir, group)
+    names = sorted(os.listdir(group_dir)) if os.path.isdir(group_dir) else []
+    workloads = sorted({n.rsplit("_", 1)[0] for n in names if "_" in n})
+    rows = []
+    for workload in workloads:
+        tern, tern_cl, wasmtime = (
+            median(group, f"{workload}_{r}", "") for r in ("tern", "tern-cranelift", "wasmtime")
+        )
+        if any(t is not None for t in (tern, tern_cl, wasmtime)):
+            rows.append((workload, tern, tern_cl, wasmtime))
+    if rows:
+        print(f"\n{title}")
+        print(
+            f"{'workload':<16} {'tern':>9} {'tern-cl':>9} {'wasmtime':>9}"
+            f" {'tern/wasmtime':>13} {'tern-cl/wasmtime':>16}"
+        )
+        for workload, tern, tern_cl, wasmtime in rows:
+            print(
+                f"{workload:<16} {fmt_time(tern):>9} {fmt_time(tern_cl):>9} {fmt_time(wasmtime):>9}"
+                f" {fmt_ratio(ratio(tern, wasmtime)):>13} {fmt_ratio(ratio(tern_cl, wasmtime)):>16}"
+            )
 EOF
 exit "$status"
