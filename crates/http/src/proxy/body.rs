@@ -14,6 +14,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::HeaderMap;
 use hyper::body::{Body, Frame, SizeHint};
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -245,9 +246,9 @@ impl BodyWriter {
         (
             Arc::new(Mutex::new(writer)),
             ChannelBody {
-                settled: std::collections::VecDeque::new(),
+                settled: VecDeque::new(),
                 rx: Some(rx),
-                complete: None,
+                complete: false,
             },
         )
     }
@@ -412,20 +413,20 @@ impl HostPollable for WriterReady {
 pub struct ChannelBody {
     /// Frames taken in by [`settle`](Self::settle), sent before the
     /// channel's.
-    settled: std::collections::VecDeque<OutFrame>,
+    settled: VecDeque<OutFrame>,
     /// `None` once the channel has ended (or for a body never streamed).
     rx: Option<mpsc::Receiver<OutFrame>>,
-    /// The bytes in `settled`, when they are the whole body.
-    complete: Option<u64>,
+    /// Whether `settled` holds the rest of the body, data only.
+    complete: bool,
 }
 
 impl ChannelBody {
     /// A body with nothing in it.
     pub fn empty() -> Self {
         Self {
-            settled: std::collections::VecDeque::new(),
+            settled: VecDeque::new(),
             rx: None,
-            complete: Some(0),
+            complete: true,
         }
     }
 
@@ -434,32 +435,30 @@ impl ChannelBody {
     /// only (no trailers, not broken off). Its length is then known before
     /// it goes out, and is sent as its `content-length`.
     pub fn settle(&mut self) -> Option<u64> {
-        let Some(rx) = &mut self.rx else {
-            return self.complete;
-        };
-        let mut clean = true;
-        loop {
-            match rx.try_recv() {
-                Ok(frame) => {
-                    clean &= frame.as_ref().is_ok_and(Frame::is_data);
-                    self.settled.push_back(frame);
+        if let Some(rx) = &mut self.rx {
+            loop {
+                match rx.try_recv() {
+                    Ok(frame) => self.settled.push_back(frame),
+                    Err(mpsc::error::TryRecvError::Empty) => return None,
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
                 }
-                Err(mpsc::error::TryRecvError::Empty) => return None,
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
+            self.rx = None;
+            self.complete = self
+                .settled
+                .iter()
+                .all(|f| f.as_ref().is_ok_and(Frame::is_data));
         }
-        self.rx = None;
-        if !clean {
-            return None;
-        }
-        let len = self
-            .settled
+        self.complete.then(|| self.settled_bytes())
+    }
+
+    /// The data bytes in the frames taken in and not yet sent.
+    fn settled_bytes(&self) -> u64 {
+        self.settled
             .iter()
             .filter_map(|f| f.as_ref().ok().and_then(Frame::data_ref))
             .map(|d| d.len() as u64)
-            .sum();
-        self.complete = Some(len);
-        self.complete
+            .sum()
     }
 }
 
@@ -485,15 +484,10 @@ impl Body for ChannelBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        match (self.complete, &self.rx) {
-            (Some(_), None) => SizeHint::with_exact(
-                self.settled
-                    .iter()
-                    .filter_map(|f| f.as_ref().ok().and_then(Frame::data_ref))
-                    .map(|d| d.len() as u64)
-                    .sum(),
-            ),
-            _ => SizeHint::default(),
+        if self.complete {
+            SizeHint::with_exact(self.settled_bytes())
+        } else {
+            SizeHint::default()
         }
     }
 }
