@@ -307,13 +307,21 @@ fn host_frames_between_wasm_frames_keep_the_trap_code() -> Result<()> {
         &engine,
         r#"(module
             (import "host" "call_back" (func $call_back))
-            (func $crash (export "crash") unreachable)
+            (func $crash (export "crash") (call $deeper))
+            (func $deeper unreachable)
             (func (export "run") (call $call_back)))"#,
     )?;
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &module)?;
     let run = instance.get_typed_func::<(), ()>(&mut store, "run")?;
-    assert_trap(run.call(&mut store, ()), TrapCode::UnreachableCodeReached);
+    for _ in 0..3 {
+        let err = run.call(&mut store, ()).expect_err("the call back traps");
+        assert_eq!(err.trap_code(), Some(TrapCode::UnreachableCodeReached));
+        // The frames of the call back, walked where it trapped.
+        let bt = err.backtrace().expect("a trap has a backtrace");
+        let names: Vec<_> = bt.frames().iter().map(|f| f.func_name.as_deref()).collect();
+        assert_eq!(names[..2], [Some("deeper"), Some("crash")], "{err:#}");
+    }
     Ok(())
 }
 

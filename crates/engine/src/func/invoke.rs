@@ -3,10 +3,13 @@
 //! resumes and unwinds calls.
 //!
 //! In an engine that compiles code, every call from the host into Wasm runs
-//! on a fiber of its own ([`runtime::fiber`](crate::runtime::fiber)): a
-//! trap anywhere below aborts the fiber, and the call unwinds here, on the
-//! host's side, with a backtrace walked across both tiers; a call that may
-//! suspend stops its fiber and is resumed later, on any thread. An engine
+//! on a fiber ([`runtime::fiber`](crate::runtime::fiber)): a trap anywhere
+//! below aborts the fiber, which walks the call's backtrace across both
+//! tiers as it goes, and the call unwinds here, on the host's side; a call
+//! that may suspend stops its fiber and is resumed later, on any thread. A
+//! host function's call back into Wasm runs on a fiber nested in the one
+//! running, on its stack, where there is room: it takes no stack of its own
+//! and allocates nothing. An engine
 //! that only interprets needs no fiber: the interpreter keeps its frames on
 //! the heap and returns to this driver to suspend or fail.
 
@@ -16,7 +19,7 @@ use crate::interp::{Outcome, Stop};
 use crate::runtime::fiber::{self, Abort, Body, Fiber, Switch};
 use crate::runtime::vmcontext::{FuncKind, VMContext, VMFuncRef};
 use crate::store::{Activation, FuncEntityKind, MAX_HOST_DEPTH, Mark, StoreInner, StoreOpaque};
-use crate::trap::TrapCode;
+use crate::trap::{TrapCode, WasmBacktrace};
 use std::ptr::NonNull;
 
 /// Calls store function `index` with arguments in `slots`, leaving the
@@ -43,14 +46,7 @@ pub(crate) fn call_raw<T>(store: &mut StoreInner<T>, index: u32, slots: &mut [u6
     store.opaque.host_depth += 1;
     let result = unwind_safely(store, before, |store| {
         if store.engine().uses_fibers() {
-            match FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len()) {
-                Ok(Run::Done(result)) => result,
-                Ok(Run::Suspended(call)) => {
-                    // Only a resumable call suspends.
-                    Err(call.abandon(store, "a call that cannot suspend was suspended"))
-                }
-                Err(e) => Err(e),
-            }
+            call_on_fiber(store, func_ref, slots)
         } else {
             call_interpreted(store, func_ref, slots)
         }
@@ -533,6 +529,33 @@ struct CallData {
     slots: *mut u64,
     len: usize,
     result: Option<Result<()>>,
+    /// The activations before the call's own.
+    activations: usize,
+    /// The backtrace of a call aborted by a trap or failure, walked on its
+    /// fiber as it was aborted.
+    backtrace: Option<WasmBacktrace>,
+}
+
+impl CallData {
+    fn new(func_ref: NonNull<VMFuncRef>, slots: *mut u64, len: usize, mark: &Mark) -> Self {
+        Self {
+            func_ref,
+            slots,
+            len,
+            result: None,
+            activations: mark.activations,
+            backtrace: None,
+        }
+    }
+
+    /// What the fiber of a call into a store with data `T` runs.
+    fn body<T>(&mut self) -> Body {
+        Body {
+            entry: fiber_entry::<T>,
+            data: std::ptr::from_mut(self).cast(),
+            on_abort: Some(fiber_aborted::<T>),
+        }
+    }
 }
 
 /// How a call on a fiber stopped.
@@ -579,6 +602,31 @@ unsafe fn fiber_entry<T>(data: *mut u8, payload: usize) {
     data.result = Some(invoke(store, data.func_ref, slots));
 }
 
+/// Runs on the call's fiber as it is aborted: walks the backtrace while
+/// the fiber's frames are still in place.
+///
+/// # Safety
+///
+/// As for [`fiber_entry`].
+unsafe fn fiber_aborted<T>(data: *mut u8, payload: usize, why: Abort) {
+    // SAFETY: as the caller guarantees.
+    let (data, store) = unsafe {
+        (
+            &mut *data.cast::<CallData>(),
+            &*(payload as *const StoreInner<T>),
+        )
+    };
+    let site = match why {
+        Abort::Trap(site) => Some(site),
+        Abort::Raised => None,
+    };
+    let from = data.activations;
+    let walked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.opaque.backtrace_since(from, site)
+    }));
+    data.backtrace = walked.ok();
+}
+
 /// The call of the function of `func_ref`, on the fiber.
 fn invoke<T>(
     store: &mut StoreInner<T>,
@@ -607,6 +655,87 @@ fn invoke<T>(
     }
 }
 
+/// Bytes of Wasm stack a call nested in a running fiber must have left
+/// to run on that fiber's stack rather than on one of its own.
+const NESTED_ROOM: usize = 128 << 10;
+
+/// Calls the function of `func_ref` to its end on a fiber, with the
+/// arguments and results in `slots`. A call made while a fiber runs (a host
+/// function calling back into Wasm) runs nested in it, on its stack, when
+/// there is room; otherwise the call gets a fiber of its own. A call that
+/// suspends is abandoned.
+fn call_on_fiber<T>(
+    store: &mut StoreInner<T>,
+    func_ref: NonNull<VMFuncRef>,
+    slots: &mut [u64],
+) -> Result<()> {
+    if let Some(limit) = fiber::active_limit() {
+        let mark = store.opaque.mark();
+        let mut data = CallData::new(func_ref, slots.as_mut_ptr(), slots.len(), &mark);
+        store.opaque.vm.stack_limit = limit;
+        let payload = std::ptr::from_mut(store) as usize;
+        // SAFETY: the call's data and slots outlive the nested fiber, which
+        // ends before this returns; a suspended body is abandoned, and the
+        // runtime keeps nothing that needs dropping on a fiber's stack.
+        let nested = unsafe { fiber::run_nested(data.body::<T>(), payload, NESTED_ROOM) };
+        std::hint::black_box(&mut *store);
+        match nested {
+            Some(Switch::Suspended) => {
+                store.opaque.reset_to(&mark);
+                return Err(Error::msg("a call that cannot suspend was suspended"));
+            }
+            Some(switch) => return conclude(store, switch, &mut data, &mark),
+            None => store.opaque.vm.stack_limit = mark.stack_limit,
+        }
+    }
+    match FiberCall::start(store, func_ref, slots.as_mut_ptr(), slots.len())? {
+        Run::Done(result) => result,
+        // Only a resumable call suspends.
+        Run::Suspended(call) => {
+            Err(call.abandon(store, "a call that cannot suspend was suspended"))
+        }
+    }
+}
+
+/// The outcome of a call whose fiber finished or was aborted (`switch`),
+/// once the store is back to `mark`. A panic that aborted the call goes on
+/// from here.
+fn conclude<T>(
+    store: &mut StoreInner<T>,
+    switch: Switch,
+    data: &mut CallData,
+    mark: &Mark,
+) -> Result<()> {
+    let o = &mut store.opaque;
+    let result = match switch {
+        Switch::Aborted(why) => {
+            let error = match why {
+                Abort::Trap(site) => Error::trap(site.code),
+                Abort::Raised => o
+                    .failure
+                    .take()
+                    .unwrap_or_else(|| Error::msg("a call failed without saying why")),
+            };
+            o.failure = None;
+            let bt = data
+                .backtrace
+                .take()
+                .unwrap_or_else(|| WasmBacktrace::new(Vec::new()));
+            if let Some(panic) = o.panic.take() {
+                o.reset_to(mark);
+                std::panic::resume_unwind(panic);
+            }
+            Err(error.with_backtrace(bt))
+        }
+        _ => data
+            .result
+            .take()
+            .unwrap_or_else(|| Err(Error::msg("a call ended without a result"))),
+    };
+    o.reset_to(mark);
+    result
+}
+
 impl FiberCall {
     /// Starts the call of `func_ref` on a fiber, with `len` slots at
     /// `slots` (which must stay valid until the call ends), and runs it
@@ -625,17 +754,8 @@ impl FiberCall {
             )
         })?;
         let mark = store.opaque.mark();
-        let mut data = Box::new(CallData {
-            func_ref,
-            slots,
-            len,
-            result: None,
-        });
-        let body = Body {
-            entry: fiber_entry::<T>,
-            data: std::ptr::from_mut(&mut *data).cast(),
-        };
-        let fiber = Fiber::new(stack, body);
+        let mut data = Box::new(CallData::new(func_ref, slots, len, &mark));
+        let fiber = Fiber::new(stack, data.body::<T>());
         store.opaque.vm.stack_limit = fiber.limit();
         let call = FiberCall { fiber, data, mark };
         call.run(store)
@@ -654,49 +774,21 @@ impl FiberCall {
         // is the one the call was started on.
         let switch = unsafe { self.fiber.resume(payload) };
         std::hint::black_box(&mut *store);
-        match switch {
-            Switch::Finished => {
-                let result = self
-                    .data
-                    .result
-                    .take()
-                    .unwrap_or_else(|| Err(Error::msg("a call ended without a result")));
-                let mark = self.mark;
-                self.release(store);
-                store.opaque.reset_to(&mark);
-                Ok(Run::Done(result))
-            }
-            Switch::Suspended => Ok(Run::Suspended(self)),
-            Switch::Aborted(why) => {
-                let o = &mut store.opaque;
-                let (error, site) = match why {
-                    Abort::Trap(site) => (Error::trap(site.code), Some(site)),
-                    Abort::Raised => (
-                        o.failure
-                            .take()
-                            .unwrap_or_else(|| Error::msg("a call failed without saying why")),
-                        None,
-                    ),
-                };
-                let bt = o.backtrace_since(self.mark.activations, site);
-                o.failure = None;
-                let panic = o.panic.take();
-                let mark = self.mark;
-                self.release(store);
-                store.opaque.reset_to(&mark);
-                if let Some(panic) = panic {
-                    std::panic::resume_unwind(panic);
-                }
-                Ok(Run::Done(Err(error.with_backtrace(bt))))
-            }
+        if switch == Switch::Suspended {
+            return Ok(Run::Suspended(self));
         }
+        let mark = self.mark;
+        let mut data = self.release(store);
+        Ok(Run::Done(conclude(store, switch, &mut data, &mark)))
     }
 
-    /// Gives the fiber's stack back to the engine's pool.
-    fn release<T>(mut self, store: &mut StoreInner<T>) {
+    /// Gives the fiber's stack back to the engine's pool, leaving the
+    /// call's data.
+    fn release<T>(mut self, store: &mut StoreInner<T>) -> Box<CallData> {
         if let (Ok(jit), Some(stack)) = (store.engine().jit(), self.fiber.take_stack()) {
             jit.fibers.give(stack);
         }
+        self.data
     }
 
     /// Drops the call, returning the store to its state before it, and

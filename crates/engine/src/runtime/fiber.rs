@@ -200,6 +200,10 @@ enum State {
 pub(crate) struct Body {
     pub entry: unsafe fn(data: *mut u8, payload: usize),
     pub data: *mut u8,
+    /// Called on the fiber as it is aborted, with its data, the payload of
+    /// its last resume and the reason, while everything on its stack is
+    /// still in place (to walk its frames, say). It must not unwind.
+    pub on_abort: Option<unsafe fn(data: *mut u8, payload: usize, why: Abort)>,
 }
 
 /// A computation on a stack of its own.
@@ -316,6 +320,85 @@ impl Fiber {
     }
 }
 
+/// The Wasm stack limit of the fiber running on this thread, if any.
+pub(crate) fn active_limit() -> Option<usize> {
+    let fiber = ACTIVE.get();
+    // SAFETY: the active fiber is alive while it runs.
+    (!fiber.is_null()).then(|| unsafe { (*fiber).limit })
+}
+
+/// Runs `body` as a fiber nested in the one running on this thread: on
+/// the same stack, called as a function is, with the same Wasm stack limit,
+/// but aborted as a fiber is ([`abort`] comes back here, not to the running
+/// fiber's parent). `payload` is handed to the body as by
+/// [`Fiber::resume`]. No stack is taken, nothing is allocated and no stack
+/// is switched, so a host function's call back into Wasm costs little more
+/// than a call.
+///
+/// Returns `None`, running nothing, when no fiber runs here or when fewer
+/// than `room` bytes are left between this call's frame and the limit.
+/// A nested fiber cannot be resumed, for its frames lie where its caller
+/// goes on: a suspension comes back as [`Switch::Suspended`], and the body
+/// is abandoned where it stopped.
+///
+/// # Safety
+///
+/// The body's data is valid until this returns, and a body that suspends
+/// holds nothing that needs dropping where it does.
+pub(crate) unsafe fn run_nested(body: Body, payload: usize, room: usize) -> Option<Switch> {
+    let limit = active_limit()?;
+    let marker = 0u8;
+    let here = std::hint::black_box(std::ptr::from_ref(&marker)) as usize;
+    if here < limit.checked_add(room)? {
+        return None;
+    }
+    let mut fiber = Fiber {
+        stack: None,
+        limit,
+        sp: 0,
+        parent_sp: 0,
+        state: State::Running,
+        body,
+        payload,
+        panic: None,
+        abort: None,
+    };
+    let this: *mut Fiber = &raw mut fiber;
+    let prev = ACTIVE.replace(this);
+    // SAFETY: `tern_fiber_catch` saves this frame's registers where
+    // `switch` finds them, so an abort or a suspension of the fiber returns
+    // from it as a switch back would; `nested_start` runs the body, whose
+    // data is valid until we return (the caller's guarantee), and catches
+    // its panics, so nothing unwinds through the assembly.
+    let value = unsafe { arch::tern_fiber_catch(&raw mut (*this).parent_sp, this, nested_start) };
+    ACTIVE.set(prev);
+    fiber.state = State::Done;
+    Some(match value {
+        FINISHED => {
+            if let Some(panic) = fiber.panic.take() {
+                std::panic::resume_unwind(panic);
+            }
+            Switch::Finished
+        }
+        SUSPENDED => Switch::Suspended,
+        _ => Switch::Aborted(fiber.abort.take().unwrap_or(Abort::Raised)),
+    })
+}
+
+/// Where a nested fiber starts, on its parent's stack: runs the body and
+/// keeps a panic of it for the fiber's caller.
+extern "C" fn nested_start(fiber: *mut Fiber) {
+    // SAFETY: `run_nested` passed its fiber, alive while the body runs.
+    let (body, payload) = unsafe { ((*fiber).body, (*fiber).payload) };
+    // SAFETY: the body's data is valid while it runs (`run_nested`'s
+    // contract).
+    let run = || unsafe { (body.entry)(body.data, payload) };
+    if let Err(panic) = std::panic::catch_unwind(run) {
+        // SAFETY: as above.
+        unsafe { (*fiber).panic = Some(panic) };
+    }
+}
+
 /// Whether a fiber is running on this thread.
 #[cfg_attr(not(feature = "cranelift"), allow(dead_code))]
 pub(crate) fn on_fiber() -> bool {
@@ -355,8 +438,14 @@ pub(crate) unsafe fn abort(why: Abort) -> ! {
     let fiber = ACTIVE.get();
     assert!(!fiber.is_null(), "abort outside a fiber");
     let mut dead_sp = 0usize;
-    // SAFETY: as in `suspend`; the fiber is never switched back to.
+    // SAFETY: as in `suspend`; the fiber is never switched back to. The
+    // hook runs on the fiber, whose body's data is valid while it runs (the
+    // contract of `resume`).
     unsafe {
+        let body = (*fiber).body;
+        if let Some(hook) = body.on_abort {
+            hook(body.data, (*fiber).payload, why);
+        }
         (*fiber).abort = Some(why);
         switch(&raw mut dead_sp, (*fiber).parent_sp, ABORTED);
     }
@@ -460,6 +549,42 @@ mod arch {
         )
     }
 
+    /// See `super::run_nested`: saves the callee-saved registers as
+    /// `tern_fiber_switch` does, stores the stack pointer at `save` and
+    /// calls `entry(fiber)` on this stack; returns `FINISHED` when it
+    /// returns, or what a switch back to the saved stack pointer passes.
+    /// rdi = save, rsi = fiber, rdx = entry.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn tern_fiber_catch(
+        _save: *mut usize,
+        _fiber: *mut super::Fiber,
+        _entry: extern "C" fn(*mut super::Fiber),
+    ) -> usize {
+        core::arch::naked_asm!(
+            "push rbp",
+            "push rbx",
+            "push r12",
+            "push r13",
+            "push r14",
+            "push r15",
+            "mov [rdi], rsp",
+            // Six pushes after the return address: realign to 16 bytes.
+            "sub rsp, 8",
+            "mov rdi, rsi",
+            "call rdx",
+            "add rsp, 8",
+            "pop r15",
+            "pop r14",
+            "pop r13",
+            "pop r12",
+            "pop rbx",
+            "pop rbp",
+            "mov eax, {finished}",
+            "ret",
+            finished = const super::FINISHED,
+        )
+    }
+
     /// The first code a new fiber runs: calls the entry (r12) with the
     /// argument (rbx), on an aligned stack whose frame chain ends here.
     #[unsafe(naked)]
@@ -545,6 +670,39 @@ mod arch {
         )
     }
 
+    /// See `super::run_nested` and the x86-64 version. x0 = save,
+    /// x1 = fiber, x2 = entry.
+    #[unsafe(naked)]
+    pub(super) unsafe extern "C" fn tern_fiber_catch(
+        _save: *mut usize,
+        _fiber: *mut super::Fiber,
+        _entry: extern "C" fn(*mut super::Fiber),
+    ) -> usize {
+        core::arch::naked_asm!(
+            "sub sp, sp, #0xa0",
+            "stp x19, x20, [sp, #0x00]",
+            "stp x21, x22, [sp, #0x10]",
+            "stp x23, x24, [sp, #0x20]",
+            "stp x25, x26, [sp, #0x30]",
+            "stp x27, x28, [sp, #0x40]",
+            "stp x29, x30, [sp, #0x50]",
+            "stp d8, d9, [sp, #0x60]",
+            "stp d10, d11, [sp, #0x70]",
+            "stp d12, d13, [sp, #0x80]",
+            "stp d14, d15, [sp, #0x90]",
+            "mov x3, sp",
+            "str x3, [x0]",
+            "mov x0, x1",
+            "blr x2",
+            // The entry kept x19-x28 and d8-d15; the call changed x30.
+            "ldp x29, x30, [sp, #0x50]",
+            "add sp, sp, #0xa0",
+            "mov x0, #{finished}",
+            "ret",
+            finished = const super::FINISHED,
+        )
+    }
+
     /// The first code a new fiber runs: calls the entry (x20) with the
     /// argument (x19).
     #[unsafe(naked)]
@@ -567,6 +725,7 @@ pub(crate) fn body_of<F: FnMut(usize)>(f: &mut F) -> Body {
     Body {
         entry: call::<F>,
         data: std::ptr::from_mut(f).cast(),
+        on_abort: None,
     }
 }
 
@@ -698,6 +857,116 @@ mod tests {
         // SAFETY: as above.
         assert_eq!(unsafe { outer.resume(0) }, Switch::Finished);
         assert!(!on_fiber());
+    }
+
+    #[test]
+    fn a_nested_fiber_runs_below_its_parent_on_the_same_stack() {
+        let parent_stack = stack();
+        let (bottom, top) = (parent_stack.bottom(), parent_stack.top());
+        let mut f = |_| {
+            let parent_local = 0u8;
+            let parent_at = std::ptr::from_ref(&parent_local) as usize;
+            let mut nested_at = 0usize;
+            let mut g = |payload| {
+                let local = 0u8;
+                nested_at = std::hint::black_box(std::ptr::from_ref(&local)) as usize;
+                assert_eq!(payload, 7);
+            };
+            // SAFETY: `g` outlives the nested fiber.
+            let switch = unsafe { run_nested(body_of(&mut g), 7, 4096) };
+            assert_eq!(switch, Some(Switch::Finished));
+            assert!(nested_at < parent_at, "below the parent's frames");
+            assert!(
+                nested_at > bottom && nested_at < top,
+                "on the parent's stack"
+            );
+            assert!(on_fiber(), "the parent is active again");
+        };
+        let mut outer = Fiber::new(parent_stack, body_of(&mut f));
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Finished);
+    }
+
+    #[test]
+    fn a_nested_fiber_aborts_alone_and_reports_before_it_goes() {
+        static HOOKED: AtomicUsize = AtomicUsize::new(0);
+        unsafe fn hook(_: *mut u8, payload: usize, why: Abort) {
+            assert_eq!(why, Abort::Raised);
+            HOOKED.store(payload, Ordering::SeqCst);
+        }
+        let mut f = |_| {
+            for round in 1..=3 {
+                let mut g = |_| {
+                    // SAFETY: on the nested fiber; nothing needs dropping.
+                    unsafe { abort(Abort::Raised) }
+                };
+                let body = Body {
+                    on_abort: Some(hook),
+                    ..body_of(&mut g)
+                };
+                // SAFETY: `g` outlives the nested fiber.
+                let switch = unsafe { run_nested(body, round, 4096) };
+                assert_eq!(switch, Some(Switch::Aborted(Abort::Raised)));
+                assert_eq!(HOOKED.load(Ordering::SeqCst), round);
+            }
+            // SAFETY: on a fiber.
+            unsafe { suspend() };
+        };
+        let mut outer = Fiber::new(stack(), body_of(&mut f));
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Suspended);
+        // SAFETY: as above.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Finished);
+    }
+
+    #[test]
+    fn a_nested_fiber_that_panics_or_suspends_leaves_its_parent_running() {
+        let mut f = |_| {
+            let mut p = |_| panic!("from the nested fiber");
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                // SAFETY: `p` outlives the nested fiber.
+                unsafe { run_nested(body_of(&mut p), 0, 4096) }
+            }));
+            let payload = caught.expect_err("the panic came through");
+            assert_eq!(
+                payload.downcast_ref::<&str>(),
+                Some(&"from the nested fiber")
+            );
+            let mut q = |_| {
+                // SAFETY: on the nested fiber; nothing needs dropping.
+                unsafe { suspend() };
+                unreachable!("a nested fiber is never resumed");
+            };
+            // SAFETY: `q` outlives the nested fiber.
+            let switch = unsafe { run_nested(body_of(&mut q), 0, 4096) };
+            assert_eq!(switch, Some(Switch::Suspended));
+            // The parent is active again and suspends on its own.
+            // SAFETY: on a fiber.
+            assert_eq!(unsafe { suspend() }, 5);
+        };
+        let mut outer = Fiber::new(stack(), body_of(&mut f));
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Suspended);
+        // SAFETY: as above.
+        assert_eq!(unsafe { outer.resume(5) }, Switch::Finished);
+    }
+
+    #[test]
+    fn nothing_nests_off_a_fiber_or_without_room() {
+        let mut ran = false;
+        let mut g = |_| ran = true;
+        // SAFETY: `g` outlives any fiber.
+        assert_eq!(unsafe { run_nested(body_of(&mut g), 0, 0) }, None);
+        let mut f = |_| {
+            let mut h = |_| unreachable!("there is no room");
+            // SAFETY: `h` outlives any fiber.
+            let switch = unsafe { run_nested(body_of(&mut h), 0, 1 << 30) };
+            assert_eq!(switch, None);
+        };
+        let mut outer = Fiber::new(stack(), body_of(&mut f));
+        // SAFETY: `f` outlives the fiber.
+        assert_eq!(unsafe { outer.resume(0) }, Switch::Finished);
+        assert!(!ran);
     }
 
     #[test]
