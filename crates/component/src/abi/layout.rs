@@ -51,8 +51,11 @@ impl Flat {
     }
 }
 
+/// `offset` rounded up to `align`, a power of two as every alignment of
+/// the canonical ABI is.
 pub(crate) fn align_to(offset: u32, align: u32) -> u32 {
-    offset.div_ceil(align) * align
+    debug_assert!(align.is_power_of_two());
+    (offset + (align - 1)) & !(align - 1)
 }
 
 /// Bytes of the discriminant of a variant of `cases` cases.
