@@ -4,7 +4,9 @@
 use crate::abi::{Options, Side};
 use crate::func::{Func, Lifted, Lowered};
 use crate::resources::{HandleTable, ResourceType, Slot, run_dtor};
-use crate::translate::{CoreSort, Init, ResourcePaths, Sort, StaticOptions, Translation};
+use crate::translate::{
+    CoreArgs, CoreAt, CoreSort, Init, ResourcePaths, Sort, StaticOptions, Translation,
+};
 use crate::types::FuncType;
 use crate::util::{abi_trap, link};
 use indexmap::IndexMap;
@@ -79,10 +81,10 @@ pub(crate) struct Env {
 pub(crate) type HostDtor<T> = dyn Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync;
 pub(crate) type HostDtors<T> = HashMap<ResourceType, Arc<HostDtor<T>>, foldhash::fast::RandomState>;
 
-/// A core instance: instantiated, or a bag of exports whose names are the
-/// translation's.
+/// A core instance: instantiated (from the module of that index), or a bag
+/// of exports whose names are the translation's.
 enum CoreInst<'t> {
-    Real(CoreInstance),
+    Real(CoreInstance, u32),
     Bag(Vec<(&'t str, Extern)>),
 }
 
@@ -219,33 +221,37 @@ pub(crate) fn instantiate<T: 'static>(
                 space.push(item);
             }
             Init::CoreModule(i) => space.modules.push(t.modules[*i].clone()),
-            Init::CoreInstantiate { module, args } => {
-                let module = &space.modules[*module as usize];
-                let mut externs = Vec::with_capacity(module.import_names().len());
-                // Where the last lookup in each argument's bag succeeded:
-                // modules import in the order their bags list the exports,
-                // so the next one is usually right after.
-                let mut cursors = vec![0usize; args.len()];
-                // Imports of one module name come together, as a rule.
-                let mut last: Option<(&str, usize)> = None;
-                for (module_name, name) in module.import_names() {
-                    let arg = match last {
-                        Some((n, a)) if n == module_name => Some(a),
-                        _ => args.iter().position(|(n, _)| n == module_name),
-                    };
-                    let found = arg.and_then(|a| {
-                        last = Some((module_name, a));
-                        let inst = &space.core_instances[args[a].1 as usize];
-                        core_export(store, inst, name, &mut cursors[a])
+            Init::CoreInstantiate {
+                module: module_index,
+                args,
+                found,
+            } => {
+                let module = &space.modules[*module_index as usize];
+                let planned = found
+                    .get()
+                    .filter(|(m, _)| Module::same(m, module))
+                    .and_then(|(_, plan)| {
+                        plan.iter()
+                            .map(|(a, at)| {
+                                let inst = &space.core_instances[args[*a as usize].1 as usize];
+                                core_export_at(store, inst, at)
+                            })
+                            .collect::<Option<Vec<_>>>()
                     });
-                    externs.push(found.ok_or_else(|| {
-                        link(format!(
-                            "core import `{module_name}::{name}` is not among the instantiation's arguments"
-                        ))
-                    })?);
-                }
+                let externs = match planned {
+                    Some(externs) => externs,
+                    None => {
+                        let (externs, plan) = find_core_args(store, &space, module, args)?;
+                        if t.modules.iter().any(|m| Module::same(m, module)) {
+                            let _ = found.set((module.clone(), plan));
+                        }
+                        externs
+                    }
+                };
                 let instance = CoreInstance::new(&mut *store, module, &externs)?;
-                space.core_instances.push(CoreInst::Real(instance));
+                space
+                    .core_instances
+                    .push(CoreInst::Real(instance, *module_index));
             }
             Init::CoreFromExports(items) => {
                 let bag = items
@@ -258,11 +264,21 @@ pub(crate) fn instantiate<T: 'static>(
                 sort,
                 instance,
                 name,
+                found,
             } => {
                 let inst = &space.core_instances[*instance as usize];
-                let e = core_export(store, inst, name, &mut 0).ok_or_else(|| {
-                    link(format!("core instance {instance} has no export `{name}`"))
-                })?;
+                let planned = found.get().and_then(|at| core_export_at(store, inst, at));
+                let e = match planned {
+                    Some(e) => e,
+                    None => {
+                        let (at, e) = core_export(store, &space.modules, inst, name, &mut 0)
+                            .ok_or_else(|| {
+                                link(format!("core instance {instance} has no export `{name}`"))
+                            })?;
+                        let _ = found.set(at);
+                        e
+                    }
+                };
                 debug_assert_eq!(core_sort_of(&e), *sort, "validated");
                 space.push_core(e);
             }
@@ -521,16 +537,59 @@ fn raw_func<T: 'static>(
     CoreFunc::new_raw_registered(&mut *store, ty, f)
 }
 
-/// Export `name` of `inst`. A bag is searched from `cursor` on, wrapping
-/// around, and `cursor` left just past the match.
+/// Finds the core item each import of `module` names among the
+/// instantiation's arguments `args`: the items, and where each was found.
+fn find_core_args<T>(
+    store: &mut StoreContextMut<'_, T>,
+    space: &Space<'_>,
+    module: &Module,
+    args: &[(String, u32)],
+) -> Result<(Vec<Extern>, CoreArgs)> {
+    let n = module.import_names().len();
+    let (mut externs, mut plan) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    // Where the last lookup in each argument's bag succeeded: modules
+    // import in the order their bags list the exports, so the next one is
+    // usually right after.
+    let mut cursors = vec![0usize; args.len()];
+    // Imports of one module name come together, as a rule.
+    let mut last: Option<(&str, usize)> = None;
+    for (module_name, name) in module.import_names() {
+        let arg = match last {
+            Some((n, a)) if n == module_name => Some(a),
+            _ => args.iter().position(|(n, _)| n == module_name),
+        };
+        let found = arg.and_then(|a| {
+            last = Some((module_name, a));
+            let inst = &space.core_instances[args[a].1 as usize];
+            let (at, e) = core_export(store, &space.modules, inst, name, &mut cursors[a])?;
+            Some((a, at, e))
+        });
+        let (a, at, e) = found.ok_or_else(|| {
+            link(format!(
+                "core import `{module_name}::{name}` is not among the instantiation's arguments"
+            ))
+        })?;
+        externs.push(e);
+        plan.push((a as u32, at));
+    }
+    Ok((externs, plan))
+}
+
+/// Export `name` of core instance `inst` (of one of `modules`), and where
+/// it lies there. A bag is searched from `cursor` on, which is left just
+/// past the item.
 fn core_export<T>(
     store: &mut StoreContextMut<'_, T>,
+    modules: &[Module],
     inst: &CoreInst<'_>,
     name: &str,
     cursor: &mut usize,
-) -> Option<Extern> {
+) -> Option<(CoreAt, Extern)> {
     match inst {
-        CoreInst::Real(i) => i.get_export(&mut *store, name),
+        CoreInst::Real(i, m) => {
+            let at = modules[*m as usize].get_export_index(name)?;
+            Some((CoreAt::Export(at), i.get_module_export(&mut *store, &at)?))
+        }
         CoreInst::Bag(bag) => {
             let start = (*cursor).min(bag.len());
             let (head, tail) = bag.split_at(start);
@@ -540,8 +599,23 @@ fn core_export<T>(
                 .map(|i| start + i)
                 .or_else(|| head.iter().position(|(n, _)| *n == name))?;
             *cursor = i + 1;
-            Some(bag[i].1)
+            Some((CoreAt::Bag(i as u32), bag[i].1))
         }
+    }
+}
+
+/// The item at `at` of core instance `inst`, as another instance of the
+/// translation found it; `None` when `inst` is not shaped so (an instance
+/// of another module than the one `at` was found in).
+fn core_export_at<T>(
+    store: &mut StoreContextMut<'_, T>,
+    inst: &CoreInst<'_>,
+    at: &CoreAt,
+) -> Option<Extern> {
+    match (inst, at) {
+        (CoreInst::Real(i, _), CoreAt::Export(e)) => i.get_module_export(&mut *store, e),
+        (CoreInst::Bag(bag), CoreAt::Bag(p)) => bag.get(*p as usize).map(|(_, e)| *e),
+        _ => None,
     }
 }
 

@@ -7,8 +7,8 @@ use crate::abi::StringEncoding;
 use crate::abi::layout::{self, Flat};
 use crate::types::{FuncType, ResourceIndex, Type};
 use std::collections::HashMap;
-use std::sync::Arc;
-use tern_engine::{Engine, Error, ErrorKind, Module, Result};
+use std::sync::{Arc, OnceLock};
+use tern_engine::{Engine, Error, ErrorKind, Module, ModuleExport, Result};
 use wasmparser::component_types::{
     ComponentAnyTypeId, ComponentDefinedType, ComponentEntityType, ComponentFuncTypeId,
     ComponentInstanceTypeId, ComponentValType, ResourceId,
@@ -52,6 +52,23 @@ pub(crate) struct StaticOptions {
     pub encoding: StringEncoding,
 }
 
+/// Where an item lies in a core instance, once an instantiation found it
+/// by name. A core instance's shape (a bag of exports, or an instance of
+/// a given module) follows from the translation alone, so the place holds
+/// for every instance of it; for a module the component imports, the
+/// export records which module it belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CoreAt {
+    /// A position in a bag of exports.
+    Bag(u32),
+    /// An export of an instantiated module.
+    Export(ModuleExport),
+}
+
+/// Where each import of a core instantiation was found: the argument, and
+/// the item's place in that argument's core instance.
+pub(crate) type CoreArgs = Vec<(u32, CoreAt)>;
+
 /// One step of instantiation.
 #[derive(Debug)]
 pub(crate) enum Init {
@@ -69,12 +86,18 @@ pub(crate) enum Init {
     CoreInstantiate {
         module: u32,
         args: Vec<(String, u32)>,
+        /// Where the first instantiation found each import of the module,
+        /// when it is one of the translation's own: the argument, and the
+        /// item's place in that argument's core instance.
+        found: OnceLock<(Module, CoreArgs)>,
     },
     CoreFromExports(Vec<(String, CoreSort, u32)>),
     CoreAlias {
         sort: CoreSort,
         instance: u32,
         name: String,
+        /// Where the first instantiation found the item.
+        found: OnceLock<CoreAt>,
     },
     /// A nested component of the translation (`components[i]`).
     Component(usize),
@@ -415,6 +438,7 @@ fn section(
                         Init::CoreInstantiate {
                             module: module_index,
                             args: args.iter().map(|a| (a.name.to_string(), a.index)).collect(),
+                            found: OnceLock::new(),
                         }
                     }
                     wasmparser::Instance::FromExports(exports) => Init::CoreFromExports(
@@ -498,6 +522,7 @@ fn section(
                             sort,
                             instance: instance_index,
                             name: name.to_string(),
+                            found: OnceLock::new(),
                         }
                     }
                     ComponentAlias::Outer { kind, count, index } => {

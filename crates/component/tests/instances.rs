@@ -266,6 +266,57 @@ fn nested_components_call_each_other_through_the_canonical_abi() {
 }
 
 #[test]
+fn a_nested_component_given_different_core_modules_finds_each_ones_exports() {
+    // `$inner` is instantiated with two modules whose exports lie in
+    // different orders: what the first instantiation found must not be
+    // taken for the second, nor for later instances of the whole.
+    let engine = Engine::default();
+    let component = Component::new(
+        &engine,
+        r#"(component $outer
+            (core module $one
+                (func (export "f") (result i32) (i32.const 1))
+                (func (export "g") (result i32) (i32.const 10)))
+            (core module $two
+                (func (export "g") (result i32) (i32.const 20))
+                (func (export "h") (result i32) (i32.const 30))
+                (func (export "f") (result i32) (i32.const 2)))
+            (component $inner
+                (import "m" (core module $m
+                    (export "f" (func (result i32)))
+                    (export "g" (func (result i32)))))
+                (core instance $i (instantiate $m))
+                (core module $sum
+                    (import "m" "g" (func $g (result i32)))
+                    (import "m" "f" (func $f (result i32)))
+                    (func (export "sum") (result i32)
+                        (i32.add (i32.mul (call $f) (i32.const 100)) (call $g))))
+                (core instance $s (instantiate $sum (with "m" (instance $i))))
+                (func (export "f") (result u32) (canon lift (core func $i "f")))
+                (func (export "sum") (result u32) (canon lift (core func $s "sum"))))
+            (instance $a (instantiate $inner (with "m" (core module $one))))
+            (instance $b (instantiate $inner (with "m" (core module $two))))
+            (export "a" (instance $a))
+            (export "b" (instance $b)))"#,
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let mut store = Store::new(&engine, Host::default());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .unwrap();
+        for (name, want) in [("a#f", 1), ("a#sum", 110), ("b#f", 2), ("b#sum", 220)] {
+            let f = instance.get_func(name).unwrap();
+            assert_eq!(
+                call(&f, &mut store, &[]).unwrap(),
+                Some(Val::U32(want)),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
 fn an_instance_cannot_be_reentered_and_post_return_runs() {
     let engine = Engine::default();
     let component = Component::new(

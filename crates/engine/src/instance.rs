@@ -4,7 +4,7 @@ use crate::environ::{ConstExpr, DataMode, ElementMode, EntityKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults, call_raw, interp_array_call};
-use crate::module::Module;
+use crate::module::{Module, ModuleExport};
 use crate::runtime::vmcontext::{FuncKind, VMCONTEXT_MAGIC, VMContext, VMFuncRef};
 use crate::runtime::{GlobalEntity, InstanceContext, MemoryEntity, TableEntity};
 use crate::store::{
@@ -48,6 +48,24 @@ impl Instance {
         let module = &inst.module.inner;
         let export = &module.exports[*module.export_index.get(name)?];
         Some(entity_extern(self.store, inst, export.kind, export.index))
+    }
+
+    /// The export `export` of the instance's module, or `None` when it
+    /// was found in another module: as [`Instance::get_export`], without
+    /// the name lookup.
+    pub fn get_module_export(
+        &self,
+        mut store: impl AsContextMut,
+        export: &ModuleExport,
+    ) -> Option<Extern> {
+        let store = store.as_context_mut().0;
+        store.check(self.store);
+        let inst = &store.opaque.instances[self.index as usize];
+        if inst.module.inner.id != export.module {
+            return None;
+        }
+        let e = inst.module.inner.exports.get(export.index)?;
+        Some(entity_extern(self.store, inst, e.kind, e.index))
     }
 
     /// Every export, in order.

@@ -65,7 +65,7 @@ pub use func::{
 };
 pub use instance::Instance;
 pub use linker::{InstancePre, Linker};
-pub use module::Module;
+pub use module::{Module, ModuleExport};
 pub use store::{
     AsContext, AsContextMut, ExternRef, ResourceLimiter, Store, StoreContext, StoreContextMut,
     StoreLimits, StoreLimitsBuilder,

@@ -105,7 +105,9 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
     } else {
         None
     };
+    static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     Ok(ModuleInner {
+        id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         engine: engine.clone(),
         env,
         interp,

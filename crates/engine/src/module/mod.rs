@@ -34,6 +34,9 @@ pub struct Module {
 /// A module: what it is, and its code.
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
+    /// Unique in the process: tells modules apart where an address could
+    /// be reused.
+    pub id: u64,
     pub engine: Engine,
     pub env: ModuleEnv,
     /// The interpreter code of the functions that are interpreted.
@@ -177,9 +180,34 @@ impl Module {
         self.inner.start.is_some()
     }
 
+    /// Whether `a` and `b` are the same module (not merely equal ones).
+    pub fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+
     /// The type of the export `name`, if there is one.
     pub fn get_export(&self, name: &str) -> Option<ExternType> {
         let e = &self.inner.exports[*self.inner.export_index.get(name)?];
         Some(self.inner.entity_type(e.kind, e.index))
     }
+
+    /// Export `name` of this module, found once, for
+    /// [`Instance::get_module_export`](crate::Instance::get_module_export)
+    /// to take from any instance of it without looking the name up again.
+    pub fn get_export_index(&self, name: &str) -> Option<ModuleExport> {
+        Some(ModuleExport {
+            module: self.inner.id,
+            index: *self.inner.export_index.get(name)?,
+        })
+    }
+}
+
+/// An export of a particular module, found by
+/// [`Module::get_export_index`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModuleExport {
+    /// The module's identity.
+    pub(crate) module: u64,
+    /// The export's position among the module's exports.
+    pub(crate) index: usize,
 }
