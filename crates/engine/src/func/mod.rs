@@ -97,12 +97,10 @@ impl Func {
                 "a function type registered with another engine",
             ));
         }
-        let narrow = Arc::clone(&ty.narrow);
+        let narrow = ty.narrow.clone();
         let f = Arc::new(move |caller: Caller<'_, T>, slots: &mut [u64]| {
             func(caller, slots)?;
-            for &i in narrow.iter() {
-                slots[i] &= u64::from(u32::MAX);
-            }
+            narrow.apply(slots);
             Ok(())
         });
         Ok(store.push_interned_host_func(ty.ty.clone(), ty.id, ty.entry, f))
@@ -192,7 +190,48 @@ pub struct RegisteredFuncType {
     id: TypeId,
     entry: HostEntry,
     /// The results whose high half is not the value's.
-    narrow: Arc<[usize]>,
+    narrow: Narrow,
+}
+
+/// The 32-bit results of a function type, whose slots' high halves a raw
+/// host function may leave set: cleared after every call.
+#[derive(Debug, Clone)]
+enum Narrow {
+    /// By bit, when all are among the first 64 results (as a rule): no
+    /// shared list to count references of for every function made.
+    Mask(u64),
+    List(Arc<[usize]>),
+}
+
+impl Narrow {
+    fn new(results: &[ValType]) -> Self {
+        let narrow: Vec<usize> = (results.iter().enumerate())
+            .filter(|(_, t)| matches!(t, ValType::I32 | ValType::F32))
+            .map(|(i, _)| i)
+            .collect();
+        if narrow.iter().all(|&i| i < 64) {
+            Narrow::Mask(narrow.iter().fold(0, |m, &i| m | 1 << i))
+        } else {
+            Narrow::List(narrow.into())
+        }
+    }
+
+    fn apply(&self, slots: &mut [u64]) {
+        match self {
+            Narrow::Mask(mask) => {
+                let mut m = *mask;
+                while m != 0 {
+                    slots[m.trailing_zeros() as usize] &= u64::from(u32::MAX);
+                    m &= m - 1;
+                }
+            }
+            Narrow::List(list) => {
+                for &i in list.iter() {
+                    slots[i] &= u64::from(u32::MAX);
+                }
+            }
+        }
+    }
 }
 
 impl RegisteredFuncType {
@@ -209,10 +248,7 @@ impl RegisteredFuncType {
                 format!("a raw host function cannot take or return a {t}"),
             ));
         }
-        let narrow = (ty.results().iter().enumerate())
-            .filter(|(_, t)| matches!(t, ValType::I32 | ValType::F32))
-            .map(|(i, _)| i)
-            .collect();
+        let narrow = Narrow::new(ty.results());
         let id = engine.intern(&ty);
         let entry = HostEntry::new(engine, id, &ty);
         Ok(Self {
@@ -342,6 +378,34 @@ impl<T> StoreInner<T> {
         Func {
             store: self.id(),
             index: store_func,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Narrow;
+    use crate::ValType::{F32, F64, I32, I64};
+
+    #[test]
+    fn narrow_results_are_cleared_by_mask_or_by_list() {
+        let few = [I32, I64, F32, F64];
+        let mut many = [I64; 70];
+        many[3] = I32;
+        many[68] = F32;
+        for (results, by_mask) in [(&few[..], true), (&many[..], false)] {
+            let narrow = Narrow::new(results);
+            assert_eq!(matches!(narrow, Narrow::Mask(_)), by_mask);
+            let mut slots = vec![u64::MAX; results.len()];
+            narrow.apply(&mut slots);
+            for (i, (slot, t)) in slots.iter().zip(results).enumerate() {
+                let want = if matches!(t, I32 | F32) {
+                    u64::from(u32::MAX)
+                } else {
+                    u64::MAX
+                };
+                assert_eq!(*slot, want, "result {i}");
+            }
         }
     }
 }
