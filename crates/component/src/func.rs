@@ -31,6 +31,30 @@ pub(crate) struct HostFunc<T: 'static> {
     pub dynamic: Box<HostFn<T>>,
     /// The same function for a component's lowered call, where it has one.
     pub direct: Option<Box<DirectFn<T>>>,
+    /// Checks a function over Rust types against the type an import
+    /// expects; functions over [`Val`]s take any.
+    pub check: Option<Arc<TypeCheck>>,
+}
+
+/// A host function with its store type erased: one shared allocation, so
+/// that passing a host function around an instantiation touches one
+/// reference count.
+pub(crate) trait ErasedHostFunc: Send + Sync {
+    fn typecheck(&self, ty: &FuncType) -> Result<()>;
+    fn as_any(&self) -> &dyn Any;
+}
+
+impl<T: 'static> ErasedHostFunc for HostFunc<T> {
+    fn typecheck(&self, ty: &FuncType) -> Result<()> {
+        match &self.check {
+            Some(check) => check(ty),
+            None => Ok(()),
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
 }
 
 /// A core function of a component instance, lifted with its options.
@@ -50,7 +74,7 @@ pub struct Func {
 #[derive(Clone)]
 enum FuncKind {
     Lifted(Arc<Lifted>),
-    Host(Arc<dyn Any + Send + Sync>, Option<Arc<TypeCheck>>),
+    Host(Arc<dyn ErasedHostFunc>),
 }
 
 /// Checks a host function's Rust types against an import's type.
@@ -72,9 +96,9 @@ impl Func {
         }
     }
 
-    pub(crate) fn host<T: 'static>(f: Arc<HostFunc<T>>, check: Option<Arc<TypeCheck>>) -> Self {
+    pub(crate) fn host<T: 'static>(f: Arc<HostFunc<T>>) -> Self {
         Self {
-            kind: FuncKind::Host(f, check),
+            kind: FuncKind::Host(f),
         }
     }
 
@@ -82,7 +106,7 @@ impl Func {
     /// type `T`.
     fn direct<T: 'static>(&self) -> Option<&DirectFn<T>> {
         match &self.kind {
-            FuncKind::Host(f, _) => f.downcast_ref::<HostFunc<T>>()?.direct.as_deref(),
+            FuncKind::Host(f) => f.as_any().downcast_ref::<HostFunc<T>>()?.direct.as_deref(),
             FuncKind::Lifted(_) => None,
         }
     }
@@ -99,8 +123,8 @@ impl Func {
     /// import expects; functions over [`Val`]s pass.
     pub(crate) fn typecheck_host(&self, ty: &FuncType) -> Result<()> {
         match &self.kind {
-            FuncKind::Host(_, Some(check)) => check(ty),
-            _ => Ok(()),
+            FuncKind::Host(f) => f.typecheck(ty),
+            FuncKind::Lifted(_) => Ok(()),
         }
     }
 
@@ -153,8 +177,9 @@ impl Func {
     ) -> Result<()> {
         match &self.kind {
             FuncKind::Lifted(l) => call_lifted(store, l, params, results),
-            FuncKind::Host(f, _) => {
+            FuncKind::Host(f) => {
                 let f = f
+                    .as_any()
                     .downcast_ref::<HostFunc<T>>()
                     .ok_or_else(|| usage("a host function used with a store of another type"))?;
                 (f.dynamic)(store.as_context_mut(), params, results)

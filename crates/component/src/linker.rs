@@ -14,7 +14,7 @@ use std::sync::Arc;
 use tern_engine::{AsContextMut, Engine, Result, StoreContextMut};
 
 enum Definition<T: 'static> {
-    Func(Arc<HostFunc<T>>, Option<Arc<TypeCheck>>),
+    Func(Arc<HostFunc<T>>),
     Instance(IndexMap<String, Definition<T>>),
     Resource(ResourceType),
 }
@@ -22,7 +22,7 @@ enum Definition<T: 'static> {
 impl<T: 'static> Definition<T> {
     fn item(&self) -> Item {
         match self {
-            Definition::Func(f, check) => Item::Func(Func::host(f.clone(), check.clone())),
+            Definition::Func(f) => Item::Func(Func::host(f.clone())),
             Definition::Instance(items) => Item::Instance(Arc::new(
                 items.iter().map(|(n, d)| (n.clone(), d.item())).collect(),
             )),
@@ -129,7 +129,7 @@ impl<T: 'static> Linker<T> {
                 && applies(name)
             {
                 for def in items.values_mut() {
-                    if let Definition::Func(f, _) = def {
+                    if let Definition::Func(f) = def {
                         *f = gated(f.clone(), gate.clone());
                     }
                 }
@@ -294,13 +294,11 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
     ) -> Result<&mut Self> {
         self.insert(
             name,
-            Definition::Func(
-                Arc::new(HostFunc {
-                    dynamic: Box::new(func),
-                    direct: None,
-                }),
-                None,
-            ),
+            Definition::Func(Arc::new(HostFunc {
+                dynamic: Box::new(func),
+                direct: None,
+                check: None,
+            })),
         )?;
         Ok(self)
     }
@@ -352,13 +350,11 @@ impl<'a, T: 'static> LinkerInstance<'a, T> {
         let check: Arc<TypeCheck> = Arc::new(|ty| typecheck_func::<Params, Results>(ty));
         self.insert(
             name,
-            Definition::Func(
-                Arc::new(HostFunc {
-                    dynamic: Box::new(untyped),
-                    direct: Some(Box::new(direct)),
-                }),
-                Some(check),
-            ),
+            Definition::Func(Arc::new(HostFunc {
+                dynamic: Box::new(untyped),
+                direct: Some(Box::new(direct)),
+                check: Some(check),
+            })),
         )?;
         Ok(self)
     }
@@ -430,6 +426,7 @@ type Gate<T> = dyn Fn(&mut T) -> Result<()> + Send + Sync;
 
 /// `f`, calling `gate` first.
 fn gated<T: 'static>(f: Arc<HostFunc<T>>, gate: Arc<Gate<T>>) -> Arc<HostFunc<T>> {
+    let check = f.check.clone();
     let direct = f.direct.is_some().then(|| {
         let (f, gate) = (f.clone(), gate.clone());
         Box::new(
@@ -451,5 +448,6 @@ fn gated<T: 'static>(f: Arc<HostFunc<T>>, gate: Arc<Gate<T>>) -> Arc<HostFunc<T>
             },
         ),
         direct,
+        check,
     })
 }
