@@ -612,6 +612,41 @@ fn ping_pong(engine: &Engine) -> Result<(Store<u32>, Instance)> {
     Ok((store, instance))
 }
 
+fn wasm_sees_memory_a_host_function_grew() -> Result<()> {
+    let engine = common::engine();
+    let mut linker = Linker::<()>::new(&engine);
+    // Grows the caller's memory by a page and writes into the new page.
+    linker.func_wrap(
+        "host",
+        "grow",
+        |mut caller: Caller<'_, ()>| -> tern_engine::Result<u32> {
+            let memory = caller
+                .get_export("memory")
+                .and_then(Extern::into_memory)
+                .ok_or_else(|| Error::msg("the caller exports no memory"))?;
+            let old = memory.grow(&mut caller, 1)?;
+            let at = (old as usize) * 65536 + 8;
+            memory.data_mut(&mut caller)[at] = 42;
+            Ok(at as u32)
+        },
+    )?;
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "grow" (func $grow (result i32)))
+            (memory (export "memory") 1)
+            (func (export "run") (result i32)
+                (i32.add (i32.load8_u (call $grow)) (memory.size))))"#,
+    )?;
+    let mut store = Store::new(&engine, ());
+    let instance = linker.instantiate(&mut store, &module)?;
+    let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+    // The load lies in the page the host added, and `memory.size` counts it.
+    assert_eq!(run.call(&mut store, ())?, 42 + 2);
+    assert_eq!(run.call(&mut store, ())?, 42 + 3);
+    Ok(())
+}
+
 fn host_and_wasm_interleave_deeply() -> Result<()> {
     let engine = common::engine();
     let (mut store, instance) = ping_pong(&engine)?;
@@ -684,6 +719,7 @@ tiers! {
     func_new_result_of_wrong_type_is_a_host_error,
     multi_value_results,
     host_function_reenters_wasm,
+    wasm_sees_memory_a_host_function_grew,
     host_and_wasm_interleave_deeply,
     too_deep_host_reentry_is_a_stack_overflow_not_a_crash,
 }

@@ -23,6 +23,7 @@ use crate::error::Error;
 use crate::runtime::vmcontext::{
     BuiltinResult, FuncKind, VMContext, VMFuncRef, VMGlobalDefinition, VMOffsets, VMStoreContext,
 };
+use crate::store::StoreOpaque;
 use crate::trap::TrapCode;
 use std::num::NonZeroUsize;
 use std::ptr::NonNull;
@@ -422,11 +423,11 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
     // SAFETY: the store context outlives every run on the store.
     let epoch = unsafe { &*(*vm).epoch };
     // Calls the function of `$fr` with its frame at `$base`, then
-    // continues in the callee or hands a host call back to the driver.
+    // continues in the callee (or after a host call made here), or hands
+    // the call back to the driver.
     macro_rules! call_ref {
         ($exit:lifetime, $fr:expr, $base:expr, $ty:expr) => {{
             let fr: *mut VMFuncRef = $fr;
-            let vmctx = c.vmctx;
             // SAFETY: function references of the store stay valid as long
             // as it does.
             match unsafe { call_ref(stack, &mut c, ip, fr, $base, $ty) } {
@@ -434,9 +435,8 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
                 Ok(Err(outcome)) => return Ok(outcome),
                 Err(stop) => return Err(stop),
             }
-            if c.vmctx != vmctx {
-                mem = c.mem();
-            }
+            // Another instance, or a memory a host call grew.
+            mem = c.mem();
             continue;
         }};
     }
@@ -792,6 +792,18 @@ unsafe fn call_ref(
         }));
     }
     if f.kind == FuncKind::Host as u32 {
+        // SAFETY: the cursor's store context is its store's; nothing else
+        // borrows the store while the interpreter runs, and this borrow
+        // ends before the call below.
+        let o = unsafe { StoreOpaque::from_vm(c.vm) };
+        // A call here keeps this loop's frame on the native stack while the
+        // host runs, so only the first few levels of host and Wasm calling
+        // each other take this way.
+        if !o.may_suspend() && o.host_depth <= INLINE_HOST_DEPTH {
+            // SAFETY: `fr` is a live host function reference (see above),
+            // called by the top frame with its arguments from `abs_base`.
+            return unsafe { call_host(stack, c, fr, abs_base, n) }.map(Ok);
+        }
         return Ok(Err(Outcome::Host {
             func: fr,
             base: abs_base,
@@ -805,6 +817,66 @@ unsafe fn call_ref(
         params: n.0,
         results: n.1,
     }))
+}
+
+/// Host-call nesting up to which the loop calls host functions itself.
+const INLINE_HOST_DEPTH: u32 = 4;
+
+/// Calls host function `fr` here, through its array-call entry as compiled
+/// code does, with `n.0` arguments in the stack slots from `base`, where
+/// its `n.1` results go too; the top frame, the caller, goes on after it.
+/// For calls that cannot suspend: a host function asking to suspend one
+/// fails it, and only the driver can suspend a call without a fiber.
+///
+/// # Safety
+///
+/// `fr` is a live host function reference of the store whose interpreter
+/// stack `stack` is, called by the top frame, whose resume point is set;
+/// nothing holds a reference into the stack.
+unsafe fn call_host(
+    stack: NonNull<Stack>,
+    c: &Cursor,
+    fr: *mut VMFuncRef,
+    base: usize,
+    (np, nr): (usize, usize),
+) -> Result<(*const Instr, Regs), Stop> {
+    let len = np.max(nr);
+    let mut small = [0u64; 16];
+    let mut heap;
+    // The arguments go through a buffer of our own: the host function may
+    // run the interpreter again, which may move the slots.
+    let args: &mut [u64] = if len <= small.len() {
+        &mut small[..len]
+    } else {
+        heap = vec![0u64; len];
+        &mut heap
+    };
+    {
+        // SAFETY: the caller hands over the stack; this borrow ends here.
+        let stack = unsafe { &mut *stack.as_ptr() };
+        stack.ensure(base + len)?;
+        args[..np].copy_from_slice(stack.slots_mut(base, np));
+    }
+    // SAFETY: as the caller guarantees, `fr` is a host function of the
+    // store, whose array-call entry takes the calling instance's context
+    // and `len` slots, enough for its parameters and results.
+    let ok = unsafe { ((*fr).array_call)(fr, c.vmctx, args.as_mut_ptr(), len) };
+    if !ok {
+        // SAFETY: as in `call_ref`; the host function's borrow has ended.
+        let o = unsafe { StoreOpaque::from_vm(c.vm) };
+        if let Some(panic) = o.panic.take() {
+            std::panic::resume_unwind(panic);
+        }
+        let e = o.failure.take();
+        return Err(Stop::Failed(e.unwrap_or_else(|| {
+            Error::msg("a host function failed without saying why")
+        })));
+    }
+    // SAFETY: as above; the call is over, and the slots may have moved.
+    let stack = unsafe { &mut *stack.as_ptr() };
+    stack.slots_mut(base, nr).copy_from_slice(&args[..nr]);
+    let top = *stack.frames.last().expect("the calling frame");
+    Ok((top.ip, Regs(stack.slot_ptr(top.base))))
 }
 
 /// The function entry `i` of `table` refers to, checked against type
