@@ -140,7 +140,7 @@ pub(crate) enum Driven {
 
 /// Pushes the entry frame of the interpreted function of `func_ref` with
 /// the parameters from `slots`, as a new activation.
-#[inline]
+#[inline(always)]
 pub(crate) fn enter<T>(
     store: &mut StoreInner<T>,
     func_ref: NonNull<VMFuncRef>,
