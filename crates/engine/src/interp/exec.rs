@@ -8,8 +8,10 @@
 //! native stack. The threaded handlers make the common ones themselves
 //! (calls within an instance, direct or through a table, when the stack
 //! has room, and returns from them); this loop makes the rest. Calls to compiled functions go
-//! through their array-call entry. A call to a host function, and a passed
-//! epoch deadline, return to the generic driver, which deals with them and
+//! through their array-call entry. A host function is called from here
+//! too, through its array-call entry, when the call cannot suspend and
+//! host and Wasm are not nested deeply; otherwise the call, like a passed
+//! epoch deadline, returns to the generic driver, which deals with it and
 //! resumes this loop where it left off.
 
 use super::instr::{Instr, Slot};
