@@ -523,6 +523,36 @@ mod arch {
     }
     pub(super) use initial_frame;
 
+    /// Pushes the callee-saved registers: the frame a saved stack pointer
+    /// points to, which `restore_callee_saved` pops. Both entries that save
+    /// a stack pointer use it, so a switch to either finds the same frame.
+    macro_rules! save_callee_saved {
+        () => {
+            concat!(
+                "push rbp\n",
+                "push rbx\n",
+                "push r12\n",
+                "push r13\n",
+                "push r14\n",
+                "push r15",
+            )
+        };
+    }
+
+    /// Pops what `save_callee_saved` pushed.
+    macro_rules! restore_callee_saved {
+        () => {
+            concat!(
+                "pop r15\n",
+                "pop r14\n",
+                "pop r13\n",
+                "pop r12\n",
+                "pop rbx\n",
+                "pop rbp",
+            )
+        };
+    }
+
     /// See `super::switch`. rdi = save, rsi = to, rdx = value.
     #[unsafe(naked)]
     pub(super) unsafe extern "C" fn tern_fiber_switch(
@@ -531,20 +561,10 @@ mod arch {
         _value: usize,
     ) -> usize {
         core::arch::naked_asm!(
-            "push rbp",
-            "push rbx",
-            "push r12",
-            "push r13",
-            "push r14",
-            "push r15",
+            save_callee_saved!(),
             "mov [rdi], rsp",
             "mov rsp, rsi",
-            "pop r15",
-            "pop r14",
-            "pop r13",
-            "pop r12",
-            "pop rbx",
-            "pop rbp",
+            restore_callee_saved!(),
             "mov rax, rdx",
             "ret",
         )
@@ -562,24 +582,14 @@ mod arch {
         _entry: extern "C" fn(*mut super::Fiber),
     ) -> usize {
         core::arch::naked_asm!(
-            "push rbp",
-            "push rbx",
-            "push r12",
-            "push r13",
-            "push r14",
-            "push r15",
+            save_callee_saved!(),
             "mov [rdi], rsp",
             // Six pushes after the return address: realign to 16 bytes.
             "sub rsp, 8",
             "mov rdi, rsi",
             "call rdx",
             "add rsp, 8",
-            "pop r15",
-            "pop r14",
-            "pop r13",
-            "pop r12",
-            "pop rbx",
-            "pop rbp",
+            restore_callee_saved!(),
             "mov eax, {finished}",
             "ret",
             finished = const super::FINISHED,
@@ -633,6 +643,28 @@ mod arch {
     }
     pub(super) use initial_frame;
 
+    /// Stores the callee-saved registers below the stack pointer: the
+    /// frame a saved stack pointer points to, which `tern_fiber_switch`
+    /// loads. Both entries that save a stack pointer use it, so a switch to
+    /// either finds the same frame.
+    macro_rules! save_callee_saved {
+        () => {
+            concat!(
+                "sub sp, sp, #0xa0\n",
+                "stp x19, x20, [sp, #0x00]\n",
+                "stp x21, x22, [sp, #0x10]\n",
+                "stp x23, x24, [sp, #0x20]\n",
+                "stp x25, x26, [sp, #0x30]\n",
+                "stp x27, x28, [sp, #0x40]\n",
+                "stp x29, x30, [sp, #0x50]\n",
+                "stp d8, d9, [sp, #0x60]\n",
+                "stp d10, d11, [sp, #0x70]\n",
+                "stp d12, d13, [sp, #0x80]\n",
+                "stp d14, d15, [sp, #0x90]",
+            )
+        };
+    }
+
     /// See `super::switch`. x0 = save, x1 = to, x2 = value.
     #[unsafe(naked)]
     pub(super) unsafe extern "C" fn tern_fiber_switch(
@@ -641,17 +673,7 @@ mod arch {
         _value: usize,
     ) -> usize {
         core::arch::naked_asm!(
-            "sub sp, sp, #0xa0",
-            "stp x19, x20, [sp, #0x00]",
-            "stp x21, x22, [sp, #0x10]",
-            "stp x23, x24, [sp, #0x20]",
-            "stp x25, x26, [sp, #0x30]",
-            "stp x27, x28, [sp, #0x40]",
-            "stp x29, x30, [sp, #0x50]",
-            "stp d8, d9, [sp, #0x60]",
-            "stp d10, d11, [sp, #0x70]",
-            "stp d12, d13, [sp, #0x80]",
-            "stp d14, d15, [sp, #0x90]",
+            save_callee_saved!(),
             "mov x3, sp",
             "str x3, [x0]",
             "mov sp, x1",
@@ -680,17 +702,7 @@ mod arch {
         _entry: extern "C" fn(*mut super::Fiber),
     ) -> usize {
         core::arch::naked_asm!(
-            "sub sp, sp, #0xa0",
-            "stp x19, x20, [sp, #0x00]",
-            "stp x21, x22, [sp, #0x10]",
-            "stp x23, x24, [sp, #0x20]",
-            "stp x25, x26, [sp, #0x30]",
-            "stp x27, x28, [sp, #0x40]",
-            "stp x29, x30, [sp, #0x50]",
-            "stp d8, d9, [sp, #0x60]",
-            "stp d10, d11, [sp, #0x70]",
-            "stp d12, d13, [sp, #0x80]",
-            "stp d14, d15, [sp, #0x90]",
+            save_callee_saved!(),
             "mov x3, sp",
             "str x3, [x0]",
             "mov x0, x1",
