@@ -14,11 +14,11 @@
 //! epoch deadline, returns to the generic driver, which deals with it and
 //! resumes this loop where it left off.
 
-use super::instr::{Instr, Slot};
+use super::instr::{Instr, Slot, store_imm};
 use super::num;
 use super::ops::for_each_op;
 use super::stack::{Frame, Stack};
-use super::threaded;
+use super::threaded::{self, Op};
 use super::{InterpCode, InterpFunc};
 use crate::environ::ModuleEnv;
 use crate::error::Error;
@@ -185,6 +185,13 @@ impl MemCache {
     }
 }
 
+/// The address `start + (index << shift)` of a fused indexed access, in
+/// 32-bit arithmetic as the `i32.shl` and `i32.add` it replaces.
+#[inline(always)]
+pub(super) fn indexed(start: u64, index: u64, shift: u16) -> u64 {
+    u64::from((start as u32).wrapping_add((index as u32).wrapping_shl(u32::from(shift))))
+}
+
 /// The index of the first of `n` bytes at the 32-bit address `addr` plus
 /// `offset`, when all of them are inside a memory of `len` bytes.
 #[inline(always)]
@@ -204,9 +211,10 @@ macro_rules! dispatch {
         binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
         binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
-        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
-        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+        load { $( ($ln:ident, $lx:ident, $lb:literal, $lf:expr) ),* $(,)? }
+        store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
     ) => {
         match $instr {
             $($control)*
@@ -254,6 +262,42 @@ macro_rules! dispatch {
                     $regs.set(dst, ($lf)(bytes));
                 }
             } )*
+            $( Instr::$lx { shift, dst, start, index } => {
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
+                let addr = unsafe { indexed($regs.get(start), $regs.get(index), shift) };
+                let Some(i) = $mem.index(addr, 0, $lb) else {
+                    break $exit TrapCode::MemoryOutOfBounds;
+                };
+                // SAFETY: as for the plain load.
+                unsafe {
+                    let bytes = $mem.base.add(i).cast::<[u8; $lb]>().read_unaligned();
+                    $regs.set(dst, ($lf)(bytes));
+                }
+            } )*
+            $( Instr::$sx { shift, start, index, value } => {
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
+                let (addr, value) = unsafe {
+                    (indexed($regs.get(start), $regs.get(index), shift), $regs.get(value))
+                };
+                let Some(i) = $mem.index(addr, 0, $sb) else {
+                    break $exit TrapCode::MemoryOutOfBounds;
+                };
+                // SAFETY: as for the plain store.
+                unsafe {
+                    $mem.base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(value));
+                }
+            } )*
+            $( Instr::$si { addr, offset, value } => {
+                // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
+                let addr = unsafe { $regs.get(addr) };
+                let Some(i) = $mem.index(addr, offset, $sb) else {
+                    break $exit TrapCode::MemoryOutOfBounds;
+                };
+                // SAFETY: as for the plain store.
+                unsafe {
+                    $mem.base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(store_imm(value)));
+                }
+            } )*
             $( Instr::$sn { addr, value, offset } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (addr, value) = unsafe { ($regs.get(addr), $regs.get(value)) };
@@ -270,7 +314,8 @@ macro_rules! dispatch {
             $( Instr::$un { .. } )|*
             | $( Instr::$bn { .. } | Instr::$bimm { .. } )|*
             | $( Instr::$fname { .. } )|*
-            | $( Instr::$cbr { .. } | Instr::$cnot { .. } | Instr::$cbri { .. } | Instr::$cnoti { .. } )|* => {
+            | $( Instr::$cbr { .. } | Instr::$cnot { .. } | Instr::$cbri { .. } | Instr::$cnoti { .. } )|*
+            | $( Instr::$fcbr { .. } | Instr::$fcnot { .. } )|* => {
                 unreachable!("{:?} is run by the threaded handlers", $instr)
             }
         }
@@ -463,7 +508,7 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
         // ours for this run.
         (ip, regs.0) = unsafe { threaded::run(ip, regs.0, mem, &c) };
         // SAFETY: as above: the threaded instructions stay inside the code.
-        let instr = unsafe { *ip };
+        let instr = unsafe { *(*ip).instr() };
         for_each_op! { dispatch; ip, instr, regs, mem, 'exec; {
             Instr::Unreachable => break 'exec TrapCode::UnreachableCodeReached,
             Instr::ConsumeFuel { amount } => {
@@ -698,11 +743,11 @@ pub(crate) unsafe fn run(stack: NonNull<Stack>, entry_depth: usize) -> Result<Ou
 unsafe fn push_frame(
     stack: NonNull<Stack>,
     c: &mut Cursor,
-    ip: *const Instr,
+    ip: *const Op,
     callee: &InterpFunc,
     base: Slot,
     vmctx: *mut VMContext,
-) -> Result<(*const Instr, Regs), TrapCode> {
+) -> Result<(*const Op, Regs), TrapCode> {
     // SAFETY: the caller hands over the stack.
     let stack = unsafe { &mut *stack.as_ptr() };
     let top = stack.frames.last_mut().expect("a calling frame");
@@ -733,7 +778,7 @@ unsafe fn pop_frame(
     stack: NonNull<Stack>,
     c: &mut Cursor,
     entry_depth: usize,
-) -> Option<(*const Instr, Regs)> {
+) -> Option<(*const Op, Regs)> {
     // SAFETY: the caller hands over the stack.
     let stack = unsafe { &mut *stack.as_ptr() };
     stack.frames.pop();
@@ -760,11 +805,11 @@ unsafe fn pop_frame(
 unsafe fn call_ref(
     stack: NonNull<Stack>,
     c: &mut Cursor,
-    ip: *const Instr,
+    ip: *const Op,
     fr: *mut VMFuncRef,
     base: Slot,
     n: (usize, usize),
-) -> Result<Result<(*const Instr, Regs), Outcome>, Stop> {
+) -> Result<Result<(*const Op, Regs), Outcome>, Stop> {
     // SAFETY: the caller guarantees `fr` is live.
     let f = unsafe { &*fr };
     let abs_base = {
@@ -841,7 +886,7 @@ unsafe fn call_host(
     fr: *mut VMFuncRef,
     base: usize,
     (np, nr): (usize, usize),
-) -> Result<(*const Instr, Regs), Stop> {
+) -> Result<(*const Op, Regs), Stop> {
     let len = np.max(nr);
     let mut small = [0u64; 16];
     let mut heap;
@@ -913,10 +958,10 @@ unsafe fn indirect_target(
 
 /// The operands in the `Data` word after the instruction at `ip`.
 #[inline(always)]
-fn data_word(ip: *const Instr) -> (u32, u32) {
+fn data_word(ip: *const Op) -> (u32, u32) {
     // SAFETY: the translator emits a `Data` word after every instruction
     // that reads one, inside the same function's code.
-    match unsafe { *ip.add(1) } {
+    match unsafe { *(*ip.add(1)).instr() } {
         Instr::Data { a, b } => (a, b),
         other => unreachable!("expected a data word, found {other:?}"),
     }

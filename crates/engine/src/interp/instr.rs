@@ -8,6 +8,13 @@ use super::ops::for_each_op;
 /// Index of a slot in the current frame.
 pub(crate) type Slot = u32;
 
+/// The value a constant store writes: its immediate, sign-extended (only
+/// 8-byte stores see the upper half).
+#[inline(always)]
+pub(crate) fn store_imm(imm: u32) -> u64 {
+    imm as i32 as i64 as u64
+}
+
 macro_rules! define_instr {
     (()
         unary { $( ($un:ident, $ui:ident, $uo:ident, $uf:expr) ),* $(,)? }
@@ -15,9 +22,10 @@ macro_rules! define_instr {
         binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
         binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
-        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
-        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+        load { $( ($ln:ident, $lx:ident, $lb:literal, $lf:expr) ),* $(,)? }
+        store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
     ) => {
         /// One interpreter instruction.
         ///
@@ -59,8 +67,9 @@ macro_rules! define_instr {
             CallNative { func: u32, base: Slot },
             /// Calls through a table; a `Data { a: table }` follows.
             CallIndirect { type_index: u32, index: Slot, base: Slot },
-            /// `dst = cond != 0 ? dst : other`.
-            Select { dst: Slot, cond: Slot, other: Slot },
+            /// `dst = cond != 0 ? if_true : if_false`; a `Data { a: if_false }`
+            /// follows.
+            Select { dst: Slot, cond: Slot, if_true: Slot },
             /// `dst = globals[index]`.
             GlobalGet { dst: Slot, index: u32 },
             /// `globals[index] = src`.
@@ -103,9 +112,13 @@ macro_rules! define_instr {
             $( $dn { dst: Slot, lhs: Slot, rhs: Slot }, $dimm { dst: Slot, lhs: Slot, imm: u32 }, )*
             $( $fname { dst: Slot, lhs: Slot, rhs: Slot }, )*
             $( $ln { dst: Slot, addr: Slot, offset: u32 }, )*
+            $( $lx { shift: u16, dst: Slot, start: Slot, index: Slot }, )*
             $( $sn { addr: Slot, value: Slot, offset: u32 }, )*
+            $( $sx { shift: u16, start: Slot, index: Slot, value: Slot }, )*
+            $( $si { addr: Slot, offset: u32, value: u32 }, )*
             $( $cbr { lhs: Slot, rhs: Slot, offset: i32 }, $cnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
             $( $cbri { lhs: Slot, imm: u32, offset: i32 }, $cnoti { lhs: Slot, imm: u32, offset: i32 }, )*
+            $( $fcbr { lhs: Slot, rhs: Slot, offset: i32 }, $fcnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
         }
 
         impl Instr {
@@ -121,13 +134,14 @@ macro_rules! define_instr {
                     | Self::MemorySize { dst }
                     | Self::TableSize { dst, .. }
                     | Self::TableGet { dst, .. }
-                    | Self::RefFunc { dst, .. } => Some(dst),
+                    | Self::RefFunc { dst, .. }
+                    | Self::Select { dst, .. } => Some(dst),
                     $( Self::$un { dst, .. } )|*
                     | $( Self::$tn { dst, .. } )|*
                     | $( Self::$bn { dst, .. } | Self::$bimm { dst, .. } )|*
                     | $( Self::$dn { dst, .. } | Self::$dimm { dst, .. } )|*
                     | $( Self::$fname { dst, .. } )|*
-                    | $( Self::$ln { dst, .. } )|* => Some(dst),
+                    | $( Self::$ln { dst, .. } | Self::$lx { dst, .. } )|* => Some(dst),
                     _ => None,
                 }
             }
@@ -160,6 +174,13 @@ macro_rules! define_instr {
                             Self::$cnoti { lhs, imm, offset }
                         }),
                     )*
+                    $(
+                        Self::$fcn { lhs, rhs, .. } => Some(if when {
+                            Self::$fcbr { lhs, rhs, offset }
+                        } else {
+                            Self::$fcnot { lhs, rhs, offset }
+                        }),
+                    )*
                     _ => None,
                 }
             }
@@ -176,6 +197,7 @@ macro_rules! define_instr {
                         | Self::$cbri { offset, .. }
                         | Self::$cnoti { offset, .. } => *offset = new,
                     )*
+                    $( Self::$fcbr { offset, .. } | Self::$fcnot { offset, .. } => *offset = new, )*
                     other => unreachable!("not a branch: {other:?}"),
                 }
             }

@@ -20,13 +20,13 @@ use crate::error::{Error, Result};
 use std::sync::OnceLock;
 
 pub(crate) use exec::{Outcome, Stop, run};
-pub(crate) use instr::Instr;
+pub(crate) use threaded::Op;
 pub(crate) use translate::TranslatorState;
 
 /// A function translated for the interpreter.
 #[derive(Debug)]
 pub(crate) struct InterpFunc {
-    pub code: Box<[Instr]>,
+    pub code: Box<[Op]>,
     /// Index in the module's function index space.
     pub func_index: u32,
     pub num_params: u32,

@@ -15,13 +15,24 @@
 //!   (sign-extended for 64-bit types).
 //! - `binary_trap`: as `binary`, with `fn` returning `Result<_, TrapCode>`.
 //! - `binary_float`: as `binary`, without immediate form.
-//! - `load`: `(Name, Bytes, fn([u8; Bytes]) -> value)`; `Name { dst, addr, offset }`.
-//! - `store`: `(Name, Type, Bytes, fn(value) -> [u8; Bytes])`; `Name { addr, value, offset }`.
+//! - `load`: `(Name, IdxName, Bytes, fn([u8; Bytes]) -> value)`;
+//!   `Name { dst, addr, offset }`, and `IdxName { shift, dst, start, index }`,
+//!   which loads from address `start + (index << shift)` (32-bit arithmetic)
+//!   with no offset: the fused form of the address computation compilers
+//!   emit for indexing an array.
+//! - `store`: `(Name, IdxName, ImmName, Bytes, fn(value) -> [u8; Bytes])`;
+//!   `Name { addr, value, offset }`, `IdxName { shift, start, index, value }`
+//!   as for loads, and `ImmName { addr, offset, value }`, which stores a
+//!   constant (32 bits, sign-extended for 8-byte stores).
 //! - `compare`: `(Name, ImmName, BrName, NotBrName, BrImmName, NotBrImmName,
 //!   Type, fn)`: fused compare-and-branch forms of the comparisons `Name` and
 //!   `ImmName` of the `binary` list: `BrName { lhs, rhs, offset }` branches
 //!   when the comparison holds, `NotBrName` when it does not, and the `Imm`
 //!   forms compare with a 32-bit immediate.
+//! - `compare_float`: `(Name, BrName, NotBrName, Type, fn)`: the fused
+//!   compare-and-branch forms of the float comparison `Name` of the
+//!   `binary_float` list, as for `compare` (a comparison with a NaN is
+//!   false, so `NotBrName` branches on it).
 
 macro_rules! for_each_op {
     ($m:ident ; $($extra:tt)*) => {
@@ -171,31 +182,31 @@ macro_rules! for_each_op {
                 (F64Ge, f64, i32, |a: f64, b: f64| (a >= b) as i32),
             }
             load {
-                (I32Load, 4, |b: [u8; 4]| i32::from_le_bytes(b) as u32 as u64),
-                (I64Load, 8, |b: [u8; 8]| u64::from_le_bytes(b)),
-                (F32Load, 4, |b: [u8; 4]| u32::from_le_bytes(b) as u64),
-                (F64Load, 8, |b: [u8; 8]| u64::from_le_bytes(b)),
-                (I32Load8S, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
-                (I32Load8U, 1, |b: [u8; 1]| b[0] as u64),
-                (I32Load16S, 2, |b: [u8; 2]| i16::from_le_bytes(b) as i32 as u32 as u64),
-                (I32Load16U, 2, |b: [u8; 2]| u16::from_le_bytes(b) as u64),
-                (I64Load8S, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
-                (I64Load8U, 1, |b: [u8; 1]| b[0] as u64),
-                (I64Load16S, 2, |b: [u8; 2]| i16::from_le_bytes(b) as i64 as u64),
-                (I64Load16U, 2, |b: [u8; 2]| u16::from_le_bytes(b) as u64),
-                (I64Load32S, 4, |b: [u8; 4]| i32::from_le_bytes(b) as i64 as u64),
-                (I64Load32U, 4, |b: [u8; 4]| u32::from_le_bytes(b) as u64),
+                (I32Load, I32LoadIdx, 4, |b: [u8; 4]| i32::from_le_bytes(b) as u32 as u64),
+                (I64Load, I64LoadIdx, 8, |b: [u8; 8]| u64::from_le_bytes(b)),
+                (F32Load, F32LoadIdx, 4, |b: [u8; 4]| u32::from_le_bytes(b) as u64),
+                (F64Load, F64LoadIdx, 8, |b: [u8; 8]| u64::from_le_bytes(b)),
+                (I32Load8S, I32Load8SIdx, 1, |b: [u8; 1]| b[0] as i8 as i32 as u32 as u64),
+                (I32Load8U, I32Load8UIdx, 1, |b: [u8; 1]| b[0] as u64),
+                (I32Load16S, I32Load16SIdx, 2, |b: [u8; 2]| i16::from_le_bytes(b) as i32 as u32 as u64),
+                (I32Load16U, I32Load16UIdx, 2, |b: [u8; 2]| u16::from_le_bytes(b) as u64),
+                (I64Load8S, I64Load8SIdx, 1, |b: [u8; 1]| b[0] as i8 as i64 as u64),
+                (I64Load8U, I64Load8UIdx, 1, |b: [u8; 1]| b[0] as u64),
+                (I64Load16S, I64Load16SIdx, 2, |b: [u8; 2]| i16::from_le_bytes(b) as i64 as u64),
+                (I64Load16U, I64Load16UIdx, 2, |b: [u8; 2]| u16::from_le_bytes(b) as u64),
+                (I64Load32S, I64Load32SIdx, 4, |b: [u8; 4]| i32::from_le_bytes(b) as i64 as u64),
+                (I64Load32U, I64Load32UIdx, 4, |b: [u8; 4]| u32::from_le_bytes(b) as u64),
             }
             store {
-                (I32Store, 4, |v: u64| (v as u32).to_le_bytes()),
-                (I64Store, 8, |v: u64| v.to_le_bytes()),
-                (F32Store, 4, |v: u64| (v as u32).to_le_bytes()),
-                (F64Store, 8, |v: u64| v.to_le_bytes()),
-                (I32Store8, 1, |v: u64| [v as u8]),
-                (I32Store16, 2, |v: u64| (v as u16).to_le_bytes()),
-                (I64Store8, 1, |v: u64| [v as u8]),
-                (I64Store16, 2, |v: u64| (v as u16).to_le_bytes()),
-                (I64Store32, 4, |v: u64| (v as u32).to_le_bytes()),
+                (I32Store, I32StoreIdx, I32StoreImm, 4, |v: u64| (v as u32).to_le_bytes()),
+                (I64Store, I64StoreIdx, I64StoreImm, 8, |v: u64| v.to_le_bytes()),
+                (F32Store, F32StoreIdx, F32StoreImm, 4, |v: u64| (v as u32).to_le_bytes()),
+                (F64Store, F64StoreIdx, F64StoreImm, 8, |v: u64| v.to_le_bytes()),
+                (I32Store8, I32Store8Idx, I32Store8Imm, 1, |v: u64| [v as u8]),
+                (I32Store16, I32Store16Idx, I32Store16Imm, 2, |v: u64| (v as u16).to_le_bytes()),
+                (I64Store8, I64Store8Idx, I64Store8Imm, 1, |v: u64| [v as u8]),
+                (I64Store16, I64Store16Idx, I64Store16Imm, 2, |v: u64| (v as u16).to_le_bytes()),
+                (I64Store32, I64Store32Idx, I64Store32Imm, 4, |v: u64| (v as u32).to_le_bytes()),
             }
             compare {
                 (I32Eq, I32EqImm, BrIfI32Eq, BrIfNotI32Eq, BrIfI32EqImm, BrIfNotI32EqImm, i32, |a: i32, b: i32| a == b),
@@ -218,6 +229,20 @@ macro_rules! for_each_op {
                 (I64LeU, I64LeUImm, BrIfI64LeU, BrIfNotI64LeU, BrIfI64LeUImm, BrIfNotI64LeUImm, i64, |a: i64, b: i64| (a as u64) <= (b as u64)),
                 (I64GeS, I64GeSImm, BrIfI64GeS, BrIfNotI64GeS, BrIfI64GeSImm, BrIfNotI64GeSImm, i64, |a: i64, b: i64| a >= b),
                 (I64GeU, I64GeUImm, BrIfI64GeU, BrIfNotI64GeU, BrIfI64GeUImm, BrIfNotI64GeUImm, i64, |a: i64, b: i64| (a as u64) >= (b as u64)),
+            }
+            compare_float {
+                (F32Eq, BrIfF32Eq, BrIfNotF32Eq, f32, |a: f32, b: f32| a == b),
+                (F32Ne, BrIfF32Ne, BrIfNotF32Ne, f32, |a: f32, b: f32| a != b),
+                (F32Lt, BrIfF32Lt, BrIfNotF32Lt, f32, |a: f32, b: f32| a < b),
+                (F32Gt, BrIfF32Gt, BrIfNotF32Gt, f32, |a: f32, b: f32| a > b),
+                (F32Le, BrIfF32Le, BrIfNotF32Le, f32, |a: f32, b: f32| a <= b),
+                (F32Ge, BrIfF32Ge, BrIfNotF32Ge, f32, |a: f32, b: f32| a >= b),
+                (F64Eq, BrIfF64Eq, BrIfNotF64Eq, f64, |a: f64, b: f64| a == b),
+                (F64Ne, BrIfF64Ne, BrIfNotF64Ne, f64, |a: f64, b: f64| a != b),
+                (F64Lt, BrIfF64Lt, BrIfNotF64Lt, f64, |a: f64, b: f64| a < b),
+                (F64Gt, BrIfF64Gt, BrIfNotF64Gt, f64, |a: f64, b: f64| a > b),
+                (F64Le, BrIfF64Le, BrIfNotF64Le, f64, |a: f64, b: f64| a <= b),
+                (F64Ge, BrIfF64Ge, BrIfNotF64Ge, f64, |a: f64, b: f64| a >= b),
             }
         }
     };

@@ -1,7 +1,7 @@
 //! The Wasm call stack: frames and their slots, on the heap.
 
-use super::InterpFunc;
-use super::instr::{Instr, Slot};
+use super::instr::Slot;
+use super::{InterpFunc, Op};
 use crate::runtime::vmcontext::VMContext;
 use crate::trap::TrapCode;
 use std::num::NonZeroUsize;
@@ -10,7 +10,7 @@ use std::num::NonZeroUsize;
 #[derive(Debug, Copy, Clone)]
 pub(crate) struct Frame {
     /// Where to continue: the caller's next instruction while a callee runs.
-    pub ip: *const Instr,
+    pub ip: *const Op,
     pub func: *const InterpFunc,
     /// Index of the frame's first slot in the stack.
     pub base: usize,
@@ -119,7 +119,7 @@ impl Stack {
     #[inline(always)]
     pub fn try_push(
         &mut self,
-        ip: *const Instr,
+        ip: *const Op,
         callee: &InterpFunc,
         at: Slot,
         vmctx: *mut VMContext,
@@ -167,7 +167,7 @@ impl Stack {
         &mut self,
         min_frames: NonZeroUsize,
         vmctx: *mut VMContext,
-    ) -> Option<(*const Instr, *mut u64)> {
+    ) -> Option<(*const Op, *mut u64)> {
         let len = self.frames.len();
         if len <= min_frames.get() {
             return None;
@@ -225,11 +225,12 @@ impl Stack {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interp::instr::Instr;
 
     /// A function of one parameter, two locals and four slots.
     fn func() -> InterpFunc {
         InterpFunc {
-            code: vec![Instr::Return].into(),
+            code: vec![Op::new(Instr::Return)].into(),
             func_index: 0,
             num_params: 1,
             num_results: 1,

@@ -20,16 +20,15 @@
 //! and the loop in `exec.rs` executes it. A handler that would trap writes
 //! nothing, so the loop executing it again traps with the right code.
 
-use super::exec::{Bits, Cursor, FromImm, MemCache, mem_index};
-use super::instr::Instr;
+use super::exec::{Bits, Cursor, FromImm, MemCache, indexed, mem_index};
+use super::instr::{Instr, store_imm};
 use super::num;
 use super::ops::for_each_op;
 use std::sync::atomic::Ordering;
 
 /// A handler: executes the instruction at `ip` and what follows it, and
 /// returns the address of the first instruction left to the loop.
-type Handler =
-    unsafe fn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next;
+type Handler = unsafe fn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next;
 
 /// The run's stack and the running instance (see [`Cursor`]).
 type Ex = *const Cursor;
@@ -38,7 +37,40 @@ type Ex = *const Cursor;
 /// the slots of the frame it belongs to (a call or a return between
 /// functions of the running instance goes on in the handlers, in another
 /// frame).
-pub(super) type Next = (*const Instr, *mut u64);
+pub(super) type Next = (*const Op, *mut u64);
+
+/// An instruction as the handlers run it: the handler that executes it,
+/// then the instruction itself. Dispatch is one indirect jump through the
+/// op's first word, with no table lookup on the way.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Op {
+    handler: Handler,
+    instr: Instr,
+}
+
+impl Op {
+    /// `instr` with its handler: the only way to make an op, so an op's
+    /// handler is always its instruction's.
+    pub(crate) fn new(instr: Instr) -> Self {
+        Self {
+            handler: HANDLERS[tag(&instr)],
+            instr,
+        }
+    }
+
+    /// The instruction.
+    #[inline(always)]
+    pub(crate) fn instr(&self) -> &Instr {
+        &self.instr
+    }
+}
+
+impl std::fmt::Debug for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.instr.fmt(f)
+    }
+}
 
 /// Entries in the handler table, a power of two; every instruction's tag
 /// is below this (checked when the table is built).
@@ -70,20 +102,20 @@ const fn tag(instr: &Instr) -> usize {
 /// accessible bytes `mem` describes, and `ex`'s store context is live.
 /// Nothing else uses the stack while this runs.
 #[inline(always)]
-pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: MemCache, ex: &Cursor) -> Next {
+pub(super) unsafe fn run(ip: *const Op, regs: *mut u64, mem: MemCache, ex: &Cursor) -> Next {
     let ex: Ex = ex;
     #[cfg(tern_tail_calls)]
     {
-        // SAFETY: as the caller guarantees; the handler is the one of the
-        // instruction at `ip`.
-        unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, ex) }
+        // SAFETY: as the caller guarantees; an op's handler is the one of
+        // its instruction (see `Op::new`).
+        unsafe { ((*ip).handler)(ip, regs, mem.base, mem.len, ex) }
     }
     #[cfg(not(tern_tail_calls))]
     {
         let (mut ip, mut regs) = (ip, regs);
         loop {
             // SAFETY: as above.
-            let next = unsafe { HANDLERS[tag(&*ip)](ip, regs, mem.base, mem.len, ex) };
+            let next = unsafe { ((*ip).handler)(ip, regs, mem.base, mem.len, ex) };
             if next.0.addr() & 1 == 0 {
                 return next;
             }
@@ -98,12 +130,12 @@ pub(super) unsafe fn run(ip: *const Instr, regs: *mut u64, mem: MemCache, ex: &C
 /// (instructions are 4-aligned).
 macro_rules! next {
     ($next:expr, $regs:ident, $base:ident, $len:ident, $ex:ident) => {{
-        let next: *const Instr = $next;
+        let next: *const Op = $next;
         #[cfg(tern_tail_calls)]
         {
             // SAFETY: the code is verified: execution of a threaded
             // instruction goes on with an instruction of the same function.
-            return unsafe { HANDLERS[tag(&*next)](next, $regs, $base, $len, $ex) };
+            return unsafe { ((*next).handler)(next, $regs, $base, $len, $ex) };
         }
         #[cfg(not(tern_tail_calls))]
         {
@@ -157,7 +189,7 @@ macro_rules! fields {
     ($ip:ident, $variant:ident { $($field:ident),* }) => {
         // SAFETY: a handler is only ever called for its own variant (the
         // table is built from each variant's tag).
-        let Instr::$variant { $($field),* } = (unsafe { *$ip }) else {
+        let Instr::$variant { $($field),* } = (unsafe { (*$ip).instr }) else {
             // SAFETY: as above.
             unsafe { std::hint::unreachable_unchecked() }
         };
@@ -183,23 +215,24 @@ macro_rules! handlers {
         binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
         binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
-        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
-        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+        load { $( ($ln:ident, $lx:ident, $lb:literal, $lf:expr) ),* $(,)? }
+        store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
     ) => {
         /// The handlers of the op table's instructions, one function each.
         #[allow(non_snake_case)]
         mod op {
             use super::*;
 
-            $( pub(super) unsafe fn $un(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+            $( pub(super) unsafe fn $un(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $un { dst, src });
                 let x = <$ui as Bits>::from_bits(get!(regs, src));
                 set!(regs, dst, <$uo as Bits>::into_bits(($uf)(x)));
                 next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
-            $( pub(super) unsafe fn $tn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+            $( pub(super) unsafe fn $tn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $tn { dst, src });
                 let x = <$ti as Bits>::from_bits(get!(regs, src));
                 match ($tf)(x) {
@@ -210,14 +243,14 @@ macro_rules! handlers {
             } )*
 
             $(
-                pub(super) unsafe fn $bn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $bn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $bn { dst, lhs, rhs });
                     let a = <$bi as Bits>::from_bits(get!(regs, lhs));
                     let b = <$bi as Bits>::from_bits(get!(regs, rhs));
                     set!(regs, dst, <$bo as Bits>::into_bits(($bf)(a, b)));
                     next!(ip.wrapping_add(1), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $bimm(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $bimm(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $bimm { dst, lhs, imm });
                     let a = <$bi as Bits>::from_bits(get!(regs, lhs));
                     let b = <$bi as FromImm>::from_imm(imm);
@@ -227,7 +260,7 @@ macro_rules! handlers {
             )*
 
             $(
-                pub(super) unsafe fn $dn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $dn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $dn { dst, lhs, rhs });
                     let a = <$di as Bits>::from_bits(get!(regs, lhs));
                     let b = <$di as Bits>::from_bits(get!(regs, rhs));
@@ -237,7 +270,7 @@ macro_rules! handlers {
                     }
                     next!(ip.wrapping_add(1), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $dimm(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $dimm(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $dimm { dst, lhs, imm });
                     let a = <$di as Bits>::from_bits(get!(regs, lhs));
                     match ($df)(a, <$di as FromImm>::from_imm(imm)) {
@@ -248,7 +281,7 @@ macro_rules! handlers {
                 }
             )*
 
-            $( pub(super) unsafe fn $fname(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+            $( pub(super) unsafe fn $fname(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $fname { dst, lhs, rhs });
                 let a = <$fi as Bits>::from_bits(get!(regs, lhs));
                 let b = <$fi as Bits>::from_bits(get!(regs, rhs));
@@ -256,7 +289,7 @@ macro_rules! handlers {
                 next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
-            $( pub(super) unsafe fn $ln(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+            $( pub(super) unsafe fn $ln(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $ln { dst, addr, offset });
                 let Some(i) = mem_index(get!(regs, addr), offset, $lb, len) else {
                     return (ip, regs);
@@ -268,7 +301,41 @@ macro_rules! handlers {
                 next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
-            $( pub(super) unsafe fn $sn(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+            $( pub(super) unsafe fn $lx(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                fields!(ip, $lx { shift, dst, start, index });
+                let addr = indexed(get!(regs, start), get!(regs, index), shift);
+                let Some(i) = mem_index(addr, 0, $lb, len) else {
+                    return (ip, regs);
+                };
+                // SAFETY: as for plain loads.
+                let bytes = unsafe { base.add(i).cast::<[u8; $lb]>().read_unaligned() };
+                set!(regs, dst, ($lf)(bytes));
+                next!(ip.wrapping_add(1), regs, base, len, ex)
+            } )*
+
+            $( pub(super) unsafe fn $sx(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                fields!(ip, $sx { shift, start, index, value });
+                let addr = indexed(get!(regs, start), get!(regs, index), shift);
+                let Some(i) = mem_index(addr, 0, $sb, len) else {
+                    return (ip, regs);
+                };
+                let value = get!(regs, value);
+                // SAFETY: as for plain loads.
+                unsafe { base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(value)) };
+                next!(ip.wrapping_add(1), regs, base, len, ex)
+            } )*
+
+            $( pub(super) unsafe fn $si(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                fields!(ip, $si { addr, offset, value });
+                let Some(i) = mem_index(get!(regs, addr), offset, $sb, len) else {
+                    return (ip, regs);
+                };
+                // SAFETY: as for plain loads.
+                unsafe { base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(store_imm(value))) };
+                next!(ip.wrapping_add(1), regs, base, len, ex)
+            } )*
+
+            $( pub(super) unsafe fn $sn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $sn { addr, value, offset });
                 let Some(i) = mem_index(get!(regs, addr), offset, $sb, len) else {
                     return (ip, regs);
@@ -280,30 +347,53 @@ macro_rules! handlers {
             } )*
 
             $(
-                pub(super) unsafe fn $cbr(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $cbr(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cbr { lhs, rhs, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$ct as Bits>::from_bits(get!(regs, rhs));
                     let step = if ($cf)(a, b) { offset as isize } else { 1 };
                     next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $cnot(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $cnot(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cnot { lhs, rhs, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$ct as Bits>::from_bits(get!(regs, rhs));
                     let step = if ($cf)(a, b) { 1 } else { offset as isize };
                     next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $cbri(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $cbri(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cbri { lhs, imm, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let step = if ($cf)(a, <$ct as FromImm>::from_imm(imm)) { offset as isize } else { 1 };
                     next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
-                pub(super) unsafe fn $cnoti(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                pub(super) unsafe fn $cnoti(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cnoti { lhs, imm, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let step = if ($cf)(a, <$ct as FromImm>::from_imm(imm)) { 1 } else { offset as isize };
+                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                }
+            )*
+        }
+
+        /// The handlers of the fused float compare-and-branch forms.
+        #[allow(non_snake_case)]
+        mod float_branch {
+            use super::*;
+
+            $(
+                pub(super) unsafe fn $fcbr(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                    fields!(ip, $fcbr { lhs, rhs, offset });
+                    let a = <$fct as Bits>::from_bits(get!(regs, lhs));
+                    let b = <$fct as Bits>::from_bits(get!(regs, rhs));
+                    let step = if ($fcf)(a, b) { offset as isize } else { 1 };
+                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                }
+                pub(super) unsafe fn $fcnot(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                    fields!(ip, $fcnot { lhs, rhs, offset });
+                    let a = <$fct as Bits>::from_bits(get!(regs, lhs));
+                    let b = <$fct as Bits>::from_bits(get!(regs, rhs));
+                    let step = if ($fcf)(a, b) { 1 } else { offset as isize };
                     next!(ip.wrapping_offset(step), regs, base, len, ex)
                 }
             )*
@@ -326,16 +416,23 @@ macro_rules! handlers {
             $( entry!(t, $fname { dst, lhs, rhs }, op::$fname); )*
             $( entry!(t, $ln { dst, addr, offset }, op::$ln); )*
             $( entry!(t, $sn { addr, value, offset }, op::$sn); )*
+            $( entry!(t, $lx { shift, dst, start, index }, op::$lx); )*
+            $( entry!(t, $sx { shift, start, index, value }, op::$sx); )*
+            $( entry!(t, $si { addr, offset, value }, op::$si); )*
             $(
                 entry!(t, $cbr { lhs, rhs, offset }, op::$cbr);
                 entry!(t, $cnot { lhs, rhs, offset }, op::$cnot);
                 entry!(t, $cbri { lhs, imm, offset }, op::$cbri);
                 entry!(t, $cnoti { lhs, imm, offset }, op::$cnoti);
             )*
+            $(
+                entry!(t, $fcbr { lhs, rhs, offset }, float_branch::$fcbr);
+                entry!(t, $fcnot { lhs, rhs, offset }, float_branch::$fcnot);
+            )*
             entry!(t, Copy { dst, src }, copy);
             entry!(t, Const32 { dst, value }, const32);
             entry!(t, Const64 { dst, lo, hi }, const64);
-            entry!(t, Select { dst, cond, other }, select);
+            entry!(t, Select { dst, cond, if_true }, select);
             entry!(t, Br { offset }, br);
             entry!(t, BrIfNez { cond, offset }, br_if_nez);
             entry!(t, BrIfEqz { cond, offset }, br_if_eqz);
@@ -359,42 +456,50 @@ for_each_op!(handlers;);
 ///
 /// Never inlined, so that [`stop!`] stays a tail call.
 #[inline(never)]
-unsafe fn exit(ip: *const Instr, regs: *mut u64, _: *mut u8, _: usize, _: Ex) -> Next {
+unsafe fn exit(ip: *const Op, regs: *mut u64, _: *mut u8, _: usize, _: Ex) -> Next {
     (ip, regs)
 }
 
-unsafe fn copy(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn copy(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Copy { dst, src });
     set!(regs, dst, get!(regs, src));
     next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn const32(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn const32(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Const32 { dst, value });
     set!(regs, dst, u64::from(value));
     next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn const64(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn const64(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Const64 { dst, lo, hi });
     set!(regs, dst, u64::from(hi) << 32 | u64::from(lo));
     next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn select(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
-    fields!(ip, Select { dst, cond, other });
-    if get!(regs, cond) as u32 == 0 {
-        set!(regs, dst, get!(regs, other));
-    }
-    next!(ip.wrapping_add(1), regs, base, len, ex)
+unsafe fn select(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+    fields!(ip, Select { dst, cond, if_true });
+    let data = ip.wrapping_add(1);
+    // SAFETY: verified code follows a `select` with its data word.
+    let Instr::Data { a: if_false, .. } = (unsafe { (*data).instr }) else {
+        stop!(ip, regs, base, len, ex)
+    };
+    let pick = if get!(regs, cond) as u32 != 0 {
+        if_true
+    } else {
+        if_false
+    };
+    set!(regs, dst, get!(regs, pick));
+    next!(data.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn br(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn br(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Br { offset });
     next!(ip.wrapping_offset(offset as isize), regs, base, len, ex)
 }
 
-unsafe fn br_if_nez(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn br_if_nez(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, BrIfNez { cond, offset });
     let step = if get!(regs, cond) as u32 != 0 {
         offset as isize
@@ -404,7 +509,7 @@ unsafe fn br_if_nez(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize,
     next!(ip.wrapping_offset(step), regs, base, len, ex)
 }
 
-unsafe fn br_if_eqz(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn br_if_eqz(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, BrIfEqz { cond, offset });
     let step = if get!(regs, cond) as u32 == 0 {
         offset as isize
@@ -414,9 +519,9 @@ unsafe fn br_if_eqz(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize,
     next!(ip.wrapping_offset(step), regs, base, len, ex)
 }
 
-unsafe fn br_table(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn br_table(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     // SAFETY: as in `fields!`.
-    let Instr::BrTable { index, len: n } = (unsafe { *ip }) else {
+    let Instr::BrTable { index, len: n } = (unsafe { (*ip).instr }) else {
         // SAFETY: as above.
         unsafe { std::hint::unreachable_unchecked() }
     };
@@ -424,13 +529,13 @@ unsafe fn br_table(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, 
     let entry = ip.wrapping_add(1 + i as usize);
     // SAFETY: verified code follows a `br_table` with its `n + 1` entries,
     // each a `Br`.
-    let Instr::Br { offset } = (unsafe { *entry }) else {
+    let Instr::Br { offset } = (unsafe { (*entry).instr }) else {
         return (entry, regs);
     };
     next!(entry.wrapping_offset(offset as isize), regs, base, len, ex)
 }
 
-unsafe fn global_get(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn global_get(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, GlobalGet { dst, index });
     // SAFETY: verified code names only globals the module has, whose cells
     // live as long as the store; `ex` is live while the handlers run.
@@ -439,7 +544,7 @@ unsafe fn global_get(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize
     next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn global_set(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn global_set(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, GlobalSet { src, index });
     let value = get!(regs, src);
     // SAFETY: as for `global_get`; validation allows this only for a
@@ -448,13 +553,7 @@ unsafe fn global_set(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize
     next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn consume_fuel(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    ex: Ex,
-) -> Next {
+unsafe fn consume_fuel(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, ConsumeFuel { amount });
     // SAFETY: the store context is live while its code runs.
     let fuel = unsafe { &mut (*(*ex).vm).fuel };
@@ -466,7 +565,7 @@ unsafe fn consume_fuel(
     next!(ip.wrapping_add(1), regs, base, len, ex)
 }
 
-unsafe fn check_epoch(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn check_epoch(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     // SAFETY: as for `consume_fuel`; the counter is the engine's, which
     // outlives the store.
     let passed = unsafe {
@@ -482,15 +581,9 @@ unsafe fn check_epoch(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usiz
 /// Calls a function of the running instance: enters its frame and goes on
 /// with its first instruction, when the stack has the room reserved and
 /// the function is translated; otherwise leaves the call to the loop.
-unsafe fn call_defined(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    ex: Ex,
-) -> Next {
+unsafe fn call_defined(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     // SAFETY: as in `fields!`.
-    let Instr::CallDefined { func, base: at } = (unsafe { *ip }) else {
+    let Instr::CallDefined { func, base: at } = (unsafe { (*ip).instr }) else {
         // SAFETY: as above.
         unsafe { std::hint::unreachable_unchecked() }
     };
@@ -511,26 +604,20 @@ unsafe fn call_defined(
 /// Calls through a table a translated function of the running instance,
 /// as [`call_defined`] does; leaves any other callee, and a trap, to the
 /// loop.
-unsafe fn call_indirect(
-    ip: *const Instr,
-    regs: *mut u64,
-    base: *mut u8,
-    len: usize,
-    ex: Ex,
-) -> Next {
+unsafe fn call_indirect(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     // SAFETY: as in `fields!`.
     let Instr::CallIndirect {
         type_index,
         index,
         base: at,
-    } = (unsafe { *ip })
+    } = (unsafe { (*ip).instr })
     else {
         // SAFETY: as above.
         unsafe { std::hint::unreachable_unchecked() }
     };
     let data = ip.wrapping_add(1);
     // SAFETY: verified code follows a `call_indirect` with its data word.
-    let Instr::Data { a: table, .. } = (unsafe { *data }) else {
+    let Instr::Data { a: table, .. } = (unsafe { (*data).instr }) else {
         stop!(ip, regs, base, len, ex)
     };
     let i = get!(regs, index) as u32;
@@ -551,7 +638,7 @@ unsafe fn call_indirect(
 /// Returns to a caller of the running instance, inside the run: goes on
 /// with the caller's next instruction; otherwise leaves the return to the
 /// loop. The results are in slots `0..n` already.
-unsafe fn return0(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn return0(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     // SAFETY: as for `call_defined`.
     let popped = unsafe { (*(*ex).stack.as_ptr()).try_pop((*ex).min_frames, (*ex).vmctx) };
     let Some((next, caller_regs)) = popped else {
@@ -562,7 +649,7 @@ unsafe fn return0(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, e
 
 /// Copies `src` to slot 0, then returns as [`return0`] does. Should the
 /// loop make the return, it copies the value again, to no effect.
-unsafe fn return1(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+unsafe fn return1(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Return1 { src });
     set!(regs, 0, get!(regs, src));
     // SAFETY: as for `call_defined`.
@@ -571,4 +658,31 @@ unsafe fn return1(ip: *const Instr, regs: *mut u64, base: *mut u8, len: usize, e
         stop!(ip, regs, base, len, ex)
     };
     next!(next, caller_regs, base, len, ex)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_op_is_its_handler_then_its_instruction() {
+        assert_eq!(std::mem::size_of::<Op>(), 24);
+        let add = Op::new(Instr::I32Add {
+            dst: 0,
+            lhs: 1,
+            rhs: 2,
+        });
+        assert!(std::ptr::fn_addr_eq(add.handler, op::I32Add as Handler));
+        assert_eq!(
+            *add.instr(),
+            Instr::I32Add {
+                dst: 0,
+                lhs: 1,
+                rhs: 2
+            }
+        );
+        // Instructions without a handler of their own end the run.
+        let grow = Op::new(Instr::MemoryGrow { dst: 0, delta: 1 });
+        assert!(std::ptr::fn_addr_eq(grow.handler, exit as Handler));
+    }
 }

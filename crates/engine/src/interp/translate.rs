@@ -13,9 +13,9 @@
 //! load by [`validate_body`](crate::environ::validate_body); the validator refuses what the translator
 //! does not support, so its translation cannot fail.
 
-use super::instr::{Instr, Slot};
+use super::instr::{Instr, Slot, store_imm};
 use super::ops::for_each_op;
-use super::{InterpFunc, InterpOptions};
+use super::{InterpFunc, InterpOptions, Op};
 use crate::environ::{FuncError, ModuleEnv};
 use crate::error::{Error, ErrorKind};
 use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
@@ -97,6 +97,10 @@ struct Translator<'a, 's> {
     /// The last instruction, if it wrote the top stack slot and nothing
     /// has been emitted or labelled since.
     last_def: Option<usize>,
+    /// What `last_def` was when the last instruction was emitted: the
+    /// instruction before it, when that one too wrote the top slot then,
+    /// with no label between the two.
+    prev_def: Option<usize>,
     /// The fuel instruction charging for the current region.
     fuel_instr: Option<usize>,
 }
@@ -161,6 +165,7 @@ pub(crate) fn translate_function(
         reachable: true,
         dead_depth: 0,
         last_def: None,
+        prev_def: None,
         fuel_instr: None,
     };
     t.start_region();
@@ -192,7 +197,7 @@ pub(crate) fn translate_function(
     // never pushes them (one that always traps, say).
     let num_slots = (num_locals + t.max_height + 1).max(num_results);
     let func = InterpFunc {
-        code: t.code.into_boxed_slice(),
+        code: t.code.into_iter().map(Op::new).collect(),
         func_index: env.func_index,
         num_params,
         num_results,
@@ -218,9 +223,10 @@ macro_rules! translate_numeric {
         binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
         binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
         binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
-        load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
-        store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+        load { $( ($ln:ident, $lx:ident, $lb:literal, $lf:expr) ),* $(,)? }
+        store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
+        compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
     ) => {
         match $op {
             $( Operator::$un => { $this.unary(|dst, src| Instr::$un { dst, src }); true } )*
@@ -251,12 +257,21 @@ macro_rules! translate_numeric {
             } )*
             $( Operator::$ln { memarg } => {
                 let offset = memarg.offset as u32;
-                $this.unary(|dst, addr| Instr::$ln { dst, addr, offset });
+                let fused = offset == 0
+                    && $this.load_indexed(|shift, dst, start, index| Instr::$lx { shift, dst, start, index });
+                if !fused {
+                    $this.unary(|dst, addr| Instr::$ln { dst, addr, offset });
+                }
                 true
             } )*
             $( Operator::$sn { memarg } => {
                 let offset = memarg.offset as u32;
-                $this.store(|addr, value| Instr::$sn { addr, value, offset });
+                let fused = $this.store_const($sb == 8, |addr, value| Instr::$si { addr, offset, value })
+                    || offset == 0
+                    && $this.store_indexed(|shift, start, index, value| Instr::$sx { shift, start, index, value });
+                if !fused {
+                    $this.store(|addr, value| Instr::$sn { addr, value, offset });
+                }
                 true
             } )*
             _ => false,
@@ -282,7 +297,9 @@ impl Translator<'_, '_> {
     /// Emits an instruction that writes the slot of a newly pushed entry.
     fn emit_def(&mut self, instr: Instr) {
         self.push_slot();
+        let prev = self.last_def;
         let pc = self.emit(instr);
+        self.prev_def = prev;
         self.last_def = Some(pc);
     }
 
@@ -425,6 +442,100 @@ impl Translator<'_, '_> {
         let lhs = self.operand_slot(lhs, h);
         let rhs = self.operand_slot(rhs, h + 1);
         self.emit_def(make(dst, lhs, rhs));
+    }
+
+    /// A load (with no offset) whose address the last instruction computed
+    /// as `start + index` or, with the one before it, as
+    /// `start + (index << shift)`: takes those back and emits the load's
+    /// indexed form `make(shift, dst, start, index)` in their place.
+    /// Returns whether it did.
+    fn load_indexed(&mut self, make: impl FnOnce(u16, Slot, Slot, Slot) -> Instr) -> bool {
+        let Some((shift, start, index)) = self.take_indexed_address(0) else {
+            return false;
+        };
+        self.pop();
+        let dst = self.slot(self.height());
+        self.emit_def(make(shift, dst, start, index));
+        true
+    }
+
+    /// A store of a constant that fits its 32-bit immediate (sign-extended
+    /// when the store is `wide`, 8 bytes): emits `make(addr, value)`.
+    /// Returns whether it did.
+    fn store_const(&mut self, wide: bool, make: impl FnOnce(Slot, u32) -> Instr) -> bool {
+        let Some(&Operand::Const(bits)) = self.stack.last() else {
+            return false;
+        };
+        let imm = bits as u32;
+        if wide && bits != store_imm(imm) {
+            return false;
+        }
+        self.pop();
+        let addr = self.pop();
+        let h = self.height();
+        let addr = self.operand_slot(addr, h);
+        self.emit(make(addr, imm));
+        true
+    }
+
+    /// As [`Self::load_indexed`], for a store of a local's value, whose
+    /// address is then the last value computed:
+    /// `make(shift, start, index, value)`.
+    fn store_indexed(&mut self, make: impl FnOnce(u16, Slot, Slot, Slot) -> Instr) -> bool {
+        let Some(&Operand::Local(value)) = self.stack.last() else {
+            return false;
+        };
+        let Some((shift, start, index)) = self.take_indexed_address(1) else {
+            return false;
+        };
+        self.pop();
+        self.pop();
+        self.emit(make(shift, start, index, value));
+        true
+    }
+
+    /// When the entry `depth` below the top of the stack is the result of
+    /// the last instruction emitted, an `i32.add`, removes that addition
+    /// and returns its operands as `(shift, start, index)` with shift 0.
+    /// When the instruction before it, with no label between, shifted one
+    /// of the addition's operands left by a constant into a slot of the
+    /// operand stack (so that nothing else reads it), removes that shift
+    /// too and returns its input as the index.
+    fn take_indexed_address(&mut self, depth: u32) -> Option<(u16, Slot, Slot)> {
+        let h = self.height().checked_sub(depth + 1)?;
+        if self.stack[h as usize] != Operand::Slot {
+            return None;
+        }
+        let pc = self.last_def?;
+        if pc + 1 != self.code.len() {
+            return None;
+        }
+        let Instr::I32Add { dst, lhs, rhs } = self.code[pc] else {
+            return None;
+        };
+        if dst != self.slot(h) {
+            return None;
+        }
+        let mut fused = (0, lhs, rhs);
+        if let Some(prev) = self.prev_def
+            && prev + 1 == pc
+            && let Instr::I32ShlImm {
+                dst: t,
+                lhs: i,
+                imm,
+            } = self.code[prev]
+            && t >= self.num_locals
+            && (lhs == t) != (rhs == t)
+        {
+            let start = if lhs == t { rhs } else { lhs };
+            fused = ((imm & 31) as u16, start, i);
+            self.code.truncate(prev);
+        } else {
+            self.code.truncate(pc);
+        }
+        self.last_def = None;
+        self.prev_def = None;
+        Some(fused)
     }
 
     fn store(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) {
@@ -833,15 +944,17 @@ impl Translator<'_, '_> {
             }
             Operator::Select | Operator::TypedSelect { .. } => {
                 let cond = t.pop();
-                let other = t.pop();
-                let h = t.height() - 1;
-                t.materialize(h);
-                t.pop();
-                let dst = t.slot(h);
-                let other = t.operand_slot(other, h + 1);
+                let if_false = t.pop();
+                let if_true = t.pop();
+                let h = t.height();
+                let if_true = t.operand_slot(if_true, h);
+                let if_false = t.operand_slot(if_false, h + 1);
                 let cond = t.operand_slot(cond, h + 2);
-                t.push_slot();
-                t.emit(Instr::Select { dst, cond, other });
+                let dst = t.slot(h);
+                t.emit_def(Instr::Select { dst, cond, if_true });
+                // The data word leaves `last_def` on the select, whose
+                // result a `local.set` may still redirect.
+                t.code.push(Instr::Data { a: if_false, b: 0 });
             }
             Operator::LocalGet { local_index } => t.push(Operand::Local(local_index)),
             Operator::LocalSet { local_index } => t.local_set(local_index, false),
@@ -1054,7 +1167,8 @@ impl Translator<'_, '_> {
         if value == Operand::Slot
             && self.local_refs[l as usize] == 0
             && let Some(pc) = self.last_def
-            && pc + 1 == self.code.len()
+            && pc + 1 + usize::from(matches!(self.code[pc], Instr::Select { .. }))
+                == self.code.len()
             && let Some(dst) = self.code[pc].dst_mut()
             && *dst == top_slot
         {

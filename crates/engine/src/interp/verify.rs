@@ -18,9 +18,9 @@
 //!
 //! Only shape is checked, not Wasm semantics: the validator did that.
 
-use super::InterpFunc;
 use super::instr::{Instr, Slot};
 use super::ops::for_each_op;
+use super::{InterpFunc, Op};
 use crate::environ::ModuleEnv;
 
 /// Why translated code failed verification: the instruction and the
@@ -82,7 +82,7 @@ pub(crate) fn verify(
     let mut i = 0;
     while i < code.len() {
         let fail = |what: String| Err(VerifyError { at: i, what });
-        let instr = &code[i];
+        let instr = code[i].instr();
         if let Instr::Data { .. } = instr {
             return fail("a data word where an instruction is expected".into());
         }
@@ -91,7 +91,11 @@ pub(crate) fn verify(
         }
         if let Some(offset) = branch_offset(instr) {
             let target = i as i64 + i64::from(offset);
-            match usize::try_from(target).ok().and_then(|t| code.get(t)) {
+            match usize::try_from(target)
+                .ok()
+                .and_then(|t| code.get(t))
+                .map(Op::instr)
+            {
                 None => return fail(format!("branch to {target}, outside the code")),
                 Some(Instr::Data { .. }) => {
                     return fail(format!("branch to {target}, a data word"));
@@ -101,7 +105,7 @@ pub(crate) fn verify(
         }
         let mut next = i + 1;
         if reads_data_word(instr) {
-            match code.get(next) {
+            match code.get(next).map(Op::instr) {
                 Some(Instr::Data { a, b }) => {
                     if let Err(what) = check_data(instr, *a, *b, &limits) {
                         return fail(what);
@@ -116,7 +120,9 @@ pub(crate) fn verify(
             let end = entries.and_then(|n| next.checked_add(n));
             match end {
                 Some(end) if end <= code.len() => {
-                    if let Some(k) = (next..end).find(|&k| !matches!(code[k], Instr::Br { .. })) {
+                    if let Some(k) =
+                        (next..end).find(|&k| !matches!(code[k].instr(), Instr::Br { .. }))
+                    {
                         return fail(format!("br_table entry at {k} is not a branch"));
                     }
                 }
@@ -143,6 +149,7 @@ fn branch_offset(instr: &Instr) -> Option<i32> {
             load { $($load:tt)* }
             store { $($store:tt)* }
             compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
+            compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
         ) => {
             match *instr {
                 Instr::Br { offset }
@@ -154,6 +161,7 @@ fn branch_offset(instr: &Instr) -> Option<i32> {
                     | Instr::$cbri { offset, .. }
                     | Instr::$cnoti { offset, .. } => Some(offset),
                 )*
+                $( Instr::$fcbr { offset, .. } | Instr::$fcnot { offset, .. } => Some(offset), )*
                 _ => None,
             }
         };
@@ -178,6 +186,7 @@ fn reads_data_word(instr: &Instr) -> bool {
     matches!(
         instr,
         Instr::CallIndirect { .. }
+            | Instr::Select { .. }
             | Instr::MemoryInit { .. }
             | Instr::TableGrow { .. }
             | Instr::TableFill { .. }
@@ -222,6 +231,15 @@ impl Limits<'_> {
         }
     }
 
+    /// A shift of a 32-bit index, as `i32.shl` with an immediate makes.
+    fn shift(&self, shift: u16) -> Result<(), String> {
+        if shift < 32 {
+            Ok(())
+        } else {
+            Err(format!("index shift {shift} is not below 32"))
+        }
+    }
+
     fn memory(&self) -> Result<(), String> {
         Self::index("memory", 0, self.env.memories.len())
     }
@@ -240,9 +258,10 @@ fn check_operands(instr: &Instr, l: &Limits<'_>) -> Result<(), String> {
             binary { $( ($bn:ident, $bimm:ident, $bi:ident, $bo:ident, $bf:expr) ),* $(,)? }
             binary_trap { $( ($dn:ident, $dimm:ident, $di:ident, $do:ident, $df:expr) ),* $(,)? }
             binary_float { $( ($fname:ident, $fi:ident, $fo:ident, $ff:expr) ),* $(,)? }
-            load { $( ($ln:ident, $lb:literal, $lf:expr) ),* $(,)? }
-            store { $( ($sn:ident, $sb:literal, $sf:expr) ),* $(,)? }
+            load { $( ($ln:ident, $lx:ident, $lb:literal, $lf:expr) ),* $(,)? }
+            store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
             compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
+            compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
         ) => {
             match *instr {
                 $( Instr::$un { dst, src } )|*
@@ -272,7 +291,26 @@ fn check_operands(instr: &Instr, l: &Limits<'_>) -> Result<(), String> {
                     l.slot(addr)?;
                     l.slot(value)
                 }
-                $( Instr::$cbr { lhs, rhs, .. } | Instr::$cnot { lhs, rhs, .. } )|* => {
+                $( Instr::$lx { shift, dst, start, index } )|* => {
+                    l.memory()?;
+                    l.shift(shift)?;
+                    l.slot(dst)?;
+                    l.slot(start)?;
+                    l.slot(index)
+                }
+                $( Instr::$si { addr, .. } )|* => {
+                    l.memory()?;
+                    l.slot(addr)
+                }
+                $( Instr::$sx { shift, start, index, value } )|* => {
+                    l.memory()?;
+                    l.shift(shift)?;
+                    l.slot(start)?;
+                    l.slot(index)?;
+                    l.slot(value)
+                }
+                $( Instr::$cbr { lhs, rhs, .. } | Instr::$cnot { lhs, rhs, .. } )|*
+                | $( Instr::$fcbr { lhs, rhs, .. } | Instr::$fcnot { lhs, rhs, .. } )|* => {
                     l.slot(lhs)?;
                     l.slot(rhs)
                 }
@@ -330,10 +368,10 @@ fn check_control(instr: &Instr, l: &Limits<'_>) -> Result<(), String> {
             l.slot(index)?;
             l.call_frame(base, type_index as usize)
         }
-        Instr::Select { dst, cond, other } => {
+        Instr::Select { dst, cond, if_true } => {
             l.slot(dst)?;
             l.slot(cond)?;
-            l.slot(other)
+            l.slot(if_true)
         }
         Instr::GlobalGet { dst, index } => {
             Limits::index("global", index, env.globals.len())?;
@@ -419,6 +457,7 @@ fn check_data(instr: &Instr, a: u32, b: u32, l: &Limits<'_>) -> Result<(), Strin
             l.table(a)
         }
         Instr::MemoryInit { .. } => Limits::index("data segment", a, env.datas.len()),
+        Instr::Select { .. } => l.slot(a),
         Instr::TableCopy { .. } => {
             l.table(a)?;
             l.table(b)
@@ -451,6 +490,7 @@ mod tests {
                 (br_if $l (i32.lt_u (local.get 1) (i32.const 100))))
             (block $a (block $b (br_table $a $b $a (local.get 0))))
             (global.set $g (call $id (local.get 1)))
+            (global.set $g (select (local.get 0) (local.get 1) (global.get $g)))
             (memory.init $d (i32.const 0) (i32.const 0) (i32.const 1))
             (call_indirect (type $t) (global.get $g) (i32.const 1))))"#;
 
@@ -486,10 +526,10 @@ mod tests {
     ) -> VerifyError {
         let (module, mut f) = translated(1);
         check(&module, &f).expect("the translation is sound");
-        let mut code = f.code.to_vec();
+        let mut code: Vec<Instr> = f.code.iter().map(|op| *op.instr()).collect();
         let at = code.iter().position(pick).expect("such an instruction");
         change(&mut code, at, &f);
-        f.code = code.into();
+        f.code = code.into_iter().map(Op::new).collect();
         check(&module, &f).expect_err("broken code")
     }
 
@@ -592,6 +632,20 @@ mod tests {
             |code, at, _| code[at + 1] = Instr::Data { a: 7, b: 0 },
         );
         assert!(e.what.contains("table 7 out of range"), "{e}");
+    }
+
+    #[test]
+    fn a_select_takes_its_second_value_from_a_slot_of_the_frame() {
+        let e = broken(
+            |i| matches!(i, Instr::Select { .. }),
+            |code, at, _| code[at + 1] = Instr::Data { a: 1000, b: 0 },
+        );
+        assert!(e.what.contains("slot 1000 outside the frame"), "{e}");
+        let e = broken(
+            |i| matches!(i, Instr::Select { .. }),
+            |code, at, _| code[at + 1] = Instr::Unreachable,
+        );
+        assert!(e.what.contains("no data word"), "{e}");
     }
 
     #[test]
