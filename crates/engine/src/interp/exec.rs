@@ -215,6 +215,8 @@ macro_rules! dispatch {
         store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
         compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
+        binary_shifted { $( ($xn:ident, $xop:ident, $xsh:ident, $xt:ident, $xf:expr, $xs:expr) ),* $(,)? }
+        rotated_result { $( ($rn:ident, $rop:ident, $rsh:ident, $rt:ident, $rf:expr, $rs:expr) ),* $(,)? }
     ) => {
         match $instr {
             $($control)*
@@ -315,7 +317,9 @@ macro_rules! dispatch {
             | $( Instr::$bn { .. } | Instr::$bimm { .. } )|*
             | $( Instr::$fname { .. } )|*
             | $( Instr::$cbr { .. } | Instr::$cnot { .. } | Instr::$cbri { .. } | Instr::$cnoti { .. } )|*
-            | $( Instr::$fcbr { .. } | Instr::$fcnot { .. } )|* => {
+            | $( Instr::$fcbr { .. } | Instr::$fcnot { .. } )|*
+            | $( Instr::$xn { .. } )|*
+            | $( Instr::$rn { .. } )|* => {
                 unreachable!("{:?} is run by the threaded handlers", $instr)
             }
         }

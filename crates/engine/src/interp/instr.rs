@@ -26,6 +26,8 @@ macro_rules! define_instr {
         store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
         compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
+        binary_shifted { $( ($xn:ident, $xop:ident, $xsh:ident, $xt:ident, $xf:expr, $xs:expr) ),* $(,)? }
+        rotated_result { $( ($rn:ident, $rop:ident, $rsh:ident, $rt:ident, $rf:expr, $rs:expr) ),* $(,)? }
     ) => {
         /// One interpreter instruction.
         ///
@@ -119,6 +121,8 @@ macro_rules! define_instr {
             $( $cbr { lhs: Slot, rhs: Slot, offset: i32 }, $cnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
             $( $cbri { lhs: Slot, imm: u32, offset: i32 }, $cnoti { lhs: Slot, imm: u32, offset: i32 }, )*
             $( $fcbr { lhs: Slot, rhs: Slot, offset: i32 }, $fcnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
+            $( $xn { amount: u16, dst: Slot, lhs: Slot, src: Slot }, )*
+            $( $rn { amount: u16, dst: Slot, lhs: Slot, rhs: Slot }, )*
         }
 
         impl Instr {
@@ -141,6 +145,8 @@ macro_rules! define_instr {
                     | $( Self::$bn { dst, .. } | Self::$bimm { dst, .. } )|*
                     | $( Self::$dn { dst, .. } | Self::$dimm { dst, .. } )|*
                     | $( Self::$fname { dst, .. } )|*
+                    | $( Self::$xn { dst, .. } )|*
+                    | $( Self::$rn { dst, .. } )|*
                     | $( Self::$ln { dst, .. } | Self::$lx { dst, .. } )|* => Some(dst),
                     _ => None,
                 }
@@ -180,6 +186,38 @@ macro_rules! define_instr {
                         } else {
                             Self::$fcnot { lhs, rhs, offset }
                         }),
+                    )*
+                    _ => None,
+                }
+            }
+
+            /// The fused form of `self`, a binary operation one of whose
+            /// operands is the slot that `shift`, a shift or rotation by a
+            /// constant, wrote.
+            pub(crate) fn fuse_shifted(&self, shift: &Instr) -> Option<Instr> {
+                match (*self, *shift) {
+                    $(
+                        (Self::$xop { dst, lhs, rhs }, Self::$xsh { dst: t, lhs: src, imm })
+                            if (lhs == t) != (rhs == t) =>
+                        {
+                            let other = if rhs == t { lhs } else { rhs };
+                            let amount = (imm & (<$xt>::BITS - 1)) as u16;
+                            Some(Self::$xn { amount, dst, lhs: other, src })
+                        }
+                    )*
+                    _ => None,
+                }
+            }
+
+            /// The fused form of `self`, a rotation by a constant of the
+            /// slot that `op`, a binary operation, wrote.
+            pub(crate) fn fuse_rotated(&self, op: &Instr) -> Option<Instr> {
+                match (*op, *self) {
+                    $(
+                        (Self::$rop { dst: t, lhs, rhs }, Self::$rsh { dst, lhs: src, imm }) if src == t => {
+                            let amount = (imm & (<$rt>::BITS - 1)) as u16;
+                            Some(Self::$rn { amount, dst, lhs, rhs })
+                        }
                     )*
                     _ => None,
                 }

@@ -33,6 +33,13 @@
 //!   compare-and-branch forms of the float comparison `Name` of the
 //!   `binary_float` list, as for `compare` (a comparison with a NaN is
 //!   false, so `NotBrName` branches on it).
+//! - `binary_shifted`: `(Name, Op, ShiftImm, Type, op_fn, shift_fn)`:
+//!   `Name { amount, dst, lhs, src }` computes `Op` of `lhs` and `src`
+//!   shifted or rotated by the constant `amount` (`ShiftImm`): the fused
+//!   form of the add-rotate-xor steps of hashes and ciphers.
+//! - `rotated_result`: `(Name, Op, RotateImm, Type, op_fn, rotate_fn)`:
+//!   `Name { amount, dst, lhs, rhs }` rotates `Op` of `lhs` and `rhs` by
+//!   the constant `amount`: the other order of those steps.
 
 macro_rules! for_each_op {
     ($m:ident ; $($extra:tt)*) => {
@@ -243,6 +250,50 @@ macro_rules! for_each_op {
                 (F64Gt, BrIfF64Gt, BrIfNotF64Gt, f64, |a: f64, b: f64| a > b),
                 (F64Le, BrIfF64Le, BrIfNotF64Le, f64, |a: f64, b: f64| a <= b),
                 (F64Ge, BrIfF64Ge, BrIfNotF64Ge, f64, |a: f64, b: f64| a >= b),
+            }
+            binary_shifted {
+                (I32XorRotl, I32Xor, I32RotlImm, i32, |a: i32, b: i32| a ^ b, num::i32_rotl),
+                (I32XorRotr, I32Xor, I32RotrImm, i32, |a: i32, b: i32| a ^ b, num::i32_rotr),
+                (I32XorShl, I32Xor, I32ShlImm, i32, |a: i32, b: i32| a ^ b, num::i32_shl),
+                (I32XorShrU, I32Xor, I32ShrUImm, i32, |a: i32, b: i32| a ^ b, num::i32_shr_u),
+                (I32AddRotl, I32Add, I32RotlImm, i32, |a: i32, b: i32| a.wrapping_add(b), num::i32_rotl),
+                (I32AddRotr, I32Add, I32RotrImm, i32, |a: i32, b: i32| a.wrapping_add(b), num::i32_rotr),
+                (I32AddShl, I32Add, I32ShlImm, i32, |a: i32, b: i32| a.wrapping_add(b), num::i32_shl),
+                (I32AddShrU, I32Add, I32ShrUImm, i32, |a: i32, b: i32| a.wrapping_add(b), num::i32_shr_u),
+                (I32OrRotl, I32Or, I32RotlImm, i32, |a: i32, b: i32| a | b, num::i32_rotl),
+                (I32OrRotr, I32Or, I32RotrImm, i32, |a: i32, b: i32| a | b, num::i32_rotr),
+                (I32OrShl, I32Or, I32ShlImm, i32, |a: i32, b: i32| a | b, num::i32_shl),
+                (I32OrShrU, I32Or, I32ShrUImm, i32, |a: i32, b: i32| a | b, num::i32_shr_u),
+                (I32AndRotl, I32And, I32RotlImm, i32, |a: i32, b: i32| a & b, num::i32_rotl),
+                (I32AndRotr, I32And, I32RotrImm, i32, |a: i32, b: i32| a & b, num::i32_rotr),
+                (I32AndShl, I32And, I32ShlImm, i32, |a: i32, b: i32| a & b, num::i32_shl),
+                (I32AndShrU, I32And, I32ShrUImm, i32, |a: i32, b: i32| a & b, num::i32_shr_u),
+                (I64XorRotl, I64Xor, I64RotlImm, i64, |a: i64, b: i64| a ^ b, num::i64_rotl),
+                (I64XorRotr, I64Xor, I64RotrImm, i64, |a: i64, b: i64| a ^ b, num::i64_rotr),
+                (I64XorShl, I64Xor, I64ShlImm, i64, |a: i64, b: i64| a ^ b, num::i64_shl),
+                (I64XorShrU, I64Xor, I64ShrUImm, i64, |a: i64, b: i64| a ^ b, num::i64_shr_u),
+                (I64AddRotl, I64Add, I64RotlImm, i64, |a: i64, b: i64| a.wrapping_add(b), num::i64_rotl),
+                (I64AddRotr, I64Add, I64RotrImm, i64, |a: i64, b: i64| a.wrapping_add(b), num::i64_rotr),
+                (I64AddShl, I64Add, I64ShlImm, i64, |a: i64, b: i64| a.wrapping_add(b), num::i64_shl),
+                (I64AddShrU, I64Add, I64ShrUImm, i64, |a: i64, b: i64| a.wrapping_add(b), num::i64_shr_u),
+                (I64OrRotl, I64Or, I64RotlImm, i64, |a: i64, b: i64| a | b, num::i64_rotl),
+                (I64OrRotr, I64Or, I64RotrImm, i64, |a: i64, b: i64| a | b, num::i64_rotr),
+                (I64OrShl, I64Or, I64ShlImm, i64, |a: i64, b: i64| a | b, num::i64_shl),
+                (I64OrShrU, I64Or, I64ShrUImm, i64, |a: i64, b: i64| a | b, num::i64_shr_u),
+                (I64AndRotl, I64And, I64RotlImm, i64, |a: i64, b: i64| a & b, num::i64_rotl),
+                (I64AndRotr, I64And, I64RotrImm, i64, |a: i64, b: i64| a & b, num::i64_rotr),
+                (I64AndShl, I64And, I64ShlImm, i64, |a: i64, b: i64| a & b, num::i64_shl),
+                (I64AndShrU, I64And, I64ShrUImm, i64, |a: i64, b: i64| a & b, num::i64_shr_u),
+            }
+            rotated_result {
+                (I32XorThenRotl, I32Xor, I32RotlImm, i32, |a: i32, b: i32| a ^ b, num::i32_rotl),
+                (I32XorThenRotr, I32Xor, I32RotrImm, i32, |a: i32, b: i32| a ^ b, num::i32_rotr),
+                (I32AddThenRotl, I32Add, I32RotlImm, i32, |a: i32, b: i32| a.wrapping_add(b), num::i32_rotl),
+                (I32AddThenRotr, I32Add, I32RotrImm, i32, |a: i32, b: i32| a.wrapping_add(b), num::i32_rotr),
+                (I64XorThenRotl, I64Xor, I64RotlImm, i64, |a: i64, b: i64| a ^ b, num::i64_rotl),
+                (I64XorThenRotr, I64Xor, I64RotrImm, i64, |a: i64, b: i64| a ^ b, num::i64_rotr),
+                (I64AddThenRotl, I64Add, I64RotlImm, i64, |a: i64, b: i64| a.wrapping_add(b), num::i64_rotl),
+                (I64AddThenRotr, I64Add, I64RotrImm, i64, |a: i64, b: i64| a.wrapping_add(b), num::i64_rotr),
             }
         }
     };

@@ -219,6 +219,8 @@ macro_rules! handlers {
         store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
         compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
+        binary_shifted { $( ($xn:ident, $xop:ident, $xsh:ident, $xt:ident, $xf:expr, $xs:expr) ),* $(,)? }
+        rotated_result { $( ($rn:ident, $rop:ident, $rsh:ident, $rt:ident, $rf:expr, $rs:expr) ),* $(,)? }
     ) => {
         /// The handlers of the op table's instructions, one function each.
         #[allow(non_snake_case)]
@@ -399,6 +401,35 @@ macro_rules! handlers {
             )*
         }
 
+        /// The handlers of the operations with a shifted operand.
+        #[allow(non_snake_case)]
+        mod shifted {
+            use super::*;
+
+            $( pub(super) unsafe fn $xn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                fields!(ip, $xn { amount, dst, lhs, src });
+                let a = <$xt as Bits>::from_bits(get!(regs, lhs));
+                let b = ($xs)(<$xt as Bits>::from_bits(get!(regs, src)), <$xt>::from(amount));
+                set!(regs, dst, <$xt as Bits>::into_bits(($xf)(a, b)));
+                next!(ip.wrapping_add(1), regs, base, len, ex)
+            } )*
+        }
+
+        /// The handlers of the rotations of an operation's result.
+        #[allow(non_snake_case)]
+        mod rotated {
+            use super::*;
+
+            $( pub(super) unsafe fn $rn(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
+                fields!(ip, $rn { amount, dst, lhs, rhs });
+                let a = <$rt as Bits>::from_bits(get!(regs, lhs));
+                let b = <$rt as Bits>::from_bits(get!(regs, rhs));
+                let v = ($rs)(($rf)(a, b), <$rt>::from(amount));
+                set!(regs, dst, <$rt as Bits>::into_bits(v));
+                next!(ip.wrapping_add(1), regs, base, len, ex)
+            } )*
+        }
+
         /// Every instruction's handler, by tag; the instructions without
         /// one end the run.
         static HANDLERS: [Handler; TABLE_LEN] = {
@@ -429,6 +460,8 @@ macro_rules! handlers {
                 entry!(t, $fcbr { lhs, rhs, offset }, float_branch::$fcbr);
                 entry!(t, $fcnot { lhs, rhs, offset }, float_branch::$fcnot);
             )*
+            $( entry!(t, $xn { amount, dst, lhs, src }, shifted::$xn); )*
+            $( entry!(t, $rn { amount, dst, lhs, rhs }, rotated::$rn); )*
             entry!(t, Copy { dst, src }, copy);
             entry!(t, Const32 { dst, value }, const32);
             entry!(t, Const64 { dst, lo, hi }, const64);

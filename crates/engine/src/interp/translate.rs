@@ -97,10 +97,6 @@ struct Translator<'a, 's> {
     /// The last instruction, if it wrote the top stack slot and nothing
     /// has been emitted or labelled since.
     last_def: Option<usize>,
-    /// What `last_def` was when the last instruction was emitted: the
-    /// instruction before it, when that one too wrote the top slot then,
-    /// with no label between the two.
-    prev_def: Option<usize>,
     /// The fuel instruction charging for the current region.
     fuel_instr: Option<usize>,
 }
@@ -165,7 +161,6 @@ pub(crate) fn translate_function(
         reachable: true,
         dead_depth: 0,
         last_def: None,
-        prev_def: None,
         fuel_instr: None,
     };
     t.start_region();
@@ -227,6 +222,8 @@ macro_rules! translate_numeric {
         store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
         compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
         compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
+        binary_shifted { $( ($xn:ident, $xop:ident, $xsh:ident, $xt:ident, $xf:expr, $xs:expr) ),* $(,)? }
+        rotated_result { $( ($rn:ident, $rop:ident, $rsh:ident, $rt:ident, $rf:expr, $rs:expr) ),* $(,)? }
     ) => {
         match $op {
             $( Operator::$un => { $this.unary(|dst, src| Instr::$un { dst, src }); true } )*
@@ -297,9 +294,7 @@ impl Translator<'_, '_> {
     /// Emits an instruction that writes the slot of a newly pushed entry.
     fn emit_def(&mut self, instr: Instr) {
         self.push_slot();
-        let prev = self.last_def;
         let pc = self.emit(instr);
-        self.prev_def = prev;
         self.last_def = Some(pc);
     }
 
@@ -436,19 +431,39 @@ impl Translator<'_, '_> {
             };
             if fits {
                 let lhs = self.operand_slot(lhs, h);
-                return self.emit_def(make_imm(dst, lhs, imm));
+                return self.emit_binary(make_imm(dst, lhs, imm));
             }
         }
         let lhs = self.operand_slot(lhs, h);
         let rhs = self.operand_slot(rhs, h + 1);
-        self.emit_def(make(dst, lhs, rhs));
+        self.emit_binary(make(dst, lhs, rhs));
+    }
+
+    /// Emits a binary operation, fused with the last instruction when that
+    /// one computed an operand into a slot of the operand stack that only
+    /// this reads: a shift or rotation by a constant of one operand
+    /// ([`Instr::fuse_shifted`]), or the operation whose result this
+    /// rotates ([`Instr::fuse_rotated`]).
+    fn emit_binary(&mut self, instr: Instr) {
+        let num_locals = self.num_locals;
+        if let Some(pc) = self.last_def
+            && pc + 1 == self.code.len()
+            && self.code[pc].dst_mut().is_some_and(|t| *t >= num_locals)
+            && let Some(fused) = instr
+                .fuse_shifted(&self.code[pc])
+                .or_else(|| instr.fuse_rotated(&self.code[pc]))
+        {
+            self.code.pop();
+            self.last_def = None;
+            return self.emit_def(fused);
+        }
+        self.emit_def(instr);
     }
 
     /// A load (with no offset) whose address the last instruction computed
-    /// as `start + index` or, with the one before it, as
-    /// `start + (index << shift)`: takes those back and emits the load's
-    /// indexed form `make(shift, dst, start, index)` in their place.
-    /// Returns whether it did.
+    /// as `start + index` or `start + (index << shift)`: takes it back and
+    /// emits the load's indexed form `make(shift, dst, start, index)` in its
+    /// place. Returns whether it did.
     fn load_indexed(&mut self, make: impl FnOnce(u16, Slot, Slot, Slot) -> Instr) -> bool {
         let Some((shift, start, index)) = self.take_indexed_address(0) else {
             return false;
@@ -495,12 +510,9 @@ impl Translator<'_, '_> {
     }
 
     /// When the entry `depth` below the top of the stack is the result of
-    /// the last instruction emitted, an `i32.add`, removes that addition
-    /// and returns its operands as `(shift, start, index)` with shift 0.
-    /// When the instruction before it, with no label between, shifted one
-    /// of the addition's operands left by a constant into a slot of the
-    /// operand stack (so that nothing else reads it), removes that shift
-    /// too and returns its input as the index.
+    /// the last instruction emitted, an `i32.add` (of a value shifted left
+    /// by a constant, fused into it, or not), removes that addition and
+    /// returns its operands as `(shift, start, index)`.
     fn take_indexed_address(&mut self, depth: u32) -> Option<(u16, Slot, Slot)> {
         let h = self.height().checked_sub(depth + 1)?;
         if self.stack[h as usize] != Operand::Slot {
@@ -510,32 +522,22 @@ impl Translator<'_, '_> {
         if pc + 1 != self.code.len() {
             return None;
         }
-        let Instr::I32Add { dst, lhs, rhs } = self.code[pc] else {
-            return None;
+        let (dst, address) = match self.code[pc] {
+            Instr::I32Add { dst, lhs, rhs } => (dst, (0, lhs, rhs)),
+            Instr::I32AddShl {
+                amount,
+                dst,
+                lhs,
+                src,
+            } => (dst, (amount, lhs, src)),
+            _ => return None,
         };
         if dst != self.slot(h) {
             return None;
         }
-        let mut fused = (0, lhs, rhs);
-        if let Some(prev) = self.prev_def
-            && prev + 1 == pc
-            && let Instr::I32ShlImm {
-                dst: t,
-                lhs: i,
-                imm,
-            } = self.code[prev]
-            && t >= self.num_locals
-            && (lhs == t) != (rhs == t)
-        {
-            let start = if lhs == t { rhs } else { lhs };
-            fused = ((imm & 31) as u16, start, i);
-            self.code.truncate(prev);
-        } else {
-            self.code.truncate(pc);
-        }
+        self.code.truncate(pc);
         self.last_def = None;
-        self.prev_def = None;
-        Some(fused)
+        Some(address)
     }
 
     fn store(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) {

@@ -150,6 +150,8 @@ fn branch_offset(instr: &Instr) -> Option<i32> {
             store { $($store:tt)* }
             compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
             compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
+            binary_shifted { $( ($xn:ident, $xop:ident, $xsh:ident, $xt:ident, $xf:expr, $xs:expr) ),* $(,)? }
+            rotated_result { $( ($rn:ident, $rop:ident, $rsh:ident, $rt:ident, $rf:expr, $rs:expr) ),* $(,)? }
         ) => {
             match *instr {
                 Instr::Br { offset }
@@ -262,6 +264,8 @@ fn check_operands(instr: &Instr, l: &Limits<'_>) -> Result<(), String> {
             store { $( ($sn:ident, $sx:ident, $si:ident, $sb:literal, $sf:expr) ),* $(,)? }
             compare { $( ($cn:ident, $cimm:ident, $cbr:ident, $cnot:ident, $cbri:ident, $cnoti:ident, $ct:ident, $cf:expr) ),* $(,)? }
             compare_float { $( ($fcn:ident, $fcbr:ident, $fcnot:ident, $fct:ident, $fcf:expr) ),* $(,)? }
+            binary_shifted { $( ($xn:ident, $xop:ident, $xsh:ident, $xt:ident, $xf:expr, $xs:expr) ),* $(,)? }
+            rotated_result { $( ($rn:ident, $rop:ident, $rsh:ident, $rt:ident, $rf:expr, $rs:expr) ),* $(,)? }
         ) => {
             match *instr {
                 $( Instr::$un { dst, src } )|*
@@ -298,6 +302,26 @@ fn check_operands(instr: &Instr, l: &Limits<'_>) -> Result<(), String> {
                     l.slot(start)?;
                     l.slot(index)
                 }
+                $( Instr::$xn { amount, dst, lhs, src } => {
+                    l.slot(dst)?;
+                    l.slot(lhs)?;
+                    l.slot(src)?;
+                    if u32::from(amount) < <$xt>::BITS {
+                        Ok(())
+                    } else {
+                        Err(format!("shift amount {amount} is not below {}", <$xt>::BITS))
+                    }
+                } )*
+                $( Instr::$rn { amount, dst, lhs, rhs } => {
+                    l.slot(dst)?;
+                    l.slot(lhs)?;
+                    l.slot(rhs)?;
+                    if u32::from(amount) < <$rt>::BITS {
+                        Ok(())
+                    } else {
+                        Err(format!("rotation {amount} is not below {}", <$rt>::BITS))
+                    }
+                } )*
                 $( Instr::$si { addr, .. } )|* => {
                     l.memory()?;
                     l.slot(addr)
