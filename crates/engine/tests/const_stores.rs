@@ -5,7 +5,7 @@
 
 mod common;
 
-use tern_engine::{Config, Engine, Instance, Linker, Module, Store, Strategy, TrapCode};
+use tern_engine::TrapCode;
 
 const MODULE: &str = r#"(module
     (memory (export "mem") 1)
@@ -26,19 +26,9 @@ const MODULE: &str = r#"(module
     (func (export "f32_nan") (param i32) (f32.store (local.get 0) (f32.const nan:0x200001)))
 )"#;
 
-fn instantiate() -> (Store<()>, Instance) {
-    let engine = common::engine();
-    let module = Module::new(&engine, MODULE).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
-    (store, instance)
-}
-
 /// Calls `name` to store at `addr`, then reads the 16 bytes from `addr`.
 fn stored(name: &str, addr: i32) -> [u8; 16] {
-    let (mut store, instance) = instantiate();
+    let (mut store, instance) = common::instantiate(MODULE);
     let memory = instance.get_memory(&mut store, "mem").unwrap();
     memory.data_mut(&mut store)[addr as usize..][..16].fill(0xee);
     instance
@@ -84,7 +74,7 @@ fn each_width_stores_its_constant() {
 }
 
 fn stores_past_the_end_trap_and_write_nothing() {
-    let (mut store, instance) = instantiate();
+    let (mut store, instance) = common::instantiate(MODULE);
     for (name, addr) in [
         ("i64_minus_one", 65536 - 4),
         ("i32_16", 65534),
@@ -110,9 +100,7 @@ tiers!(
 /// it, the plain store of a constant slot for the two that do not.
 #[test]
 fn the_interpreter_stores_fitting_constants_as_immediates() {
-    let mut config = Config::new();
-    config.strategy(Strategy::Interpreter);
-    let module = Module::new(&Engine::new(&config), MODULE).unwrap();
+    let module = common::interpreted(MODULE);
     let code = |f: u32| module.disassemble(f).expect("an interpreted function");
     for f in (0..=12).filter(|f| ![1, 2, 4].contains(f)) {
         assert!(code(f).contains("Imm { addr: 0,"), "{}", code(f));

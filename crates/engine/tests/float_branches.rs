@@ -5,8 +5,6 @@
 
 mod common;
 
-use tern_engine::{Config, Engine, Linker, Module, Store, Strategy};
-
 const OPS: [&str; 6] = ["eq", "ne", "lt", "gt", "le", "ge"];
 
 /// For each type and comparison, `br_T_OP` (a `br_if` out of a block) and
@@ -45,12 +43,7 @@ fn holds<T: PartialOrd>(op: &str, a: T, b: T) -> bool {
 }
 
 fn branches_follow_the_comparison() {
-    let engine = common::engine();
-    let module = Module::new(&engine, module()).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
+    let (mut store, instance) = common::instantiate(&module());
     let values = [
         f64::NAN,
         -f64::NAN,
@@ -88,9 +81,7 @@ tiers!(branches_follow_the_comparison);
 /// branch then tests.
 #[test]
 fn the_interpreter_fuses_each_float_comparison_into_its_branch() {
-    let mut config = Config::new();
-    config.strategy(Strategy::Interpreter);
-    let module = Module::new(&Engine::new(&config), module()).unwrap();
+    let module = common::interpreted(&module());
     for f in 0..24 {
         let code = module.disassemble(f).expect("an interpreted function");
         assert!(code.contains("BrIf"), "{code}");

@@ -6,7 +6,7 @@
 
 mod common;
 
-use tern_engine::{Config, Engine, Instance, Linker, Module, Store, Strategy, TrapCode};
+use tern_engine::{Instance, Store, TrapCode};
 
 const MODULE: &str = r#"(module
     (memory (export "mem") 1)
@@ -53,16 +53,6 @@ const MODULE: &str = r#"(module
             (local.get $v)))
 )"#;
 
-fn instantiate() -> (Store<()>, Instance) {
-    let engine = common::engine();
-    let module = Module::new(&engine, MODULE).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
-    (store, instance)
-}
-
 fn call<P: tern_engine::WasmParams, R: tern_engine::WasmResults>(
     store: &mut Store<()>,
     instance: &Instance,
@@ -76,7 +66,7 @@ fn call<P: tern_engine::WasmParams, R: tern_engine::WasmResults>(
 }
 
 fn elements_are_read_and_written_at_their_index() {
-    let (mut store, instance) = instantiate();
+    let (mut store, instance) = common::instantiate(MODULE);
     let get64 = |s: &mut Store<()>, start: i32, i: i32| {
         call::<(i32, i32), i64>(s, &instance, "get64", (start, i))
     };
@@ -103,7 +93,7 @@ fn elements_are_read_and_written_at_their_index() {
 }
 
 fn both_arms_of_a_merge_compute_their_own_address() {
-    let (mut store, instance) = instantiate();
+    let (mut store, instance) = common::instantiate(MODULE);
     let then_arm = call::<(i32, i32, i32), i32>(&mut store, &instance, "get_merged", (0, 3, 1));
     assert_eq!(then_arm.unwrap(), 7, "then: byte 0 + (3 << 1)");
     let else_arm = call::<(i32, i32, i32), i32>(&mut store, &instance, "get_merged", (0, 3, 0));
@@ -111,7 +101,7 @@ fn both_arms_of_a_merge_compute_their_own_address() {
 }
 
 fn addresses_wrap_at_four_gib() {
-    let (mut store, instance) = instantiate();
+    let (mut store, instance) = common::instantiate(MODULE);
     // 0xffff_fff8 + (2 << 3) wraps to 8.
     let wrapped = call::<(i32, i32), i64>(&mut store, &instance, "get64", (-8, 2)).unwrap();
     assert_eq!(wrapped, 0x100f0e0d0c0b0a09);
@@ -122,7 +112,7 @@ fn addresses_wrap_at_four_gib() {
 }
 
 fn out_of_bounds_accesses_trap_and_write_nothing() {
-    let (mut store, instance) = instantiate();
+    let (mut store, instance) = common::instantiate(MODULE);
     let trap = |r: tern_engine::Result<()>| {
         assert_eq!(
             r.expect_err("out of bounds").trap_code(),
@@ -154,9 +144,7 @@ fn out_of_bounds_accesses_trap_and_write_nothing() {
 /// address is one `start + (index << shift)`, the plain one elsewhere.
 #[test]
 fn the_interpreter_fuses_only_whole_address_computations() {
-    let mut config = Config::new();
-    config.strategy(Strategy::Interpreter);
-    let module = Module::new(&Engine::new(&config), MODULE).unwrap();
+    let module = common::interpreted(MODULE);
     let code = |f: u32| module.disassemble(f).expect("an interpreted function");
     assert!(code(0).contains("I64LoadIdx { shift: 3,"), "{}", code(0));
     assert!(code(1).contains("I32Load8UIdx { shift: 1,"), "{}", code(1));

@@ -8,8 +8,6 @@
 
 mod common;
 
-use tern_engine::{Config, Engine, Linker, Module, Store, Strategy};
-
 const OPS: [&str; 4] = ["xor", "add", "or", "and"];
 const SHIFTS: [&str; 4] = ["rotl", "rotr", "shl", "shr_u"];
 const AMOUNTS: [u32; 4] = [1, 13, 31, 70];
@@ -94,12 +92,7 @@ fn shift64(shift: &str, x: u64, k: u32) -> u64 {
 }
 
 fn results_match_the_arithmetic() {
-    let engine = common::engine();
-    let module = Module::new(&engine, module()).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &module)
-        .unwrap();
+    let (mut store, instance) = common::instantiate(&module());
     let pairs: [(u64, u64); 3] = [
         (0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210),
         (u64::MAX, 1),
@@ -201,9 +194,7 @@ tiers!(results_match_the_arithmetic);
 /// shifted temporary, the two apart when the shifted value is also a local.
 #[test]
 fn the_interpreter_fuses_shifted_temporaries_only() {
-    let mut config = Config::new();
-    config.strategy(Strategy::Interpreter);
-    let module = Module::new(&Engine::new(&config), module()).unwrap();
+    let module = common::interpreted(&module());
     let count = 2 * OPS.len() * SHIFTS.len() * AMOUNTS.len() * 2
         + 2 * ROTATED.len() * ROTATIONS.len() * AMOUNTS.len();
     for f in 0..count as u32 {

@@ -127,7 +127,7 @@ pub(super) unsafe fn run(ip: *const Op, regs: *mut u64, mem: MemCache, ex: &Curs
 /// Goes on with the instruction at `$next`, of the frame whose slots are
 /// at `$regs`: a tail call of its handler with `tern_tail_calls`; without,
 /// a return to [`run`]'s loop with the address tagged in its low bit
-/// (instructions are 4-aligned).
+/// (ops are 8-aligned).
 macro_rules! next {
     ($next:expr, $regs:ident, $base:ident, $len:ident, $ex:ident) => {{
         let next: *const Op = $next;
@@ -187,8 +187,8 @@ macro_rules! set {
 /// Binds the fields of the instruction at `$ip`, which is a `$variant`.
 macro_rules! fields {
     ($ip:ident, $variant:ident { $($field:ident),* }) => {
-        // SAFETY: a handler is only ever called for its own variant (the
-        // table is built from each variant's tag).
+        // SAFETY: a handler is only ever called for its own variant (an
+        // op's handler is its instruction's, see `Op::new`).
         let Instr::$variant { $($field),* } = (unsafe { (*$ip).instr }) else {
             // SAFETY: as above.
             unsafe { std::hint::unreachable_unchecked() }

@@ -7,7 +7,7 @@
 #![allow(dead_code)] // Each test file uses part of this.
 
 use std::cell::Cell;
-use tern_engine::{Config, Engine, Strategy};
+use tern_engine::{Config, Engine, Instance, Linker, Module, Store, Strategy};
 
 std::thread_local! {
     static STRATEGY: Cell<Strategy> = const { Cell::new(Strategy::Interpreter) };
@@ -30,6 +30,26 @@ pub fn config() -> Config {
 /// An engine on the running test's tier.
 pub fn engine() -> Engine {
     Engine::new(&config())
+}
+
+/// The module `wat`, without imports, instantiated in a fresh store on the
+/// running test's tier.
+pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
+    let engine = engine();
+    let module = Module::new(&engine, wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    (store, instance)
+}
+
+/// The module `wat` on the interpreter, whose code of each function
+/// `Module::disassemble` prints.
+pub fn interpreted(wat: &str) -> Module {
+    let mut config = Config::new();
+    config.strategy(Strategy::Interpreter);
+    Module::new(&Engine::new(&config), wat).unwrap()
 }
 
 /// The running test's tier.
