@@ -103,13 +103,17 @@ fn the_interpreter_stores_fitting_constants_as_immediates() {
     let module = common::interpreted(MODULE);
     let code = |f: u32| module.disassemble(f).expect("an interpreted function");
     for f in (0..=12).filter(|f| ![1, 2, 4].contains(f)) {
-        assert!(code(f).contains("Imm { addr: 0,"), "{}", code(f));
+        assert!(
+            code(f).contains("Imm { wraps: false, addr: 0,"),
+            "{}",
+            code(f)
+        );
     }
     for f in [1, 2, 4] {
         assert!(!code(f).contains("StoreImm"), "{}", code(f));
     }
     assert!(
-        code(5).contains("I64StoreImm { addr: 0, offset: 8, value: 2147483648 }"),
+        code(5).contains("I64StoreImm { wraps: false, addr: 0, offset: 8, value: 2147483648 }"),
         "{}",
         code(5)
     );

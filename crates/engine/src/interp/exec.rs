@@ -192,6 +192,18 @@ pub(super) fn indexed(start: u64, index: u64, shift: u16) -> u64 {
     u64::from((start as u32).wrapping_add((index as u32).wrapping_shl(u32::from(shift))))
 }
 
+/// The address and offset a plain load or store checks: `addr` and
+/// `offset` as they are, or for one that `wraps`, their 32-bit sum and no
+/// offset (see `instr.rs`).
+#[inline(always)]
+fn address(addr: u64, offset: u32, wraps: bool) -> (u64, u32) {
+    if wraps {
+        (u64::from((addr as u32).wrapping_add(offset)), 0)
+    } else {
+        (addr, offset)
+    }
+}
+
 /// The index of the first of `n` bytes at the 32-bit address `addr` plus
 /// `offset`, when all of them are inside a memory of `len` bytes.
 #[inline(always)]
@@ -251,9 +263,9 @@ macro_rules! dispatch {
                     }
                 }
             )*
-            $( Instr::$ln { dst, addr, offset } => {
+            $( Instr::$ln { wraps, dst, addr, offset } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                let addr = unsafe { $regs.get(addr) };
+                let (addr, offset) = address(unsafe { $regs.get(addr) }, offset, wraps);
                 let Some(i) = $mem.index(addr, offset, $lb) else {
                     break $exit TrapCode::MemoryOutOfBounds;
                 };
@@ -289,9 +301,9 @@ macro_rules! dispatch {
                     $mem.base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(value));
                 }
             } )*
-            $( Instr::$si { addr, offset, value } => {
+            $( Instr::$si { wraps, addr, offset, value } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
-                let addr = unsafe { $regs.get(addr) };
+                let (addr, offset) = address(unsafe { $regs.get(addr) }, offset, wraps);
                 let Some(i) = $mem.index(addr, offset, $sb) else {
                     break $exit TrapCode::MemoryOutOfBounds;
                 };
@@ -300,9 +312,10 @@ macro_rules! dispatch {
                     $mem.base.add(i).cast::<[u8; $sb]>().write_unaligned(($sf)(store_imm(value)));
                 }
             } )*
-            $( Instr::$sn { addr, value, offset } => {
+            $( Instr::$sn { wraps, addr, value, offset } => {
                 // SAFETY: the translator only emits slots inside the frame (`verify.rs` checks it).
                 let (addr, value) = unsafe { ($regs.get(addr), $regs.get(value)) };
+                let (addr, offset) = address(addr, offset, wraps);
                 let Some(i) = $mem.index(addr, offset, $sb) else {
                     break $exit TrapCode::MemoryOutOfBounds;
                 };

@@ -2,6 +2,15 @@
 //!
 //! Operands name slots of the current frame: locals first, then operand
 //! stack positions. Branch offsets are relative to the branch itself.
+//!
+//! A load or store addresses `addr + offset` as Wasm does, without
+//! wrapping (a 33-bit sum), unless it `wraps`: then the address is
+//! `addr + offset` in 32-bit arithmetic, the fused form of an `i32.add`
+//! of a constant followed by an access with no offset. The threaded
+//! handlers need not tell the two apart: the sums differ only when the
+//! 33-bit one reaches 4 GiB, where no 32-bit memory has bytes, so the
+//! handler's bounds check fails and leaves the access to the loop, which
+//! computes the wrapped address.
 
 use super::ops::for_each_op;
 
@@ -113,11 +122,11 @@ macro_rules! define_instr {
             $( $bn { dst: Slot, lhs: Slot, rhs: Slot }, $bimm { dst: Slot, lhs: Slot, imm: u32 }, )*
             $( $dn { dst: Slot, lhs: Slot, rhs: Slot }, $dimm { dst: Slot, lhs: Slot, imm: u32 }, )*
             $( $fname { dst: Slot, lhs: Slot, rhs: Slot }, )*
-            $( $ln { dst: Slot, addr: Slot, offset: u32 }, )*
+            $( $ln { wraps: bool, dst: Slot, addr: Slot, offset: u32 }, )*
             $( $lx { shift: u16, dst: Slot, start: Slot, index: Slot }, )*
-            $( $sn { addr: Slot, value: Slot, offset: u32 }, )*
+            $( $sn { wraps: bool, addr: Slot, value: Slot, offset: u32 }, )*
             $( $sx { shift: u16, start: Slot, index: Slot, value: Slot }, )*
-            $( $si { addr: Slot, offset: u32, value: u32 }, )*
+            $( $si { wraps: bool, addr: Slot, offset: u32, value: u32 }, )*
             $( $cbr { lhs: Slot, rhs: Slot, offset: i32 }, $cnot { lhs: Slot, rhs: Slot, offset: i32 }, )*
             $( $cbri { lhs: Slot, imm: u32, offset: i32 }, $cnoti { lhs: Slot, imm: u32, offset: i32 }, )*
             $( $fcbr { lhs: Slot, rhs: Slot, offset: i32 }, $fcnot { lhs: Slot, rhs: Slot, offset: i32 }, )*

@@ -189,7 +189,7 @@ macro_rules! fields {
     ($ip:ident, $variant:ident { $($field:ident),* }) => {
         // SAFETY: a handler is only ever called for its own variant (an
         // op's handler is its instruction's, see `Op::new`).
-        let Instr::$variant { $($field),* } = (unsafe { (*$ip).instr }) else {
+        let Instr::$variant { $($field,)* .. } = (unsafe { (*$ip).instr }) else {
             // SAFETY: as above.
             unsafe { std::hint::unreachable_unchecked() }
         };
@@ -198,14 +198,17 @@ macro_rules! fields {
 
 /// Puts `$handler` in table `$t` at the tag of `$variant`.
 macro_rules! entry {
-    ($t:ident, $variant:ident { $($field:ident),* }, $handler:path) => {{
-        let instr = Instr::$variant { $($field: 0),* };
+    ($t:ident, $variant:ident { $($field:ident: $value:expr),* }, $handler:path) => {{
+        let instr = Instr::$variant { $($field: $value),* };
         // SAFETY: an `Instr` starts with its `u16` tag (see `tag`).
         let raw = unsafe { *std::ptr::from_ref(&instr).cast::<u16>() as usize };
         assert!(raw < TABLE_LEN, "the handler table is too small");
         let i = tag(&instr);
         $t[i] = $handler;
     }};
+    ($t:ident, $variant:ident { $($field:ident),* }, $handler:path) => {
+        entry!($t, $variant { $($field: 0),* }, $handler)
+    };
 }
 
 macro_rules! handlers {
@@ -291,6 +294,9 @@ macro_rules! handlers {
                 next!(ip.wrapping_add(1), regs, base, len, ex)
             } )*
 
+            // Plain loads and stores ignore `wraps`: where the wrapped
+            // address differs, the unwrapped one is out of bounds, and the
+            // loop computes the wrapped one (see `instr.rs`).
             $( pub(super) unsafe fn $ln(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                 fields!(ip, $ln { dst, addr, offset });
                 let Some(i) = mem_index(get!(regs, addr), offset, $lb, len) else {
@@ -445,11 +451,11 @@ macro_rules! handlers {
                 entry!(t, $dimm { dst, lhs, imm }, op::$dimm);
             )*
             $( entry!(t, $fname { dst, lhs, rhs }, op::$fname); )*
-            $( entry!(t, $ln { dst, addr, offset }, op::$ln); )*
-            $( entry!(t, $sn { addr, value, offset }, op::$sn); )*
+            $( entry!(t, $ln { wraps: false, dst: 0, addr: 0, offset: 0 }, op::$ln); )*
+            $( entry!(t, $sn { wraps: false, addr: 0, value: 0, offset: 0 }, op::$sn); )*
             $( entry!(t, $lx { shift, dst, start, index }, op::$lx); )*
             $( entry!(t, $sx { shift, start, index, value }, op::$sx); )*
-            $( entry!(t, $si { addr, offset, value }, op::$si); )*
+            $( entry!(t, $si { wraps: false, addr: 0, offset: 0, value: 0 }, op::$si); )*
             $(
                 entry!(t, $cbr { lhs, rhs, offset }, op::$cbr);
                 entry!(t, $cnot { lhs, rhs, offset }, op::$cnot);

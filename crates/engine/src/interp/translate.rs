@@ -255,19 +255,21 @@ macro_rules! translate_numeric {
             $( Operator::$ln { memarg } => {
                 let offset = memarg.offset as u32;
                 let fused = offset == 0
-                    && $this.load_indexed(|shift, dst, start, index| Instr::$lx { shift, dst, start, index });
+                    && ($this.load_indexed(|shift, dst, start, index| Instr::$lx { shift, dst, start, index })
+                        || $this.load_offset(|dst, addr, offset| Instr::$ln { wraps: true, dst, addr, offset }));
                 if !fused {
-                    $this.unary(|dst, addr| Instr::$ln { dst, addr, offset });
+                    $this.unary(|dst, addr| Instr::$ln { wraps: false, dst, addr, offset });
                 }
                 true
             } )*
             $( Operator::$sn { memarg } => {
                 let offset = memarg.offset as u32;
-                let fused = $this.store_const($sb == 8, |addr, value| Instr::$si { addr, offset, value })
-                    || offset == 0
+                let fused = $this.store_const($sb == 8, offset, |wraps, addr, offset, value| {
+                    Instr::$si { wraps, addr, offset, value }
+                }) || offset == 0
                     && $this.store_indexed(|shift, start, index, value| Instr::$sx { shift, start, index, value });
                 if !fused {
-                    $this.store(|addr, value| Instr::$sn { addr, value, offset });
+                    $this.store(offset, |wraps, addr, value, offset| Instr::$sn { wraps, addr, value, offset });
                 }
                 true
             } )*
@@ -474,10 +476,31 @@ impl Translator<'_, '_> {
         true
     }
 
-    /// A store of a constant that fits its 32-bit immediate (sign-extended
-    /// when the store is `wide`, 8 bytes): emits `make(addr, value)`.
+    /// A load with no offset whose address the last instruction computed
+    /// as `addr` plus or minus a constant: takes it back and emits the
+    /// load's wrapping form `make(dst, addr, constant)` in its place.
     /// Returns whether it did.
-    fn store_const(&mut self, wide: bool, make: impl FnOnce(Slot, u32) -> Instr) -> bool {
+    fn load_offset(&mut self, make: impl FnOnce(Slot, Slot, u32) -> Instr) -> bool {
+        let Some((addr, offset)) = self.take_offset_address(0) else {
+            return false;
+        };
+        self.pop();
+        let dst = self.slot(self.height());
+        self.emit_def(make(dst, addr, offset));
+        true
+    }
+
+    /// A store of a constant that fits its 32-bit immediate (sign-extended
+    /// when the store is `wide`, 8 bytes), at memarg `offset`: emits
+    /// `make(wraps, addr, offset, value)`, in the wrapping form when the
+    /// offset is 0 and the address is a constant away from a slot (see
+    /// [`Self::store_address`]). Returns whether it did.
+    fn store_const(
+        &mut self,
+        wide: bool,
+        offset: u32,
+        make: impl FnOnce(bool, Slot, u32, u32) -> Instr,
+    ) -> bool {
         let Some(&Operand::Const(bits)) = self.stack.last() else {
             return false;
         };
@@ -485,11 +508,9 @@ impl Translator<'_, '_> {
         if wide && bits != store_imm(imm) {
             return false;
         }
+        let (wraps, addr, offset) = self.store_address(offset);
         self.pop();
-        let addr = self.pop();
-        let h = self.height();
-        let addr = self.operand_slot(addr, h);
-        self.emit(make(addr, imm));
+        self.emit(make(wraps, addr, offset, imm));
         true
     }
 
@@ -509,11 +530,76 @@ impl Translator<'_, '_> {
         true
     }
 
+    /// The address of a store at memarg `offset`, the entry below the
+    /// value on top of the stack, which stays: `(wraps, addr, offset)`.
+    /// The address entry is popped. When the offset is 0, the value is a
+    /// local or a constant and the last instruction computed the address
+    /// as a slot plus or minus a constant, that instruction is taken back
+    /// and the store wraps (see `instr.rs`).
+    fn store_address(&mut self, offset: u32) -> (bool, Slot, u32) {
+        let value = self.stack.last().copied();
+        if offset == 0
+            && matches!(value, Some(Operand::Local(_) | Operand::Const(_)))
+            && let Some((addr, offset)) = self.take_offset_address(1)
+        {
+            let value = self.pop();
+            self.pop();
+            self.stack.push(value);
+            return (true, addr, offset);
+        }
+        let value = self.pop();
+        let addr = self.pop();
+        let h = self.height();
+        let addr = self.operand_slot(addr, h);
+        self.stack.push(value);
+        (false, addr, offset)
+    }
+
     /// When the entry `depth` below the top of the stack is the result of
     /// the last instruction emitted, an `i32.add` (of a value shifted left
     /// by a constant, fused into it, or not), removes that addition and
     /// returns its operands as `(shift, start, index)`.
     fn take_indexed_address(&mut self, depth: u32) -> Option<(u16, Slot, Slot)> {
+        self.take_address(depth, |instr| match *instr {
+            Instr::I32Add { dst, lhs, rhs } => Some((dst, (0, lhs, rhs))),
+            Instr::I32AddShl {
+                amount,
+                dst,
+                lhs,
+                src,
+            } => Some((dst, (amount, lhs, src))),
+            _ => None,
+        })
+    }
+
+    /// As [`Self::take_indexed_address`], for an `i32.add` or `i32.sub` of
+    /// a constant: returns `(addr, constant)`, a subtraction's constant
+    /// negated, so that the address is their 32-bit sum.
+    ///
+    /// Only for a constant below 2^31: the threaded handlers take the
+    /// constant as an offset, which they add without wrapping (see
+    /// `instr.rs`), so for a negative one (as `x - 4` is) every access
+    /// would leave them for the slow path of the loop.
+    fn take_offset_address(&mut self, depth: u32) -> Option<(Slot, u32)> {
+        self.take_address(depth, |instr| {
+            let (dst, lhs, offset) = match *instr {
+                Instr::I32AddImm { dst, lhs, imm } => (dst, lhs, imm),
+                Instr::I32SubImm { dst, lhs, imm } => (dst, lhs, imm.wrapping_neg()),
+                _ => return None,
+            };
+            (offset as i32 >= 0).then_some((dst, (lhs, offset)))
+        })
+    }
+
+    /// When the entry `depth` below the top of the stack is the result of
+    /// the last instruction emitted, and `pick` makes something of that
+    /// instruction, given as `(dst, what)`, removes the instruction and
+    /// returns `what`. The entry stays on the stack.
+    fn take_address<T>(
+        &mut self,
+        depth: u32,
+        pick: impl FnOnce(&Instr) -> Option<(Slot, T)>,
+    ) -> Option<T> {
         let h = self.height().checked_sub(depth + 1)?;
         if self.stack[h as usize] != Operand::Slot {
             return None;
@@ -522,31 +608,21 @@ impl Translator<'_, '_> {
         if pc + 1 != self.code.len() {
             return None;
         }
-        let (dst, address) = match self.code[pc] {
-            Instr::I32Add { dst, lhs, rhs } => (dst, (0, lhs, rhs)),
-            Instr::I32AddShl {
-                amount,
-                dst,
-                lhs,
-                src,
-            } => (dst, (amount, lhs, src)),
-            _ => return None,
-        };
+        let (dst, what) = pick(&self.code[pc])?;
         if dst != self.slot(h) {
             return None;
         }
         self.code.truncate(pc);
         self.last_def = None;
-        Some(address)
+        Some(what)
     }
 
-    fn store(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) {
+    fn store(&mut self, offset: u32, make: impl FnOnce(bool, Slot, Slot, u32) -> Instr) {
+        let (wraps, addr, offset) = self.store_address(offset);
         let value = self.pop();
-        let addr = self.pop();
         let h = self.height();
-        let addr = self.operand_slot(addr, h);
         let value = self.operand_slot(value, h + 1);
-        self.emit(make(addr, value));
+        self.emit(make(wraps, addr, value, offset));
     }
 
     /// Pops `n` operands and returns their slots, consecutive from the
