@@ -359,27 +359,23 @@ macro_rules! handlers {
                     fields!(ip, $cbr { lhs, rhs, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$ct as Bits>::from_bits(get!(regs, rhs));
-                    let step = if ($cf)(a, b) { offset as isize } else { 1 };
-                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                    next!(branch(ip, ($cf)(a, b), offset), regs, base, len, ex)
                 }
                 pub(super) unsafe fn $cnot(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cnot { lhs, rhs, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$ct as Bits>::from_bits(get!(regs, rhs));
-                    let step = if ($cf)(a, b) { 1 } else { offset as isize };
-                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                    next!(branch(ip, !($cf)(a, b), offset), regs, base, len, ex)
                 }
                 pub(super) unsafe fn $cbri(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cbri { lhs, imm, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
-                    let step = if ($cf)(a, <$ct as FromImm>::from_imm(imm)) { offset as isize } else { 1 };
-                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                    next!(branch(ip, ($cf)(a, <$ct as FromImm>::from_imm(imm)), offset), regs, base, len, ex)
                 }
                 pub(super) unsafe fn $cnoti(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $cnoti { lhs, imm, offset });
                     let a = <$ct as Bits>::from_bits(get!(regs, lhs));
-                    let step = if ($cf)(a, <$ct as FromImm>::from_imm(imm)) { 1 } else { offset as isize };
-                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                    next!(branch(ip, !($cf)(a, <$ct as FromImm>::from_imm(imm)), offset), regs, base, len, ex)
                 }
             )*
         }
@@ -394,15 +390,13 @@ macro_rules! handlers {
                     fields!(ip, $fcbr { lhs, rhs, offset });
                     let a = <$fct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$fct as Bits>::from_bits(get!(regs, rhs));
-                    let step = if ($fcf)(a, b) { offset as isize } else { 1 };
-                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                    next!(branch(ip, ($fcf)(a, b), offset), regs, base, len, ex)
                 }
                 pub(super) unsafe fn $fcnot(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
                     fields!(ip, $fcnot { lhs, rhs, offset });
                     let a = <$fct as Bits>::from_bits(get!(regs, lhs));
                     let b = <$fct as Bits>::from_bits(get!(regs, rhs));
-                    let step = if ($fcf)(a, b) { 1 } else { offset as isize };
-                    next!(ip.wrapping_offset(step), regs, base, len, ex)
+                    next!(branch(ip, !($fcf)(a, b), offset), regs, base, len, ex)
                 }
             )*
         }
@@ -533,6 +527,31 @@ unsafe fn select(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: E
     next!(data.wrapping_add(1), regs, base, len, ex)
 }
 
+/// The instruction after a conditional branch at `ip`: `offset` away when
+/// the branch is `taken`, the next one otherwise.
+///
+/// A real branch, never a conditional move: the processor predicts it and
+/// goes on fetching the next instructions' operands at once, where with a
+/// conditional move it would wait for the condition (whose slot was
+/// usually just written) before it knew where the next instruction is.
+#[inline(always)]
+fn branch(ip: *const Op, taken: bool, offset: i32) -> *const Op {
+    if taken {
+        // An empty `asm!` on one side keeps the optimizer from merging the
+        // two sides into a conditional move: it does not move code across
+        // an `asm!` block.
+        #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+        // SAFETY: the block is empty: it touches no register, memory,
+        // stack or flag.
+        unsafe {
+            std::arch::asm!("", options(nomem, nostack, preserves_flags));
+        }
+        ip.wrapping_offset(offset as isize)
+    } else {
+        ip.wrapping_add(1)
+    }
+}
+
 unsafe fn br(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, Br { offset });
     next!(ip.wrapping_offset(offset as isize), regs, base, len, ex)
@@ -540,22 +559,24 @@ unsafe fn br(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -
 
 unsafe fn br_if_nez(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, BrIfNez { cond, offset });
-    let step = if get!(regs, cond) as u32 != 0 {
-        offset as isize
-    } else {
-        1
-    };
-    next!(ip.wrapping_offset(step), regs, base, len, ex)
+    next!(
+        branch(ip, get!(regs, cond) as u32 != 0, offset),
+        regs,
+        base,
+        len,
+        ex
+    )
 }
 
 unsafe fn br_if_eqz(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
     fields!(ip, BrIfEqz { cond, offset });
-    let step = if get!(regs, cond) as u32 == 0 {
-        offset as isize
-    } else {
-        1
-    };
-    next!(ip.wrapping_offset(step), regs, base, len, ex)
+    next!(
+        branch(ip, get!(regs, cond) as u32 == 0, offset),
+        regs,
+        base,
+        len,
+        ex
+    )
 }
 
 unsafe fn br_table(ip: *const Op, regs: *mut u64, base: *mut u8, len: usize, ex: Ex) -> Next {
