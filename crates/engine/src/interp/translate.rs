@@ -1243,15 +1243,27 @@ impl Translator<'_, '_> {
         }
         let top_slot = self.slot(h);
         if value == Operand::Slot
-            && self.local_refs[l as usize] == 0
             && let Some(pc) = self.last_def
             && pc + 1 + usize::from(matches!(self.code[pc], Instr::Select { .. }))
                 == self.code.len()
-            && let Some(dst) = self.code[pc].dst_mut()
-            && *dst == top_slot
+            && self.code[pc].dst_mut().is_some_and(|dst| *dst == top_slot)
         {
-            // Redirect the producer straight into the local.
-            *dst = l;
+            // Redirect the producer straight into the local. Entries below
+            // that still read the local's old value get their copies
+            // first, before the producer: it reads none of their slots
+            // (they held the local, not a value of their own).
+            let pc = if self.local_refs[l as usize] > 0 {
+                let producer: Vec<Instr> = self.code.drain(pc..).collect();
+                self.before_local_write(l);
+                let pc = self.code.len();
+                self.code.extend(producer);
+                pc
+            } else {
+                pc
+            };
+            if let Some(dst) = self.code[pc].dst_mut() {
+                *dst = l;
+            }
             self.last_def = None;
             self.pop();
             if tee {
