@@ -34,6 +34,15 @@ const MODULE: &str = r#"(module
             (local.set $x (i32.mul (local.get $x) (i32.const 3))))
         (local.get $x)
         (i32.sub))
+    ;; 3: old - new, where a store of the local's value comes between the
+    ;; pending old value and the write of the new one
+    (memory 1)
+    (func (export "set_after_store") (param $p i32) (param $v i32) (result i32)
+        (local.get $v)
+        (i32.store (local.get $p) (local.get $v))
+        (local.set $v (i32.add (local.get $p) (i32.const 1)))
+        (local.get $v)
+        (i32.sub))
 )"#;
 
 fn call<P: WasmParams, R: WasmResults>(
@@ -42,11 +51,7 @@ fn call<P: WasmParams, R: WasmResults>(
     name: &str,
     params: P,
 ) -> R {
-    instance
-        .get_typed_func::<P, R>(&mut *store, name)
-        .unwrap()
-        .call(&mut *store, params)
-        .unwrap()
+    common::call(store, instance, name, params).unwrap()
 }
 
 fn pending_entries_keep_the_old_value() {
@@ -59,6 +64,8 @@ fn pending_entries_keep_the_old_value() {
     assert_eq!(picked, (8 - 9) * 9);
     let set = call::<i32, i32>(&mut store, &instance, "set_in_block", 5);
     assert_eq!(set, 5 - 15);
+    let stored = call::<(i32, i32), i32>(&mut store, &instance, "set_after_store", (100, 7));
+    assert_eq!(stored, 7 - 101);
 }
 
 /// The interpreter's code: the addition and the select write the local

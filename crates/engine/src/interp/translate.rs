@@ -544,14 +544,14 @@ impl Translator<'_, '_> {
         {
             let value = self.pop();
             self.pop();
-            self.stack.push(value);
+            self.push(value);
             return (true, addr, offset);
         }
         let value = self.pop();
         let addr = self.pop();
         let h = self.height();
         let addr = self.operand_slot(addr, h);
-        self.stack.push(value);
+        self.push(value);
         (false, addr, offset)
     }
 
