@@ -6,7 +6,7 @@
 
 mod common;
 
-use tern_engine::{Instance, Store, TrapCode};
+use tern_engine::{Store, TrapCode};
 
 const MODULE: &str = r#"(module
     (memory (export "mem") 1)
@@ -53,61 +53,54 @@ const MODULE: &str = r#"(module
             (local.get $v)))
 )"#;
 
-fn call<P: tern_engine::WasmParams, R: tern_engine::WasmResults>(
-    store: &mut Store<()>,
-    instance: &Instance,
-    name: &str,
-    params: P,
-) -> tern_engine::Result<R> {
-    instance
-        .get_typed_func::<P, R>(&mut *store, name)
-        .unwrap()
-        .call(&mut *store, params)
-}
-
 fn elements_are_read_and_written_at_their_index() {
     let (mut store, instance) = common::instantiate(MODULE);
     let get64 = |s: &mut Store<()>, start: i32, i: i32| {
-        call::<(i32, i32), i64>(s, &instance, "get64", (start, i))
+        common::call::<(i32, i32), i64>(s, &instance, "get64", (start, i))
     };
     assert_eq!(get64(&mut store, 0, 1).unwrap(), 0x100f0e0d0c0b0a09);
     assert_eq!(get64(&mut store, 8, -1).unwrap(), 0x0807060504030201);
-    let get8 = call::<(i32, i32), i32>(&mut store, &instance, "get8", (3, 2)).unwrap();
+    let get8 = common::call::<(i32, i32), i32>(&mut store, &instance, "get8", (3, 2)).unwrap();
     assert_eq!(get8, 8);
-    let get16 = call::<(i32, i32), i32>(&mut store, &instance, "get16", (1, 1)).unwrap();
+    let get16 = common::call::<(i32, i32), i32>(&mut store, &instance, "get16", (1, 1)).unwrap();
     assert_eq!(get16, 0x0403);
-    let wide = call::<(i32, i32), i32>(&mut store, &instance, "get_wide_shift", (0, 1)).unwrap();
+    let wide =
+        common::call::<(i32, i32), i32>(&mut store, &instance, "get_wide_shift", (0, 1)).unwrap();
     assert_eq!(wide, 0x0c0b0a09);
-    call::<(i32, i32, i32), ()>(&mut store, &instance, "put32", (100, 3, -2)).unwrap();
-    let back = call::<(i32, i32), i32>(&mut store, &instance, "get_wide_shift", (96, 2)).unwrap();
+    common::call::<(i32, i32, i32), ()>(&mut store, &instance, "put32", (100, 3, -2)).unwrap();
+    let back =
+        common::call::<(i32, i32), i32>(&mut store, &instance, "get_wide_shift", (96, 2)).unwrap();
     assert_eq!(back, -2);
-    let computed = call::<(i32, i32), i32>(&mut store, &instance, "get_computed", (4, 2)).unwrap();
+    let computed =
+        common::call::<(i32, i32), i32>(&mut store, &instance, "get_computed", (4, 2)).unwrap();
     assert_eq!(computed, 8);
-    let teed = call::<(i32, i32), i32>(&mut store, &instance, "get_teed", (2, 3)).unwrap();
+    let teed = common::call::<(i32, i32), i32>(&mut store, &instance, "get_teed", (2, 3)).unwrap();
     assert_eq!(teed, 6 + 5);
-    let off = call::<(i32, i32), i32>(&mut store, &instance, "get8_off", (0, 3)).unwrap();
+    let off = common::call::<(i32, i32), i32>(&mut store, &instance, "get8_off", (0, 3)).unwrap();
     assert_eq!(off, 8);
-    call::<(i32, i32, f64), ()>(&mut store, &instance, "put_f64", (200, 1, 1.5)).unwrap();
+    common::call::<(i32, i32, f64), ()>(&mut store, &instance, "put_f64", (200, 1, 1.5)).unwrap();
     let bits = get64(&mut store, 200, 1).unwrap();
     assert_eq!(f64::from_bits(bits as u64), 1.5);
 }
 
 fn both_arms_of_a_merge_compute_their_own_address() {
     let (mut store, instance) = common::instantiate(MODULE);
-    let then_arm = call::<(i32, i32, i32), i32>(&mut store, &instance, "get_merged", (0, 3, 1));
+    let then_arm =
+        common::call::<(i32, i32, i32), i32>(&mut store, &instance, "get_merged", (0, 3, 1));
     assert_eq!(then_arm.unwrap(), 7, "then: byte 0 + (3 << 1)");
-    let else_arm = call::<(i32, i32, i32), i32>(&mut store, &instance, "get_merged", (0, 3, 0));
+    let else_arm =
+        common::call::<(i32, i32, i32), i32>(&mut store, &instance, "get_merged", (0, 3, 0));
     assert_eq!(else_arm.unwrap(), 13, "else: byte 0 + (3 << 2)");
 }
 
 fn addresses_wrap_at_four_gib() {
     let (mut store, instance) = common::instantiate(MODULE);
     // 0xffff_fff8 + (2 << 3) wraps to 8.
-    let wrapped = call::<(i32, i32), i64>(&mut store, &instance, "get64", (-8, 2)).unwrap();
+    let wrapped = common::call::<(i32, i32), i64>(&mut store, &instance, "get64", (-8, 2)).unwrap();
     assert_eq!(wrapped, 0x100f0e0d0c0b0a09);
     // (0x2000_0001 << 3) is 8 in 32 bits.
     let shifted =
-        call::<(i32, i32), i64>(&mut store, &instance, "get64", (0, 0x2000_0001)).unwrap();
+        common::call::<(i32, i32), i64>(&mut store, &instance, "get64", (0, 0x2000_0001)).unwrap();
     assert_eq!(shifted, 0x100f0e0d0c0b0a09);
 }
 
@@ -120,17 +113,17 @@ fn out_of_bounds_accesses_trap_and_write_nothing() {
         );
     };
     // The last whole i64 of the page, then one straddling its end.
-    let last = call::<(i32, i32), i64>(&mut store, &instance, "get64", (65536 - 8, 0));
+    let last = common::call::<(i32, i32), i64>(&mut store, &instance, "get64", (65536 - 8, 0));
     assert_eq!(last.unwrap(), 0);
-    trap(call::<(i32, i32), i64>(&mut store, &instance, "get64", (65536 - 8, 1)).map(drop));
-    trap(call::<(i32, i32), i64>(&mut store, &instance, "get64", (65536 - 4, 0)).map(drop));
-    trap(call::<(i32, i32, i32), ()>(
+    trap(common::call::<(i32, i32), i64>(&mut store, &instance, "get64", (65536 - 8, 1)).map(drop));
+    trap(common::call::<(i32, i32), i64>(&mut store, &instance, "get64", (65536 - 4, 0)).map(drop));
+    trap(common::call::<(i32, i32, i32), ()>(
         &mut store,
         &instance,
         "put32",
         (65536 - 2, 0, 7),
     ));
-    trap(call::<(i32, i32, f64), ()>(
+    trap(common::call::<(i32, i32, f64), ()>(
         &mut store,
         &instance,
         "put_f64",

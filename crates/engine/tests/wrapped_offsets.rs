@@ -7,7 +7,7 @@
 
 mod common;
 
-use tern_engine::{Instance, Store, TrapCode, WasmParams, WasmResults};
+use tern_engine::{Instance, Store, TrapCode};
 
 const MODULE: &str = r#"(module
     (memory (export "mem") 1)
@@ -55,18 +55,6 @@ const MODULE: &str = r#"(module
         (i32.load8_u (i32.add (i32.mul (local.get $i) (i32.const 3)) (i32.const 1))))
 )"#;
 
-fn call<P: WasmParams, R: WasmResults>(
-    store: &mut Store<()>,
-    instance: &Instance,
-    name: &str,
-    params: P,
-) -> tern_engine::Result<R> {
-    instance
-        .get_typed_func::<P, R>(&mut *store, name)
-        .unwrap()
-        .call(&mut *store, params)
-}
-
 fn memory(store: &mut Store<()>, instance: &Instance, at: usize, n: usize) -> Vec<u8> {
     let memory = instance.get_memory(&mut *store, "mem").unwrap();
     memory.data(store)[at..at + n].to_vec()
@@ -74,36 +62,36 @@ fn memory(store: &mut Store<()>, instance: &Instance, at: usize, n: usize) -> Ve
 
 fn accesses_read_and_write_at_the_sum() {
     let (mut store, instance) = common::instantiate(MODULE);
-    let byte = call::<i32, i32>(&mut store, &instance, "byte", 2).unwrap();
+    let byte = common::call::<i32, i32>(&mut store, &instance, "byte", 2).unwrap();
     assert_eq!(byte, 8);
-    let word = call::<i32, i32>(&mut store, &instance, "word_below", 8).unwrap();
+    let word = common::call::<i32, i32>(&mut store, &instance, "word_below", 8).unwrap();
     assert_eq!(word, 0x0807_0605);
-    let word = call::<i32, i32>(&mut store, &instance, "word_above", 0).unwrap();
+    let word = common::call::<i32, i32>(&mut store, &instance, "word_above", 0).unwrap();
     assert_eq!(word, 0x0807_0605);
-    call::<(i32, i64), ()>(&mut store, &instance, "put64", (100, -2)).unwrap();
+    common::call::<(i32, i64), ()>(&mut store, &instance, "put64", (100, -2)).unwrap();
     assert_eq!(memory(&mut store, &instance, 108, 8), (-2i64).to_le_bytes());
-    call::<i32, ()>(&mut store, &instance, "put_const", 200).unwrap();
+    common::call::<i32, ()>(&mut store, &instance, "put_const", 200).unwrap();
     assert_eq!(memory(&mut store, &instance, 202, 3), [0, 0xab, 0]);
-    call::<i32, ()>(&mut store, &instance, "put_wide", 300).unwrap();
+    common::call::<i32, ()>(&mut store, &instance, "put_wide", 300).unwrap();
     assert_eq!(
         memory(&mut store, &instance, 316, 8),
         0x11_2233_4455i64.to_le_bytes()
     );
-    let off = call::<i32, i32>(&mut store, &instance, "byte_off", 0).unwrap();
+    let off = common::call::<i32, i32>(&mut store, &instance, "byte_off", 0).unwrap();
     assert_eq!(off, 8);
-    let teed = call::<i32, i32>(&mut store, &instance, "byte_teed", 3).unwrap();
+    let teed = common::call::<i32, i32>(&mut store, &instance, "byte_teed", 3).unwrap();
     assert_eq!(teed, 5 + 4);
-    call::<(i32, i64, i64), ()>(&mut store, &instance, "put_sum", (400, 40, 2)).unwrap();
+    common::call::<(i32, i64, i64), ()>(&mut store, &instance, "put_sum", (400, 40, 2)).unwrap();
     assert_eq!(memory(&mut store, &instance, 408, 8), 42i64.to_le_bytes());
-    let scaled = call::<i32, i32>(&mut store, &instance, "byte_scaled", 4).unwrap();
+    let scaled = common::call::<i32, i32>(&mut store, &instance, "byte_scaled", 4).unwrap();
     assert_eq!(scaled, 14);
 }
 
 fn both_arms_of_a_merge_add_their_own_constant() {
     let (mut store, instance) = common::instantiate(MODULE);
-    let then_arm = call::<(i32, i32), i32>(&mut store, &instance, "byte_merged", (4, 1));
+    let then_arm = common::call::<(i32, i32), i32>(&mut store, &instance, "byte_merged", (4, 1));
     assert_eq!(then_arm.unwrap(), 6, "then: byte 4 + 1");
-    let else_arm = call::<(i32, i32), i32>(&mut store, &instance, "byte_merged", (4, 0));
+    let else_arm = common::call::<(i32, i32), i32>(&mut store, &instance, "byte_merged", (4, 0));
     assert_eq!(else_arm.unwrap(), 7, "else: byte 4 + 2");
 }
 
@@ -112,26 +100,27 @@ fn both_arms_of_a_merge_add_their_own_constant() {
 fn sums_past_four_gib_wrap_to_low_addresses() {
     let (mut store, instance) = common::instantiate(MODULE);
     // 0xffff_ffff + 5 is 4.
-    let byte = call::<i32, i32>(&mut store, &instance, "byte", -1).unwrap();
+    let byte = common::call::<i32, i32>(&mut store, &instance, "byte", -1).unwrap();
     assert_eq!(byte, 5);
     // 0xffff_fffc - (-4) is 0.
-    let word = call::<i32, i32>(&mut store, &instance, "word_above", -4).unwrap();
+    let word = common::call::<i32, i32>(&mut store, &instance, "word_above", -4).unwrap();
     assert_eq!(word, 0x0403_0201);
     // (0x5555_5556 * 3 + 1) is 3 in 32 bits.
-    let scaled = call::<i32, i32>(&mut store, &instance, "byte_scaled", 0x5555_5556).unwrap();
+    let scaled =
+        common::call::<i32, i32>(&mut store, &instance, "byte_scaled", 0x5555_5556).unwrap();
     assert_eq!(scaled, 4);
     // The memarg offset is added after the 32-bit sum: 0xffff_fffb + 5 is
     // 0, then 2.
-    let off = call::<i32, i32>(&mut store, &instance, "byte_off", -5).unwrap();
+    let off = common::call::<i32, i32>(&mut store, &instance, "byte_off", -5).unwrap();
     assert_eq!(off, 3);
     // 0xffff_fff8 + 8 is 0.
-    call::<(i32, i64), ()>(&mut store, &instance, "put64", (-8, 0x0102)).unwrap();
+    common::call::<(i32, i64), ()>(&mut store, &instance, "put64", (-8, 0x0102)).unwrap();
     assert_eq!(memory(&mut store, &instance, 0, 8), 0x0102i64.to_le_bytes());
     // 0xffff_fffe + 3 is 1.
-    call::<i32, ()>(&mut store, &instance, "put_const", -2).unwrap();
+    common::call::<i32, ()>(&mut store, &instance, "put_const", -2).unwrap();
     assert_eq!(memory(&mut store, &instance, 1, 1), [0xab]);
     // 0xffff_fff0 + 16 is 0.
-    call::<i32, ()>(&mut store, &instance, "put_wide", -16).unwrap();
+    common::call::<i32, ()>(&mut store, &instance, "put_wide", -16).unwrap();
     assert_eq!(
         memory(&mut store, &instance, 0, 8),
         0x11_2233_4455i64.to_le_bytes()
@@ -147,25 +136,25 @@ fn out_of_bounds_sums_trap_and_write_nothing() {
         );
     };
     // 2 - 4 is 0xffff_fffe.
-    trap(call::<i32, i32>(&mut store, &instance, "word_below", 2).map(drop));
+    trap(common::call::<i32, i32>(&mut store, &instance, "word_below", 2).map(drop));
     // The last byte of the page, then the first byte past it.
-    let last = call::<i32, i32>(&mut store, &instance, "byte", 65536 - 6);
+    let last = common::call::<i32, i32>(&mut store, &instance, "byte", 65536 - 6);
     assert_eq!(last.unwrap(), 0);
-    trap(call::<i32, i32>(&mut store, &instance, "byte", 65536 - 5).map(drop));
+    trap(common::call::<i32, i32>(&mut store, &instance, "byte", 65536 - 5).map(drop));
     // An i64 straddling the end of the page.
-    trap(call::<(i32, i64), ()>(
+    trap(common::call::<(i32, i64), ()>(
         &mut store,
         &instance,
         "put64",
         (65536 - 12, -1),
     ));
-    trap(call::<i32, ()>(
+    trap(common::call::<i32, ()>(
         &mut store,
         &instance,
         "put_wide",
         65536 - 20,
     ));
-    trap(call::<i32, ()>(
+    trap(common::call::<i32, ()>(
         &mut store,
         &instance,
         "put_const",

@@ -7,7 +7,9 @@
 #![allow(dead_code)] // Each test file uses part of this.
 
 use std::cell::Cell;
-use tern_engine::{Config, Engine, Instance, Linker, Module, Store, Strategy};
+use tern_engine::{
+    Config, Engine, Instance, Linker, Module, Store, Strategy, WasmParams, WasmResults,
+};
 
 std::thread_local! {
     static STRATEGY: Cell<Strategy> = const { Cell::new(Strategy::Interpreter) };
@@ -42,6 +44,19 @@ pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
         .instantiate(&mut store, &module)
         .unwrap();
     (store, instance)
+}
+
+/// Calls the export `name` of `instance`, a function of type `P -> R`.
+pub fn call<P: WasmParams, R: WasmResults>(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    params: P,
+) -> tern_engine::Result<R> {
+    instance
+        .get_typed_func::<P, R>(&mut *store, name)
+        .unwrap()
+        .call(&mut *store, params)
 }
 
 /// The module `wat` on the interpreter, whose code of each function
