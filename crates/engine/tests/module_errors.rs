@@ -102,6 +102,9 @@ fn valid_modules_load_and_report_their_shape() -> tern_engine::Result<()> {
     Ok(())
 }
 
+/// Functions of `many_functions` that make over 128 KiB of code.
+const FUNCS: usize = 192;
+
 /// A module of `n` functions, each a long run of additions; those in `bad`
 /// end with a type error instead.
 fn many_functions(n: usize, bad: &[usize]) -> String {
@@ -123,27 +126,28 @@ fn many_functions(n: usize, bad: &[usize]) -> String {
 }
 
 fn big_modules_translate_in_parallel_with_the_same_results() -> tern_engine::Result<()> {
-    // Over 16 KiB of code, so several threads share the work.
+    // Over 128 KiB of code, so several threads share the work even when
+    // the bodies are only validated.
     let engine = common::engine();
-    let module = Module::new(&engine, many_functions(64, &[]))?;
+    let module = Module::new(&engine, many_functions(FUNCS, &[]))?;
     let mut store = tern_engine::Store::new(&engine, ());
     let instance = tern_engine::Linker::new(&engine).instantiate(&mut store, &module)?;
-    for i in [0, 1, 31, 32, 63] {
+    for i in [0, 1, 95, 96, 191] {
         let f = instance.get_typed_func::<(), i32>(&mut store, &format!("f{i}"))?;
         assert_eq!(f.call(&mut store, ())?, i + 200, "function {i}");
     }
     // The interpreter's code can be shown; compiled functions have none
     // (the mixed mode interprets the functions of odd index).
     let interpreted = common::strategy() != tern_engine::Strategy::Cranelift;
-    assert_eq!(module.disassemble(63).is_some(), interpreted);
-    assert!(module.disassemble(64).is_none());
+    assert_eq!(module.disassemble(191).is_some(), interpreted);
+    assert!(module.disassemble(192).is_none());
     Ok(())
 }
 
 fn the_first_invalid_function_is_reported_whichever_thread_finds_it() {
-    let first_only = module_err(wat::parse_str(many_functions(64, &[40])).unwrap());
-    let both = module_err(wat::parse_str(many_functions(64, &[40, 5])).unwrap());
-    let also_later = module_err(wat::parse_str(many_functions(64, &[5, 60])).unwrap());
+    let first_only = module_err(wat::parse_str(many_functions(FUNCS, &[120])).unwrap());
+    let both = module_err(wat::parse_str(many_functions(FUNCS, &[120, 5])).unwrap());
+    let also_later = module_err(wat::parse_str(many_functions(FUNCS, &[5, 180])).unwrap());
     assert_eq!(both.kind(), ErrorKind::Invalid);
     assert_ne!(
         both.message(),

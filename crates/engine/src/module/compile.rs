@@ -17,6 +17,12 @@ use wasmparser::{BinaryReaderError, FuncValidatorAllocations};
 /// starting another costs more than it saves.
 const PARALLEL_THRESHOLD: usize = 16 << 10;
 
+/// The same when the bodies are only validated (translation is lazy): that
+/// is fast enough (a 50 KiB program in about 0.3 ms) that a second thread,
+/// which costs about as much to start and stop, pays off only for bigger
+/// modules.
+const VALIDATE_PARALLEL_THRESHOLD: usize = 128 << 10;
+
 /// Threads that work on one module at most.
 const MAX_THREADS: usize = 4;
 
@@ -52,7 +58,11 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         native,
     };
     let v = |e: BinaryReaderError| parse::classify(bytes, e);
-    let made = for_each_body(parsed.bodies, |first, chunk| {
+    let threshold = match jit {
+        None if lazy => VALIDATE_PARALLEL_THRESHOLD,
+        _ => PARALLEL_THRESHOLD,
+    };
+    let made = for_each_body(parsed.bodies, threshold, |first, chunk| {
         make_chunk(
             &env,
             &options,
@@ -199,16 +209,17 @@ fn translate_chunk(
 /// Consecutive bodies, with the index of the first.
 type Chunk<'a> = (usize, Vec<Body<'a>>);
 
-/// Runs `work` over every body, in order, on several threads when there is
-/// enough code: contiguous chunks of about equal code size, so that results
-/// come back in order and the first error is the lowest function's,
-/// whichever thread found it.
+/// Runs `work` over every body, in order, on several threads when there are
+/// `threshold` bytes of code or more: contiguous chunks of about equal code
+/// size, so that results come back in order and the first error is the
+/// lowest function's, whichever thread found it.
 pub(crate) fn for_each_body<'a, T: Send>(
     bodies: Vec<Body<'a>>,
+    threshold: usize,
     work: impl Fn(usize, Vec<Body<'a>>) -> Result<Vec<T>> + Sync,
 ) -> Result<Vec<T>> {
     let code_bytes: usize = bodies.iter().map(|(_, b)| b.as_bytes().len()).sum();
-    let threads = if code_bytes < PARALLEL_THRESHOLD {
+    let threads = if code_bytes < threshold {
         1
     } else {
         std::thread::available_parallelism()
