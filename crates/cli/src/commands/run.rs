@@ -309,6 +309,9 @@ impl RunCommand {
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = tern_engine::Config::new();
         config.consume_fuel(self.fuel > 0);
+        // One instance: copying its data costs less than making a
+        // copy-on-write image to map once.
+        config.memory_init_cow(false);
         super::codegen::CodegenOptions::new(self.codegen.clone()).apply(&mut config)?;
         let engine = Engine::new(&config);
         let bytes = std::fs::read(&self.module)
@@ -316,7 +319,8 @@ impl RunCommand {
         if is_component(&bytes) {
             return self.run_component(&engine, &bytes);
         }
-        let module = Module::from_file(&engine, &self.module)
+        let module = Module::new(&engine, &bytes)
+            .map_err(|e| e.with_context(self.module.display()))
             .with_context(|| format!("failed to load {}", self.module.display()))?;
         let is_wasi = module.imports().any(|i| i.module == tern_wasi::MODULE);
         // A WASI command's ARGS are its argv; with --invoke they are the
