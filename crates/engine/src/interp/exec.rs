@@ -14,6 +14,8 @@
 //! epoch deadline, returns to the generic driver, which deals with it and
 //! resumes this loop where it left off.
 
+use super::access::{Bits, FromImm, address, indexed};
+use super::cursor::Cursor;
 use super::instr::{Instr, Slot, store_imm};
 use super::num;
 use super::ops::for_each_op;
@@ -22,12 +24,9 @@ use super::threaded::{self, Op};
 use super::{InterpCode, InterpFunc};
 use crate::environ::ModuleEnv;
 use crate::error::Error;
-use crate::runtime::vmcontext::{
-    BuiltinResult, FuncKind, VMContext, VMFuncRef, VMGlobalDefinition, VMOffsets, VMStoreContext,
-};
+use crate::runtime::vmcontext::{BuiltinResult, FuncKind, VMContext, VMFuncRef};
 use crate::store::StoreOpaque;
 use crate::trap::TrapCode;
-use std::num::NonZeroUsize;
 use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 
@@ -97,122 +96,6 @@ impl Regs {
     unsafe fn set(self, slot: Slot, value: u64) {
         // SAFETY: the caller guarantees `slot` lies inside the frame.
         unsafe { *self.0.add(slot as usize) = value }
-    }
-}
-
-/// Conversion between typed values and untyped slot bits.
-pub(super) trait Bits: Copy {
-    fn from_bits(bits: u64) -> Self;
-    fn into_bits(self) -> u64;
-}
-
-impl Bits for i32 {
-    #[inline(always)]
-    fn from_bits(bits: u64) -> Self {
-        bits as i32
-    }
-    #[inline(always)]
-    fn into_bits(self) -> u64 {
-        self as u32 as u64
-    }
-}
-
-impl Bits for i64 {
-    #[inline(always)]
-    fn from_bits(bits: u64) -> Self {
-        bits as i64
-    }
-    #[inline(always)]
-    fn into_bits(self) -> u64 {
-        self as u64
-    }
-}
-
-impl Bits for f32 {
-    #[inline(always)]
-    fn from_bits(bits: u64) -> Self {
-        f32::from_bits(bits as u32)
-    }
-    #[inline(always)]
-    fn into_bits(self) -> u64 {
-        self.to_bits() as u64
-    }
-}
-
-impl Bits for f64 {
-    #[inline(always)]
-    fn from_bits(bits: u64) -> Self {
-        f64::from_bits(bits)
-    }
-    #[inline(always)]
-    fn into_bits(self) -> u64 {
-        self.to_bits()
-    }
-}
-
-/// Immediates are 32 bits, sign-extended to the operand type.
-pub(super) trait FromImm {
-    fn from_imm(imm: u32) -> Self;
-}
-
-impl FromImm for i32 {
-    #[inline(always)]
-    fn from_imm(imm: u32) -> Self {
-        imm as i32
-    }
-}
-
-impl FromImm for i64 {
-    #[inline(always)]
-    fn from_imm(imm: u32) -> Self {
-        imm as i32 as i64
-    }
-}
-
-/// The default memory of the running instance, cached for loads and stores.
-#[derive(Copy, Clone)]
-pub(super) struct MemCache {
-    pub base: *mut u8,
-    pub len: usize,
-}
-
-impl MemCache {
-    /// The index of the first of `n` bytes at `addr + offset`, when all of
-    /// them are inside the memory.
-    #[inline(always)]
-    fn index(self, addr: u64, offset: u32, n: usize) -> Option<usize> {
-        mem_index(addr, offset, n, self.len)
-    }
-}
-
-/// The address `start + (index << shift)` of a fused indexed access, in
-/// 32-bit arithmetic as the `i32.shl` and `i32.add` it replaces.
-#[inline(always)]
-pub(super) fn indexed(start: u64, index: u64, shift: u16) -> u64 {
-    u64::from((start as u32).wrapping_add((index as u32).wrapping_shl(u32::from(shift))))
-}
-
-/// The address and offset a plain load or store checks: `addr` and
-/// `offset` as they are, or for one that `wraps`, their 32-bit sum and no
-/// offset (see `instr.rs`).
-#[inline(always)]
-fn address(addr: u64, offset: u32, wraps: bool) -> (u64, u32) {
-    if wraps {
-        (u64::from((addr as u32).wrapping_add(offset)), 0)
-    } else {
-        (addr, offset)
-    }
-}
-
-/// The index of the first of `n` bytes at the 32-bit address `addr` plus
-/// `offset`, when all of them are inside a memory of `len` bytes.
-#[inline(always)]
-pub(super) fn mem_index(addr: u64, offset: u32, n: usize, len: usize) -> Option<usize> {
-    let ea = (addr as u32 as u64) + offset as u64;
-    if ea + n as u64 <= len as u64 {
-        Some(ea as usize)
-    } else {
-        None
     }
 }
 
@@ -337,120 +220,6 @@ macro_rules! dispatch {
             }
         }
     };
-}
-
-/// The run's stack, store and running instance: what the loop and the
-/// threaded handlers (which are handed a pointer to it) need besides the
-/// instruction pointer, the frame's slots and the memory, which they keep
-/// in registers.
-pub(super) struct Cursor {
-    /// The instance's global pointers.
-    pub globals: *const *mut VMGlobalDefinition,
-    pub vmctx: *mut VMContext,
-    env: *const ModuleEnv,
-    pub code: *const InterpCode,
-    /// The store's context: fuel and the epoch deadline.
-    pub vm: *mut VMStoreContext,
-    /// The store's interpreter stack.
-    pub stack: NonNull<Stack>,
-    /// The frames below the run's entry frame, plus that one: a return
-    /// from a frame at this depth ends the run.
-    pub min_frames: NonZeroUsize,
-}
-
-impl Cursor {
-    /// # Safety
-    ///
-    /// `vmctx` is a live instance context whose module has interpreter
-    /// code.
-    unsafe fn new(stack: NonNull<Stack>, entry_depth: usize, vmctx: *mut VMContext) -> Self {
-        // SAFETY: as the caller guarantees.
-        unsafe {
-            let env: *const ModuleEnv = (*vmctx).env.cast();
-            Self {
-                globals: VMContext::globals(vmctx, &(*env).offsets),
-                vmctx,
-                env,
-                code: (*vmctx).interp.cast(),
-                vm: (*vmctx).store,
-                stack,
-                min_frames: NonZeroUsize::MIN.saturating_add(entry_depth),
-            }
-        }
-    }
-
-    /// Moves to instance `vmctx`.
-    ///
-    /// # Safety
-    ///
-    /// As for [`Cursor::new`].
-    unsafe fn switch(&mut self, vmctx: *mut VMContext) {
-        // SAFETY: as the caller guarantees.
-        *self = unsafe { Self::new(self.stack, self.min_frames.get() - 1, vmctx) };
-    }
-
-    fn env(&self) -> &ModuleEnv {
-        // SAFETY: the instance keeps its module's environment alive.
-        unsafe { &*self.env }
-    }
-
-    fn offsets(&self) -> &VMOffsets {
-        &self.env().offsets
-    }
-
-    /// The interpreted function of the running instance that entry `i` of
-    /// `table` refers to, when it is translated and of type `type_index`;
-    /// `None` for any other entry, which the loop then calls or traps on.
-    ///
-    /// # Safety
-    ///
-    /// `table` is a table of the running instance, and `type_index` a type
-    /// of its module.
-    #[inline(always)]
-    pub(super) unsafe fn indirect_callee(
-        &self,
-        table: u32,
-        type_index: u32,
-        i: u32,
-    ) -> Option<&InterpFunc> {
-        // SAFETY: as the caller guarantees; the definition describes the
-        // table's current elements, which are null or live function
-        // references of the store.
-        let f = unsafe {
-            let t = VMContext::table(self.vmctx, self.offsets(), table);
-            if u64::from(i) >= (*t).current_elements {
-                return None;
-            }
-            (*(*t).base.add(i as usize) as *const VMFuncRef).as_ref()?
-        };
-        if f.instance != self.vmctx
-            || f.kind != FuncKind::Interpreted as u32
-            || f.type_id != self.env().type_ids.get(type_index as usize)?.0
-        {
-            return None;
-        }
-        // SAFETY: the instance keeps its module's code alive.
-        unsafe { (*self.code).translated(f.index) }
-    }
-
-    /// The default memory of the running instance.
-    fn mem(&self) -> MemCache {
-        if self.offsets().num_memories == 0 {
-            return MemCache {
-                base: std::ptr::null_mut(),
-                len: 0,
-            };
-        }
-        // SAFETY: the instance has a memory 0, whose definition lives as
-        // long as the store.
-        unsafe {
-            let def = VMContext::memory(self.vmctx, self.offsets(), 0);
-            MemCache {
-                base: (*def).base,
-                len: (*def).current_length,
-            }
-        }
-    }
 }
 
 /// Runs from the top frame of `stack` until the frame at `entry_depth`

@@ -6,6 +6,8 @@
 //! deadline through the store's context, and calls the same builtins as
 //! compiled code. It knows nothing of stores or modules beyond that.
 
+mod access;
+mod cursor;
 mod exec;
 mod instr;
 mod num;

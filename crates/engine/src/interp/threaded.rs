@@ -20,7 +20,8 @@
 //! and the loop in `exec.rs` executes it. A handler that would trap writes
 //! nothing, so the loop executing it again traps with the right code.
 
-use super::exec::{Bits, Cursor, FromImm, MemCache, indexed, mem_index};
+use super::access::{Bits, FromImm, MemCache, indexed, mem_index};
+use super::cursor::Cursor;
 use super::instr::{Instr, store_imm};
 use super::num;
 use super::ops::for_each_op;
