@@ -23,12 +23,17 @@ fn writable_and_executable() -> Vec<String> {
 fn no_mapping_is_writable_and_executable() {
     assert_eq!(writable_and_executable(), Vec::<String>::new(), "before");
     let engine = Engine::new(Config::new().strategy(Strategy::Cranelift));
-    // Enough functions to compile on several threads.
-    let funcs: String = (0..200)
+    // Enough code (about 26 KiB, over the 16 KiB threshold) to compile on
+    // several threads: function `i` adds 1 to its parameter forty-odd
+    // times, then a constant, so that it returns its parameter plus `i`.
+    let funcs: String = (0..200usize)
         .map(|i| {
+            let ones = 40 + i % 7;
+            let adds = " (i32.const 1) (i32.add)".repeat(ones);
             format!(
                 "(func (export \"f{i}\") (param i32) (result i32)
-                   (i32.add (local.get 0) (i32.const {i})))"
+                   (local.get 0){adds} (i32.const {}) (i32.add))",
+                i as i64 - ones as i64
             )
         })
         .collect();
