@@ -834,6 +834,14 @@ impl Translator<'_, '_> {
     /// Closes the innermost control frame at its `end`.
     fn end(&mut self) {
         let c = self.control.pop().expect("validated control stack");
+        if self.control.is_empty() && self.reachable && c.pending.is_empty() {
+            // Falling off the function's end, which no branch targets (a
+            // branch to the function's label returns): the results return
+            // from where they are, a local or a constant included, with no
+            // copy into a result slot first.
+            self.emit_return();
+            return;
+        }
         if self.reachable {
             // Fall through: results into their slots.
             let from = self.height() - c.results;
