@@ -5,7 +5,8 @@
 
 mod common;
 
-use tern_engine::{Instance, Store, WasmParams, WasmResults};
+use common::call_ok as call;
+use tern_engine::Store;
 
 const MODULE: &str = r#"(module
     ;; 0: a local, written in a loop
@@ -45,15 +46,6 @@ const MODULE: &str = r#"(module
         (local.set $r (call $depth (i32.sub (local.get $n) (i32.const 1))))
         (local.get $r))
 )"#;
-
-fn call<P: WasmParams, R: WasmResults>(
-    store: &mut Store<()>,
-    instance: &Instance,
-    name: &str,
-    params: P,
-) -> R {
-    common::call(store, instance, name, params).unwrap()
-}
 
 fn results_come_from_where_they_are() {
     let (mut store, instance) = common::instantiate(MODULE);

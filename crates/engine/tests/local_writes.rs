@@ -6,7 +6,7 @@
 
 mod common;
 
-use tern_engine::{Instance, Store, WasmParams, WasmResults};
+use common::call_ok as call;
 
 const MODULE: &str = r#"(module
     ;; 0: old * new + new, where new = old + 5 is teed over old
@@ -44,15 +44,6 @@ const MODULE: &str = r#"(module
         (local.get $v)
         (i32.sub))
 )"#;
-
-fn call<P: WasmParams, R: WasmResults>(
-    store: &mut Store<()>,
-    instance: &Instance,
-    name: &str,
-    params: P,
-) -> R {
-    common::call(store, instance, name, params).unwrap()
-}
 
 fn pending_entries_keep_the_old_value() {
     let (mut store, instance) = common::instantiate(MODULE);

@@ -59,6 +59,16 @@ pub fn call<P: WasmParams, R: WasmResults>(
         .call(&mut *store, params)
 }
 
+/// As [`call`], for a call that must succeed: its results.
+pub fn call_ok<P: WasmParams, R: WasmResults>(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    params: P,
+) -> R {
+    call(store, instance, name, params).unwrap()
+}
+
 /// The module `wat` on the interpreter, whose code of each function
 /// `Module::disassemble` prints.
 pub fn interpreted(wat: &str) -> Module {
