@@ -6,7 +6,7 @@ use crate::resources::{ResourceAny, Slot};
 use crate::types::Type;
 use crate::util::abi_trap;
 use crate::values::Val;
-use tern_engine::{AsContextMut, Result};
+use tern_engine::{AsContext, AsContextMut, Result};
 
 /// The longest string, in bytes, the canonical ABI allows.
 const MAX_STRING_BYTES: u64 = (1 << 31) - 1;
@@ -46,21 +46,7 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
 
     /// Takes `bytes` from the budget, or traps when it would run out.
     fn charge(&mut self, bytes: u64) -> Result<()> {
-        match self.budget.checked_sub(bytes) {
-            Some(left) => {
-                self.budget = left;
-                Ok(())
-            }
-            None => Err(abi_trap(format!(
-                "the values handed over take more than the {} bytes of host memory allowed \
-                 (Config::max_lifted_bytes)",
-                self.store
-                    .as_context()
-                    .engine()
-                    .config()
-                    .get_max_lifted_bytes()
-            ))),
-        }
+        take(&mut self.budget, &*self.store, bytes)
     }
 
     /// Charges for `n` values of type `V` in one allocation.
@@ -238,9 +224,8 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             StringEncoding::CompactUtf16 if len & UTF16_TAG != 0 => (true, len ^ UTF16_TAG),
             StringEncoding::CompactUtf16 => {
                 // Latin-1 takes up to two bytes a character in UTF-8.
-                memory_slice(&*self.store, self.options, ptr, u64::from(len))?;
-                self.charge(u64::from(len) * 2)?;
                 let bytes = memory_slice(&*self.store, self.options, ptr, u64::from(len))?;
+                take(&mut self.budget, &*self.store, u64::from(len) * 2)?;
                 return Ok(bytes.iter().map(|&b| char::from(b)).collect());
             }
         };
@@ -253,10 +238,10 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
                 "UTF-16 string at {ptr} is not 2-byte aligned"
             )));
         }
-        memory_slice(&*self.store, self.options, ptr, byte_len)?;
-        // A UTF-16 unit takes up to three bytes in UTF-8.
-        self.charge(if utf16 { byte_len / 2 * 3 } else { byte_len })?;
         let bytes = memory_slice(&*self.store, self.options, ptr, byte_len)?;
+        // A UTF-16 unit takes up to three bytes in UTF-8.
+        let cost = if utf16 { byte_len / 2 * 3 } else { byte_len };
+        take(&mut self.budget, &*self.store, cost)?;
         if utf16 {
             let units = bytes
                 .chunks_exact(2)
@@ -272,7 +257,7 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
     }
 
     fn load_list(&mut self, elem: &Type, ptr: u32, len: u32) -> Result<Vec<Val>> {
-        let elem_size = self.check_list(elem, ptr, len, size_of::<Val>())?;
+        let (elem_size, _) = self.check_list(elem, ptr, len, size_of::<Val>())?;
         (0..len)
             .map(|i| self.load(elem, ptr + i * elem_size))
             .collect()
@@ -280,14 +265,15 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
 
     /// Checks a list of `len` elements of `elem` at `ptr` (alignment and
     /// bounds) and charges `host_size` bytes for each element the host
-    /// makes of it; returns the size of an element in memory.
+    /// makes of it; returns the size of an element in memory and the
+    /// list's bytes.
     pub(crate) fn check_list(
         &mut self,
         elem: &Type,
         ptr: u32,
         len: u32,
         host_size: usize,
-    ) -> Result<u32> {
+    ) -> Result<(u32, &[u8])> {
         let elem_size = size(elem);
         let align = alignment(elem);
         if !ptr.is_multiple_of(align) {
@@ -297,19 +283,30 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
         }
         // Elements of no size still cost the host a value each: count
         // them as a byte, so no list is longer than the memory is large.
-        memory_slice(
+        let checked = memory_slice(
             &*self.store,
             self.options,
             ptr,
             u64::from(len) * u64::from(elem_size.max(1)),
         )?;
-        self.charge((len as u64).saturating_mul(host_size as u64))?;
-        Ok(elem_size)
+        let cost = u64::from(len).saturating_mul(host_size as u64);
+        take(&mut self.budget, &*self.store, cost)?;
+        let bytes = &checked[..len as usize * elem_size as usize];
+        Ok((elem_size, bytes))
     }
 
     /// The `len` bytes at `ptr`, checked against the memory's bounds.
+    #[inline]
     pub(crate) fn bytes(&self, ptr: u32, len: u64) -> Result<&[u8]> {
         memory_slice(&*self.store, self.options, ptr, len)
+    }
+
+    /// The address and length of a string or list stored at `ptr`, whose
+    /// alignment the caller checked.
+    pub(crate) fn pair(&self, ptr: u32) -> Result<(u32, u32)> {
+        let pair = self.bytes(ptr, 8)?;
+        let word = |at: usize| u32::from_le_bytes(pair[at..at + 4].try_into().expect("4 bytes"));
+        Ok((word(0), word(4)))
     }
 
     /// The flags of `names` for which `set` holds.
@@ -403,6 +400,22 @@ fn bad_case(ty: &Type, disc: u32) -> tern_engine::Error {
 
 /// Ends the loans a [`Lifter`] recorded in its `lent`: the call they were
 /// for is over.
+/// Takes `bytes` from `budget`, what is left of the host memory the values
+/// lifted from `store` may take, or traps when it would run out.
+fn take<S: AsContext>(budget: &mut u64, store: &S, bytes: u64) -> Result<()> {
+    match budget.checked_sub(bytes) {
+        Some(left) => {
+            *budget = left;
+            Ok(())
+        }
+        None => Err(abi_trap(format!(
+            "the values handed over take more than the {} bytes of host memory allowed \
+             (Config::max_lifted_bytes)",
+            store.as_context().engine().config().get_max_lifted_bytes()
+        ))),
+    }
+}
+
 pub(crate) fn release(side: &Side, lent: &[u32]) {
     if lent.is_empty() {
         return;

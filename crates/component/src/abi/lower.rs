@@ -144,7 +144,8 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
         }
     }
 
-    fn write_pair(&mut self, ptr: u32, a: u32, b: u32) -> Result<()> {
+    /// Stores the address and length of a string or list at `ptr`.
+    pub(crate) fn write_pair(&mut self, ptr: u32, a: u32, b: u32) -> Result<()> {
         let mut bytes = [0; 8];
         bytes[..4].copy_from_slice(&a.to_le_bytes());
         bytes[4..].copy_from_slice(&b.to_le_bytes());
@@ -158,6 +159,7 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
     }
 
     /// The `len` bytes of memory at `ptr`, checked against the bounds.
+    #[inline]
     pub(crate) fn bytes_mut(&mut self, ptr: u32, len: u64) -> Result<&mut [u8]> {
         let memory = self
             .options
@@ -177,6 +179,11 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
     /// Allocates `size` bytes aligned to `align` with the component's
     /// `realloc`, and checks what it returned.
     pub(crate) fn alloc(&mut self, align: u32, size: u64) -> Result<u32> {
+        self.alloc_bytes(align, size).map(|(ptr, _)| ptr)
+    }
+
+    /// [`alloc`](Self::alloc), and the bytes allocated.
+    pub(crate) fn alloc_bytes(&mut self, align: u32, size: u64) -> Result<(u32, &mut [u8])> {
         let size = u32::try_from(size)
             .map_err(|_| abi_trap(format!("an allocation of {size} bytes is too large")))?;
         let realloc = self
@@ -189,8 +196,7 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
                 "realloc returned {ptr}, which is not {align}-byte aligned"
             )));
         }
-        super::memory_slice(&*self.store, self.options, ptr, u64::from(size))?;
-        Ok(ptr)
+        Ok((ptr, self.bytes_mut(ptr, u64::from(size))?))
     }
 
     pub(crate) fn store_string(&mut self, s: &str) -> Result<(u32, u32)> {
@@ -209,14 +215,14 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
                 s.as_bytes().into()
             };
             let align = if latin1 { 2 } else { 1 };
-            let ptr = self.alloc(align, bytes.len() as u64)?;
-            self.write(ptr, &bytes)?;
+            let (ptr, dst) = self.alloc_bytes(align, bytes.len() as u64)?;
+            dst.copy_from_slice(&bytes);
             return Ok((ptr, bytes.len() as u32));
         }
         let units: Vec<u16> = s.encode_utf16().collect();
         let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
-        let ptr = self.alloc(2, bytes.len() as u64)?;
-        self.write(ptr, &bytes)?;
+        let (ptr, dst) = self.alloc_bytes(2, bytes.len() as u64)?;
+        dst.copy_from_slice(&bytes);
         let len = units.len() as u32;
         let tag = if self.options.encoding == StringEncoding::CompactUtf16 {
             UTF16_TAG
@@ -237,11 +243,23 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
     /// Allocates a list of `len` elements of `elem`: its address, its
     /// length and the size of an element.
     pub(crate) fn alloc_list(&mut self, elem: &Type, len: usize) -> Result<(u32, u32, u32)> {
+        let (ptr, len, _) = self.alloc_list_bytes(elem, len)?;
+        Ok((ptr, len, size(elem)))
+    }
+
+    /// Allocates a list of `len` elements of `elem`: its address, its
+    /// length and its bytes.
+    pub(crate) fn alloc_list_bytes(
+        &mut self,
+        elem: &Type,
+        len: usize,
+    ) -> Result<(u32, u32, &mut [u8])> {
         let elem_size = size(elem);
         let len = u32::try_from(len)
             .map_err(|_| usage(format!("a list of {len} elements is too long")))?;
-        let ptr = self.alloc(alignment(elem), u64::from(elem_size) * u64::from(len))?;
-        Ok((ptr, len, elem_size))
+        let (ptr, bytes) =
+            self.alloc_bytes(alignment(elem), u64::from(elem_size) * u64::from(len))?;
+        Ok((ptr, len, bytes))
     }
 
     fn lower_handle(&mut self, ty: &Type, val: &Val) -> Result<u32> {

@@ -67,6 +67,7 @@ impl Side {
 }
 
 /// Memory access for lifting and lowering, checked against the bounds.
+#[inline]
 pub(crate) fn memory_slice<'a, S: AsContextMut>(
     store: &'a S,
     options: &Options,

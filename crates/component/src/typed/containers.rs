@@ -1,6 +1,6 @@
 //! Lists, options and results.
 
-use super::{ComponentType, check_aligned, mismatch, wrong_val};
+use super::{ComponentType, check_aligned, flat_pair, mismatch, wrong_val};
 use crate::abi::layout;
 use crate::abi::{Lifter, Lowerer};
 use crate::types::Type;
@@ -31,11 +31,7 @@ impl<T: ComponentType> ComponentType for Vec<T> {
         let Type::List(elem) = ty else {
             return Err(mismatch::<Self>(ty));
         };
-        let mut next = || {
-            src.next()
-                .ok_or_else(|| crate::util::abi_trap("too few flat values"))
-        };
-        let (ptr, len) = (next()? as u32, next()? as u32);
+        let (ptr, len) = flat_pair(src)?;
         T::load_list(cx, elem, ptr, len)
     }
     fn load<S: AsContextMut>(cx: &mut Lifter<'_, S>, ty: &Type, ptr: u32) -> Result<Self> {
@@ -43,9 +39,7 @@ impl<T: ComponentType> ComponentType for Vec<T> {
             return Err(mismatch::<Self>(ty));
         };
         check_aligned(ty, ptr)?;
-        let pair = cx.bytes(ptr, 8)?;
-        let word = |at: usize| u32::from_le_bytes(pair[at..at + 4].try_into().expect("4 bytes"));
-        let (list, len) = (word(0), word(4));
+        let (list, len) = cx.pair(ptr)?;
         T::load_list(cx, elem, list, len)
     }
     fn lower_flat<S: AsContextMut>(
@@ -67,10 +61,7 @@ impl<T: ComponentType> ComponentType for Vec<T> {
         };
         check_aligned(ty, ptr)?;
         let (list, len) = T::store_list(self, cx, elem)?;
-        let mut pair = [0; 8];
-        pair[..4].copy_from_slice(&list.to_le_bytes());
-        pair[4..].copy_from_slice(&len.to_le_bytes());
-        cx.write(ptr, &pair)
+        cx.write_pair(ptr, list, len)
     }
 }
 

@@ -78,7 +78,7 @@ pub trait ComponentType: Sized + 'static {
         ptr: u32,
         len: u32,
     ) -> Result<Vec<Self>> {
-        let elem_size = cx.check_list(elem, ptr, len, size_of::<Self>())?;
+        let (elem_size, _) = cx.check_list(elem, ptr, len, size_of::<Self>())?;
         (0..len)
             .map(|i| Self::load(cx, elem, ptr + i * elem_size))
             .collect()
@@ -131,7 +131,17 @@ fn wrong_val<T>(val: &Val) -> tern_engine::Error {
     ))
 }
 
+/// The address and length of a string or list from flat values.
+fn flat_pair(src: &mut dyn Iterator<Item = u64>) -> Result<(u32, u32)> {
+    let mut next = || {
+        src.next()
+            .ok_or_else(|| crate::util::abi_trap("too few flat values"))
+    };
+    Ok((next()? as u32, next()? as u32))
+}
+
 /// Traps unless `ptr` is aligned for a value of `ty`.
+#[inline]
 fn check_aligned(ty: &Type, ptr: u32) -> Result<()> {
     let align = layout::alignment(ty);
     if ptr.is_multiple_of(align) {

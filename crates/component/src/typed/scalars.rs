@@ -1,6 +1,6 @@
 //! Booleans, characters, strings, numbers and `()`.
 
-use super::{ComponentType, mismatch, wrong_val};
+use super::{ComponentType, check_aligned, flat_pair, mismatch, wrong_val};
 use crate::abi::{Lifter, Lowerer};
 use crate::types::Type;
 use crate::values::Val;
@@ -30,7 +30,59 @@ macro_rules! primitives {
 }
 
 primitives! {
-    bool => Bool, char => Char, String => String,
+    bool => Bool, char => Char,
+}
+
+/// Strings cross directly between linear memory and a `String`, with the
+/// checks and transcoding of the canonical ABI.
+impl ComponentType for String {
+    fn typecheck(ty: &Type) -> Result<()> {
+        match ty {
+            Type::String => Ok(()),
+            _ => Err(mismatch::<Self>(ty)),
+        }
+    }
+    fn into_val(self) -> Val {
+        Val::String(self)
+    }
+    fn from_val(val: Val) -> Result<Self> {
+        match val {
+            Val::String(s) => Ok(s),
+            other => Err(wrong_val::<Self>(&other)),
+        }
+    }
+    fn lift_flat<S: AsContextMut>(
+        cx: &mut Lifter<'_, S>,
+        ty: &Type,
+        src: &mut dyn Iterator<Item = u64>,
+    ) -> Result<Self> {
+        Self::typecheck(ty)?;
+        let (ptr, len) = flat_pair(src)?;
+        cx.load_string(ptr, len)
+    }
+    fn load<S: AsContextMut>(cx: &mut Lifter<'_, S>, ty: &Type, ptr: u32) -> Result<Self> {
+        Self::typecheck(ty)?;
+        check_aligned(ty, ptr)?;
+        let (s, len) = cx.pair(ptr)?;
+        cx.load_string(s, len)
+    }
+    fn lower_flat<S: AsContextMut>(
+        self,
+        cx: &mut Lowerer<'_, S>,
+        ty: &Type,
+        out: &mut Vec<u64>,
+    ) -> Result<()> {
+        Self::typecheck(ty)?;
+        let (ptr, len) = cx.store_string(&self)?;
+        out.extend([u64::from(ptr), u64::from(len)]);
+        Ok(())
+    }
+    fn store<S: AsContextMut>(self, cx: &mut Lowerer<'_, S>, ty: &Type, ptr: u32) -> Result<()> {
+        Self::typecheck(ty)?;
+        check_aligned(ty, ptr)?;
+        let (s, len) = cx.store_string(&self)?;
+        cx.write_pair(ptr, s, len)
+    }
 }
 
 /// Numbers: as the other primitives, and lists of them are copied whole
@@ -62,9 +114,8 @@ macro_rules! numbers {
                 if !matches!(elem, Type::$variant) {
                     return Err(mismatch::<$rust>(elem));
                 }
-                cx.check_list(elem, ptr, len, size_of::<Self>())?;
+                let (_, bytes) = cx.check_list(elem, ptr, len, size_of::<Self>())?;
                 const N: usize = size_of::<$rust>();
-                let bytes = cx.bytes(ptr, u64::from(len) * N as u64)?;
                 let mut out: Vec<$rust> = Vec::with_capacity(len as usize);
                 // Bytes are copied as they are, whole.
                 if let Some(out) = (&mut out as &mut dyn Any).downcast_mut::<Vec<u8>>() {
@@ -85,9 +136,8 @@ macro_rules! numbers {
                 if !matches!(elem, Type::$variant) {
                     return Err(mismatch::<$rust>(elem));
                 }
-                let (ptr, len, _) = cx.alloc_list(elem, items.len())?;
+                let (ptr, len, dst) = cx.alloc_list_bytes(elem, items.len())?;
                 const N: usize = size_of::<$rust>();
-                let dst = cx.bytes_mut(ptr, u64::from(len) * N as u64)?;
                 if let Some(bytes) = (&items as &dyn Any).downcast_ref::<Vec<u8>>() {
                     dst.copy_from_slice(bytes);
                 } else {

@@ -21,6 +21,7 @@ use crate::runtime::vmcontext::{FuncKind, VMContext, VMFuncRef};
 use crate::store::{Activation, FuncEntityKind, MAX_HOST_DEPTH, Mark, StoreInner, StoreOpaque};
 use crate::trap::{TrapCode, WasmBacktrace};
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 /// Calls store function `index` with arguments in `slots`, leaving the
 /// results there. `slots` holds at least as many values as the function
@@ -29,8 +30,7 @@ pub(crate) fn call_raw<T>(store: &mut StoreInner<T>, index: u32, slots: &mut [u6
     let entity = &store.opaque.funcs[index as usize];
     let func_ref = entity.func_ref;
     if let FuncEntityKind::Host { host, .. } = entity.kind {
-        let f = store.host[host as usize].clone();
-        return f(Caller::new(store, None), slots);
+        return call_host_fn(store, host, None, slots);
     }
     if store.opaque.host_depth >= MAX_HOST_DEPTH {
         return Err(Error::trap(TrapCode::StackOverflow));
@@ -393,14 +393,30 @@ fn call_host_from_wasm<T>(store: &mut StoreInner<T>, call: PendingHost) -> Resul
     let base = call.base;
     store.opaque.stack.ensure(base + n).map_err(Error::trap)?;
     args[..np].copy_from_slice(store.opaque.stack.slots_mut(base, np));
-    let f = store.host[host as usize].clone();
-    f(Caller::new(store, Some(caller)), args)?;
+    call_host_fn(store, host, Some(caller), args)?;
     store
         .opaque
         .stack
         .slots_mut(base, nr)
         .copy_from_slice(&args[..nr]);
     Ok(())
+}
+
+/// Calls closure `host` of the store's host functions on `args`, for
+/// `caller` (the calling instance, if Wasm calls).
+#[inline(always)]
+fn call_host_fn<T>(
+    store: &mut StoreInner<T>,
+    host: u32,
+    caller: Option<u32>,
+    args: &mut [u64],
+) -> Result<()> {
+    let f = Arc::as_ptr(&store.host[host as usize]);
+    // SAFETY: `StoreInner::host` only ever grows and its closures are only
+    // ever shared (see the field), so this one lives, unchanged, as long as
+    // the store, which outlives this call; growing the vector moves the
+    // `Arc`s, not the closures.
+    unsafe { (*f)(Caller::new(store, caller), args) }
 }
 
 /// The store that runs `caller`.
@@ -445,11 +461,9 @@ pub(crate) unsafe extern "C" fn host_array_call<T>(
                 std::slice::from_raw_parts_mut(args, len),
             )
         };
-        let f = store.host[host as usize].clone();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            f(Caller::new(&mut *store, Some(instance)), args)
+            call_host_fn(&mut *store, host, Some(instance), args)
         }));
-        drop(f);
         match outcome {
             Ok(Ok(())) => return true,
             Ok(Err(e)) if e.downcast_ref::<Yield>().is_some() => {

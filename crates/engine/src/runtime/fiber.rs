@@ -345,7 +345,7 @@ pub(crate) fn active_limit() -> Option<usize> {
 ///
 /// The body's data is valid until this returns, and a body that suspends
 /// holds nothing that needs dropping where it does.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn run_nested(body: Body, payload: usize, room: usize) -> Option<Switch> {
     let limit = active_limit()?;
     let marker = 0u8;

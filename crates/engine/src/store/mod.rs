@@ -318,6 +318,9 @@ type LimiterFn<T> = dyn (FnMut(&mut T) -> &mut dyn ResourceLimiter) + Send + Syn
 pub(crate) struct StoreInner<T> {
     /// First, so that a pointer to the opaque part is one to the whole.
     pub opaque: StoreOpaque,
+    /// Host closures, by index. Only ever pushed to, and the closures only
+    /// ever shared (never removed, replaced or taken mutably while the
+    /// store lives): calls hold pointers to them.
     pub host: Vec<Arc<HostFuncFn<T>>>,
     pub limiter: Option<Box<LimiterFn<T>>>,
     pub data: T,
