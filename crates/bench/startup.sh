@@ -19,9 +19,12 @@
 # (default 2.0.0). Needs hyperfine (Debian: apt-get install hyperfine).
 #
 # Each runtime runs as its command line does by default: wasmtime compiles
-# with Cranelift and keeps no cache unless one is configured; wasmi and
-# Tern interpret. Tern also runs with `-C compiler=cranelift`
-# (tern-cranelift), which compiles the whole module first.
+# with Cranelift and keeps what it compiled in its cache (~/.cache/wasmtime),
+# so after the warm-up runs it only loads the cached code; wasmi and Tern
+# interpret and keep nothing between runs. wasmtime also runs with
+# `-C cache=n` (wasmtime-nocache), as on a program's first run or where no
+# cache is kept, and Tern with `-C compiler=cranelift` (tern-cranelift),
+# which compiles the whole module first.
 set -euo pipefail
 
 runs="${1:-200}"
@@ -59,8 +62,9 @@ compare() { # LABEL EXPECTED GUEST ARGS...
     local label="$1" expected="$2" guest="$3"
     shift 3
     local args="$guest${*:+ $*}"
-    local -a names=(tern tern-cranelift wasmtime)
-    local -a cmds=("$tern run $args" "$tern run -C compiler=cranelift $args" "wasmtime run $args")
+    local -a names=(tern tern-cranelift wasmtime wasmtime-nocache)
+    local -a cmds=("$tern run $args" "$tern run -C compiler=cranelift $args" "wasmtime run $args"
+        "wasmtime run -C cache=n $args")
     if [[ "$label" != *component* ]]; then
         names+=(wasmi)
         cmds+=("wasmi $args")
@@ -85,8 +89,9 @@ compare() { # LABEL EXPECTED GUEST ARGS...
         END {
             n = split(names, name, " ")
             for (i = 1; i <= n; i++)
-                printf "  %-14s %8.2f ms ± %.2f\n", name[i], mean[name[i]] * 1000, sd[name[i]] * 1000
+                printf "  %-16s %8.2f ms ± %.2f\n", name[i], mean[name[i]] * 1000, sd[name[i]] * 1000
             printf "  tern/wasmtime           %.2f\n", mean["tern"] / mean["wasmtime"]
+            printf "  tern/wasmtime-nocache   %.3f\n", mean["tern"] / mean["wasmtime-nocache"]
             if ("wasmi" in mean) printf "  tern/wasmi              %.2f\n", mean["tern"] / mean["wasmi"]
             printf "  tern-cranelift/wasmtime %.2f\n", mean["tern-cranelift"] / mean["wasmtime"]
         }' "$csv"
