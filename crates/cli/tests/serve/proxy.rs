@@ -10,6 +10,8 @@ use crate::upstream::Upstream;
 use http_body_util::{BodyExt, Channel};
 use hyper::body::Bytes;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A wasi:http component from `guests/http-wasip2/wasm`.
@@ -529,6 +531,203 @@ fn a_reload_swaps_module_and_component_both_ways() {
     assert_eq!(server.get("/status/202").status, 202);
 }
 
+/// Requests keep being answered while the handler file changes kind and
+/// version under them: a component, another component, a file that fails
+/// to load (the old one keeps serving), then a WAGI module.
+fn a_component_reloads_under_load_without_dropping_a_request() {
+    let dir = TempDir::new("proxy-reload-load");
+    let handler = dir.join("handler.wasm");
+    // Replaced by rename, as a deployment would, so no request sees half a file.
+    let deploy = |from: &std::path::Path| {
+        let tmp = dir.join("handler.tmp");
+        std::fs::copy(from, &tmp).unwrap();
+        std::fs::rename(&tmp, &handler).unwrap();
+    };
+    deploy(&component("hello.wasm"));
+    let server = Arc::new(Server::start(&[
+        handler.to_str().unwrap(),
+        "--reload-interval",
+        "50ms",
+    ]));
+    // What each version answers on this path.
+    const PATH: &str = "/stream/1?mode=env";
+    let hello = |t: &str| t == "Hello, world!\n";
+    let echo = |t: &str| t.starts_with("chunk 0") && t.len() == 1024;
+    let wagi = |t: &str| t.contains("REQUEST_METHOD=GET");
+    let done = Arc::new(AtomicBool::new(false));
+    let load: Vec<_> = (0..3)
+        .map(|_| {
+            let (server, done) = (Arc::clone(&server), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                while !done.load(Ordering::Relaxed) {
+                    let r = server.get(PATH);
+                    assert_eq!(
+                        r.status,
+                        200,
+                        "a request failed during reload: {}",
+                        r.text()
+                    );
+                    seen.push(r.text());
+                }
+                seen
+            })
+        })
+        .collect();
+    let until = |want: &dyn Fn(&str) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if want(&server.get(PATH).text()) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    };
+    assert!(until(&hello));
+    deploy(&component("echo.wasm"));
+    assert!(until(&echo), "the new component is served");
+    // A component header with nothing valid after it.
+    let broken = dir.write("broken.wasm", "\0asm\r\0\x01\0garbage");
+    deploy(&broken);
+    assert!(server.wait_for_log("reload failed", Duration::from_secs(20)));
+    assert!(
+        echo(&server.get(PATH).text()),
+        "the old component still serves"
+    );
+    deploy(&guest("probe.wasm"));
+    assert!(until(&wagi), "the WAGI module is served");
+    done.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for l in load {
+        let seen = l.join().unwrap();
+        total += seen.len();
+        for t in &seen {
+            assert!(hello(t) || echo(t) || wagi(t), "unexpected answer: {t}");
+        }
+    }
+    assert!(total > 0);
+}
+
+/// Hostile requests to a component route, all at once, while its
+/// well-behaved neighbours (a component and a WAGI module) are asked
+/// without pause: each hostile request fails alone, every good one
+/// succeeds, and the server's memory stays bounded.
+fn hostile_components_run_beside_routes_that_keep_answering() {
+    let dir = TempDir::new("proxy-hostile-load");
+    let text = format!(
+        r#"
+[[route]]
+path = "/wagi"
+module = "{wagi}"
+
+[[route]]
+path = "/hello"
+module = "{hello}"
+
+[[route]]
+path = "/..."
+module = "{echo}"
+limits = {{ timeout = "2s", max-memory-size = "32MiB", max-response-size = "64KiB" }}
+"#,
+        wagi = guest("hello.wasm").display(),
+        hello = component("hello.wasm").display(),
+        echo = component("echo.wasm").display(),
+    );
+    let config = dir.write("tern.toml", &text).display().to_string();
+    let server = Arc::new(Server::start(&["--config", &config]));
+    let done = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let good: Vec<_> = ["/hello", "/wagi"]
+        .into_iter()
+        .map(|path| {
+            let (server, done, served) =
+                (Arc::clone(&server), Arc::clone(&done), Arc::clone(&served));
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let r = server.get(path);
+                    assert_eq!(r.status, 200, "{path} failed: {}", r.text());
+                    assert_eq!(r.text(), "Hello, world!\n");
+                    served.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let hostile = [
+        ("/loop", 504),
+        ("/trap", 500),
+        ("/recurse", 500),
+        ("/alloc", 500),
+    ];
+    let attackers: Vec<_> = hostile
+        .iter()
+        .map(|&(path, status)| {
+            let server = Arc::clone(&server);
+            std::thread::spawn(move || {
+                for _ in 0..3 {
+                    let r = server.get(path);
+                    assert_eq!(r.status, status, "{path}: {}", r.text());
+                }
+            })
+        })
+        .collect();
+    let endless = {
+        let server = Arc::clone(&server);
+        std::thread::spawn(move || {
+            for _ in 0..3 {
+                let r = Connection::open(server.addr).try_send("GET", "/endless", &[], full(b""));
+                assert!(r.is_err(), "an endless body passed for complete: {r:?}");
+            }
+        })
+    };
+    for a in attackers {
+        a.join().unwrap();
+    }
+    endless.join().unwrap();
+    done.store(true, Ordering::Relaxed);
+    for g in good {
+        g.join().unwrap();
+    }
+    assert!(served.load(Ordering::Relaxed) > 0);
+    let rss_mib = server.rss_kib() / 1024;
+    assert!(
+        rss_mib < 512,
+        "server memory stays bounded: {rss_mib} MiB resident"
+    );
+    assert_eq!(server.get("/hello").status, 200);
+}
+
+/// An upstream body past `max-outbound-response-size` fails the guest's
+/// read of it rather than reaching the guest whole.
+fn the_outbound_response_cap_cuts_off_a_larger_body() {
+    let upstream = Upstream::http();
+    let dir = TempDir::new("outbound-cap");
+    let port = upstream.addr.port();
+    let allowed = [format!("http://127.0.0.1:{port}")];
+    let url = format!("/outbound?url=http://127.0.0.1:{port}/a/path/long/enough");
+    // The upstream's answer, `upstream saw GET /a/path/long/enough`, is
+    // 36 bytes: under a cap of 64, over one of 16.
+    let config = outbound_app(&dir, "[limits]\nmax-outbound-response-size = 64", &allowed);
+    let server = Server::start(&["--config", &config]);
+    let r = server.get(&url);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "upstream saw GET /a/path/long/enough");
+    drop(server);
+
+    let config = outbound_app(&dir, "[limits]\nmax-outbound-response-size = 16", &allowed);
+    let server = Server::start(&["--config", &config]);
+    let r = Connection::open(server.addr).try_send("GET", &url, &[], full(b""));
+    assert!(r.is_err(), "a body past the cap passed for complete: {r:?}");
+    assert!(
+        server.wait_for_log(
+            "larger than max-outbound-response-size",
+            Duration::from_secs(20)
+        ),
+        "{}",
+        server.log()
+    );
+}
+
 fn a_component_that_is_no_http_handler_is_refused_at_start() {
     let cli =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasip2/wasm/cli.wasm");
@@ -665,5 +864,8 @@ crate::tiers! {
     wagi_and_wasi_http_routes_mix_in_one_application,
     http2_reaches_a_component,
     a_reload_swaps_module_and_component_both_ways,
+    a_component_reloads_under_load_without_dropping_a_request,
+    hostile_components_run_beside_routes_that_keep_answering,
+    the_outbound_response_cap_cuts_off_a_larger_body,
     a_component_that_is_no_http_handler_is_refused_at_start,
 }
