@@ -728,6 +728,48 @@ fn the_outbound_response_cap_cuts_off_a_larger_body() {
     );
 }
 
+/// Requests to component routes are counted by route and status, with
+/// their traps, timeouts and instantiations, as WAGI ones are.
+fn metrics_count_component_requests_by_route_and_status() {
+    let dir = TempDir::new("proxy-metrics");
+    let text = format!(
+        r#"
+[[route]]
+path = "/hello"
+module = "{hello}"
+
+[[route]]
+path = "/..."
+module = "{echo}"
+limits = {{ timeout = "1s" }}
+"#,
+        hello = component("hello.wasm").display(),
+        echo = component("echo.wasm").display(),
+    );
+    let config = dir.write("tern.toml", &text).display().to_string();
+    let server = Server::start(&["--config", &config, "--metrics", "127.0.0.1:0"]);
+    let metrics = server.metrics.expect("a metrics address line");
+    assert_eq!(server.get("/hello").status, 200);
+    assert_eq!(server.get("/hello").status, 200);
+    assert_eq!(server.get("/status/418").status, 418);
+    assert_eq!(server.get("/trap").status, 500);
+    assert_eq!(server.get("/loop").status, 504);
+    let r = request(metrics, "GET", "/metrics", &[], b"");
+    assert_eq!(r.status, 200);
+    let text = r.text();
+    for needle in [
+        r#"tern_http_requests_total{route="/hello",status="200"} 2"#,
+        r#"tern_http_requests_total{route="/...",status="418"} 1"#,
+        r#"tern_http_requests_total{route="/...",status="500"} 1"#,
+        r#"tern_http_requests_total{route="/...",status="504"} 1"#,
+        r#"tern_traps_total{route="/..."} 1"#,
+        r#"tern_timeouts_total{route="/..."} 1"#,
+        r#"tern_instantiation_duration_seconds_count{route="/hello"} 2"#,
+    ] {
+        assert!(text.contains(needle), "{needle} missing:\n{text}");
+    }
+}
+
 fn a_component_that_is_no_http_handler_is_refused_at_start() {
     let cli =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasip2/wasm/cli.wasm");
@@ -867,5 +909,6 @@ crate::tiers! {
     a_component_reloads_under_load_without_dropping_a_request,
     hostile_components_run_beside_routes_that_keep_answering,
     the_outbound_response_cap_cuts_off_a_larger_body,
+    metrics_count_component_requests_by_route_and_status,
     a_component_that_is_no_http_handler_is_refused_at_start,
 }
