@@ -436,6 +436,11 @@ fn internal_addresses_are_reached_only_when_named() {
     let r = server.get(&format!("/outbound?url=http://127.0.0.1:{port}/"));
     assert_eq!(r.status, 502, "{}", r.text());
     assert!(r.text().contains("HttpRequestDenied"), "{}", r.text());
+    // A name the wildcard allows is checked on the address it resolves
+    // to: `localhost` is loopback, so DNS cannot lead past the rule.
+    let r = server.get(&format!("/outbound?url=http://localhost:{port}/"));
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert!(r.text().contains("HttpRequestDenied"), "{}", r.text());
     drop(server);
     // `localhost` names loopback: checked on the address it resolves to.
     let config = outbound_app(&dir, "", &[format!("http://localhost:{port}")]);
