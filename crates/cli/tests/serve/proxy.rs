@@ -775,6 +775,55 @@ limits = {{ timeout = "1s" }}
     }
 }
 
+/// Every request gets a fresh component instance: what one left in its
+/// static data or in memory it grew is gone for the next, whose memories
+/// come from the same pool.
+fn a_fresh_component_instance_sees_nothing_of_earlier_requests() {
+    let server = echo(&[]);
+    for i in 0..6 {
+        let r = server.get("/remember");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.text(), "static=0 grown=0\n", "request {i}");
+    }
+}
+
+/// The guest's first-byte timeout ends a request to an upstream that does
+/// not answer with the interface's error, well before the deadline, and
+/// `max-outbound-requests` refuses requests past the cap.
+fn outbound_timeouts_and_the_cap_on_open_requests() {
+    let upstream = Upstream::http();
+    let dir = TempDir::new("outbound-timeouts");
+    let port = upstream.addr.port();
+    let allowed = [format!("http://127.0.0.1:{port}")];
+    let config = outbound_app(&dir, "[limits]\nmax-outbound-requests = 2", &allowed);
+    let server = Server::start(&["--config", &config]);
+    let hang = format!("http://127.0.0.1:{port}/hang");
+    // The route's deadline is 2 s; the guest asks for 100 ms.
+    let r = server.get(&format!("/outbound-timed?first-byte-ms=100&url={hang}"));
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert_eq!(r.text(), "outbound error: ErrorCode::ConnectionReadTimeout\n");
+    // A timeout the upstream meets changes nothing.
+    let ok = format!("http://127.0.0.1:{port}/ok");
+    let r = server.get(&format!("/outbound-timed?first-byte-ms=5000&url={ok}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.text(), "upstream saw GET /ok");
+
+    let r = server.get(&format!("/outbound-many?n=3&url={hang}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = r.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(&lines[..2], ["started", "started"]);
+    assert!(
+        lines[2].starts_with("refused: ErrorCode::InternalError")
+            && lines[2].contains("more than 2 outbound requests at once"),
+        "{lines:?}"
+    );
+    // The cap is per request: the next one starts afresh.
+    let r = server.get(&format!("/outbound-many?n=2&url={hang}"));
+    assert_eq!(r.text(), "started\nstarted\n");
+}
+
 fn a_component_that_is_no_http_handler_is_refused_at_start() {
     let cli =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasip2/wasm/cli.wasm");
@@ -915,5 +964,7 @@ crate::tiers! {
     hostile_components_run_beside_routes_that_keep_answering,
     the_outbound_response_cap_cuts_off_a_larger_body,
     metrics_count_component_requests_by_route_and_status,
+    a_fresh_component_instance_sees_nothing_of_earlier_requests,
+    outbound_timeouts_and_the_cap_on_open_requests,
     a_component_that_is_no_http_handler_is_refused_at_start,
 }

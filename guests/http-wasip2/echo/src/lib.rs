@@ -22,6 +22,15 @@
 //!   percent-decoded) through `wasi:http/outgoing-handler`; `200` with
 //!   `x-upstream-status` and the upstream's body streamed through, or `502`
 //!   with `outbound error: CODE` when the request fails.
+//! - `/outbound-timed?first-byte-ms=N&url=URL`: as `/outbound`, with a
+//!   first-byte timeout of N milliseconds in the request options.
+//! - `/outbound-many?n=N&url=URL`: starts N requests to URL at once and,
+//!   without waiting for any, answers `200` with one line per request:
+//!   `started`, or `refused: CODE`.
+//! - `/remember`: answers `200` with `static=S grown=G`, the non-zero bytes
+//!   it finds in a static buffer and in 1 MiB of memory it grows, then
+//!   fills both, so that a later instance that finds them non-zero shows
+//!   memory carried over between instances.
 //! - `/trap`, `/loop`, `/recurse`, `/alloc`: trap, spin, recurse or
 //!   allocate without end, before answering.
 //! - `/endless`: `200`, then 4 KiB chunks for ever.
@@ -34,7 +43,7 @@ use wasip2::exports::http::incoming_handler::Guest;
 use wasip2::http::outgoing_handler;
 use wasip2::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingRequest, OutgoingResponse,
-    ResponseOutparam, Scheme,
+    RequestOptions, ResponseOutparam, Scheme,
 };
 use wasip2::io::error::Error as IoError;
 use wasip2::io::streams::{InputStream, OutputStream, StreamError};
@@ -77,6 +86,9 @@ impl Guest for Echo {
                 respond(out, 200, &[], b"logged\n");
             }
             "/outbound" => outbound(query, out),
+            "/outbound-timed" => outbound_timed(query, out),
+            "/outbound-many" => outbound_many(query, out),
+            "/remember" => remember(out),
             "/trap" => panic!("the handler traps on purpose"),
             "/loop" => spin(),
             "/recurse" => {
@@ -352,22 +364,100 @@ fn split_url(url: &str) -> Option<(Scheme, &str, String)> {
 /// `/outbound?url=URL`: GETs URL and answers with the upstream's status
 /// in `x-upstream-status` and its body, or `502` with the error code.
 fn outbound(query: &str, out: ResponseOutparam) {
-    let Some((scheme, authority, path_with_query)) = query.strip_prefix("url=").and_then(split_url)
+    outbound_with(query, None, out)
+}
+
+/// `/outbound-timed`: `/outbound` with a first-byte timeout.
+fn outbound_timed(query: &str, out: ResponseOutparam) {
+    let Some((ms, rest)) = query
+        .strip_prefix("first-byte-ms=")
+        .and_then(|q| q.split_once('&'))
+        .and_then(|(ms, rest)| Some((ms.parse::<u64>().ok()?, rest)))
     else {
+        return respond(out, 400, &[], b"expected first-byte-ms=N&url=URL\n");
+    };
+    let options = RequestOptions::new();
+    options
+        .set_first_byte_timeout(Some(ms * 1_000_000))
+        .expect("the host takes a first-byte timeout");
+    outbound_with(rest, Some(options), out)
+}
+
+/// `/outbound-many`: starts several requests at once.
+fn outbound_many(query: &str, out: ResponseOutparam) {
+    let Some((n, url)) = query
+        .strip_prefix("n=")
+        .and_then(|q| q.split_once("&url="))
+        .and_then(|(n, url)| Some((n.parse::<usize>().ok()?, url)))
+    else {
+        return respond(out, 400, &[], b"expected n=N&url=URL\n");
+    };
+    let mut pending = Vec::new();
+    let mut report = String::new();
+    for _ in 0..n {
+        let Some(request) = outgoing(url) else {
+            return respond(out, 400, &[], b"expected an http(s) URL\n");
+        };
+        match outgoing_handler::handle(request, None) {
+            Ok(future) => {
+                pending.push(future);
+                report.push_str("started\n");
+            }
+            Err(code) => report.push_str(&format!("refused: {code:?}\n")),
+        }
+    }
+    respond(out, 200, &[], report.as_bytes());
+    drop(pending);
+}
+
+/// A GET of the absolute http(s) `url`.
+fn outgoing(url: &str) -> Option<OutgoingRequest> {
+    let (scheme, authority, path_with_query) = split_url(url)?;
+    let request = OutgoingRequest::new(Fields::new());
+    request.set_scheme(Some(&scheme)).ok()?;
+    request.set_authority(Some(authority)).ok()?;
+    request.set_path_with_query(Some(&path_with_query)).ok()?;
+    Some(request)
+}
+
+/// `/remember`: reports memory an earlier instance left, then leaves some.
+fn remember(out: ResponseOutparam) {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static BUFFER: [AtomicU8; 256] = [const { AtomicU8::new(0) }; 256];
+    const GROWN: usize = 1 << 20;
+    let found_static = BUFFER
+        .iter()
+        .filter(|b| b.load(Ordering::Relaxed) != 0)
+        .count();
+    // Pages of our own, past what the allocator knows of: fresh ones read
+    // as zeros.
+    let old_pages = core::arch::wasm32::memory_grow(0, GROWN / 65536);
+    assert_ne!(old_pages, usize::MAX, "memory.grow failed");
+    let grown = (old_pages * 65536) as *mut u8;
+    let mut found_grown = 0;
+    for i in 0..GROWN {
+        // SAFETY: the pages were just grown for this function alone.
+        let p = unsafe { grown.add(i) };
+        // SAFETY: as above.
+        if unsafe { p.read_volatile() } != 0 {
+            found_grown += 1;
+        }
+        // SAFETY: as above.
+        unsafe { p.write_volatile(0xa5) };
+    }
+    for b in &BUFFER {
+        b.store(0x5a, Ordering::Relaxed);
+    }
+    let text = format!("static={found_static} grown={found_grown}\n");
+    respond(out, 200, &[], text.as_bytes());
+}
+
+fn outbound_with(query: &str, options: Option<RequestOptions>, out: ResponseOutparam) {
+    let Some(request) = query.strip_prefix("url=").and_then(outgoing) else {
         return respond(out, 400, &[], b"expected /outbound?url=http://host/path\n");
     };
-    let request = OutgoingRequest::new(Fields::new());
-    request
-        .set_scheme(Some(&scheme))
-        .expect("the url's scheme is valid");
-    request
-        .set_authority(Some(authority))
-        .expect("the url's authority is valid");
-    request
-        .set_path_with_query(Some(&path_with_query))
-        .expect("the url's path is valid");
 
-    let upstream = outgoing_handler::handle(request, None).and_then(|future| {
+    let upstream = outgoing_handler::handle(request, options).and_then(|future| {
         future.subscribe().block();
         future
             .get()
