@@ -788,7 +788,8 @@ fn a_fresh_component_instance_sees_nothing_of_earlier_requests() {
 }
 
 /// The guest's first-byte timeout ends a request to an upstream that does
-/// not answer with the interface's error, well before the deadline, and
+/// not answer with the interface's error, well before the deadline; its
+/// between-bytes timeout ends a body that stalls; and
 /// `max-outbound-requests` refuses requests past the cap.
 fn outbound_timeouts_and_the_cap_on_open_requests() {
     let upstream = Upstream::http();
@@ -801,12 +802,30 @@ fn outbound_timeouts_and_the_cap_on_open_requests() {
     // The route's deadline is 2 s; the guest asks for 100 ms.
     let r = server.get(&format!("/outbound-timed?first-byte-ms=100&url={hang}"));
     assert_eq!(r.status, 502, "{}", r.text());
-    assert_eq!(r.text(), "outbound error: ErrorCode::ConnectionReadTimeout\n");
+    assert_eq!(
+        r.text(),
+        "outbound error: ErrorCode::ConnectionReadTimeout\n"
+    );
     // A timeout the upstream meets changes nothing.
     let ok = format!("http://127.0.0.1:{port}/ok");
     let r = server.get(&format!("/outbound-timed?first-byte-ms=5000&url={ok}"));
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.text(), "upstream saw GET /ok");
+
+    // A body that stops after its first bytes: the guest's between-bytes
+    // timeout fails its read, and the response breaks off.
+    let stall = format!("http://127.0.0.1:{port}/stall");
+    let url = format!("/outbound-timed?between-bytes-ms=100&url={stall}");
+    let r = Connection::open(server.addr).try_send("GET", &url, &[], full(b""));
+    assert!(r.is_err(), "a stalled body passed for complete: {r:?}");
+    assert!(
+        server.wait_for_log(
+            "no bytes of the response body for 100ms",
+            Duration::from_secs(20)
+        ),
+        "{}",
+        server.log()
+    );
 
     let r = server.get(&format!("/outbound-many?n=3&url={hang}"));
     assert_eq!(r.status, 200, "{}", r.text());

@@ -1,9 +1,10 @@
 //! A loopback upstream for the outbound tests: HTTP, or HTTPS with a
 //! certificate from a CA made for the test. It answers every request with
-//! `upstream saw METHOD PATH`, except `/hang`, which it never answers.
+//! `upstream saw METHOD PATH`, except `/hang`, which it never answers, and
+//! `/stall`, whose body sends `partial` and then nothing, without end.
 
 use crate::common::TempDir;
-use http_body_util::Full;
+use http_body_util::{Channel, Either, Full};
 use hyper::body::Bytes;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -96,12 +97,23 @@ impl Upstream {
 
 async fn answer(
     req: hyper::Request<hyper::body::Incoming>,
-) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    if req.uri().path() == "/hang" {
-        std::future::pending::<()>().await;
+) -> Result<hyper::Response<Either<Full<Bytes>, Channel<Bytes, Infallible>>>, Infallible> {
+    match req.uri().path() {
+        "/hang" => std::future::pending::<()>().await,
+        "/stall" => {
+            let (mut tx, body) = Channel::new(1);
+            tokio::spawn(async move {
+                let _ = tx.send_data(Bytes::from_static(b"partial")).await;
+                // The sender lives on, so the body never ends.
+                std::future::pending::<()>().await;
+                drop(tx);
+            });
+            return Ok(hyper::Response::new(Either::Right(body)));
+        }
+        _ => {}
     }
     let text = format!("upstream saw {} {}", req.method(), req.uri());
-    let mut response = hyper::Response::new(Full::new(Bytes::from(text)));
+    let mut response = hyper::Response::new(Either::Left(Full::new(Bytes::from(text))));
     response
         .headers_mut()
         .insert("x-upstream", "yes".parse().unwrap());

@@ -22,8 +22,9 @@
 //!   percent-decoded) through `wasi:http/outgoing-handler`; `200` with
 //!   `x-upstream-status` and the upstream's body streamed through, or `502`
 //!   with `outbound error: CODE` when the request fails.
-//! - `/outbound-timed?first-byte-ms=N&url=URL`: as `/outbound`, with a
-//!   first-byte timeout of N milliseconds in the request options.
+//! - `/outbound-timed?KEY=N&...&url=URL`: as `/outbound`, with the
+//!   request options' timeouts in milliseconds: `connect-ms`,
+//!   `first-byte-ms`, `between-bytes-ms`.
 //! - `/outbound-many?n=N&url=URL`: starts N requests to URL at once and,
 //!   without waiting for any, answers `200` with one line per request:
 //!   `started`, or `refused: CODE`.
@@ -367,20 +368,28 @@ fn outbound(query: &str, out: ResponseOutparam) {
     outbound_with(query, None, out)
 }
 
-/// `/outbound-timed`: `/outbound` with a first-byte timeout.
+/// `/outbound-timed`: `/outbound` with the timeouts the query names.
 fn outbound_timed(query: &str, out: ResponseOutparam) {
-    let Some((ms, rest)) = query
-        .strip_prefix("first-byte-ms=")
-        .and_then(|q| q.split_once('&'))
-        .and_then(|(ms, rest)| Some((ms.parse::<u64>().ok()?, rest)))
-    else {
-        return respond(out, 400, &[], b"expected first-byte-ms=N&url=URL\n");
+    let Some((settings, url)) = query.split_once("url=") else {
+        return respond(out, 400, &[], b"expected KEY-ms=N&...&url=URL\n");
     };
     let options = RequestOptions::new();
-    options
-        .set_first_byte_timeout(Some(ms * 1_000_000))
-        .expect("the host takes a first-byte timeout");
-    outbound_with(rest, Some(options), out)
+    for setting in settings.split('&').filter(|s| !s.is_empty()) {
+        let Some((key, ms)) = setting
+            .split_once('=')
+            .and_then(|(key, ms)| Some((key, ms.parse::<u64>().ok()? * 1_000_000)))
+        else {
+            return respond(out, 400, &[], b"expected KEY-ms=N\n");
+        };
+        let set = match key {
+            "connect-ms" => options.set_connect_timeout(Some(ms)),
+            "first-byte-ms" => options.set_first_byte_timeout(Some(ms)),
+            "between-bytes-ms" => options.set_between_bytes_timeout(Some(ms)),
+            _ => return respond(out, 400, &[], b"unknown timeout\n"),
+        };
+        set.expect("the host takes the timeout");
+    }
+    outbound_with(&format!("url={url}"), Some(options), out)
 }
 
 /// `/outbound-many`: starts several requests at once.
