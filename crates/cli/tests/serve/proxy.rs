@@ -844,6 +844,47 @@ fn outbound_timeouts_and_the_cap_on_open_requests() {
     assert_eq!(r.text(), "started\nstarted\n");
 }
 
+/// The guest's connect timeout ends a connection attempt that gets no
+/// answer: a listener whose accept queue is full, so the kernel drops the
+/// handshake.
+fn outbound_connect_timeout_ends_an_unanswered_connection() {
+    let (listener, _held) = socket_with_full_queue();
+    let port = listener.local_addr().unwrap().port();
+    let dir = TempDir::new("outbound-connect");
+    let config = outbound_app(&dir, "", &[format!("http://127.0.0.1:{port}")]);
+    let server = Server::start(&["--config", &config]);
+    let url = format!("/outbound-timed?connect-ms=100&url=http://127.0.0.1:{port}/");
+    let r = server.get(&url);
+    assert_eq!(r.status, 502, "{}", r.text());
+    assert_eq!(r.text(), "outbound error: ErrorCode::ConnectionTimeout\n");
+}
+
+/// A loopback listener that accepts nothing, with its accept queue filled
+/// by connections held open, so that further handshakes go unanswered; and
+/// those connections.
+fn socket_with_full_queue() -> (std::net::TcpListener, Vec<std::net::TcpStream>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime.block_on(async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        socket.listen(0).unwrap()
+    });
+    let listener = listener.into_std().unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut held = Vec::new();
+    // Until a handshake goes unanswered: the queue is full.
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(300)) {
+            Ok(stream) => held.push(stream),
+            Err(_) => break,
+        }
+    }
+    (listener, held)
+}
+
 fn a_component_that_is_no_http_handler_is_refused_at_start() {
     let cli =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasip2/wasm/cli.wasm");
@@ -986,5 +1027,6 @@ crate::tiers! {
     metrics_count_component_requests_by_route_and_status,
     a_fresh_component_instance_sees_nothing_of_earlier_requests,
     outbound_timeouts_and_the_cap_on_open_requests,
+    outbound_connect_timeout_ends_an_unanswered_connection,
     a_component_that_is_no_http_handler_is_refused_at_start,
 }
