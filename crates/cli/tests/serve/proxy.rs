@@ -339,6 +339,10 @@ fn graceful_shutdown_finishes_a_streaming_response() {
     assert_eq!(r.status, 200);
     assert_eq!(r.body.len(), 8000 * 1024);
     assert_eq!(server.wait(Duration::from_secs(30)), Some(0));
+    assert!(
+        std::net::TcpStream::connect(addr).is_err(),
+        "no longer accepting"
+    );
 }
 
 fn guest_output_goes_to_the_log_under_the_request_id() {
