@@ -255,6 +255,21 @@ fn a_slow_client_makes_the_guest_wait() {
     assert!(grown < 64 << 10, "the server grew by {grown} KiB");
     drop(stream);
     assert!(server.wait_for_log("handler stopped", Duration::from_secs(20)));
+    // The guest was held, not its output thrown away: the body that left
+    // it is what the socket and the channel took, not the hundreds of MiB
+    // it writes in 3 s when nothing holds it.
+    assert!(server.wait_for_log("complete=false", Duration::from_secs(20)));
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("tern::access") && l.contains("/endless"))
+        .unwrap_or_else(|| panic!("no access line for /endless:\n{log}"));
+    let bytes: u64 = line
+        .split_whitespace()
+        .find_map(|f| f.strip_prefix("bytes="))
+        .and_then(|b| b.parse().ok())
+        .unwrap_or_else(|| panic!("no byte count: {line}"));
+    assert!(bytes < 64 << 20, "{bytes} bytes left the guest: {line}");
     assert_eq!(server.get("/wagi").status, 200);
 }
 
