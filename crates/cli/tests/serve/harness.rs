@@ -10,6 +10,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -185,6 +186,68 @@ impl Drop for Server {
             }
             eprintln!("--- tern serve stderr ---\n{}", self.log());
         }
+    }
+}
+
+/// Clients asking a server without pause, one thread each, every answer
+/// checked as it comes, until [`stop`](Load::stop).
+pub struct Load {
+    done: Arc<AtomicBool>,
+    clients: Vec<JoinHandle<Vec<String>>>,
+}
+
+impl Load {
+    /// A client per path in `paths`, each asking its path of `server` and
+    /// passing every response to `check`, which panics on a wrong one.
+    pub fn start(server: &Arc<Server>, paths: &[&str], check: fn(&str, &Response)) -> Load {
+        let done = Arc::new(AtomicBool::new(false));
+        let clients = paths
+            .iter()
+            .map(|path| {
+                let (server, done, path) =
+                    (Arc::clone(server), Arc::clone(&done), path.to_string());
+                std::thread::spawn(move || {
+                    let mut seen = Vec::new();
+                    while !done.load(Ordering::Relaxed) {
+                        let r = server.get(&path);
+                        check(&path, &r);
+                        seen.push(r.text());
+                    }
+                    seen
+                })
+            })
+            .collect();
+        Load { done, clients }
+    }
+
+    /// Stops the clients: the texts of every answer they got, which a
+    /// failed check would have panicked on instead.
+    pub fn stop(self) -> Vec<String> {
+        self.done.store(true, Ordering::Relaxed);
+        self.clients
+            .into_iter()
+            .flat_map(|c| c.join().expect("a client's check failed"))
+            .collect()
+    }
+}
+
+/// Asks each `(path, status)` of `server` `rounds` times, all paths at
+/// once, and checks each answer has its status.
+pub fn attack(server: &Arc<Server>, hostile: &[(&str, u16)], rounds: usize) {
+    let attackers: Vec<_> = hostile
+        .iter()
+        .map(|&(path, status)| {
+            let (server, path) = (Arc::clone(server), path.to_string());
+            std::thread::spawn(move || {
+                for _ in 0..rounds {
+                    let r = server.get(&path);
+                    assert_eq!(r.status, status, "{path}: {}", r.text());
+                }
+            })
+        })
+        .collect();
+    for a in attackers {
+        a.join().expect("an attack got a wrong answer");
     }
 }
 

@@ -8,10 +8,9 @@ mod proxy;
 mod upstream;
 
 use common::TempDir;
-use harness::{Connection, Server, guest, request};
+use harness::{Connection, Load, Server, attack, guest, request};
 use std::net::TcpStream;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// An application with the probe on `/api/...` and hello on `/hello`,
@@ -361,45 +360,20 @@ fn hostile_handlers_harm_only_their_own_request() {
         "-W",
         "timeout=3s,max-memory-size=32MiB,max-response-size=1MiB",
     ]));
-    let done = Arc::new(AtomicBool::new(false));
-    let served = Arc::new(AtomicUsize::new(0));
-    let good = {
-        let (server, done, served) = (Arc::clone(&server), Arc::clone(&done), Arc::clone(&served));
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                let r = server.get("/hello");
-                assert_eq!(r.status, 200, "the well-behaved route failed");
-                assert_eq!(r.text(), "Hello, world!\n");
-                served.fetch_add(1, Ordering::Relaxed);
-            }
-        })
-    };
+    let good = Load::start(&server, &["/hello"], |_, r| {
+        assert_eq!(r.status, 200, "the well-behaved route failed");
+        assert_eq!(r.text(), "Hello, world!\n");
+    });
     let hostile = [
-        ("trap", 500),
-        ("loop", 504),
-        ("recurse", 500),
-        ("oom", 500),
-        ("spew", 500),
-        ("bad-cgi", 502),
+        ("/api/?mode=trap", 500),
+        ("/api/?mode=loop", 504),
+        ("/api/?mode=recurse", 500),
+        ("/api/?mode=oom", 500),
+        ("/api/?mode=spew", 500),
+        ("/api/?mode=bad-cgi", 502),
     ];
-    let attackers: Vec<_> = hostile
-        .iter()
-        .map(|&(mode, status)| {
-            let server = Arc::clone(&server);
-            std::thread::spawn(move || {
-                for _ in 0..3 {
-                    let r = server.get(&format!("/api/?mode={mode}"));
-                    assert_eq!(r.status, status, "{mode}: {}", r.text());
-                }
-            })
-        })
-        .collect();
-    for a in attackers {
-        a.join().unwrap();
-    }
-    done.store(true, Ordering::Relaxed);
-    good.join().unwrap();
-    assert!(served.load(Ordering::Relaxed) > 0);
+    attack(&server, &hostile, 3);
+    assert!(!good.stop().is_empty());
     let rss_mib = server.rss_kib() / 1024;
     assert!(
         rss_mib < 512,
@@ -610,26 +584,14 @@ fn hot_reload_under_load_drops_no_request() {
         "--reload-interval",
         "50ms",
     ]));
-    let done = Arc::new(AtomicBool::new(false));
-    let load: Vec<_> = (0..3)
-        .map(|_| {
-            let (server, done) = (Arc::clone(&server), Arc::clone(&done));
-            std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                while !done.load(Ordering::Relaxed) {
-                    let r = server.get("/");
-                    assert_eq!(
-                        r.status,
-                        200,
-                        "a request failed during reload: {}",
-                        r.text()
-                    );
-                    seen.push(r.text());
-                }
-                seen
-            })
-        })
-        .collect();
+    let load = Load::start(&server, &["/"; 3], |_, r| {
+        assert_eq!(
+            r.status,
+            200,
+            "a request failed during reload: {}",
+            r.text()
+        );
+    });
     let until = |want: &str| {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -651,17 +613,12 @@ fn hot_reload_under_load_drops_no_request() {
     assert_eq!(server.get("/").text(), "v2-longer\n");
     deploy(&version("v3"));
     assert!(until("v3\n"));
-    done.store(true, Ordering::Relaxed);
-    let mut total = 0;
-    for l in load {
-        let seen = l.join().unwrap();
-        total += seen.len();
-        assert!(
-            seen.iter()
-                .all(|t| ["v1\n", "v2-longer\n", "v3\n"].contains(&t.as_str()))
-        );
-    }
-    assert!(total > 0);
+    let seen = load.stop();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|t| ["v1\n", "v2-longer\n", "v3\n"].contains(&t.as_str()))
+    );
 }
 
 fn sighup_reloads_modules() {

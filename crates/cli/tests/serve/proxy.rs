@@ -4,14 +4,14 @@
 
 use crate::common::TempDir;
 use crate::harness::{
-    BodyError, Connection, Server, TestBody, build_request, full, guest, read_response, request,
+    BodyError, Connection, Load, Server, TestBody, attack, build_request, full, guest,
+    read_response, request,
 };
 use crate::upstream::Upstream;
 use http_body_util::{BodyExt, Channel};
 use hyper::body::Bytes;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A wasi:http component from `guests/http-wasip2/wasm`.
@@ -579,26 +579,14 @@ fn a_component_reloads_under_load_without_dropping_a_request() {
     let hello = |t: &str| t == "Hello, world!\n";
     let echo = |t: &str| t.starts_with("chunk 0") && t.len() == 1024;
     let wagi = |t: &str| t.contains("REQUEST_METHOD=GET");
-    let done = Arc::new(AtomicBool::new(false));
-    let load: Vec<_> = (0..3)
-        .map(|_| {
-            let (server, done) = (Arc::clone(&server), Arc::clone(&done));
-            std::thread::spawn(move || {
-                let mut seen = Vec::new();
-                while !done.load(Ordering::Relaxed) {
-                    let r = server.get(PATH);
-                    assert_eq!(
-                        r.status,
-                        200,
-                        "a request failed during reload: {}",
-                        r.text()
-                    );
-                    seen.push(r.text());
-                }
-                seen
-            })
-        })
-        .collect();
+    let load = Load::start(&server, &[PATH; 3], |_, r| {
+        assert_eq!(
+            r.status,
+            200,
+            "a request failed during reload: {}",
+            r.text()
+        );
+    });
     let until = |want: &dyn Fn(&str) -> bool| {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
@@ -622,16 +610,11 @@ fn a_component_reloads_under_load_without_dropping_a_request() {
     );
     deploy(&guest("probe.wasm"));
     assert!(until(&wagi), "the WAGI module is served");
-    done.store(true, Ordering::Relaxed);
-    let mut total = 0;
-    for l in load {
-        let seen = l.join().unwrap();
-        total += seen.len();
-        for t in &seen {
-            assert!(hello(t) || echo(t) || wagi(t), "unexpected answer: {t}");
-        }
+    let seen = load.stop();
+    assert!(!seen.is_empty());
+    for t in &seen {
+        assert!(hello(t) || echo(t) || wagi(t), "unexpected answer: {t}");
     }
-    assert!(total > 0);
 }
 
 /// Hostile requests to a component route, all at once, while its
@@ -661,41 +644,10 @@ limits = {{ timeout = "3s", max-memory-size = "32MiB", max-response-size = "64Ki
     );
     let config = dir.write("tern.toml", &text).display().to_string();
     let server = Arc::new(Server::start(&["--config", &config]));
-    let done = Arc::new(AtomicBool::new(false));
-    let served = Arc::new(AtomicUsize::new(0));
-    let good: Vec<_> = ["/hello", "/wagi"]
-        .into_iter()
-        .map(|path| {
-            let (server, done, served) =
-                (Arc::clone(&server), Arc::clone(&done), Arc::clone(&served));
-            std::thread::spawn(move || {
-                while !done.load(Ordering::Relaxed) {
-                    let r = server.get(path);
-                    assert_eq!(r.status, 200, "{path} failed: {}", r.text());
-                    assert_eq!(r.text(), "Hello, world!\n");
-                    served.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-    let hostile = [
-        ("/loop", 504),
-        ("/trap", 500),
-        ("/recurse", 500),
-        ("/alloc", 500),
-    ];
-    let attackers: Vec<_> = hostile
-        .iter()
-        .map(|&(path, status)| {
-            let server = Arc::clone(&server);
-            std::thread::spawn(move || {
-                for _ in 0..3 {
-                    let r = server.get(path);
-                    assert_eq!(r.status, status, "{path}: {}", r.text());
-                }
-            })
-        })
-        .collect();
+    let good = Load::start(&server, &["/hello", "/wagi"], |path, r| {
+        assert_eq!(r.status, 200, "{path} failed: {}", r.text());
+        assert_eq!(r.text(), "Hello, world!\n");
+    });
     let endless = {
         let server = Arc::clone(&server);
         std::thread::spawn(move || {
@@ -705,15 +657,15 @@ limits = {{ timeout = "3s", max-memory-size = "32MiB", max-response-size = "64Ki
             }
         })
     };
-    for a in attackers {
-        a.join().unwrap();
-    }
+    let hostile = [
+        ("/loop", 504),
+        ("/trap", 500),
+        ("/recurse", 500),
+        ("/alloc", 500),
+    ];
+    attack(&server, &hostile, 3);
     endless.join().unwrap();
-    done.store(true, Ordering::Relaxed);
-    for g in good {
-        g.join().unwrap();
-    }
-    assert!(served.load(Ordering::Relaxed) > 0);
+    assert!(!good.stop().is_empty());
     let rss_mib = server.rss_kib() / 1024;
     assert!(
         rss_mib < 512,
