@@ -680,6 +680,24 @@ fn hostile_typed_results_trap_with_the_reason() {
             "(i32.store8 (i32.const 0) (i32.const 7)) (i32.const 0)",
             "discriminant 7",
         ),
+        // Strings: past the end of memory, too long, invalid UTF-8, and a
+        // misaligned result pointer.
+        (
+            "string",
+            "(i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 100)) (i32.const 0)",
+            "outside the memory",
+        ),
+        (
+            "string",
+            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const -1)) (i32.const 0)",
+            "too long",
+        ),
+        (
+            "string",
+            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1)) (i32.store8 (i32.const 16) (i32.const 0xff)) (i32.const 0)",
+            "not valid UTF-8",
+        ),
+        ("string", "(i32.const 2)", "aligned"),
     ];
     for (ty, setup, message) in cases {
         let wat = returns(ty, setup);
@@ -693,6 +711,11 @@ fn hostile_typed_results_trap_with_the_reason() {
         let err = match ty {
             "(option (list u8))" => func
                 .typed::<(), (Option<Vec<u8>>,)>()
+                .unwrap()
+                .call(&mut store, ())
+                .unwrap_err(),
+            "string" => func
+                .typed::<(), (String,)>()
                 .unwrap()
                 .call(&mut store, ())
                 .unwrap_err(),
