@@ -212,6 +212,35 @@ fn subcommands_and_help_still_work() {
     assert!(!out.status.success(), "{out:?}");
 }
 
+#[test]
+fn a_module_run_again_loads_from_the_validation_cache() {
+    let cache = TempDir::new("cache");
+    let probe = probe();
+    let run = |codegen: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_tern"))
+            .env("XDG_CACHE_HOME", &cache.0)
+            .arg("run")
+            .args(codegen)
+            .arg(&probe)
+            .args(["exit", "3"])
+            .output()
+            .expect("tern runs")
+    };
+    let entries = || std::fs::read_dir(cache.join("tern/validated")).map_or(0, |d| d.count());
+    let off = run(&["-C", "cache=n"]);
+    assert_eq!(off.status.code(), Some(3), "{off:?}");
+    assert_eq!(entries(), 0, "cache=n writes nothing");
+    let first = run(&[]);
+    assert_eq!(entries(), 1, "the validated module is recorded");
+    let again = run(&[]);
+    assert_eq!(entries(), 1);
+    for out in [&first, &again] {
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        assert_eq!(out.stdout, off.stdout);
+        assert_eq!(out.stderr, off.stderr);
+    }
+}
+
 fn probe_c() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guests/wasi-c/wasm/probe-c.wasm")
 }

@@ -48,6 +48,7 @@ pub struct Config {
     pub(crate) pooled_memory_keep_resident: usize,
     pub(crate) memory_init_cow: bool,
     pub(crate) lazy_translation: bool,
+    pub(crate) validation_cache: Option<std::path::PathBuf>,
     pub(crate) interpreter_verifier: bool,
     pub(crate) strategy: Strategy,
     pub(crate) max_lifted_bytes: u64,
@@ -66,6 +67,7 @@ impl Default for Config {
             pooled_memory_keep_resident: 0,
             memory_init_cow: true,
             lazy_translation: true,
+            validation_cache: None,
             interpreter_verifier: cfg!(debug_assertions),
             strategy: Strategy::Interpreter,
             max_lifted_bytes: 256 << 20,
@@ -108,15 +110,39 @@ impl Config {
     /// Whether a module's functions are translated for the interpreter on
     /// their first call rather than all at load.
     ///
-    /// Either way every function is validated at load, and a module the
-    /// engine cannot run is refused then, so a call never fails for want
-    /// of a translation. Lazy translation roughly halves the work of
+    /// Either way every function is validated at load (unless the
+    /// [validation cache](Self::validation_cache) knows the module), and a
+    /// module the engine cannot run is refused then, so a call never fails
+    /// for want of a translation. Lazy translation roughly halves the work of
     /// loading (validation remains) and costs nothing for functions that
     /// never run (most of a typical program's); each function is translated once and shared by
     /// every instance and thread. Turn it off to pay the whole cost up
     /// front, as a server does before taking traffic. Default: on.
     pub fn lazy_translation(&mut self, enable: bool) -> &mut Self {
         self.lazy_translation = enable;
+        self
+    }
+
+    /// A directory in which the engine remembers the modules it has
+    /// validated, so that loading the same bytes again skips validating
+    /// their function bodies: with lazy translation, most of what loading
+    /// costs the interpreter. Entries are keyed by a BLAKE3 hash of the
+    /// bytes, the engine's version and its WebAssembly features, and written
+    /// only for modules that validated.
+    ///
+    /// Only the interpreter with [lazy translation](Self::lazy_translation)
+    /// uses it: translating or compiling at load validates in the same
+    /// pass. A body loaded on the cache's word is still validated as it is
+    /// translated on its first call, so an entry that lies (a tampered
+    /// directory) makes that call fail with an [`ErrorKind::Invalid`]
+    /// error rather than run unchecked code; but such a module does load.
+    /// The engine creates the directory readable and writable by its owner
+    /// only. Entries are a few dozen bytes each and are never removed by
+    /// the engine. Default: none (every load validates).
+    ///
+    /// [`ErrorKind::Invalid`]: crate::ErrorKind::Invalid
+    pub fn validation_cache(&mut self, dir: Option<std::path::PathBuf>) -> &mut Self {
+        self.validation_cache = dir;
         self
     }
 

@@ -68,7 +68,9 @@ pub struct RunCommand {
     /// Code generation, as KEY=VALUE, comma-separated or repeated:
     /// compiler=interpreter (the default: start at once) or
     /// compiler=cranelift (compile to native code at load: slower to load,
-    /// much faster to run).
+    /// much faster to run); cache=y|n (remember the modules validated
+    /// before, in $XDG_CACHE_HOME/tern or ~/.cache/tern, and skip validating
+    /// them again at load; default y).
     // Not a flattened `CodegenOptions`: `tern -C ... MODULE` must parse as
     // `tern run`, which clap only sees for arguments of this struct.
     #[arg(short = 'C', long = "codegen", value_name = "KEY=VALUE[,...]")]

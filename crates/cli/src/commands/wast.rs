@@ -23,7 +23,8 @@ impl WastCommand {
     /// Runs every file and prints the summary.
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = tern_engine::Config::default();
-        self.codegen.apply(&mut config)?;
+        // No validation cache: scripts are mostly modules to refuse.
+        config.strategy(self.codegen.strategy()?);
         let (mut passed, mut failed) = (0usize, 0usize);
         for file in &self.files {
             match tern_wast::run_file(file, &config) {

@@ -71,17 +71,24 @@ pub(crate) struct InterpCode {
     code_section: Box<[u8]>,
     code_section_offset: u64,
     options: InterpOptions,
+    /// When the bodies were not validated at load (the validation cache
+    /// vouched for the module), what validating each at its translation
+    /// needs: a tampered cache then costs an error at a function's first
+    /// call, never an unchecked body run.
+    unvalidated: Option<wasmparser::ValidatorResources>,
 }
 
 impl InterpCode {
     /// Code whose functions are given (`Ok`) or to be translated from the
     /// body at that range of the module's bytes (`Err`), with the code
-    /// section those ranges point into.
+    /// section those ranges point into; `unvalidated` when those bodies
+    /// are to be validated as they are translated.
     pub fn new(
         funcs: Vec<std::result::Result<InterpFunc, std::ops::Range<u64>>>,
         code_section: Box<[u8]>,
         code_section_offset: u64,
         options: InterpOptions,
+        unvalidated: Option<wasmparser::ValidatorResources>,
     ) -> Self {
         let funcs = funcs
             .into_iter()
@@ -101,6 +108,7 @@ impl InterpCode {
             code_section,
             code_section_offset,
             options,
+            unvalidated,
         }
     }
 
@@ -159,11 +167,34 @@ impl InterpCode {
             options: &self.options,
         };
         let started = std::time::Instant::now();
-        let code = translate::translate_function(&fenv, &body, None, &mut Default::default())
-            .map_err(|e| match e {
-                crate::environ::FuncError::Wasm(e) => crate::environ::parse::malformed(e),
-                crate::environ::FuncError::Other(e) => e,
-            })?;
+        let mut validator = self.unvalidated.as_ref().map(|resources| {
+            wasmparser::FuncToValidate {
+                resources: resources.clone(),
+                index: func_index,
+                ty: env.funcs[func_index as usize],
+                features: crate::environ::parse::features(),
+            }
+            .into_validator(Default::default())
+        });
+        let code = translate::translate_function(
+            &fenv,
+            &body,
+            validator.as_mut(),
+            &mut Default::default(),
+        )
+        .map_err(|e| match e {
+            crate::environ::FuncError::Wasm(e) if validator.is_some() => Error::new_kind(
+                crate::ErrorKind::Invalid,
+                format!(
+                    "invalid module: {} (at offset {:#x}), found at the first call of function \
+                     {func_index}: the validation cache vouched for a module that does not validate",
+                    e.message(),
+                    e.offset()
+                ),
+            ),
+            crate::environ::FuncError::Wasm(e) => crate::environ::parse::malformed(e),
+            crate::environ::FuncError::Other(e) => e,
+        })?;
         tracing::trace!(
             func = func_index,
             elapsed_us = started.elapsed().as_micros() as u64,

@@ -1,7 +1,7 @@
 //! Turning a binary into a module: decoding, then validating every function
 //! body and making its code, on several threads for big modules.
 
-use super::ModuleInner;
+use super::{ModuleInner, validated};
 use crate::config::Strategy;
 use crate::cranelift::{self, CompiledFunc, FuncCompiler};
 use crate::engine::Engine;
@@ -58,7 +58,22 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         native,
     };
     let v = |e: BinaryReaderError| parse::classify(bytes, e);
+    // Bodies translated lazily need no validating now when the cache says
+    // these bytes validated before. Translating now (or compiling)
+    // validates in the same pass, which the cache would hardly shorten.
+    let cached = match (&config.validation_cache, jit) {
+        (Some(dir), None) if lazy => Some(validated::Entry::new(dir, bytes)),
+        _ => None,
+    };
+    let validate = !cached.as_ref().is_some_and(validated::Entry::exists);
+    // Bodies the cache vouched for are still validated as they are
+    // translated, so a tampered cache is found out before they run.
+    let unvalidated = match parsed.bodies.first() {
+        Some((to_validate, _)) if !validate => Some(to_validate.resources.clone()),
+        _ => None,
+    };
     let threshold = match jit {
+        None if !validate => usize::MAX,
         None if lazy => VALIDATE_PARALLEL_THRESHOLD,
         _ => PARALLEL_THRESHOLD,
     };
@@ -67,7 +82,7 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
             &env,
             &options,
             jit.map(|j| &j.compiler),
-            lazy,
+            Work { lazy, validate },
             first,
             chunk,
             &v,
@@ -109,12 +124,21 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
         Some((section, offset)) if lazy => (section.into(), offset),
         _ => (Box::default(), 0),
     };
-    let interp = InterpCode::new(interp_funcs, code_section, code_section_offset, options);
+    let interp = InterpCode::new(
+        interp_funcs,
+        code_section,
+        code_section_offset,
+        options,
+        unvalidated,
+    );
     let memory_image = if engine.config().memory_init_cow {
         crate::runtime::image::MemoryImage::for_module(&env)
     } else {
         None
     };
+    if let Some(entry) = cached.filter(|_| validate) {
+        entry.record();
+    }
     static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     Ok(ModuleInner {
         id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
@@ -126,6 +150,15 @@ pub(crate) fn compile(engine: &Engine, bytes: &[u8]) -> Result<ModuleInner> {
     })
 }
 
+/// What loading does with the bodies the interpreter runs.
+#[derive(Clone, Copy)]
+struct Work {
+    /// Translate on first call rather than now.
+    lazy: bool,
+    /// Validate them (not when the validation cache vouches for them).
+    validate: bool,
+}
+
 /// Validates and makes the code of consecutive bodies, the first being
 /// defined function `first`: native code for the functions `options` says
 /// are compiled, interpreter code for the others.
@@ -133,13 +166,13 @@ fn make_chunk(
     env: &ModuleEnv,
     options: &InterpOptions,
     compiler: Option<&cranelift::Compiler>,
-    lazy: bool,
+    work: Work,
     first: usize,
     chunk: Vec<Body<'_>>,
     v: &(impl Fn(BinaryReaderError) -> Error + Sync),
 ) -> Result<Vec<Made>> {
     let Some(compiler) = compiler else {
-        return Ok(translate_chunk(env, options, lazy, first, chunk, v)?
+        return Ok(translate_chunk(env, options, work, first, chunk, v)?
             .into_iter()
             .map(Made::Interp)
             .collect());
@@ -159,20 +192,20 @@ fn make_chunk(
                 .map_err(error)?;
             out.push(Made::Native(f));
         } else {
-            let mut made = translate_chunk(env, options, lazy, d, vec![body], v)?;
+            let mut made = translate_chunk(env, options, work, d, vec![body], v)?;
             out.push(Made::Interp(made.pop().expect("one function")));
         }
     }
     Ok(out)
 }
 
-/// Validates consecutive bodies, the first being defined function `first`,
-/// and translates them now or, when `lazy`, prepares them for translation
-/// on first call.
+/// Validates consecutive bodies (unless `work` says they need not be), the
+/// first being defined function `first`, and translates them now or, when
+/// `work` is lazy, prepares them for translation on first call.
 fn translate_chunk(
     env: &ModuleEnv,
     options: &InterpOptions,
-    lazy: bool,
+    work: Work,
     first: usize,
     chunk: Vec<Body<'_>>,
     v: &(impl Fn(BinaryReaderError) -> Error + Sync),
@@ -185,9 +218,13 @@ fn translate_chunk(
     let mut state = TranslatorState::default();
     let mut out = Vec::with_capacity(chunk.len());
     for (i, (to_validate, body)) in chunk.into_iter().enumerate() {
-        let mut validator = to_validate.into_validator(std::mem::take(&mut allocs));
-        let made = if lazy {
-            validate_body(&body, &mut validator).map_err(error)?;
+        let mut validator = work
+            .validate
+            .then(|| to_validate.into_validator(std::mem::take(&mut allocs)));
+        let made = if work.lazy {
+            if let Some(validator) = &mut validator {
+                validate_body(&body, validator).map_err(error)?;
+            }
             Err(body.range())
         } else {
             let fenv = FuncEnv {
@@ -195,12 +232,11 @@ fn translate_chunk(
                 func_index: env.num_imported_funcs + (first + i) as u32,
                 options,
             };
-            Ok(
-                translate_function(&fenv, &body, Some(&mut validator), &mut state)
-                    .map_err(error)?,
-            )
+            Ok(translate_function(&fenv, &body, validator.as_mut(), &mut state).map_err(error)?)
         };
-        allocs = validator.into_allocations();
+        if let Some(validator) = validator {
+            allocs = validator.into_allocations();
+        }
         out.push(made);
     }
     Ok(out)

@@ -1,6 +1,7 @@
 //! Modules: validated WebAssembly and its code, ready to instantiate.
 
 mod compile;
+mod validated;
 
 use crate::engine::Engine;
 use crate::environ::ModuleEnv;
