@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod exported_resources;
 mod exports;
 mod generate;
 mod imports;
