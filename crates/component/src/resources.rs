@@ -11,8 +11,8 @@ use std::any::TypeId;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use tern_engine::{AsContextMut, Error, ErrorKind, Func, Result, TrapCode, Val as CoreVal};
 
 /// The most handles one instance's table holds at once; a guest that
@@ -38,6 +38,8 @@ struct GuestResource {
     /// The destructor the defining instance named, called with the
     /// representation when the last owning handle is dropped.
     dtor: Option<Func>,
+    /// The name the type was first exported under, for messages.
+    name: OnceLock<String>,
 }
 
 impl ResourceType {
@@ -56,7 +58,16 @@ impl ResourceType {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             instance,
             dtor,
+            name: OnceLock::new(),
         })))
+    }
+
+    /// Records `name` as the type's name in messages, unless it has one:
+    /// a guest type is named by its first export.
+    pub(crate) fn name_once(&self, name: &str) {
+        if let Kind::Guest(g) = &self.0 {
+            let _ = g.name.set(name.to_string());
+        }
     }
 
     /// Whether component instance `instance` defined this type.
@@ -103,7 +114,10 @@ impl fmt::Debug for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Kind::Host { name, .. } => write!(f, "ResourceType::host::<{name}>()"),
-            Kind::Guest(g) => write!(f, "ResourceType::guest({})", g.id),
+            Kind::Guest(g) => match g.name.get() {
+                Some(name) => write!(f, "ResourceType::guest({}, {name:?})", g.id),
+                None => write!(f, "ResourceType::guest({})", g.id),
+            },
         }
     }
 }

@@ -942,8 +942,12 @@ fn an_exported_resource_is_constructed_called_and_dropped_through_its_guest() {
     let other = guest.other().call_constructor(&mut store).unwrap();
     let err = counter.call_add(&mut store, &other, 1).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
-    assert!(err.to_string().contains("a resource of type"), "{err}");
-    assert!(err.to_string().contains("is expected"), "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("a resource of type"), "{msg}");
+    assert!(
+        msg.contains(r#""other") was passed where"#) && msg.contains(r#""counter") is expected"#),
+        "names both types: {msg}"
+    );
     let err = guest.call_consume(&mut store, other.clone()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
     assert_eq!(counter.call_add(&mut store, &b, 1).unwrap(), 111);
