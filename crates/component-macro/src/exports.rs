@@ -191,6 +191,20 @@ impl Generator<'_> {
         let mut inits = Vec::new();
         let mut methods = Vec::new();
         let funcs: Vec<&Function> = iface.functions.values().collect();
+        if let Some(f) = funcs.iter().find(|f| {
+            !matches!(
+                f.kind,
+                FunctionKind::Freestanding
+                    | FunctionKind::Constructor(_)
+                    | FunctionKind::Method(_)
+                    | FunctionKind::Static(_)
+            )
+        }) {
+            return Err(format!(
+                "interface `{name}`: exported function `{}`: async functions are not supported",
+                f.name
+            ));
+        }
         let mut taken = Vec::new();
         for f in funcs
             .iter()
@@ -211,20 +225,6 @@ impl Generator<'_> {
             fields.push(g.field);
             inits.push(g.init);
             methods.push(g.accessor);
-        }
-        if let Some(f) = funcs.iter().find(|f| {
-            !matches!(
-                f.kind,
-                FunctionKind::Freestanding
-                    | FunctionKind::Constructor(_)
-                    | FunctionKind::Method(_)
-                    | FunctionKind::Static(_)
-            )
-        }) {
-            return Err(format!(
-                "interface `{name}`: exported function `{}`: async functions are not supported",
-                f.name
-            ));
         }
         let i = quote!(::tern_component::__internal);
         let doc = format!(" The functions of `{name}` that an instance exports.");
