@@ -4,14 +4,18 @@
 //! (`exports::ns::pkg::iface::Guest`) holding its functions.
 //!
 //! Parameters are taken as their Rust types, except that a `string` is
-//! taken as `&str` and a `list<T>` as `&[T]`.
+//! taken as `&str`, a `list<T>` as `&[T]` and a `borrow` of a resource the
+//! component exports as `&ResourceAny`. Such a resource's functions go in
+//! a `Guest<Resource>` struct of their own (see `exported_resources.rs`).
 
 use crate::generate::{GenResult, Generator, doc_attrs};
 use crate::imports::MAX_PARAMS;
 use crate::names::{ident, snake};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
-use wit_parser::{Function, FunctionKind, InterfaceId, Type, TypeDefKind, WorldKey};
+use wit_parser::{
+    Function, FunctionKind, Handle, InterfaceId, Type, TypeDefKind, TypeId, WorldKey,
+};
 
 /// One exported function: the struct field holding it, how it is looked
 /// up, and its `call_` method.
@@ -23,7 +27,9 @@ pub(crate) struct ExportFn {
 
 impl Generator<'_> {
     /// The bindings of exported function `f`, exported as `export_name`
-    /// (`iface#func` inside an interface), for code in `module`.
+    /// (`iface#func` inside an interface), for code in `module`. A
+    /// resource's constructor is `call_constructor`, its method or static
+    /// function `m` is `call_m`.
     pub(crate) fn export_fn(
         &self,
         f: &Function,
@@ -32,17 +38,31 @@ impl Generator<'_> {
     ) -> GenResult<ExportFn> {
         let i = quote!(::tern_component::__internal);
         let ctx = |e: String| format!("exported function `{}`: {e}", f.name);
-        if f.kind != FunctionKind::Freestanding {
-            return Err(ctx(
-                "only freestanding functions are supported (not resource methods or async \
-                 functions)"
-                    .into(),
-            ));
-        }
+        let (name, fallback) = match f.kind {
+            FunctionKind::Freestanding => {
+                (snake(&f.name), format!("Calls the export `{}`.", f.name))
+            }
+            FunctionKind::Constructor(_) => (
+                "constructor".to_string(),
+                "Calls the constructor: a new resource, owned by the caller.".to_string(),
+            ),
+            FunctionKind::Method(_) => (
+                snake(f.item_name()),
+                format!(
+                    "Calls the method `{}` on the resource `self_`.",
+                    f.item_name()
+                ),
+            ),
+            FunctionKind::Static(_) => (
+                snake(f.item_name()),
+                format!("Calls the static function `{}`.", f.item_name()),
+            ),
+            _ => return Err(ctx("async functions are not supported".into())),
+        };
         if f.params.len() > MAX_PARAMS {
             return Err(ctx(format!("more than {MAX_PARAMS} parameters")));
         }
-        let field = ident(&snake(&f.name));
+        let field = ident(&name);
         let mut owned = Vec::new();
         let mut params = Vec::new();
         let mut args = Vec::new();
@@ -57,6 +77,10 @@ impl Generator<'_> {
                 _ if p.ty == Type::String => {
                     params.push(quote!(#name: &str));
                     args.push(quote!(#name.to_string()));
+                }
+                _ if self.is_exported_borrow(&p.ty) => {
+                    params.push(quote!(#name: &#ty));
+                    args.push(quote!(::std::clone::Clone::clone(#name)));
                 }
                 Some(elem) => {
                     let elem = self.rust_type(&elem, module).map_err(ctx)?;
@@ -77,8 +101,8 @@ impl Generator<'_> {
             }
             None => (quote!(()), quote!(()), quote!(let r =)),
         };
-        let call = ident(&format!("call_{field}"));
-        let docs = doc_attrs(&f.docs, &format!("Calls the export `{}`.", f.name));
+        let call = ident(&format!("call_{name}"));
+        let docs = doc_attrs(&f.docs, &fallback);
         Ok(ExportFn {
             field: quote!(#field: #i::TypedFunc<(#(#owned,)*), #results>,),
             init: quote!(#field: #i::export(instance, #export_name)?,),
@@ -88,7 +112,8 @@ impl Generator<'_> {
                 /// # Errors
                 ///
                 /// A trap of the guest, or a value it returned that is not
-                /// of the function's type.
+                /// of the function's type; a resource handle of another
+                /// type, or one the host no longer holds.
                 pub fn #call<S: #i::AsContextMut>(&self, store: S, #(#params),*)
                     -> #i::Result<#ret>
                 where
@@ -99,6 +124,18 @@ impl Generator<'_> {
                 }
             },
         })
+    }
+
+    /// Whether `ty` is a `borrow` of a resource the component exports,
+    /// which an exported function takes as `&ResourceAny`.
+    fn is_exported_borrow(&self, ty: &Type) -> bool {
+        let Type::Id(id) = ty else { return false };
+        match self.resolve.types[*id].kind {
+            TypeDefKind::Handle(Handle::Borrow(r)) => {
+                self.is_exported_resource(self.resource_def(r))
+            }
+            _ => false,
+        }
     }
 
     /// The element type of `ty` if it is an unnamed `list<T>`.
@@ -122,15 +159,17 @@ impl Generator<'_> {
         let iface = &resolve.interfaces[id];
         let name = resolve.name_world_key(key);
         let module = self.iface_module(id);
-        if let Some(r) = iface
+        let resources: Vec<TypeId> = iface
             .types
             .values()
-            .find(|t| matches!(resolve.types[**t].kind, TypeDefKind::Resource))
-        {
+            .copied()
+            .filter(|t| matches!(resolve.types[*t].kind, TypeDefKind::Resource))
+            .collect();
+        if !resources.is_empty() && !self.is_exported_iface(id) {
             return Err(format!(
-                "interface `{name}`: resource `{}` is exported by the component; exported \
-                 resources are not supported",
-                resolve.types[*r].name.as_deref().unwrap_or("?")
+                "interface `{name}` is both imported and exported and defines resource `{}`; \
+                 such an interface is not supported",
+                resolve.types[resources[0]].name.as_deref().unwrap_or("?")
             ));
         }
         if self.is_exported_iface(id) {
@@ -151,13 +190,41 @@ impl Generator<'_> {
         let mut fields = Vec::new();
         let mut inits = Vec::new();
         let mut methods = Vec::new();
-        for f in iface.functions.values() {
+        let funcs: Vec<&Function> = iface.functions.values().collect();
+        if let Some(f) = funcs.iter().find(|f| {
+            !matches!(
+                f.kind,
+                FunctionKind::Freestanding
+                    | FunctionKind::Constructor(_)
+                    | FunctionKind::Method(_)
+                    | FunctionKind::Static(_)
+            )
+        }) {
+            return Err(format!(
+                "interface `{name}`: exported function `{}`: async functions are not supported",
+                f.name
+            ));
+        }
+        let mut taken = Vec::new();
+        for f in funcs
+            .iter()
+            .filter(|f| f.kind == FunctionKind::Freestanding)
+        {
             let e = self
                 .export_fn(f, &format!("{name}#{}", f.name), &module)
                 .map_err(|e| format!("interface `{name}`: {e}"))?;
             fields.push(e.field);
             inits.push(e.init);
             methods.push(e.method);
+            taken.push(snake(&f.name));
+        }
+        for r in resources {
+            let g = self
+                .guest_resource(&name, r, &funcs, &module, &mut taken)
+                .map_err(|e| format!("interface `{name}`: {e}"))?;
+            fields.push(g.field);
+            inits.push(g.init);
+            methods.push(g.accessor);
         }
         let i = quote!(::tern_component::__internal);
         let doc = format!(" The functions of `{name}` that an instance exports.");

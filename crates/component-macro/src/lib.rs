@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 mod config;
+mod exported_resources;
 mod exports;
 mod generate;
 mod imports;
@@ -170,7 +171,20 @@ use std::path::Path;
 ///   per exported function. An exported interface is reached through an
 ///   accessor named after it, `plugin.example_plugin_tools()`, returning its
 ///   `Guest` with its `call_*` methods. Exported functions take `string`
-///   parameters as `&str` and `list<T>` as `&[T]`.
+///   parameters as `&str`, `list<T>` as `&[T]` and `borrow<r>` of an
+///   exported resource as `&ResourceAny`.
+/// - **Exported resources**: handles (`own<r>`, `borrow<r>`) to a resource
+///   `r` that an exported interface defines are
+///   `tern_component::ResourceAny` (and `R` is an alias of it). The
+///   interface's `Guest` has an accessor `r()` returning a `GuestR` with
+///   `call_constructor(store, args)` returning the new, owning handle
+///   (the export `ns:pkg/iface#[constructor]r`), `call_m(store, self_,
+///   args)` per method (`[method]r.m`, `self_: &ResourceAny`) and
+///   `call_s(store, args)` per static function (`[static]r.s`). The host
+///   owns the handles it is given: it frees one with
+///   `ResourceAny::resource_drop(store)`, which runs the component's
+///   destructor, or passes it back as an `own`; after either, every copy
+///   of the handle is refused with an error.
 ///
 /// Instantiation checks every type against the component's, so a
 /// component of another shape is refused with an error naming the
@@ -178,10 +192,11 @@ use std::path::Path;
 ///
 /// # Not supported
 ///
-/// Resources a component exports, async functions, `future`, `stream`,
-/// `error-context` and `map` types, tuples of more than 8 types and
-/// functions of more than 8 parameters: the macro reports each as a
-/// compile error naming it.
+/// Async functions, `future`, `stream`, `error-context` and `map` types,
+/// tuples of more than 8 types, functions of more than 8 parameters, and
+/// resources of an interface the world both imports and exports: the
+/// macro reports each as a compile error naming it. (WIT has no way for a
+/// world to export a resource other than through an interface.)
 ///
 /// A WIT file that does not parse or resolve is a compile error with
 /// wit-parser's message, which names the file and line.

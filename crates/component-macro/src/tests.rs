@@ -56,11 +56,11 @@ fn an_unknown_option_is_an_error_at_its_name() {
 #[test]
 fn unsupported_wit_is_a_compile_error_naming_it() {
     let out = expand_str(quote!({
-        inline: "package a:b;\ninterface i { resource r { get: func() -> u32; } }\nworld w { export i; }\n",
+        inline: "package a:b;\ninterface i { resource r { get: func() -> u32; } }\nworld w { import i; export i; }\n",
     }));
     assert!(out.contains("compile_error"), "{out}");
+    assert!(out.contains("both imported and exported"), "{out}");
     assert!(out.contains("resource `r`"), "{out}");
-    assert!(out.contains("not supported"), "{out}");
 
     let out = expand_str(quote!({
         inline: "package a:b;\nworld w { export f: func() -> stream<u8>; }\n",
@@ -130,4 +130,58 @@ fn tuples_of_up_to_eight_types_are_bound_and_longer_ones_refused() {
     let out = expand_str(quote!({ inline: #nine }));
     assert!(out.contains("compile_error"), "{out}");
     assert!(out.contains("at most 8"), "{out}");
+}
+
+#[test]
+fn an_exported_resource_gets_a_guest_struct_with_its_functions() {
+    let out = expand_str(quote!({
+        inline: "package a:b@1.0.0;
+            interface i {
+                resource r {
+                    constructor(x: u32);
+                    get: func() -> u32;
+                    make: static func() -> r;
+                }
+                peek: func(r: borrow<r>) -> u32;
+                take: func(r: r);
+            }
+            world w { export i; }",
+    }));
+    assert!(!out.contains("compile_error"), "{out}");
+    for item in [
+        "pub type R = :: tern_component :: __internal :: ResourceAny",
+        "pub struct GuestR",
+        "\"a:b/i@1.0.0#[constructor]r\"",
+        "\"a:b/i@1.0.0#[method]r.get\"",
+        "\"a:b/i@1.0.0#[static]r.make\"",
+        "pub fn call_constructor < S : :: tern_component :: __internal :: AsContextMut > \
+         (& self , store : S , x : u32) -> :: tern_component :: __internal :: Result < :: \
+         tern_component :: __internal :: ResourceAny >",
+        "pub fn call_get < S : :: tern_component :: __internal :: AsContextMut > (& self , \
+         store : S , self_ : & :: tern_component :: __internal :: ResourceAny)",
+        "pub fn call_make",
+        "pub fn r (& self) -> & GuestR",
+        "pub fn call_peek < S : :: tern_component :: __internal :: AsContextMut > (& self , \
+         store : S , r : & :: tern_component :: __internal :: ResourceAny)",
+        "pub fn call_take < S : :: tern_component :: __internal :: AsContextMut > (& self , \
+         store : S , r : :: tern_component :: __internal :: ResourceAny)",
+        "resource_drop",
+    ] {
+        assert!(out.contains(item), "missing `{item}` in {out}");
+    }
+}
+
+#[test]
+fn a_resource_of_an_interface_the_world_names_is_exported_under_that_name() {
+    let out = expand_str(quote!({
+        inline: "package a:b;
+            world w {
+                export things: interface {
+                    resource thing { constructor(); }
+                }
+            }",
+    }));
+    assert!(!out.contains("compile_error"), "{out}");
+    assert!(out.contains("pub struct GuestThing"), "{out}");
+    assert!(out.contains("\"things#[constructor]thing\""), "{out}");
 }

@@ -10,6 +10,7 @@
 //! | `flags` | `struct` with one `bool` per flag |
 //! | `type x = ..` | `type X = ..` |
 //! | `resource` (imported) | an empty `enum`, used as `Resource<X>` |
+//! | `resource` (exported) | `type X = ResourceAny`, handles are `ResourceAny` |
 //! | `list`, `option`, `result`, `tuple`, `string` | `Vec`, `Option`, `Result`, tuples, `String` |
 
 use crate::generate::{GenResult, Generator, doc_attrs, relative_path};
@@ -87,31 +88,34 @@ impl Generator<'_> {
                 quote!((#(#ts,)*))
             }
             TypeDefKind::Handle(Handle::Own(r) | Handle::Borrow(r)) => {
-                let r = self.host_resource(*r)?;
-                let t = self.rust_type(&Type::Id(r), from)?;
-                quote!(::tern_component::__internal::Resource<#t>)
+                let r = self.resource_def(*r);
+                if self.is_exported_resource(r) {
+                    quote!(::tern_component::__internal::ResourceAny)
+                } else {
+                    let t = self.rust_type(&Type::Id(r), from)?;
+                    quote!(::tern_component::__internal::Resource<#t>)
+                }
             }
             other => return Err(format!("WIT `{}` types are not supported", other.as_str())),
         })
     }
 
-    /// The resource type `id` stands for, following `use` aliases, which
-    /// must be one the host defines (an imported one).
-    fn host_resource(&self, mut id: TypeId) -> GenResult<TypeId> {
+    /// The resource type `id` stands for, following `use` aliases.
+    pub(crate) fn resource_def(&self, mut id: TypeId) -> TypeId {
         while let TypeDefKind::Type(Type::Id(next)) = self.resolve.types[id].kind {
             id = next;
         }
-        let def = &self.resolve.types[id];
-        if let wit_parser::TypeOwner::Interface(iface) = def.owner
-            && self.is_exported_iface(iface)
-        {
-            return Err(format!(
-                "resource `{}` is exported by the component; exported resources are not \
-                 supported",
-                def.name.as_deref().unwrap_or("?")
-            ));
+        id
+    }
+
+    /// Whether resource `id` (after [`resource_def`](Self::resource_def))
+    /// is one the component defines and exports, rather than one the host
+    /// implements: handles to it are `ResourceAny`.
+    pub(crate) fn is_exported_resource(&self, id: TypeId) -> bool {
+        match self.resolve.types[id].owner {
+            wit_parser::TypeOwner::Interface(iface) => self.is_exported_iface(iface),
+            wit_parser::TypeOwner::World(_) | wit_parser::TypeOwner::None => false,
         }
-        Ok(id)
     }
 
     /// Whether values of `ty` may hold a resource handle (which has no
@@ -296,6 +300,20 @@ impl Generator<'_> {
                     }
                 }
             }
+            TypeDefKind::Resource if self.is_exported_resource(id) => {
+                let handles = format!(
+                    " A resource the component exports: handles to it are `ResourceAny`s \
+                     (this alias), made and used through `Guest{name}`. Drop an owning \
+                     handle with `ResourceAny::resource_drop(store)`, which runs the \
+                     component's destructor."
+                );
+                quote! {
+                    #docs
+                    ///
+                    #[doc = #handles]
+                    pub type #name = #i::ResourceAny;
+                }
+            }
             TypeDefKind::Resource if self.with_type(id).is_some() => {
                 let path = self.with_type(id).unwrap_or_default();
                 let handles = format!(
@@ -311,7 +329,6 @@ impl Generator<'_> {
                 }
             }
             TypeDefKind::Resource => {
-                self.host_resource(id)?;
                 let handles = format!(
                     " A resource the host implements: handles to it are `Resource<{name}>`, \
                      the state behind them the host's (in a `ResourceTable`, say)."

@@ -10,7 +10,7 @@ use crate::values::Val;
 use std::any::Any;
 use std::sync::Arc;
 use tern_engine::{
-    AsContextMut, Caller, Error, Func as CoreFunc, Result, StoreContextMut, TrapCode,
+    AsContextMut, Caller, Error, ErrorKind, Func as CoreFunc, Result, StoreContextMut, TrapCode,
     Val as CoreVal,
 };
 
@@ -302,13 +302,24 @@ pub(crate) fn enter_lifted<T>(
         scope: Some(scope),
     };
     let mut bits = Vec::new();
-    lower_params(&mut lower, &mut bits)?;
-    if bits.len() != core_ty.params().len() {
-        return Err(usage(format!(
+    let lowered = lower_params(&mut lower, &mut bits).and_then(|()| {
+        if bits.len() == core_ty.params().len() {
+            return Ok(());
+        }
+        Err(usage(format!(
             "{} core arguments lowered where the core function takes {}",
             bits.len(),
             core_ty.params().len()
-        )));
+        )))
+    });
+    if let Err(e) = lowered {
+        if e.kind() == ErrorKind::Usage {
+            // The caller's mistake (an argument of another type, a handle
+            // it no longer holds), found before the callee ran, or after
+            // its `realloc` returned: the instance is left as it was.
+            abandon_call(&f.side, scope);
+        }
+        return Err(e);
     }
     let args = bits
         .iter()
@@ -316,6 +327,17 @@ pub(crate) fn enter_lifted<T>(
         .map(|(b, t)| bits_to_core(*b, Flat::of_core(*t)))
         .collect();
     Ok(Entered { scope, args })
+}
+
+/// Undoes [`enter_lifted`]'s entry into `side` for a call refused while
+/// its arguments were lowered: its borrows are ended and the instance may
+/// be entered again. (Owning handles already moved into the instance stay
+/// there.)
+fn abandon_call(side: &Side, scope: usize) {
+    let mut state = side.lock();
+    state.handles.remove_borrows(scope);
+    state.scopes.truncate(scope);
+    state.may_enter = true;
 }
 
 /// The second half of a lifted call, after the core function returned

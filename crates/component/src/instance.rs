@@ -496,6 +496,9 @@ pub(crate) fn instantiate<T: 'static>(
             }
             Init::Export { name, sort, index } => {
                 let item = space.get(*sort, *index);
+                if let Item::Type(Some(ty)) = &item {
+                    ty.name_once(name);
+                }
                 exports.insert(name.clone(), item.clone());
                 space.push(item);
             }

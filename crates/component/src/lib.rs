@@ -71,8 +71,8 @@ pub use tern_component_macro::bindgen;
 pub mod __internal {
     pub use crate::generated::*;
     pub use crate::{
-        Component, ComponentType, Instance, InstancePre, Linker, Resource, ResourceType, Type,
-        TypedFunc, Val,
+        Component, ComponentType, Instance, InstancePre, Linker, Resource, ResourceAny,
+        ResourceType, Type, TypedFunc, Val,
     };
     pub use tern_engine::{self, AsContextMut, Result, StoreContextMut};
 }

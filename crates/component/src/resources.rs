@@ -11,8 +11,8 @@ use std::any::TypeId;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use tern_engine::{AsContextMut, Error, ErrorKind, Func, Result, TrapCode, Val as CoreVal};
 
 /// The most handles one instance's table holds at once; a guest that
@@ -38,6 +38,8 @@ struct GuestResource {
     /// The destructor the defining instance named, called with the
     /// representation when the last owning handle is dropped.
     dtor: Option<Func>,
+    /// The name the type was first exported under, for messages.
+    name: OnceLock<String>,
 }
 
 impl ResourceType {
@@ -56,7 +58,16 @@ impl ResourceType {
             id: NEXT.fetch_add(1, Ordering::Relaxed),
             instance,
             dtor,
+            name: OnceLock::new(),
         })))
+    }
+
+    /// Records `name` as the type's name in messages, unless it has one:
+    /// a guest type is named by its first export.
+    pub(crate) fn name_once(&self, name: &str) {
+        if let Kind::Guest(g) = &self.0 {
+            let _ = g.name.set(name.to_string());
+        }
     }
 
     /// Whether component instance `instance` defined this type.
@@ -103,7 +114,10 @@ impl fmt::Debug for ResourceType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Kind::Host { name, .. } => write!(f, "ResourceType::host::<{name}>()"),
-            Kind::Guest(g) => write!(f, "ResourceType::guest({})", g.id),
+            Kind::Guest(g) => match g.name.get() {
+                Some(name) => write!(f, "ResourceType::guest({}, {name:?})", g.id),
+                None => write!(f, "ResourceType::guest({})", g.id),
+            },
         }
     }
 }
@@ -111,16 +125,82 @@ impl fmt::Debug for ResourceType {
 /// A resource handle held by the host: the resource's type, its
 /// representation, and whether the handle owns the resource or borrows it
 /// for the length of a call.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// An owning handle a component hands over stays the host's until the
+/// host drops it ([`resource_drop`](Self::resource_drop)) or passes it
+/// back as an `own`; after that, every copy of it is refused, with an
+/// error saying so, rather than naming whatever resource the component
+/// has since put under the same representation.
+#[derive(Debug, Clone)]
 pub struct ResourceAny {
     ty: ResourceType,
     rep: u32,
     owned: bool,
+    /// For an owning handle lifted from a component: whether the host
+    /// still holds it, shared by its clones.
+    held: Option<Arc<AtomicBool>>,
+}
+
+impl PartialEq for ResourceAny {
+    fn eq(&self, other: &Self) -> bool {
+        self.ty == other.ty && self.rep == other.rep && self.owned == other.owned
+    }
+}
+
+impl Eq for ResourceAny {}
+
+impl Hash for ResourceAny {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.ty.hash(state);
+        self.rep.hash(state);
+        self.owned.hash(state);
+    }
 }
 
 impl ResourceAny {
     pub(crate) fn new(ty: ResourceType, rep: u32, owned: bool) -> Self {
-        Self { ty, rep, owned }
+        Self {
+            ty,
+            rep,
+            owned,
+            held: None,
+        }
+    }
+
+    /// An owning handle a component gave up to the host, which holds it
+    /// until it drops it or gives it back.
+    pub(crate) fn lifted_own(ty: ResourceType, rep: u32) -> Self {
+        Self {
+            ty,
+            rep,
+            owned: true,
+            held: Some(Arc::new(AtomicBool::new(true))),
+        }
+    }
+
+    /// Checks that the host still holds this handle.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Usage`] when it was dropped or passed on as an `own`.
+    pub(crate) fn check_held(&self) -> Result<()> {
+        match &self.held {
+            Some(held) if !held.load(Ordering::Acquire) => Err(gone()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Gives up the host's hold on this handle (it is dropped, or moved
+    /// into a component), for every copy of it.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Usage`] when it was already given up.
+    pub(crate) fn release(&self) -> Result<()> {
+        match &self.held {
+            Some(held) if !held.swap(false, Ordering::AcqRel) => Err(gone()),
+            _ => Ok(()),
+        }
     }
 
     /// The resource's type.
@@ -167,9 +247,12 @@ impl ResourceAny {
     /// Drops an owned handle: a guest-defined resource's destructor runs.
     /// A host resource is the host's to free from its own table.
     ///
+    /// The handle (and every clone of it) is no longer usable afterwards.
+    ///
     /// # Errors
     ///
-    /// [`ErrorKind::Usage`] for a borrowed handle; a trap of the
+    /// [`ErrorKind::Usage`] for a borrowed handle, or one already dropped
+    /// or passed back to a component as an `own`; a trap of the
     /// destructor.
     pub fn resource_drop(self, store: impl AsContextMut) -> Result<()> {
         if !self.owned {
@@ -178,8 +261,18 @@ impl ResourceAny {
                 "a borrowed resource handle cannot be dropped by its borrower",
             ));
         }
+        self.release()?;
         run_dtor(store, &self.ty, self.rep)
     }
+}
+
+/// The error for a handle the host no longer holds.
+fn gone() -> Error {
+    Error::new_kind(
+        ErrorKind::Usage,
+        "the resource handle was already dropped or passed to a component as an own, \
+         and cannot be used again",
+    )
 }
 
 /// Runs the destructor of a guest-defined resource type, if it has one.
@@ -406,6 +499,16 @@ impl HandleTable {
         {
             Some(Slot::Free) | None => Err(abi_trap(format!("unknown handle index {handle}"))),
             Some(slot) => Ok(slot),
+        }
+    }
+
+    /// Removes the borrowed handles of the call `scope`.
+    pub(crate) fn remove_borrows(&mut self, scope: usize) {
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if matches!(slot, Slot::Borrow { scope: s, .. } if *s == scope) {
+                *slot = Slot::Free;
+                self.free.push(i as u32);
+            }
         }
     }
 

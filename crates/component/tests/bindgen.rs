@@ -744,3 +744,241 @@ fn a_resource_given_with_a_host_type_is_that_type_in_every_interface_using_it() 
     let again = store.data_mut().table.push(Blob(Vec::new())).unwrap();
     assert_eq!(again.rep(), 0);
 }
+
+/// Bindings of a world exporting an interface with resources the
+/// component defines.
+mod exported {
+    tern_component::bindgen!({
+        inline: "
+            package test:guest@0.1.0;
+            interface counters {
+                /// A number the guest keeps.
+                resource counter {
+                    constructor(start: u32);
+                    /// Adds `n`; the new value.
+                    add: func(n: u32) -> u32;
+                    /// How many counters were made.
+                    made: static func() -> u32;
+                }
+                resource other {
+                    constructor();
+                }
+                peek: func(c: borrow<counter>) -> u32;
+                duplicate: func(c: borrow<counter>) -> counter;
+                consume: func(c: counter) -> u32;
+                drops: func() -> u32;
+                last-dropped: func() -> u32;
+            }
+            world guest-counters {
+                export counters;
+            }
+        ",
+    });
+}
+
+/// A component of `guest-counters` whose `[method]counter.add` takes `n`
+/// as `add_param` (`u32` for the right type). A counter's representation
+/// is the address of its value; the destructor counts the drops and
+/// records the value of the counter it freed.
+fn counters_component(add_param: &str) -> String {
+    format!(
+        r#"(component
+            (core module $d
+                (memory (export "memory") 1)
+                (global (export "drops") (mut i32) (i32.const 0))
+                (global (export "last") (mut i32) (i32.const -1))
+                (func (export "dtor") (param $rep i32)
+                    (global.set 0 (i32.add (global.get 0) (i32.const 1)))
+                    (global.set 1 (i32.load (local.get $rep)))))
+            (core instance $d (instantiate $d))
+            (type $c (resource (rep i32) (dtor (core func $d "dtor"))))
+            (type $o (resource (rep i32)))
+            (core func $new_c (canon resource.new $c))
+            (core func $rep_c (canon resource.rep $c))
+            (core func $drop_c (canon resource.drop $c))
+            (core func $new_o (canon resource.new $o))
+            (core module $m
+                (import "" "new-c" (func $new_c (param i32) (result i32)))
+                (import "" "rep-c" (func $rep_c (param i32) (result i32)))
+                (import "" "drop-c" (func $drop_c (param i32)))
+                (import "" "new-o" (func $new_o (param i32) (result i32)))
+                (import "" "memory" (memory 1))
+                (import "" "drops" (global $drops (mut i32)))
+                (import "" "last" (global $last (mut i32)))
+                (global $next (mut i32) (i32.const 16))
+                (global $made (mut i32) (i32.const 0))
+                (func $new (export "new") (param $start i32) (result i32)
+                    (local $rep i32)
+                    (local.set $rep (global.get $next))
+                    (global.set $next (i32.add (global.get $next) (i32.const 4)))
+                    (global.set $made (i32.add (global.get $made) (i32.const 1)))
+                    (i32.store (local.get $rep) (local.get $start))
+                    (call $new_c (local.get $rep)))
+                (func (export "add") (param $rep i32) (param $n i32) (result i32)
+                    (i32.store (local.get $rep)
+                        (i32.add (i32.load (local.get $rep)) (local.get $n)))
+                    (i32.load (local.get $rep)))
+                (func (export "made") (result i32) (global.get $made))
+                (func (export "new-other") (result i32) (call $new_o (i32.const 0)))
+                (func (export "peek") (param $rep i32) (result i32) (i32.load (local.get $rep)))
+                (func (export "duplicate") (param $rep i32) (result i32)
+                    (call $new (i32.load (local.get $rep))))
+                (func (export "consume") (param $h i32) (result i32)
+                    (local $v i32)
+                    (local.set $v (i32.load (call $rep_c (local.get $h))))
+                    (call $drop_c (local.get $h))
+                    (local.get $v))
+                (func (export "drops") (result i32) (global.get $drops))
+                (func (export "last-dropped") (result i32) (global.get $last)))
+            (core instance $i (instantiate $m (with "" (instance
+                (export "new-c" (func $new_c)) (export "rep-c" (func $rep_c))
+                (export "drop-c" (func $drop_c)) (export "new-o" (func $new_o))
+                (export "memory" (memory $d "memory"))
+                (export "drops" (global $d "drops")) (export "last" (global $d "last"))))))
+            (func $ctor (param "start" u32) (result (own $c)) (canon lift (core func $i "new")))
+            (func $add (param "self" (borrow $c)) (param "n" {add_param}) (result u32)
+                (canon lift (core func $i "add")))
+            (func $made (result u32) (canon lift (core func $i "made")))
+            (func $other (result (own $o)) (canon lift (core func $i "new-other")))
+            (func $peek (param "c" (borrow $c)) (result u32) (canon lift (core func $i "peek")))
+            (func $duplicate (param "c" (borrow $c)) (result (own $c))
+                (canon lift (core func $i "duplicate")))
+            (func $consume (param "c" (own $c)) (result u32) (canon lift (core func $i "consume")))
+            (func $drops (result u32) (canon lift (core func $i "drops")))
+            (func $last (result u32) (canon lift (core func $i "last-dropped")))
+            ;; The interface's instance, made by a component that names the
+            ;; resources its functions use, as `wit-component` makes it.
+            (component $shim
+                (import "import-type-counter" (type $c (sub resource)))
+                (import "import-type-other" (type $o (sub resource)))
+                (import "import-constructor-counter"
+                    (func $ctor (param "start" u32) (result (own $c))))
+                (import "import-method-counter-add"
+                    (func $add (param "self" (borrow $c)) (param "n" {add_param}) (result u32)))
+                (import "import-static-counter-made" (func $made (result u32)))
+                (import "import-constructor-other" (func $other (result (own $o))))
+                (import "import-func-peek" (func $peek (param "c" (borrow $c)) (result u32)))
+                (import "import-func-duplicate"
+                    (func $duplicate (param "c" (borrow $c)) (result (own $c))))
+                (import "import-func-consume" (func $consume (param "c" (own $c)) (result u32)))
+                (import "import-func-drops" (func $drops (result u32)))
+                (import "import-func-last-dropped" (func $last (result u32)))
+                (export $ce "counter" (type $c))
+                (export $oe "other" (type $o))
+                (export "[constructor]counter" (func $ctor)
+                    (func (param "start" u32) (result (own $ce))))
+                (export "[method]counter.add" (func $add)
+                    (func (param "self" (borrow $ce)) (param "n" {add_param}) (result u32)))
+                (export "[static]counter.made" (func $made))
+                (export "[constructor]other" (func $other) (func (result (own $oe))))
+                (export "peek" (func $peek) (func (param "c" (borrow $ce)) (result u32)))
+                (export "duplicate" (func $duplicate)
+                    (func (param "c" (borrow $ce)) (result (own $ce))))
+                (export "consume" (func $consume) (func (param "c" (own $ce)) (result u32)))
+                (export "drops" (func $drops))
+                (export "last-dropped" (func $last)))
+            (instance $counters (instantiate $shim
+                (with "import-type-counter" (type $c))
+                (with "import-type-other" (type $o))
+                (with "import-constructor-counter" (func $ctor))
+                (with "import-method-counter-add" (func $add))
+                (with "import-static-counter-made" (func $made))
+                (with "import-constructor-other" (func $other))
+                (with "import-func-peek" (func $peek))
+                (with "import-func-duplicate" (func $duplicate))
+                (with "import-func-consume" (func $consume))
+                (with "import-func-drops" (func $drops))
+                (with "import-func-last-dropped" (func $last))))
+            (export "test:guest/counters@0.1.0" (instance $counters)))"#
+    )
+}
+
+#[test]
+fn an_exported_resource_is_constructed_called_and_dropped_through_its_guest() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, counters_component("u32")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let bindings =
+        exported::GuestCounters::instantiate(&mut store, &component, &Linker::new(&engine))
+            .unwrap();
+    let guest = bindings.test_guest_counters();
+    let counter = guest.counter();
+
+    // Two counters, each method call acting on its own.
+    let a = counter.call_constructor(&mut store, 5).unwrap();
+    let b = counter.call_constructor(&mut store, 100).unwrap();
+    assert!(a.owned() && b.owned());
+    assert_eq!(counter.call_add(&mut store, &a, 1).unwrap(), 6);
+    assert_eq!(counter.call_add(&mut store, &b, 10).unwrap(), 110);
+    assert_eq!(counter.call_add(&mut store, &a, 2).unwrap(), 8);
+    assert_eq!(counter.call_made(&mut store).unwrap(), 2);
+    // Freestanding functions borrowing, returning and taking one.
+    assert_eq!(guest.call_peek(&mut store, &a).unwrap(), 8);
+    assert_eq!(guest.call_peek(&mut store, &b).unwrap(), 110);
+    let c = guest.call_duplicate(&mut store, &b).unwrap();
+    assert_eq!(counter.call_add(&mut store, &c, 1).unwrap(), 111);
+    assert_eq!(guest.call_peek(&mut store, &b).unwrap(), 110, "a copy");
+    assert_eq!(counter.call_made(&mut store).unwrap(), 3);
+
+    // Dropping runs the guest's destructor, on that counter only.
+    assert_eq!(guest.call_drops(&mut store).unwrap(), 0);
+    let a_copy = a.clone();
+    a.resource_drop(&mut store).unwrap();
+    assert_eq!(guest.call_drops(&mut store).unwrap(), 1);
+    assert_eq!(guest.call_last_dropped(&mut store).unwrap(), 8);
+    assert_eq!(guest.call_peek(&mut store, &b).unwrap(), 110);
+
+    // A dropped handle is refused, and the instance goes on.
+    let err = counter.call_add(&mut store, &a_copy, 1).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    let err = guest.call_peek(&mut store, &a_copy).unwrap_err();
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    let err = a_copy.resource_drop(&mut store).unwrap_err();
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    assert_eq!(guest.call_drops(&mut store).unwrap(), 1, "dropped once");
+
+    // A handle of another resource type is refused.
+    let other = guest.other().call_constructor(&mut store).unwrap();
+    let err = counter.call_add(&mut store, &other, 1).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    let msg = err.to_string();
+    assert!(msg.contains("a resource of type"), "{msg}");
+    assert!(
+        msg.contains(r#""other") was passed where"#) && msg.contains(r#""counter") is expected"#),
+        "names both types: {msg}"
+    );
+    let err = guest.call_consume(&mut store, other.clone()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    assert_eq!(counter.call_add(&mut store, &b, 1).unwrap(), 111);
+
+    // Passed back as an own, the guest drops it; the host's handle is
+    // spent.
+    let c_copy = c.clone();
+    assert_eq!(guest.call_consume(&mut store, c).unwrap(), 111);
+    assert_eq!(guest.call_drops(&mut store).unwrap(), 2);
+    assert_eq!(guest.call_last_dropped(&mut store).unwrap(), 111);
+    let err = guest.call_peek(&mut store, &c_copy).unwrap_err();
+    assert!(err.to_string().contains("already dropped"), "{err}");
+
+    b.resource_drop(&mut store).unwrap();
+    assert_eq!(guest.call_drops(&mut store).unwrap(), 3);
+    assert_eq!(guest.call_last_dropped(&mut store).unwrap(), 111);
+    other.resource_drop(&mut store).unwrap();
+}
+
+#[test]
+fn an_exported_resource_method_of_another_type_is_refused_at_instantiation_naming_it() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, counters_component("s32")).unwrap();
+    let mut store = Store::new(&engine, ());
+    let err = exported::GuestCounters::instantiate(&mut store, &component, &Linker::new(&engine))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("export `test:guest/counters@0.1.0#[method]counter.add`"),
+        "{msg}"
+    );
+    assert!(msg.contains("s32"), "{msg}");
+}

@@ -1,7 +1,7 @@
 //! Resources, nested components, reentrance and post-return.
 
-use tern_component::{Component, Func, Linker, Resource, ResourceType, Val};
-use tern_engine::{Engine, Store, TrapCode};
+use tern_component::{Component, Func, Linker, Resource, ResourceAny, ResourceType, Val};
+use tern_engine::{Engine, ErrorKind, Store, TrapCode};
 
 struct Counter;
 
@@ -141,12 +141,12 @@ fn a_borrow_held_past_the_call_traps() {
     assert!(err.to_string().contains("borrowed handles remain"), "{err}");
 }
 
-#[test]
-fn guest_resources_reach_the_host_as_handles() {
-    let engine = Engine::default();
-    let component = Component::new(
-        &engine,
-        r#"(component
+/// A component defining resource `r` (whose destructor records the
+/// representation it frees, read by `last`), with `make(x)` returning a
+/// new `r` of representation `x`, `peek` borrowing one, `take` taking one
+/// back (returning its representation), and `forge` using a handle it
+/// does not have.
+const GUEST_RESOURCE: &str = r#"(component
             (core module $d
                 (global $last (export "last") (mut i32) (i32.const -1))
                 (func (export "dtor") (param i32) (global.set $last (local.get 0))))
@@ -161,7 +161,8 @@ fn guest_resources_reach_the_host_as_handles() {
                 (func (export "make") (param i32) (result i32) (call $new (local.get 0)))
                 (func (export "peek") (param i32) (result i32) (local.get 0))
                 (func (export "last") (result i32) (global.get $last))
-                (func (export "forge") (result i32) (call $rep (i32.const 77))))
+                (func (export "forge") (result i32) (call $rep (i32.const 77)))
+                (func (export "take") (param i32) (result i32) (call $rep (local.get 0))))
             (core instance $i (instantiate $m (with "" (instance
                 (export "new" (func $new)) (export "rep" (func $rep))
                 (export "last" (global $d "last"))))))
@@ -169,9 +170,13 @@ fn guest_resources_reach_the_host_as_handles() {
             (func (export "make") (param "x" u32) (result (own $re)) (canon lift (core func $i "make")))
             (func (export "peek") (param "r" (borrow $re)) (result u32) (canon lift (core func $i "peek")))
             (func (export "last") (result s32) (canon lift (core func $i "last")))
-            (func (export "forge") (result u32) (canon lift (core func $i "forge"))))"#,
-    )
-    .unwrap();
+            (func (export "forge") (result u32) (canon lift (core func $i "forge")))
+            (func (export "take") (param "r" (own $re)) (result u32) (canon lift (core func $i "take"))))"#;
+
+#[test]
+fn guest_resources_reach_the_host_as_handles() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, GUEST_RESOURCE).unwrap();
     let mut store = Store::new(&engine, Host::default());
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &component)
@@ -209,6 +214,66 @@ fn guest_resources_reach_the_host_as_handles() {
 
     let err = call(&instance.get_func("forge").unwrap(), &mut store, &[]).unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{err}");
+}
+
+/// `make(x)` of [`GUEST_RESOURCE`]: an owning handle of representation
+/// `x`.
+fn make(instance: &tern_component::Instance, store: &mut Store<Host>, x: u32) -> ResourceAny {
+    let made = call(&instance.get_func("make").unwrap(), store, &[Val::U32(x)]);
+    match made.unwrap() {
+        Some(Val::Resource(handle)) => handle,
+        other => panic!("a handle, not {other:?}"),
+    }
+}
+
+#[test]
+fn a_guest_handle_the_host_dropped_or_gave_back_is_refused_in_every_copy() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, GUEST_RESOURCE).unwrap();
+    let mut store = Store::new(&engine, Host::default());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let peek = instance.get_func("peek").unwrap();
+    let take = instance.get_func("take").unwrap();
+    let last = instance.get_func("last").unwrap();
+
+    // Dropped: the destructor runs once; neither the handle's copies nor
+    // a second drop reach the guest again.
+    let dropped = make(&instance, &mut store, 7);
+    let copy = dropped.clone();
+    dropped.resource_drop(&mut store).unwrap();
+    assert_eq!(call(&last, &mut store, &[]).unwrap(), Some(Val::S32(7)));
+    let err = call(&peek, &mut store, &[Val::Resource(copy.clone())]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Usage, "{err}");
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    let err = copy.clone().resource_drop(&mut store).unwrap_err();
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    assert_eq!(call(&last, &mut store, &[]).unwrap(), Some(Val::S32(7)));
+
+    // Given back as an own: the component holds it now, not the host.
+    let given = make(&instance, &mut store, 8);
+    let copy = given.clone();
+    assert_eq!(
+        call(&take, &mut store, &[Val::Resource(given)]).unwrap(),
+        Some(Val::U32(8))
+    );
+    let err = call(&take, &mut store, &[Val::Resource(copy.clone())]).unwrap_err();
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    let err = copy.resource_drop(&mut store).unwrap_err();
+    assert!(err.to_string().contains("already dropped"), "{err}");
+    assert_eq!(
+        call(&last, &mut store, &[]).unwrap(),
+        Some(Val::S32(7)),
+        "the host ran no destructor for a handle it gave away"
+    );
+
+    // Lent as a borrow: still the host's, to use and drop.
+    let lent = make(&instance, &mut store, 9);
+    let peeked = call(&peek, &mut store, &[Val::Resource(lent.clone())]).unwrap();
+    assert_eq!(peeked, Some(Val::U32(9)));
+    lent.resource_drop(&mut store).unwrap();
+    assert_eq!(call(&last, &mut store, &[]).unwrap(), Some(Val::S32(9)));
 }
 
 #[test]

@@ -368,7 +368,11 @@ impl<'a, S: AsContextMut> Lifter<'a, S> {
             *lent += 1;
             self.lent.push(handle);
         }
-        Ok(Val::Resource(ResourceAny::new(slot_ty, rep, owned)))
+        Ok(Val::Resource(if owned {
+            ResourceAny::lifted_own(slot_ty, rep)
+        } else {
+            ResourceAny::new(slot_ty, rep, false)
+        }))
     }
 }
 

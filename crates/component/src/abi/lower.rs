@@ -283,8 +283,12 @@ impl<'a, S: AsContextMut> Lowerer<'a, S> {
                 "a borrowed resource was passed where an own is expected",
             ));
         }
+        r.check_held()?;
         let mut state = self.side.lock();
         if own {
+            // The handle moves into the component: the host's copies of
+            // it are spent.
+            r.release()?;
             return state.handles.insert(Slot::Own {
                 ty: expected,
                 rep: r.rep(),
