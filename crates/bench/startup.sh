@@ -20,11 +20,13 @@
 #
 # Each runtime runs as its command line does by default: wasmtime compiles
 # with Cranelift and keeps what it compiled in its cache (~/.cache/wasmtime),
-# so after the warm-up runs it only loads the cached code; wasmi and Tern
-# interpret and keep nothing between runs. wasmtime also runs with
-# `-C cache=n` (wasmtime-nocache), as on a program's first run or where no
-# cache is kept, and Tern with `-C compiler=cranelift` (tern-cranelift),
-# which compiles the whole module first.
+# so after the warm-up runs it only loads the cached code; Tern interprets
+# and keeps a validation cache (~/.cache/tern/validated), so after the
+# warm-up it no longer validates function bodies at load; wasmi interprets
+# and keeps nothing between runs. wasmtime and Tern also run with
+# `-C cache=n` (wasmtime-nocache, tern-nocache), as on a program's first
+# run or where no cache is kept, and Tern with `-C compiler=cranelift`
+# (tern-cranelift), which compiles the whole module first.
 set -euo pipefail
 
 runs="${1:-200}"
@@ -62,8 +64,9 @@ compare() { # LABEL EXPECTED GUEST ARGS...
     local label="$1" expected="$2" guest="$3"
     shift 3
     local args="$guest${*:+ $*}"
-    local -a names=(tern tern-cranelift wasmtime wasmtime-nocache)
-    local -a cmds=("$tern run $args" "$tern run -C compiler=cranelift $args" "wasmtime run $args"
+    local -a names=(tern tern-nocache tern-cranelift wasmtime wasmtime-nocache)
+    local -a cmds=("$tern run $args" "$tern run -C cache=n $args"
+        "$tern run -C compiler=cranelift $args" "wasmtime run $args"
         "wasmtime run -C cache=n $args")
     if [[ "$label" != *component* ]]; then
         names+=(wasmi)
@@ -91,8 +94,11 @@ compare() { # LABEL EXPECTED GUEST ARGS...
             for (i = 1; i <= n; i++)
                 printf "  %-16s %8.2f ms ± %.2f\n", name[i], mean[name[i]] * 1000, sd[name[i]] * 1000
             printf "  tern/wasmtime           %.2f\n", mean["tern"] / mean["wasmtime"]
-            printf "  tern/wasmtime-nocache   %.3f\n", mean["tern"] / mean["wasmtime-nocache"]
-            if ("wasmi" in mean) printf "  tern/wasmi              %.2f\n", mean["tern"] / mean["wasmi"]
+            printf "  tern-nocache/wasmtime-nocache %.3f\n", mean["tern-nocache"] / mean["wasmtime-nocache"]
+            if ("wasmi" in mean) {
+                printf "  tern/wasmi              %.2f\n", mean["tern"] / mean["wasmi"]
+                printf "  tern-nocache/wasmi      %.2f\n", mean["tern-nocache"] / mean["wasmi"]
+            }
             printf "  tern-cranelift/wasmtime %.2f\n", mean["tern-cranelift"] / mean["wasmtime"]
         }' "$csv"
 }
