@@ -173,26 +173,23 @@ const GUEST_RESOURCE: &str = r#"(component
             (func (export "forge") (result u32) (canon lift (core func $i "forge")))
             (func (export "take") (param "r" (own $re)) (result u32) (canon lift (core func $i "take"))))"#;
 
+/// A store and an instance of [`GUEST_RESOURCE`].
+fn guest_resource_instance(engine: &Engine) -> (Store<Host>, tern_component::Instance) {
+    let component = Component::new(engine, GUEST_RESOURCE).unwrap();
+    let mut store = Store::new(engine, Host::default());
+    let instance = Linker::new(engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    (store, instance)
+}
+
 #[test]
 fn guest_resources_reach_the_host_as_handles() {
     let engine = Engine::default();
-    let component = Component::new(&engine, GUEST_RESOURCE).unwrap();
-    let mut store = Store::new(&engine, Host::default());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &component)
-        .unwrap();
+    let (mut store, instance) = guest_resource_instance(&engine);
     let ty = instance.get_resource("r").unwrap();
 
-    let made = call(
-        &instance.get_func("make").unwrap(),
-        &mut store,
-        &[Val::U32(7)],
-    )
-    .unwrap()
-    .unwrap();
-    let Val::Resource(handle) = made else {
-        panic!("a handle")
-    };
+    let handle = make(&instance, &mut store, 7);
     assert!(handle.owned());
     assert_eq!(handle.ty(), &ty);
     // The defining instance sees the representation of a borrow.
@@ -229,11 +226,7 @@ fn make(instance: &tern_component::Instance, store: &mut Store<Host>, x: u32) ->
 #[test]
 fn a_guest_handle_the_host_dropped_or_gave_back_is_refused_in_every_copy() {
     let engine = Engine::default();
-    let component = Component::new(&engine, GUEST_RESOURCE).unwrap();
-    let mut store = Store::new(&engine, Host::default());
-    let instance = Linker::new(&engine)
-        .instantiate(&mut store, &component)
-        .unwrap();
+    let (mut store, instance) = guest_resource_instance(&engine);
     let peek = instance.get_func("peek").unwrap();
     let take = instance.get_func("take").unwrap();
     let last = instance.get_func("last").unwrap();

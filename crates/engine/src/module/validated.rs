@@ -160,10 +160,15 @@ mod tests {
         crate::Engine::new(&config)
     }
 
-    fn add(engine: &crate::Engine, wasm: &[u8]) -> i32 {
+    fn instantiate(engine: &crate::Engine, wasm: &[u8]) -> (crate::Store<()>, crate::Instance) {
         let module = crate::Module::new(engine, wasm).unwrap();
         let mut store = crate::Store::new(engine, ());
         let instance = crate::Instance::new(&mut store, &module, &[]).unwrap();
+        (store, instance)
+    }
+
+    fn add(engine: &crate::Engine, wasm: &[u8]) -> i32 {
+        let (mut store, instance) = instantiate(engine, wasm);
         let f = instance
             .get_typed_func::<(i32, i32), i32>(&mut store, "add")
             .unwrap();
@@ -207,9 +212,7 @@ mod tests {
         let wasm = wat::parse_str(BAD).unwrap();
         Entry::new(&d, &wasm).record();
         let e = engine(Some(&d), crate::Strategy::Interpreter, true);
-        let module = crate::Module::new(&e, &wasm).unwrap();
-        let mut store = crate::Store::new(&e, ());
-        let instance = crate::Instance::new(&mut store, &module, &[]).unwrap();
+        let (mut store, instance) = instantiate(&e, &wasm);
         let f = instance.get_typed_func::<(), i32>(&mut store, "f").unwrap();
         let err = f.call(&mut store, ()).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Invalid);
