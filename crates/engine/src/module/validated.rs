@@ -17,6 +17,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What an entry file starts with, ahead of the hash.
 const MAGIC: &str = "tern validated module v1\n";
@@ -69,9 +70,12 @@ impl Entry {
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
         builder.create(dir)?;
+        // A name no other writer uses, in this process or another.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let tmp = self
             .path
-            .with_extension(format!("tmp{}", std::process::id()));
+            .with_extension(format!("tmp{}-{n}", std::process::id()));
         let mut file = std::fs::File::create(&tmp)?;
         let written = file
             .write_all(self.contents.as_bytes())
@@ -188,6 +192,25 @@ mod tests {
         assert_eq!(entries(&d), 1);
         assert_eq!(add(&e, &wasm), 42, "from the cache");
         assert_eq!(entries(&d), 1);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn loads_at_once_on_many_threads_leave_one_entry() {
+        let d = dir("threads");
+        let wasm = wat::parse_str(GOOD).unwrap();
+        let e = engine(Some(&d), crate::Strategy::Interpreter, true);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| assert_eq!(add(&e, &wasm), 42));
+            }
+        });
+        let names: Vec<_> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|f| f.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "one entry, no temporary files: {names:?}");
+        assert!(Entry::new(&d, &wasm).exists());
         std::fs::remove_dir_all(&d).unwrap();
     }
 
