@@ -299,29 +299,31 @@ fn call_trap(wat: &str) -> tern_engine::Error {
     err
 }
 
+/// Hostile `string` results, as (result type, core code leaving the
+/// result's address, expected message): a string past the end of memory,
+/// a length that wraps around, invalid UTF-8, a misaligned result pointer.
+const HOSTILE_STRINGS: [(&str, &str, &str); 4] = [
+    (
+        "string",
+        "(i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 100)) (i32.const 0)",
+        "outside the memory",
+    ),
+    (
+        "string",
+        "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const -1)) (i32.const 0)",
+        "too long",
+    ),
+    (
+        "string",
+        "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1)) (i32.store8 (i32.const 16) (i32.const 0xff)) (i32.const 0)",
+        "not valid UTF-8",
+    ),
+    ("string", "(i32.const 2)", "aligned"),
+];
+
 #[test]
 fn hostile_results_trap_with_the_reason() {
     let cases = [
-        // A string pointer past the end of memory.
-        (
-            "string",
-            "(i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 100)) (i32.const 0)",
-            "outside the memory",
-        ),
-        // A string length that wraps around.
-        (
-            "string",
-            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const -1)) (i32.const 0)",
-            "too long",
-        ),
-        // Invalid UTF-8.
-        (
-            "string",
-            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1)) (i32.store8 (i32.const 16) (i32.const 0xff)) (i32.const 0)",
-            "not valid UTF-8",
-        ),
-        // A misaligned result pointer.
-        ("string", "(i32.const 2)", "aligned"),
         // A list too long for the memory.
         (
             "(list u64)",
@@ -341,7 +343,7 @@ fn hostile_results_trap_with_the_reason() {
             "not a Unicode scalar value",
         ),
     ];
-    for (ty, setup, message) in cases {
+    for (ty, setup, message) in cases.into_iter().chain(HOSTILE_STRINGS) {
         let err = call_trap(&returns(ty, setup));
         assert_eq!(err.trap_code(), Some(TrapCode::CanonicalAbi), "{ty}: {err}");
         assert!(err.to_string().contains(message), "{ty}: {err}");
@@ -680,26 +682,8 @@ fn hostile_typed_results_trap_with_the_reason() {
             "(i32.store8 (i32.const 0) (i32.const 7)) (i32.const 0)",
             "discriminant 7",
         ),
-        // Strings: past the end of memory, too long, invalid UTF-8, and a
-        // misaligned result pointer.
-        (
-            "string",
-            "(i32.store (i32.const 0) (i32.const 65530)) (i32.store (i32.const 4) (i32.const 100)) (i32.const 0)",
-            "outside the memory",
-        ),
-        (
-            "string",
-            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const -1)) (i32.const 0)",
-            "too long",
-        ),
-        (
-            "string",
-            "(i32.store (i32.const 0) (i32.const 16)) (i32.store (i32.const 4) (i32.const 1)) (i32.store8 (i32.const 16) (i32.const 0xff)) (i32.const 0)",
-            "not valid UTF-8",
-        ),
-        ("string", "(i32.const 2)", "aligned"),
     ];
-    for (ty, setup, message) in cases {
+    for (ty, setup, message) in cases.into_iter().chain(HOSTILE_STRINGS) {
         let wat = returns(ty, setup);
         let engine = Engine::default();
         let component = Component::new(&engine, &wat).unwrap();
