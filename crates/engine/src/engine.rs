@@ -2,11 +2,11 @@
 
 use crate::config::{Config, Strategy};
 use crate::cranelift::{Compiler, Trampolines};
+use crate::environ::NameMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::MemoryPool;
 use crate::runtime::fiber::FiberPool;
 use crate::types::{FuncType, TypeId};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -40,7 +40,7 @@ pub(crate) struct Jit {
 
 #[derive(Debug, Default)]
 struct TypeRegistry {
-    ids: HashMap<FuncType, TypeId>,
+    ids: NameMap<FuncType, TypeId>,
     types: Vec<FuncType>,
 }
 

@@ -2,6 +2,7 @@
 //! repeated instantiation.
 
 use crate::engine::Engine;
+use crate::environ::NameMap;
 use crate::error::{Error, ErrorKind, Result};
 use crate::externals::Extern;
 use crate::func::{Caller, HostEntry, HostFuncFn, IntoFunc, untyped_host_func};
@@ -11,7 +12,6 @@ use crate::store::{AsContextMut, StoreInner};
 use crate::types::FuncType;
 use crate::types::TypeId;
 use crate::val::Val;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A definition: host functions are kept store-independent until a store
@@ -56,7 +56,7 @@ impl<T> Clone for Definition<T> {
 /// ```
 pub struct Linker<T> {
     engine: Engine,
-    defs: HashMap<(String, String), Definition<T>>,
+    defs: NameMap<(String, String), Definition<T>>,
     allow_shadowing: bool,
 }
 
@@ -83,7 +83,7 @@ impl<T: 'static> Linker<T> {
     pub fn new(engine: &Engine) -> Self {
         Self {
             engine: engine.clone(),
-            defs: HashMap::new(),
+            defs: NameMap::default(),
             allow_shadowing: false,
         }
     }

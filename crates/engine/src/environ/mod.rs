@@ -14,6 +14,10 @@ pub(crate) use validate::{FuncError, validate_body};
 use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, TypeId};
 use std::collections::HashMap;
+
+/// A map keyed by names or indices that a module brings: foldhash, seeded per
+/// process, hashes them several times faster than SipHash.
+pub type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
 
 /// What kind of entity an import or export names.
@@ -89,11 +93,11 @@ pub(crate) struct ModuleEnv {
     /// Initialisers of the defined globals.
     pub global_inits: Vec<ConstExpr>,
     pub exports: Vec<Export>,
-    pub export_index: HashMap<String, usize>,
+    pub export_index: NameMap<String, usize>,
     pub start: Option<u32>,
     pub elements: Vec<ElementSegment>,
     pub datas: Vec<DataSegment>,
-    pub func_names: HashMap<u32, String>,
+    pub func_names: NameMap<u32, String>,
     /// Where the arrays of an instance's context lie.
     pub offsets: VMOffsets,
 }

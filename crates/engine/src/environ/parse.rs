@@ -2,14 +2,13 @@
 
 use super::{
     ConstExpr, DataMode, DataSegment, ElementMode, ElementSegment, EntityKind, Export, Import,
-    ModuleEnv,
+    ModuleEnv, NameMap,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{
     FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, TypeId, ValType,
 };
-use std::collections::HashMap;
 use wasmparser::{
     BinaryReaderError, Operator, Parser, Payload, ValidPayload, Validator, WasmFeatures,
 };
@@ -316,11 +315,11 @@ pub(crate) fn parse<'a>(
         num_imported_globals: 0,
         global_inits: Vec::new(),
         exports: Vec::new(),
-        export_index: HashMap::new(),
+        export_index: NameMap::default(),
         start: None,
         elements: Vec::new(),
         datas: Vec::new(),
-        func_names: HashMap::new(),
+        func_names: NameMap::default(),
         offsets: VMOffsets {
             num_imported_funcs: 0,
             num_memories: 0,
