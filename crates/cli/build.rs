@@ -3,8 +3,9 @@
 //! Packed relative relocations (DT_RELR), where the C library supports
 //! them: the binary stays position-independent (its address is still
 //! randomized), but the dynamic loader applies its ~25,000 relative
-//! relocations from a few kilobytes of bitmaps instead of 600 KB of tables. On this project's machine that is about 6% of the CPU time of
-//! `tern run` on a small program.
+//! relocations from a few kilobytes of bitmaps instead of 600 KB of tables.
+//! On this project's machine that is about 6% of the CPU time of `tern run`
+//! on a small program.
 //!
 //! A binary linked so runs only with glibc 2.36 or later, so the option is
 //! used only when the build links against such a C library on the machine

@@ -14,11 +14,11 @@ pub(crate) use validate::{FuncError, validate_body};
 use crate::runtime::vmcontext::VMOffsets;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, TypeId};
 use std::collections::HashMap;
-
-/// A map keyed by names or indices that a module brings: foldhash, seeded per
-/// process, hashes them several times faster than SipHash.
-pub type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Arc;
+
+/// A map for the engine's lookups by name, index or function type: foldhash,
+/// seeded per process, hashes these keys several times faster than SipHash.
+pub(crate) type NameMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// What kind of entity an import or export names.
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
